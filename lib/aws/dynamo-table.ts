@@ -1,0 +1,45 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InternalError } from '../errors.ts';
+import { describeError, logger } from '../log.ts';
+import { SDK_DEFAULTS, isTransient, unavailable } from './errors.ts';
+
+/**
+ * The single table's document client plus the error translation every repository shares.
+ * Items are addressed by `pk`/`sk`; `expires_at` is the TTL attribute, which code also checks
+ * on read because DynamoDB deletes expired items only eventually (and dynalite never does).
+ */
+export class Table {
+  readonly doc: DynamoDBDocumentClient;
+  readonly name: string;
+  constructor(name: string, client: DynamoDBClient = new DynamoDBClient(SDK_DEFAULTS)) {
+    this.name = name;
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Runs a call; a failed condition resolves `false`, outages become 503s. */
+  async conditional(fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      if (e instanceof Error && e.name === 'ConditionalCheckFailedException') return false;
+      throw translate(e);
+    }
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+}
+
+function translate(e: unknown): Error {
+  if (isTransient(e)) return unavailable('DynamoDB', e);
+  // ResourceNotFound (no table), AccessDenied, ValidationException: a deployment fault.
+  logger.error('DynamoDB request failed', { error: describeError(e) });
+  return new InternalError('storage request failed', { cause: e });
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** Algorithms fedbroker signs with. RS256 is what every cloud IAM accepts; ES256 is smaller. */
+export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  FEDBROKER_ISSUER: z.string().optional(),
+  /** Set by serverless.yml from the HTTP API's own endpoint when no custom issuer is configured. */
+  FEDBROKER_API_ENDPOINT: z.string().optional(),
+  FEDBROKER_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
+  FEDBROKER_SIGNER: z.enum(['kms', 'local']).default('kms'),
+  FEDBROKER_KMS_KEY_ID: z.string().optional(),
+  FEDBROKER_SIGNING_ALG: z.enum(SIGNING_ALGS).default('RS256'),
+  FEDBROKER_LOCAL: z.enum(['true', 'false']).default('false'),
+  FEDBROKER_DATA_DIR: z.string().default('.fedbroker'),
+  FEDBROKER_ID_TOKEN_TTL: seconds(900),
+  FEDBROKER_ID_TOKEN_MAX_TTL: seconds(3600),
+  FEDBROKER_ACCESS_TOKEN_TTL: seconds(900),
+  FEDBROKER_ACCESS_TOKEN_MAX_TTL: seconds(3600),
+  FEDBROKER_KEY_CACHE_SECONDS: seconds(60),
+  FEDBROKER_JWKS_MAX_AGE: seconds(300),
+  FEDBROKER_DISCOVERY_MAX_AGE: seconds(3600),
+});
+
+export interface Config {
+  /** Exactly the `iss` of every token and the base of every published URL (no trailing slash). */
+  issuer: string;
+  tableName: string;
+  /** True only for `npm start`: allows an http://localhost issuer and the file signer. */
+  local: boolean;
+  signer: { kind: 'kms'; keyId: string; alg: SigningAlg } | { kind: 'local'; dataDir: string; alg: SigningAlg };
+  tokens: { idTokenTtl: number; idTokenMaxTtl: number; accessTokenTtl: number; accessTokenMaxTtl: number };
+  /** How long a warm container trusts its copy of the key registry. */
+  keyCacheSeconds: number;
+  jwksMaxAge: number;
+  discoveryMaxAge: number;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function checkIssuer(raw: string | undefined, local: boolean, issues: string[]): string {
+  if (!raw) {
+    issues.push('FEDBROKER_ISSUER (or FEDBROKER_API_ENDPOINT) is required');
+    return '';
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    issues.push('FEDBROKER_ISSUER must be an absolute URL');
+    return '';
+  }
+  // OIDC Discovery 1.0 §3 and AWS IAM: https, no query or fragment; http only for a local run.
+  const httpAllowed = local && url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !httpAllowed) {
+    issues.push('FEDBROKER_ISSUER must use https (http://localhost only with FEDBROKER_LOCAL=true)');
+  }
+  if (url.search || url.hash || raw.includes('#') || raw.includes('?')) issues.push('FEDBROKER_ISSUER must not have a query or fragment');
+  if (url.username || url.password) issues.push('FEDBROKER_ISSUER must not carry credentials');
+  return raw.replace(/\/+$/, '');
+}
+
+/**
+ * Parses the environment once into a typed, validated configuration.
+ * Throws {@link ConfigError} listing every problem at once.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const issues: string[] = [];
+  const local = e.FEDBROKER_LOCAL === 'true';
+  const issuer = checkIssuer(e.FEDBROKER_ISSUER || e.FEDBROKER_API_ENDPOINT, local, issues);
+
+  let signer: Config['signer'];
+  if (e.FEDBROKER_SIGNER === 'local') {
+    if (!local) issues.push('FEDBROKER_SIGNER=local is for the local run only (set FEDBROKER_LOCAL=true)');
+    signer = { kind: 'local', dataDir: e.FEDBROKER_DATA_DIR, alg: e.FEDBROKER_SIGNING_ALG };
+  } else {
+    if (!e.FEDBROKER_KMS_KEY_ID) issues.push('FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms');
+    signer = { kind: 'kms', keyId: e.FEDBROKER_KMS_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG };
+  }
+  if (e.FEDBROKER_ID_TOKEN_TTL > e.FEDBROKER_ID_TOKEN_MAX_TTL) issues.push('FEDBROKER_ID_TOKEN_TTL exceeds FEDBROKER_ID_TOKEN_MAX_TTL');
+  if (e.FEDBROKER_ACCESS_TOKEN_TTL > e.FEDBROKER_ACCESS_TOKEN_MAX_TTL) {
+    issues.push('FEDBROKER_ACCESS_TOKEN_TTL exceeds FEDBROKER_ACCESS_TOKEN_MAX_TTL');
+  }
+  // STS accepts web identity tokens for at most 12 h sessions; longer tokens only widen exposure.
+  if (e.FEDBROKER_ID_TOKEN_MAX_TTL > 43200) issues.push('FEDBROKER_ID_TOKEN_MAX_TTL must be at most 43200 (12 h)');
+  if (issues.length) throw new ConfigError(issues);
+
+  return {
+    issuer,
+    tableName: e.FEDBROKER_TABLE,
+    local,
+    signer,
+    tokens: {
+      idTokenTtl: e.FEDBROKER_ID_TOKEN_TTL,
+      idTokenMaxTtl: e.FEDBROKER_ID_TOKEN_MAX_TTL,
+      accessTokenTtl: e.FEDBROKER_ACCESS_TOKEN_TTL,
+      accessTokenMaxTtl: e.FEDBROKER_ACCESS_TOKEN_MAX_TTL,
+    },
+    keyCacheSeconds: e.FEDBROKER_KEY_CACHE_SECONDS,
+    jwksMaxAge: e.FEDBROKER_JWKS_MAX_AGE,
+    discoveryMaxAge: e.FEDBROKER_DISCOVERY_MAX_AGE,
+  };
+}

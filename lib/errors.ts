@@ -1,0 +1,104 @@
+/**
+ * One error hierarchy with stable codes (modelled on jose's `errors.ts`).
+ *
+ * Every refusal fedbroker makes is one of these. `code` is stable and documented; `oauthError`
+ * is the RFC 6749 §5.2 / RFC 6750 §3.1 error string put on the wire; `status` is the HTTP status.
+ * Messages are written for the caller: they never carry tokens, keys or AWS account ids.
+ */
+export abstract class FedbrokerError extends Error {
+  /** Stable, documented machine-readable code. */
+  abstract readonly code: string;
+  /** HTTP status the error maps to. */
+  abstract readonly status: number;
+  /** Error string used on the wire (RFC 6749 §5.2 vocabulary where it applies). */
+  abstract readonly oauthError: string;
+  /** Extra response headers (e.g. `Allow`, `Retry-After`, `WWW-Authenticate`). */
+  headers(): Record<string, string> {
+    return {};
+  }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class RouteNotFound extends FedbrokerError {
+  readonly code = 'ERR_ROUTE_NOT_FOUND';
+  readonly status = 404;
+  readonly oauthError = 'not_found';
+}
+
+export class MethodNotAllowed extends FedbrokerError {
+  readonly code = 'ERR_METHOD_NOT_ALLOWED';
+  readonly status = 405;
+  readonly oauthError = 'method_not_allowed';
+  readonly allow: readonly string[];
+  constructor(allow: readonly string[]) {
+    super(`method not allowed; use ${allow.join(', ')}`);
+    this.allow = allow;
+  }
+  override headers() {
+    return { Allow: this.allow.join(', ') };
+  }
+}
+
+export class InvalidRequest extends FedbrokerError {
+  readonly code: string = 'ERR_INVALID_REQUEST';
+  readonly status: number = 400;
+  readonly oauthError: string = 'invalid_request';
+}
+
+/** The deployment's configuration is unusable; raised at start, never for a client mistake. */
+export class ConfigError extends FedbrokerError {
+  readonly code = 'ERR_CONFIG';
+  readonly status = 500;
+  readonly oauthError = 'server_error';
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid configuration: ${issues.join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** A dependency (DynamoDB, KMS, an upstream issuer) is throttling or unreachable: retry later. */
+export class ServiceUnavailable extends FedbrokerError {
+  readonly code = 'ERR_SERVICE_UNAVAILABLE';
+  readonly status = 503;
+  readonly oauthError = 'temporarily_unavailable';
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = 1, options?: { cause?: unknown }) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+  override headers() {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+
+/** A signing key in the registry can no longer be used (deleted, disabled, wrong key type). */
+export class KeyUnavailable extends FedbrokerError {
+  readonly code = 'ERR_KEY_UNAVAILABLE';
+  readonly status = 503;
+  readonly oauthError = 'temporarily_unavailable';
+  override headers() {
+    return { 'Retry-After': '30' };
+  }
+}
+
+/** A conditional write lost a race (optimistic concurrency). */
+export class ConflictError extends FedbrokerError {
+  readonly code: string = 'ERR_CONFLICT';
+  readonly status: number = 409;
+  readonly oauthError: string = 'conflict';
+}
+
+/** Anything unexpected: the wire sees only a generic message and the request id. */
+export class InternalError extends FedbrokerError {
+  readonly code = 'ERR_INTERNAL';
+  readonly status = 500;
+  readonly oauthError = 'server_error';
+}
+
+export function isFedbrokerError(e: unknown): e is FedbrokerError {
+  return e instanceof FedbrokerError;
+}

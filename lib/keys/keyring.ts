@@ -1,0 +1,152 @@
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { KeyUnavailable, ServiceUnavailable } from '../errors.ts';
+import { logger } from '../log.ts';
+import type { KeyRecord, KeyStore, Signer } from './ports.ts';
+
+export interface PublishedKey extends JWK {
+  kid: string;
+  alg: string;
+  use: 'sig';
+}
+
+export interface KeyRingDeps {
+  store: KeyStore;
+  signer: Signer;
+  clock: Clock;
+  config: Pick<Config, 'signer' | 'keyCacheSeconds'>;
+}
+
+interface Snapshot {
+  loadedAt: number;
+  keys: KeyRecord[];
+  activeKid: string | undefined;
+}
+
+/**
+ * The container's view of the key registry: read from the store at most once per
+ * `keyCacheSeconds`, public keys fetched from the signer once per key per container.
+ * A warm container signs with 0 store reads and 1 signer call per token.
+ */
+export class KeyRing {
+  #cached: Snapshot | undefined;
+  #inflight: Promise<Snapshot> | undefined;
+  #publicKeys = new Map<string, Promise<JWK>>();
+
+  private readonly deps: KeyRingDeps;
+  constructor(deps: KeyRingDeps) {
+    this.deps = deps;
+  }
+
+  /** Forgets the cached registry, e.g. after a rotation by this container. */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  async #load(): Promise<Snapshot> {
+    const now = this.deps.clock.now();
+    const cached = this.#cached;
+    if (cached && now - cached.loadedAt < this.deps.config.keyCacheSeconds * 1000) return cached;
+    // One read in flight per container; a failed read is not cached, the next request retries.
+    this.#inflight ??= this.#read(now)
+      .then((snap) => (this.#cached = snap))
+      .finally(() => (this.#inflight = undefined));
+    return this.#inflight;
+  }
+
+  async #read(now: number): Promise<Snapshot> {
+    let registry = await this.deps.store.readRegistry();
+    if (!registry.active) {
+      await this.#bootstrap(now);
+      registry = await this.deps.store.readRegistry();
+    }
+    return { loadedAt: now, keys: registry.keys, activeKid: registry.active?.kid };
+  }
+
+  /**
+   * First start of a deployment: registers the configured key (the KMS key serverless.yml
+   * created, or the local key file) and makes it active. Both writes are conditional, so
+   * containers starting together agree on one active key.
+   */
+  async #bootstrap(now: number): Promise<void> {
+    const cfg = this.deps.config.signer;
+    const ref = cfg.kind === 'kms' ? cfg.keyId : 'signing-key.json';
+    const info = await this.deps.signer.describe(ref);
+    const kid = await calculateJwkThumbprint(info.jwk, 'sha256');
+    const at = Math.floor(now / 1000);
+    await this.deps.store.createKey({
+      kid,
+      alg: info.alg,
+      signer: this.deps.signer.kind,
+      keyRef: info.keyRef,
+      status: 'active',
+      createdAt: at,
+      activatedAt: at,
+      version: 1,
+    });
+    const won = await this.deps.store.setActivePointer(kid, undefined);
+    logger.info('signing key registry bootstrapped', { kid, alg: info.alg, won });
+  }
+
+  async #publicKey(record: KeyRecord): Promise<JWK> {
+    let pending = this.#publicKeys.get(record.kid);
+    if (!pending) {
+      pending = this.deps.signer.describe(record.keyRef).then(async (info) => {
+        // The kid is the thumbprint: a registry entry pointing at a different key is refused.
+        const thumbprint = await calculateJwkThumbprint(info.jwk, 'sha256');
+        if (thumbprint !== record.kid || info.alg !== record.alg) {
+          throw new KeyUnavailable(`key ${record.kid} does not match its registry entry`);
+        }
+        return info.jwk;
+      });
+      this.#publicKeys.set(record.kid, pending);
+      pending.catch(() => this.#publicKeys.delete(record.kid));
+    }
+    return pending;
+  }
+
+  /** The key that signs now. */
+  async activeKey(): Promise<KeyRecord> {
+    const snap = await this.#load();
+    const key = snap.keys.find((k) => k.kid === snap.activeKid);
+    if (!key) throw new ServiceUnavailable('no active signing key', 30);
+    return key;
+  }
+
+  /**
+   * Every public key a verifier may meet: next, active, and retired keys still inside their
+   * publication window. A key the signer no longer has is left out and logged; the rest are served.
+   */
+  async publishedKeys(): Promise<PublishedKey[]> {
+    const snap = await this.#load();
+    const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
+    const visible = snap.keys.filter(
+      (k) => k.status !== 'retired' || (k.publishUntil !== undefined && k.publishUntil > nowSeconds) || k.kid === snap.activeKid,
+    );
+    const results = await Promise.all(
+      visible.map(async (record) => {
+        try {
+          const jwk = await this.#publicKey(record);
+          return { kty: jwk.kty, crv: jwk.crv, n: jwk.n, e: jwk.e, x: jwk.x, y: jwk.y, kid: record.kid, alg: record.alg, use: 'sig' as const };
+        } catch (e) {
+          if (e instanceof KeyUnavailable) {
+            logger.warn('signing key left out of JWKS', { kid: record.kid, reason: e.message });
+            return undefined;
+          }
+          throw e;
+        }
+      }),
+    );
+    // Stable order (active first, then by creation) keeps the ETag stable across containers.
+    return results
+      .filter((k): k is NonNullable<typeof k> => k !== undefined)
+      .map((k) => JSON.parse(JSON.stringify(k)) as PublishedKey)
+      .sort((a, b) => rank(snap, a.kid) - rank(snap, b.kid) || a.kid.localeCompare(b.kid));
+  }
+}
+
+function rank(snap: Snapshot, kid: string): number {
+  if (kid === snap.activeKid) return 0;
+  return snap.keys.find((k) => k.kid === kid)?.status === 'next' ? 1 : 2;
+}

@@ -1,0 +1,40 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoKeyStore } from './aws/dynamo-key-store.ts';
+import { Table } from './aws/dynamo-table.ts';
+import { SDK_DEFAULTS } from './aws/errors.ts';
+import { KmsSigner } from './aws/kms-signer.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { loadConfig, type Config } from './config.ts';
+import { KeyRing } from './keys/keyring.ts';
+import type { Signer } from './keys/ports.ts';
+import { FileSigner } from './local/file-signer.ts';
+
+/** Everything a handler needs, built once per container from the environment. */
+export interface Runtime {
+  config: Config;
+  clock: Clock;
+  table: Table;
+  signer: Signer;
+  keyRing: KeyRing;
+}
+
+let built: Runtime | undefined;
+
+/**
+ * The container's runtime, built on first use. SDK clients pick their endpoints from the SDK's
+ * standard variables (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_KMS`, …), never custom ones.
+ * A configuration error is thrown on every call (and mapped to a logged 500), never cached.
+ */
+export function runtime(): Runtime {
+  if (built) return built;
+  const config = loadConfig();
+  const clock = systemClock;
+  const table = new Table(config.tableName);
+  const signer: Signer =
+    config.signer.kind === 'kms'
+      ? new KmsSigner(new KMSClient(SDK_DEFAULTS))
+      : new FileSigner(config.signer.dataDir, config.signer.alg);
+  const keyRing = new KeyRing({ store: new DynamoKeyStore(table), signer, clock, config });
+  built = { config, clock, table, signer, keyRing };
+  return built;
+}
