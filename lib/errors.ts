@@ -102,3 +102,82 @@ export class InternalError extends FedbrokerError {
 export function isFedbrokerError(e: unknown): e is FedbrokerError {
   return e instanceof FedbrokerError;
 }
+
+/**
+ * The subject token of an exchange is malformed, unverifiable, expired or not trusted.
+ * RFC 8693 §2.2.2 answers all of these with `invalid_request`; `reason` is a stable sub-code
+ * for logs and audit (e.g. `signature`, `expired`, `audience`), never echoed with token data.
+ */
+export class SubjectTokenInvalid extends InvalidRequest {
+  override readonly code: string = 'ERR_SUBJECT_TOKEN_INVALID';
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
+/** A trust relationship (or other stored policy) failed validation; lists every problem. */
+export class PolicyInvalid extends InvalidRequest {
+  override readonly code: string = 'ERR_POLICY_INVALID';
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid trust relationship: ${issues.join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** RFC 6749 §5.2 `unsupported_grant_type`. */
+export class UnsupportedGrantType extends InvalidRequest {
+  override readonly code: string = 'ERR_UNSUPPORTED_GRANT_TYPE';
+  override readonly oauthError: string = 'unsupported_grant_type';
+}
+
+/** RFC 8693 §2.2.2 `invalid_target`: the requested audience or resource is refused. */
+export class InvalidTarget extends InvalidRequest {
+  override readonly code: string = 'ERR_INVALID_TARGET';
+  override readonly oauthError: string = 'invalid_target';
+}
+
+/** RFC 6749 §5.2 `invalid_scope`. */
+export class InvalidScope extends InvalidRequest {
+  override readonly code: string = 'ERR_INVALID_SCOPE';
+  override readonly oauthError: string = 'invalid_scope';
+}
+
+/** RFC 6750 §3.1 `invalid_token`: the bearer token is missing, malformed, expired or revoked. */
+export class InvalidBearerToken extends FedbrokerError {
+  readonly code = 'ERR_INVALID_BEARER_TOKEN';
+  readonly status = 401;
+  readonly oauthError = 'invalid_token';
+  override headers() {
+    return { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
+  }
+}
+
+/** RFC 6750 §3.1 `insufficient_scope` / another tenant's resource: 403. */
+export class Forbidden extends FedbrokerError {
+  readonly code: string = 'ERR_FORBIDDEN';
+  readonly status = 403;
+  readonly oauthError: string = 'insufficient_scope';
+}
+
+/** A named resource (tenant, trust relationship, …) does not exist. */
+export class NotFound extends FedbrokerError {
+  readonly code = 'ERR_NOT_FOUND';
+  readonly status = 404;
+  readonly oauthError = 'not_found';
+}
+
+/** `If-Match` did not match the current version (RFC 9110 §13.1.1), or was missing (428). */
+export class PreconditionFailed extends FedbrokerError {
+  readonly code: string = 'ERR_PRECONDITION_FAILED';
+  readonly status: number = 412;
+  readonly oauthError: string = 'precondition_failed';
+}
+
+export class PreconditionRequired extends PreconditionFailed {
+  override readonly code: string = 'ERR_PRECONDITION_REQUIRED';
+  override readonly status: number = 428;
+  override readonly oauthError: string = 'precondition_required';
+}

@@ -38,7 +38,7 @@ const env = {
 const serverlessBin = createRequire(import.meta.url).resolve('serverless/bin/serverless.js');
 const child = spawn(
   process.execPath,
-  [serverlessBin, 'offline', 'start', '--stage', 'local', '--httpPort', String(port), '--lambdaPort', String(port + 1), '--host', '127.0.0.1', '--noPrependStageInUrl'],
+  [serverlessBin, 'offline', 'start', '--stage', 'local', '--httpPort', String(port), '--lambdaPort', String(process.env.FEDBROKER_LAMBDA_PORT ?? port + 1), '--host', '127.0.0.1', '--noPrependStageInUrl'],
   { env, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 child.stdout.on('data', (chunk: Buffer) => {

@@ -1,0 +1,39 @@
+import { createRemoteJWKSet } from 'jose';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRun } from '../support/local-run.ts';
+
+describe('npm start (serverless-offline, dynalite, file signer)', () => {
+  let run: Awaited<ReturnType<typeof startLocalRun>>;
+  beforeAll(async () => {
+    run = await startLocalRun();
+  }, 90_000);
+  afterAll(async () => run?.stop());
+
+  it('prints the issuer and a ready-to-paste curl line', () => {
+    expect(run.issuer).toMatch(/^http:\/\/localhost:\d+$/);
+    expect(run.output()).toContain(`curl -s ${run.issuer}/.well-known/openid-configuration`);
+  });
+
+  it('passes openid-client discovery', async () => {
+    const config = await client.discovery(new URL(run.issuer), 'fedbroker-test', undefined, undefined, {
+      execute: [client.allowInsecureRequests],
+    });
+    const metadata = config.serverMetadata();
+    expect(metadata.issuer).toBe(run.issuer);
+    expect(metadata.jwks_uri).toBe(`${run.issuer}/.well-known/jwks.json`);
+    expect(metadata.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
+  });
+
+  it('serves a JWKS that jose can load', async () => {
+    const jwks = createRemoteJWKSet(new URL(`${run.issuer}/.well-known/jwks.json`));
+    await jwks.reload();
+    expect(jwks.jwks()?.keys).toHaveLength(1);
+  });
+
+  it('answers unknown routes with a JSON 404 through the gateway', async () => {
+    const res = await fetch(`${run.issuer}/does-not-exist`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: 'not_found' });
+  });
+});

@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.ts';
+
+/** Runs `npm start`'s script (serverless-offline + dynalite + file signer) on free loopback ports. */
+export async function startLocalRun(env: Record<string, string> = {}): Promise<{ issuer: string; output: () => string; stop(): Promise<void> }> {
+  const [port, lambdaPort] = [await freePort(), await freePort()];
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, ['scripts/start-local.ts'], {
+    env: { ...process.env, PORT: String(port), FEDBROKER_LAMBDA_PORT: String(lambdaPort), FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-run-')), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const issuer = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local run did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /^issuer: (\S+)$/m.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local run exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    issuer,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

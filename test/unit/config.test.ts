@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { ConfigError } from '../../lib/errors.ts';
+
+const base = { FEDBROKER_TABLE: 'fedbroker-dev', FEDBROKER_ISSUER: 'https://id.example.com', FEDBROKER_KMS_KEY_ID: 'alias/fedbroker' };
+
+function issues(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).code).toBe('ERR_CONFIG');
+    return [...(e as ConfigError).issues];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('parses a complete KMS configuration with defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      issuer: 'https://id.example.com',
+      tableName: 'fedbroker-dev',
+      local: false,
+      signer: { kind: 'kms', keyId: 'alias/fedbroker', alg: 'RS256' },
+      tokens: { idTokenTtl: 900, idTokenMaxTtl: 3600 },
+    });
+  });
+
+  it('falls back to the API endpoint when no custom issuer is set', () => {
+    expect(loadConfig({ ...base, FEDBROKER_ISSUER: '', FEDBROKER_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com' }).issuer).toBe(
+      'https://abc.execute-api.us-east-1.amazonaws.com',
+    );
+  });
+
+  it('drops a trailing slash so iss and published URLs agree', () => {
+    expect(loadConfig({ ...base, FEDBROKER_ISSUER: 'https://id.example.com/' }).issuer).toBe('https://id.example.com');
+  });
+
+  it('allows http://localhost and the file signer in local mode', () => {
+    const config = loadConfig({ ...base, FEDBROKER_ISSUER: 'http://localhost:8787', FEDBROKER_LOCAL: 'true', FEDBROKER_SIGNER: 'local' });
+    expect(config.signer.kind).toBe('local');
+  });
+
+  it.each([
+    ['a missing issuer', { FEDBROKER_ISSUER: '' }, /FEDBROKER_ISSUER .* is required/],
+    ['a relative issuer', { FEDBROKER_ISSUER: 'id.example.com' }, /absolute URL/],
+    ['an http issuer outside local mode', { FEDBROKER_ISSUER: 'http://localhost:8787' }, /must use https/],
+    ['an http issuer on a public host in local mode', { FEDBROKER_ISSUER: 'http://example.com', FEDBROKER_LOCAL: 'true' }, /must use https/],
+    ['an issuer with a query', { FEDBROKER_ISSUER: 'https://id.example.com/?a=1' }, /query or fragment/],
+    ['an issuer with a fragment', { FEDBROKER_ISSUER: 'https://id.example.com/#x' }, /query or fragment/],
+    ['an issuer with credentials', { FEDBROKER_ISSUER: 'https://u:p@id.example.com' }, /credentials/],
+    ['the file signer outside local mode', { FEDBROKER_SIGNER: 'local' }, /local run only/],
+    ['a KMS signer without a key', { FEDBROKER_KMS_KEY_ID: '' }, /FEDBROKER_KMS_KEY_ID is required/],
+    ['an unknown signer', { FEDBROKER_SIGNER: 'hsm' }, /FEDBROKER_SIGNER/],
+    ['an unsupported algorithm', { FEDBROKER_SIGNING_ALG: 'HS256' }, /FEDBROKER_SIGNING_ALG/],
+    ['a bad table name', { FEDBROKER_TABLE: 'a b' }, /FEDBROKER_TABLE/],
+    ['a non-numeric lifetime', { FEDBROKER_ID_TOKEN_TTL: 'soon' }, /FEDBROKER_ID_TOKEN_TTL/],
+    ['a negative lifetime', { FEDBROKER_ACCESS_TOKEN_TTL: '-5' }, /FEDBROKER_ACCESS_TOKEN_TTL/],
+    ['a default lifetime above its maximum', { FEDBROKER_ID_TOKEN_TTL: '7200' }, /exceeds FEDBROKER_ID_TOKEN_MAX_TTL/],
+    ['an ID token maximum above 12 h', { FEDBROKER_ID_TOKEN_MAX_TTL: '50000' }, /at most 43200/],
+  ])('refuses %s', (_name, change, message) => {
+    expect(issues({ ...base, ...change }).join('\n')).toMatch(message);
+  });
+
+  it('reports every problem at once', () => {
+    expect(issues({ FEDBROKER_TABLE: 'fedbroker', FEDBROKER_ISSUER: 'http://x', FEDBROKER_SIGNER: 'local' })).toHaveLength(2);
+  });
+});
