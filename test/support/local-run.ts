@@ -16,8 +16,9 @@ export async function startLocalRun(env: Record<string, string> = {}): Promise<{
     const timer = setTimeout(() => reject(new Error(`local run did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      // The "try:" line comes last: once it is there, the whole banner is.
       const m = /^issuer: (\S+)$/m.exec(output);
-      if (m?.[1]) {
+      if (m?.[1] && /^try: .+$/m.test(output)) {
         clearTimeout(timer);
         resolve(m[1]);
       }
