@@ -24,6 +24,9 @@ const envSchema = z.object({
   FEDBROKER_KEY_CACHE_SECONDS: seconds(60),
   FEDBROKER_JWKS_MAX_AGE: seconds(300),
   FEDBROKER_DISCOVERY_MAX_AGE: seconds(3600),
+  FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
+  FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
+  FEDBROKER_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(10000).default(3000),
 });
 
 export interface Config {
@@ -38,6 +41,9 @@ export interface Config {
   keyCacheSeconds: number;
   jwksMaxAge: number;
   discoveryMaxAge: number;
+  /** Bound on how long a warm container keeps using a tenant's relationships after a change. */
+  tenantCacheSeconds: number;
+  upstream: { maxTokenAgeSeconds: number; timeoutMs: number };
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -108,5 +114,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keyCacheSeconds: e.FEDBROKER_KEY_CACHE_SECONDS,
     jwksMaxAge: e.FEDBROKER_JWKS_MAX_AGE,
     discoveryMaxAge: e.FEDBROKER_DISCOVERY_MAX_AGE,
+    tenantCacheSeconds: e.FEDBROKER_TENANT_CACHE_SECONDS,
+    upstream: { maxTokenAgeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_AGE, timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS },
   };
 }

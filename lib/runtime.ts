@@ -1,5 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoKeyStore } from './aws/dynamo-key-store.ts';
+import { DynamoTrustStore } from './aws/dynamo-trust-store.ts';
 import { Table } from './aws/dynamo-table.ts';
 import { SDK_DEFAULTS } from './aws/errors.ts';
 import { KmsSigner } from './aws/kms-signer.ts';
@@ -8,6 +9,9 @@ import { loadConfig, type Config } from './config.ts';
 import { KeyRing } from './keys/keyring.ts';
 import type { Signer } from './keys/ports.ts';
 import { FileSigner } from './local/file-signer.ts';
+import { TenantDirectory } from './tenants/directory.ts';
+import type { TrustStore } from './tenants/ports.ts';
+import { UpstreamKeys } from './upstream/key-cache.ts';
 
 /** Everything a handler needs, built once per container from the environment. */
 export interface Runtime {
@@ -16,6 +20,9 @@ export interface Runtime {
   table: Table;
   signer: Signer;
   keyRing: KeyRing;
+  trustStore: TrustStore;
+  directory: TenantDirectory;
+  upstreamKeys: UpstreamKeys;
 }
 
 let built: Runtime | undefined;
@@ -35,6 +42,9 @@ export function runtime(): Runtime {
       ? new KmsSigner(new KMSClient(SDK_DEFAULTS))
       : new FileSigner(config.signer.dataDir, config.signer.alg);
   const keyRing = new KeyRing({ store: new DynamoKeyStore(table), signer, clock, config });
-  built = { config, clock, table, signer, keyRing };
+  const trustStore = new DynamoTrustStore(table);
+  const directory = new TenantDirectory({ store: trustStore, clock, ttlSeconds: config.tenantCacheSeconds });
+  const upstreamKeys = new UpstreamKeys({ clock, timeoutMs: config.upstream.timeoutMs, local: config.local });
+  built = { config, clock, table, signer, keyRing, trustStore, directory, upstreamKeys };
   return built;
 }

@@ -1,0 +1,19 @@
+import { authorize } from '../lib/auth/bearer.ts';
+import { parseJsonBody } from '../lib/http/form.ts';
+import { httpHandler } from '../lib/http/handler.ts';
+import { tenantParam } from '../lib/http/params.ts';
+import { json } from '../lib/http/response.ts';
+import { runtime } from '../lib/runtime.ts';
+import { explainToken } from '../lib/trust/explain.ts';
+
+/** POST /v1/tenants/{tenant}/trust-relationships:explain — why a token would or would not be admitted. */
+export const handler = httpHandler(
+  async (event) => {
+    const rt = runtime();
+    const tenant = tenantParam(event);
+    await authorize({ ...rt, issuer: rt.config.issuer }, event.headers?.authorization, tenant, 'trust:admin');
+    const body = parseJsonBody(event);
+    return json(200, await explainToken({ ...rt, store: rt.trustStore, maxTokenAgeSeconds: rt.config.upstream.maxTokenAgeSeconds }, tenant, body.token));
+  },
+  { methods: ['POST'] },
+);

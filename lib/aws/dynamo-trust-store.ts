@@ -1,0 +1,117 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { TrustStore } from '../tenants/ports.ts';
+import type { Tenant, TrustRelationship } from '../trust/schema.ts';
+import type { Table } from './dynamo-table.ts';
+
+const pk = (tenant: string) => `TENANT#${tenant}`;
+const TENANT_SK = 'TENANT';
+const trustSk = (id: string) => `TRUST#${id}`;
+
+function strip<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as T;
+}
+
+/** Tenants (`TENANT#<id> / TENANT`) and relationships (`TENANT#<id> / TRUST#<rid>`) in the single table. */
+export class DynamoTrustStore implements TrustStore {
+  readonly #table: Table;
+  constructor(table: Table) {
+    this.#table = table;
+  }
+
+  async readTenant(tenant: string) {
+    const t = this.#table;
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await t.run(() =>
+        t.doc.send(
+          new QueryCommand({
+            TableName: t.name,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk(tenant) },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const tenantItem = items.find((i) => i.sk === TENANT_SK);
+    return {
+      tenant: tenantItem ? strip<Tenant>(tenantItem) : undefined,
+      relationships: items.filter((i) => String(i.sk).startsWith('TRUST#')).map((i) => strip<TrustRelationship>(i)),
+    };
+  }
+
+  createTenant(tenant: Tenant) {
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(new PutCommand({ TableName: t.name, Item: { pk: pk(tenant.id), sk: TENANT_SK, ...tenant }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+  }
+
+  setTenantStatus(tenant: string, status: Tenant['status'], at: string) {
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(
+        new UpdateCommand({
+          TableName: t.name,
+          Key: { pk: pk(tenant), sk: TENANT_SK },
+          UpdateExpression: 'SET #s = :s, updated_at = :at, version = version + :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status, ':at': at, ':one': 1 },
+        }),
+      ),
+    );
+  }
+
+  async getRelationship(tenant: string, id: string) {
+    const t = this.#table;
+    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: pk(tenant), sk: trustSk(id) }, ConsistentRead: true })));
+    return out.Item ? strip<TrustRelationship>(out.Item) : undefined;
+  }
+
+  createRelationship(relationship: TrustRelationship) {
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: { pk: pk(relationship.tenant), sk: trustSk(relationship.id), ...relationship },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  replaceRelationship(relationship: TrustRelationship, expectedVersion: number) {
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: { pk: pk(relationship.tenant), sk: trustSk(relationship.id), ...relationship },
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        }),
+      ),
+    );
+  }
+
+  deleteRelationship(tenant: string, id: string, expectedVersion: number) {
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(
+        new DeleteCommand({
+          TableName: t.name,
+          Key: { pk: pk(tenant), sk: trustSk(id) },
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,151 @@
+import type { Config } from '../config.ts';
+import { InvalidRequest, InvalidScope, InvalidTarget, SubjectTokenInvalid, UnsupportedGrantType } from '../errors.ts';
+import type { TenantDirectory } from '../tenants/directory.ts';
+import { verifyAccessToken } from '../tokens/access-token.ts';
+import { mintAccessToken, mintIdToken, type MintDeps } from '../tokens/mint.ts';
+import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
+import { allowsIdTokenAudience, type CompiledTrust } from '../trust/policy.ts';
+import { SCOPES, TENANT_ID, type Scope } from '../trust/schema.ts';
+import type { UpstreamKeys } from '../upstream/key-cache.ts';
+import { authenticateExternal, NOT_TRUSTED } from './external.ts';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+export interface ExchangeDeps extends MintDeps {
+  config: Pick<Config, 'issuer' | 'tokens' | 'upstream'>;
+  directory: TenantDirectory;
+  upstreamKeys: UpstreamKeys;
+}
+
+/** RFC 8693 §2.2.1 response. */
+export interface ExchangeResponse {
+  access_token: string;
+  issued_token_type: string;
+  token_type: 'Bearer' | 'N_A';
+  expires_in: number;
+  scope?: string;
+}
+
+/** What the audit trail needs to know about a granted exchange. */
+export interface ExchangeOutcome {
+  response: ExchangeResponse;
+  principal: Principal;
+  jti: string;
+}
+
+function parseDuration(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,6}$/.test(raw)) throw new InvalidRequest('duration_seconds must be a whole number of seconds');
+  const value = Number(raw);
+  if (value < 60) throw new InvalidRequest('duration_seconds must be at least 60');
+  return value;
+}
+
+function parseScopes(raw: string | undefined): Scope[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const scopes = raw.split(' ').filter(Boolean);
+  const unknown = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown !== undefined) throw new InvalidScope(`unknown scope ${JSON.stringify(unknown.slice(0, 64))}`);
+  return [...new Set(scopes as Scope[])];
+}
+
+/** Picks a lifetime: the request's, else the default; never above the relationship's or deployment's cap. */
+function lifetime(requested: number | undefined, fallback: number, caps: number[]): number {
+  const cap = Math.min(...caps);
+  if (requested !== undefined && requested > cap) {
+    throw new InvalidRequest(`duration_seconds exceeds the maximum of ${cap} allowed here`);
+  }
+  return requested ?? Math.min(fallback, cap);
+}
+
+async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<{ principal: Principal; trust: CompiledTrust }> {
+  const principal = await verifyAccessToken(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock });
+  if (tenantParam !== undefined && tenantParam !== principal.tenant) {
+    throw new SubjectTokenInvalid('tenant', 'the access token belongs to another tenant');
+  }
+  // Kill switches apply to tokens already issued: the tenant must still be active and the
+  // relationship that admitted the principal still enabled.
+  const view = await deps.directory.get(principal.tenant);
+  const trust = view.trusts.find((t) => t.relationship.id === principal.trust);
+  if (!view.tenant || view.tenant.status !== 'active' || !trust) throw new SubjectTokenInvalid('revoked', NOT_TRUSTED);
+  return { principal, trust };
+}
+
+/**
+ * OAuth 2.0 Token Exchange (RFC 8693 §2): authenticates the subject token (an external OIDC token
+ * against the tenant's trust relationships, or a fedbroker access token), then issues a fedbroker
+ * access token or an ID token for the requested audience. Every refusal is a typed error with
+ * the RFC 6749 §5.2 / RFC 8693 §2.2.2 code.
+ */
+export async function exchangeToken(deps: ExchangeDeps, params: Record<string, string>): Promise<ExchangeOutcome> {
+  if (params.grant_type !== TOKEN_EXCHANGE_GRANT) {
+    throw params.grant_type ? new UnsupportedGrantType('only the token exchange grant is supported') : new InvalidRequest('grant_type is required');
+  }
+  const { subject_token: subjectToken, subject_token_type: subjectType } = params;
+  if (!subjectToken) throw new InvalidRequest('subject_token is required');
+  if (!subjectType) throw new InvalidRequest('subject_token_type is required');
+  if (params.actor_token !== undefined || params.actor_token_type !== undefined) {
+    throw new InvalidRequest('delegation (actor_token) is not supported');
+  }
+  if (params.resource !== undefined) throw new InvalidTarget('resource is not supported; use audience');
+  const requestedType = params.requested_token_type || TOKEN_TYPE.accessToken;
+  if (requestedType !== TOKEN_TYPE.accessToken && requestedType !== TOKEN_TYPE.idToken) {
+    throw new InvalidRequest('requested_token_type must be the access_token or id_token type');
+  }
+  const duration = parseDuration(params.duration_seconds);
+  const requestedScopes = parseScopes(params.scope);
+  const tenantParam = params.tenant;
+  if (tenantParam !== undefined && !TENANT_ID.test(tenantParam)) throw new InvalidRequest('tenant is not a valid tenant id');
+
+  let authenticated: { principal: Principal; trust: CompiledTrust };
+  if (subjectType === TOKEN_TYPE.idToken || subjectType === TOKEN_TYPE.jwt) {
+    if (!tenantParam) throw new InvalidRequest('tenant is required with an external subject token');
+    authenticated = await authenticateExternal(
+      { issuer: deps.config.issuer, directory: deps.directory, upstreamKeys: deps.upstreamKeys, clock: deps.clock, maxTokenAgeSeconds: deps.config.upstream.maxTokenAgeSeconds },
+      subjectToken,
+      tenantParam,
+    );
+  } else if (subjectType === TOKEN_TYPE.accessToken) {
+    if (requestedType === TOKEN_TYPE.accessToken) {
+      // Trading an access token for another would let a token renew itself forever.
+      throw new InvalidRequest('a fedbroker access token cannot be exchanged for another access token');
+    }
+    authenticated = await authenticateOwn(deps, subjectToken, tenantParam);
+  } else {
+    throw new InvalidRequest('unsupported subject_token_type');
+  }
+  const { principal, trust } = authenticated;
+  const maxDuration = trust.relationship.max_duration_seconds;
+
+  if (requestedScopes && requestedScopes.some((s) => !principal.scopes.includes(s))) {
+    throw new InvalidScope('a requested scope is not granted to this principal');
+  }
+
+  if (requestedType === TOKEN_TYPE.accessToken) {
+    if (params.audience !== undefined && params.audience !== deps.config.issuer) {
+      throw new InvalidTarget('access tokens are only issued for fedbroker itself; request an id_token for other audiences');
+    }
+    const scoped = { ...principal, scopes: requestedScopes ?? principal.scopes };
+    const ttl = lifetime(duration, deps.config.tokens.accessTokenTtl, [maxDuration, deps.config.tokens.accessTokenMaxTtl]);
+    const minted = await mintAccessToken(deps, scoped, ttl);
+    return {
+      principal: scoped,
+      jti: minted.jti,
+      response: { access_token: minted.token, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: ttl, scope: scoped.scopes.join(' ') },
+    };
+  }
+
+  if (!principal.scopes.includes('id-token:issue')) throw new InvalidScope('issuing ID tokens needs the id-token:issue scope');
+  const audience = params.audience;
+  if (!audience) throw new InvalidRequest('audience is required for an id_token');
+  if (audience.length > 256 || /[\u0000-\u001f\u007f]/.test(audience) || audience === deps.config.issuer || !allowsIdTokenAudience(trust, audience)) {
+    throw new InvalidTarget('this audience is not allowed for this principal');
+  }
+  const ttl = lifetime(duration, deps.config.tokens.idTokenTtl, [maxDuration, deps.config.tokens.idTokenMaxTtl]);
+  const minted = await mintIdToken(deps, principal, audience, ttl);
+  return {
+    principal,
+    jti: minted.jti,
+    response: { access_token: minted.token, issued_token_type: TOKEN_TYPE.idToken, token_type: 'N_A', expires_in: ttl },
+  };
+}

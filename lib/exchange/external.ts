@@ -1,0 +1,82 @@
+import type { Clock } from '../clock.ts';
+import { SubjectTokenInvalid } from '../errors.ts';
+import type { TenantDirectory } from '../tenants/directory.ts';
+import { evaluateConditions } from '../trust/conditions.ts';
+import type { CompiledTrust } from '../trust/policy.ts';
+import { sessionTagsClaim } from '../trust/session-tags.ts';
+import { renderSubject } from '../trust/subject.ts';
+import type { UpstreamKeys } from '../upstream/key-cache.ts';
+import { verifyExternalToken } from '../upstream/verify.ts';
+import type { Principal } from '../tokens/types.ts';
+
+export interface ExternalDeps {
+  issuer: string;
+  directory: TenantDirectory;
+  upstreamKeys: UpstreamKeys;
+  clock: Clock;
+  maxTokenAgeSeconds: number;
+}
+
+/** One message for every "not trusted" outcome, so refusals do not reveal which relationship almost matched. */
+export const NOT_TRUSTED = 'the subject token is not trusted by this tenant';
+
+/**
+ * Reads `iss` from a token without trusting it, only to pick the relationships worth verifying
+ * against. Anything that is not a plain three-part JWS yields undefined.
+ */
+export function unverifiedIssuer(token: string): string | undefined {
+  if (token.length > 16 * 1024) return undefined;
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    const iss = (payload as { iss?: unknown } | null)?.iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function audiences(claims: Record<string, unknown>): string[] {
+  const aud = claims.aud;
+  return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+}
+
+/**
+ * Authenticates an external token for `tenant`: verified against its issuer's keys with the
+ * hardened fetcher, then matched against the tenant's enabled relationships for that exact
+ * issuer, in id order; the first whose audiences and conditions all hold admits it.
+ */
+export async function authenticateExternal(deps: ExternalDeps, token: string, tenant: string): Promise<{ principal: Principal; trust: CompiledTrust }> {
+  const view = await deps.directory.get(tenant);
+  if (!view.tenant || view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
+  const iss = unverifiedIssuer(token);
+  // fedbroker's own tokens are never external identities: that would let tokens launder themselves.
+  const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.relationship.kind === 'oidc' && t.relationship.issuer === iss) : [];
+  if (!iss || candidates.length === 0) {
+    throw new SubjectTokenInvalid(iss ? 'untrusted_issuer' : 'malformed', iss ? NOT_TRUSTED : 'the subject token is not a well-formed signed JWT');
+  }
+  const { claims } = await verifyExternalToken(token, {
+    keys: deps.upstreamKeys,
+    clock: deps.clock,
+    issuer: iss,
+    audiences: [...new Set(candidates.flatMap((t) => t.relationship.audiences))],
+    maxAgeSeconds: deps.maxTokenAgeSeconds,
+  });
+  const aud = audiences(claims);
+  const trust = candidates.find(
+    (t) => t.relationship.audiences.some((a) => aud.includes(a)) && evaluateConditions(t.conditions, claims).matched,
+  );
+  if (!trust) throw new SubjectTokenInvalid('no_matching_trust', NOT_TRUSTED);
+  const relationship = trust.relationship;
+  return {
+    trust,
+    principal: {
+      tenant,
+      trust: relationship.id,
+      sub: renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims }),
+      scopes: relationship.scopes,
+      tags: sessionTagsClaim(relationship.session_tags, claims),
+    },
+  };
+}

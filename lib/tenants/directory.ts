@@ -1,0 +1,58 @@
+import type { Clock } from '../clock.ts';
+import { compileRelationship, type CompiledTrust } from '../trust/policy.ts';
+import type { Tenant } from '../trust/schema.ts';
+import { describeError, logger } from '../log.ts';
+import type { TrustStore } from './ports.ts';
+
+export interface TenantView {
+  tenant: Tenant | undefined;
+  /** Enabled relationships that compile, ordered by id (deterministic matching). */
+  trusts: CompiledTrust[];
+}
+
+/**
+ * The exchange path's read model of tenants: one store query per tenant per `ttlSeconds` in a
+ * warm container. `ttlSeconds` is therefore the documented bound on how long a disabled tenant or
+ * relationship can still be used by an already-warm container.
+ */
+export class TenantDirectory {
+  readonly #store: TrustStore;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  readonly #cache = new Map<string, { at: number; view: Promise<TenantView> }>();
+
+  constructor(deps: { store: TrustStore; clock: Clock; ttlSeconds: number }) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#ttlMs = deps.ttlSeconds * 1000;
+  }
+
+  /** Drops a tenant's cached view (after an admin write in this container). */
+  invalidate(tenant: string): void {
+    this.#cache.delete(tenant);
+  }
+
+  get(tenant: string): Promise<TenantView> {
+    const now = this.#clock.now();
+    const hit = this.#cache.get(tenant);
+    if (hit && now - hit.at < this.#ttlMs) return hit.view;
+    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships }) => ({
+      tenant: t,
+      trusts: relationships
+        .filter((r) => r.enabled)
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .flatMap((r) => {
+          try {
+            return [compileRelationship(r)];
+          } catch (e) {
+            logger.error('stored trust relationship does not compile; it can never match', { tenant, trust: r.id, error: describeError(e) });
+            return [];
+          }
+        }),
+    }));
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(tenant, { at: now, view });
+    view.catch(() => this.#cache.delete(tenant));
+    return view;
+  }
+}

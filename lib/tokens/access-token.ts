@@ -1,0 +1,71 @@
+import { errors, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import type { Clock } from '../clock.ts';
+import { SubjectTokenInvalid } from '../errors.ts';
+import type { KeyRing } from '../keys/keyring.ts';
+import { AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
+import { SCOPES, TENANT_ID, type Scope } from '../trust/schema.ts';
+import type { Principal } from './types.ts';
+
+const MAX_TOKEN_BYTES = 16 * 1024;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Verifies a fedbroker access token against fedbroker's own published keys (no network):
+ * `typ` must be `at+jwt` (RFC 9068 §4), so an ID token is never accepted here; `iss` and `aud`
+ * must both be this issuer. Returns the principal it speaks for.
+ */
+export async function verifyAccessToken(token: string, deps: { issuer: string; keyRing: KeyRing; clock: Clock }): Promise<Principal & { jti: string; exp: number }> {
+  if (token.length > MAX_TOKEN_BYTES) throw new SubjectTokenInvalid('too_large', 'token is too large');
+  if (!COMPACT_JWS.test(token)) throw new SubjectTokenInvalid('malformed', 'token is not a compact JWS');
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, (header) => keyFor(deps.keyRing, header.kid, header.alg), {
+      issuer: deps.issuer,
+      audience: deps.issuer,
+      typ: 'at+jwt',
+      algorithms: ['RS256', 'ES256'],
+      requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+      currentDate: new Date(deps.clock.now()),
+      clockTolerance: 5,
+    }));
+  } catch (e) {
+    if (e instanceof SubjectTokenInvalid) throw e;
+    if (e instanceof errors.JWTExpired) throw new SubjectTokenInvalid('expired', 'fedbroker access token has expired');
+    if (e instanceof errors.JOSEError) throw new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token');
+    throw e;
+  }
+  const tenant = payload.tenant_id;
+  const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+  if (
+    typeof tenant !== 'string' ||
+    !TENANT_ID.test(tenant) ||
+    typeof payload.trust !== 'string' ||
+    !payload.sub?.startsWith(`${tenant}/`) ||
+    !scopes.every((s): s is Scope => (SCOPES as readonly string[]).includes(s))
+  ) {
+    throw new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token');
+  }
+  return {
+    tenant,
+    sub: payload.sub,
+    trust: payload.trust,
+    scopes: scopes as Scope[],
+    tags: payload[AWS_TAGS_CLAIM] as AwsTagsClaim | undefined,
+    jti: String(payload.jti),
+    exp: Number(payload.exp),
+  };
+}
+
+const imported = new Map<string, ReturnType<typeof importJWK>>();
+
+async function keyFor(keyRing: KeyRing, kid: string | undefined, alg: string | undefined) {
+  const key = (await keyRing.publishedKeys()).find((k) => k.kid === kid);
+  // The header only selects among our own published keys; its alg must be that key's alg.
+  if (!key || key.alg !== alg) throw new SubjectTokenInvalid('unknown_key', 'token was not signed by a current fedbroker key');
+  let pending = imported.get(key.kid);
+  if (!pending) {
+    pending = importJWK(key, key.alg);
+    imported.set(key.kid, pending);
+  }
+  return pending;
+}
