@@ -1,41 +1,56 @@
-/**
- * Reads a claim by path: a JSON Pointer (RFC 6901) when it starts with `/`, otherwise a dotted
- * path where, at each level, the longest literal key that exists wins (greedily) — so
- * `kubernetes.io.namespace` finds `claims["kubernetes.io"].namespace`. Own properties only:
- * `__proto__`, `constructor` and `prototype` never resolve.
- */
-export function readClaim(claims: unknown, path: string): unknown {
-  if (path.startsWith('/')) {
-    const segments = path
-      .slice(1)
-      .split('/')
-      .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-    return segments.reduce<unknown>((node, key) => own(node, key), claims);
-  }
-  return dotted(claims, path.split('.'), 0);
+/** A parsed claim key: a dotted path or an RFC 6901 JSON Pointer. */
+export interface ClaimPath {
+  readonly pointer: boolean;
+  readonly parts: readonly string[];
 }
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
-function own(node: unknown, key: string): unknown {
-  if (node === null || typeof node !== 'object' || Array.isArray(node) || FORBIDDEN.has(key)) return undefined;
-  return Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+/**
+ * Parses a claim key: a JSON Pointer (RFC 6901) when it starts with `/`, otherwise a dotted path.
+ * Returns a problem description instead of a path when the key is unusable.
+ */
+export function parseClaimPath(key: string): ClaimPath | string {
+  if (!key.startsWith('/')) return { pointer: false, parts: key.split('.') };
+  // RFC 6901 §3-4: only ~0 and ~1 are escapes; ~1 is decoded before ~0 so "~01" means "~1".
+  if (/~(?![01])/.test(key)) return 'invalid JSON Pointer escape (only ~0 and ~1 are allowed)';
+  return { pointer: true, parts: key.slice(1).split('/').map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~')) };
 }
 
-function dotted(node: unknown, parts: string[], from: number): unknown {
-  // Greedy, no backtracking: claims are attacker-supplied, so lookup cost stays O(parts²).
-  let current = node;
-  let at = from;
-  while (at < parts.length) {
-    let to = parts.length;
-    let next: unknown;
-    for (; to > at; to--) {
-      next = own(current, parts.slice(at, to).join('.'));
-      if (next !== undefined) break;
+/** An own data property, never an inherited one and never a getter call. */
+function own(obj: unknown, name: string): { value: unknown } | undefined {
+  if (obj === null || typeof obj !== 'object' || FORBIDDEN.has(name) || !Object.hasOwn(obj, name)) return undefined;
+  const d = Object.getOwnPropertyDescriptor(obj, name);
+  return d && 'value' in d && d.value !== undefined ? { value: d.value } : undefined;
+}
+
+/**
+ * Resolves a claim. JSON Pointer keys walk objects and array indices (RFC 6901). Dotted keys walk
+ * objects only and at each level take the longest run of segments that is an own key, without
+ * backtracking (claims are attacker-supplied, so cost stays bounded): `kubernetes.io.namespace`
+ * reads `claims["kubernetes.io"].namespace` before `claims.kubernetes.io.namespace`.
+ */
+export function resolveClaim(claims: unknown, path: ClaimPath): { value: unknown } | undefined {
+  let cur: { value: unknown } | undefined = { value: claims };
+  const { parts } = path;
+  for (let i = 0; i < parts.length && cur; ) {
+    const obj: unknown = cur.value;
+    if (path.pointer) {
+      const token = parts[i++] as string;
+      cur = Array.isArray(obj) && !/^(?:0|[1-9]\d*)$/.test(token) ? undefined : own(obj, token);
+      continue;
     }
-    if (to === at) return undefined;
-    current = next;
-    at = to;
+    if (Array.isArray(obj)) return undefined;
+    let j = parts.length;
+    cur = undefined;
+    while (j > i && !(cur = own(obj, parts.slice(i, j).join('.')))) j--;
+    i = j;
   }
-  return current;
+  return cur;
+}
+
+/** The value of a claim by key (dotted path or JSON Pointer), or undefined. */
+export function readClaim(claims: unknown, key: string): unknown {
+  const path = parseClaimPath(key);
+  return typeof path === 'string' ? undefined : resolveClaim(claims, path)?.value;
 }

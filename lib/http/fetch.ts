@@ -1,0 +1,147 @@
+import { systemClock, type Clock } from '../clock.ts';
+
+/**
+ * HTTP port for outbound GETs to upstream issuers. Passed in so tests can count, fail or slow
+ * requests. `redirect: 'manual'` is part of the type: callers may never follow redirects.
+ */
+export type Fetch = (
+  url: string,
+  init: { signal: AbortSignal; redirect: 'manual'; headers: Record<string, string> },
+) => Promise<Response>;
+
+/** The production {@link Fetch}: Node's built-in `fetch` (undici). */
+export const defaultFetch: Fetch = (url, init) => globalThis.fetch(url, init);
+
+/** Why an upstream document could not be used; stable, log-safe. */
+export type FetchFailure = 'network' | 'timeout' | 'redirect' | 'status' | 'content_type' | 'too_large' | 'json';
+
+/**
+ * Internal failure of {@link fetchLimited}. Never reaches the wire: callers map it to
+ * `ServiceUnavailable`. The message names the failure and status only, never the body or URL,
+ * because a URL handed to us by an upstream may carry data we do not want in logs.
+ */
+export class UpstreamFetchError extends Error {
+  readonly kind: FetchFailure;
+  readonly httpStatus: number | undefined;
+  constructor(kind: FetchFailure, message: string, options?: { cause?: unknown; httpStatus?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'UpstreamFetchError';
+    this.kind = kind;
+    this.httpStatus = options?.httpStatus;
+  }
+}
+
+/** Default cap on an upstream document: discovery documents and JWKS are a few KiB. */
+export const DEFAULT_MAX_BYTES = 100 * 1024;
+
+/** `application/json` or any structured `+json` type such as `application/jwk-set+json` (RFC 6839 §3.1). */
+function isJsonContentType(header: string | null): boolean {
+  if (!header) return false;
+  const essence = header.split(';', 1)[0]!.trim().toLowerCase();
+  return essence === 'application/json' || /^application\/[a-z0-9!#$&^_.-]+\+json$/.test(essence);
+}
+
+/**
+ * GETs `url` and parses its JSON body under hard limits: one deadline for the connection AND the
+ * whole body read (a server dripping a byte a second is cut at `timeoutMs`), at most `maxBytes`
+ * of body, status exactly 200 and a JSON content type.
+ *
+ * Redirects are refused, not followed (fail closed): a redirect could move the request to a host
+ * that was never validated (e.g. cloud metadata). Issuers must serve their discovery document and
+ * JWKS directly at the advertised URLs.
+ *
+ * @throws UpstreamFetchError on any failure.
+ */
+export async function fetchLimited(
+  fetch: Fetch,
+  url: string,
+  opts: { timeoutMs: number; maxBytes?: number; clock?: Clock },
+): Promise<unknown> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const clock = opts.clock ?? systemClock;
+  const deadline = clock.now() + opts.timeoutMs;
+  const controller = new AbortController();
+  // A real timer rather than AbortSignal.timeout(): it is cleared on success, so no stray
+  // timers keep a Lambda invocation or a test process alive.
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  // Every await below races this promise, so even a Fetch port that ignores the signal
+  // cannot stretch the request beyond the deadline.
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () =>
+      reject(new UpstreamFetchError('timeout', `upstream did not answer within ${opts.timeoutMs} ms`)),
+    );
+  });
+  aborted.catch(() => undefined);
+  try {
+    let res: Response;
+    try {
+      res = await Promise.race([
+        fetch(url, { signal: controller.signal, redirect: 'manual', headers: { accept: 'application/json' } }),
+        aborted,
+      ]);
+    } catch (e) {
+      if (e instanceof UpstreamFetchError) throw e;
+      if (controller.signal.aborted) throw new UpstreamFetchError('timeout', `upstream did not answer within ${opts.timeoutMs} ms`);
+      throw new UpstreamFetchError('network', 'upstream request failed', { cause: e });
+    }
+    const body = await readChecked(res, maxBytes, aborted, () => controller.signal.aborted || clock.now() > deadline);
+    try {
+      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    } catch {
+      throw new UpstreamFetchError('json', 'upstream answered with invalid JSON');
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+async function readChecked(res: Response, maxBytes: number, aborted: Promise<never>, timedOut: () => boolean): Promise<Uint8Array> {
+  const refuse = (error: UpstreamFetchError): never => {
+    // Release the connection without reading what the upstream wants to send (not awaited:
+    // a misbehaving stream must not hold the caller past the deadline).
+    res.body?.cancel().catch(() => undefined);
+    throw error;
+  };
+  if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
+    return refuse(new UpstreamFetchError('redirect', `upstream redirected (${res.status}); redirects are not followed`, { httpStatus: res.status }));
+  }
+  if (res.status !== 200) {
+    return refuse(new UpstreamFetchError('status', `upstream answered ${res.status}`, { httpStatus: res.status }));
+  }
+  if (!isJsonContentType(res.headers.get('content-type'))) {
+    return refuse(new UpstreamFetchError('content_type', 'upstream answered with a non-JSON content type'));
+  }
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    return refuse(new UpstreamFetchError('too_large', `upstream document exceeds ${maxBytes} bytes`));
+  }
+  if (!res.body) return refuse(new UpstreamFetchError('json', 'upstream answered without a body'));
+
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      if (timedOut()) throw new UpstreamFetchError('timeout', 'upstream body read exceeded the deadline');
+      const { done, value } = await Promise.race([reader.read(), aborted]);
+      if (done) break;
+      total += value.byteLength;
+      // Stop as soon as the cap is passed: never buffer what the upstream streams beyond it.
+      if (total > maxBytes) throw new UpstreamFetchError('too_large', `upstream document exceeds ${maxBytes} bytes`);
+      chunks.push(value);
+    }
+  } catch (e) {
+    reader.cancel().catch(() => undefined);
+    if (e instanceof UpstreamFetchError) throw e;
+    if (timedOut()) throw new UpstreamFetchError('timeout', 'upstream body read exceeded the deadline');
+    throw new UpstreamFetchError('network', 'upstream body read failed', { cause: e });
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

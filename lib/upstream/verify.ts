@@ -1,0 +1,193 @@
+import { compactVerify, errors, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import type { Clock } from '../clock.ts';
+import { SubjectTokenInvalid } from '../errors.ts';
+import type { UpstreamKeys } from './key-cache.ts';
+
+/**
+ * Asymmetric JWS algorithms accepted from upstream issuers. Never `none` or HMAC (RFC 8725
+ * §3.1/§2.1: an HS* token "signed" with a public key as secret is the classic confusion), and
+ * not EdDSA, which none of the supported issuers use.
+ */
+export const UPSTREAM_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+
+/** Options of {@link verifyExternalToken}. */
+export interface VerifyExternalOptions {
+  keys: UpstreamKeys;
+  clock: Clock;
+  /** The trust relationship's issuer; compared to `iss` as an exact string (RFC 7519 §4.1.1). */
+  issuer: string;
+  /** Accepted `aud` values; the token must name at least one (RFC 7519 §4.1.3). */
+  audiences: string[];
+  /** Oldest accepted token by `iat`; without `iat`, the longest accepted `exp` horizon. */
+  maxAgeSeconds?: number;
+  clockSkewSeconds?: number;
+  maxTokenBytes?: number;
+  /** Reserved: `typ` is not checked, issuers send `JWT`, `at+jwt` or nothing. */
+  expectedTyp?: undefined;
+}
+
+/** A verified upstream token. */
+export interface VerifiedExternalToken {
+  header: JWTHeaderParameters;
+  claims: JWTPayload;
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+// RFC 8725 §3.10 / RFC 7515 §4.1.2–4.1.6: keys named by the token itself are attacker-chosen.
+const KEY_SOURCE_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'];
+
+const invalid = (reason: string, message: string, cause?: unknown) =>
+  new SubjectTokenInvalid(reason, message, cause === undefined ? undefined : { cause });
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Strict base64url (RFC 7515 §2): no padding, no foreign characters, canonical trailing bits. */
+function decodeSegment(segment: string, what: string): Buffer {
+  const bytes = B64URL.test(segment) ? Buffer.from(segment, 'base64url') : undefined;
+  if (!bytes || bytes.toString('base64url') !== segment) throw invalid('malformed', `token ${what} is not valid base64url`);
+  return bytes;
+}
+
+/**
+ * Keys of the top-level object of an already-validated JSON text. JSON.parse keeps the last of
+ * duplicate members, other parsers the first; RFC 7515 §5.2 lets us reject instead, so two
+ * components can never read two different `alg`s or `iss`s from one token.
+ */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(json.slice(i, j + 1)) as string);
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth += 1;
+      expectKey = depth === 1 && c === '{';
+    } else if (c === '}' || c === ']') {
+      depth -= 1;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
+
+function parseObject(bytes: Buffer, what: string): Record<string, unknown> {
+  let text: string;
+  let value: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    throw invalid('malformed', `token ${what} is not JSON`);
+  }
+  if (!isObject(value)) throw invalid('malformed', `token ${what} is not a JSON object`);
+  const keys = topLevelKeys(text);
+  if (new Set(keys).size !== keys.length) throw invalid('malformed', `token ${what} has duplicate members`);
+  return value;
+}
+
+function checkHeader(header: Record<string, unknown>): asserts header is JWTHeaderParameters {
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !UPSTREAM_ALGORITHMS.includes(alg)) {
+    throw invalid('algorithm', 'token alg is not an accepted asymmetric algorithm');
+  }
+  if ('enc' in header) throw invalid('jwe', 'encrypted tokens are not accepted');
+  for (const name of KEY_SOURCE_HEADERS) {
+    if (name in header) throw invalid('header', `token header ${name} is not accepted; keys come from the issuer's JWKS`);
+  }
+  // RFC 7515 §4.1.11: we understand no extensions, so any `crit` must be refused; `b64`
+  // (RFC 7797) changes what is signed and has no place in a JWT.
+  if ('crit' in header) throw invalid('header', 'token header crit is not accepted');
+  if ('b64' in header) throw invalid('header', 'token header b64 is not accepted');
+  const kid = header.kid;
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256 || /[\u0000-\u001f\u007f]/.test(kid))) {
+    throw invalid('header', 'token kid is not an acceptable key id');
+  }
+}
+
+function numericDate(claims: JWTPayload, name: 'exp' | 'nbf' | 'iat'): number | undefined {
+  const value = claims[name];
+  if (value === undefined && name !== 'exp') return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid('malformed', `token ${name} claim must be a NumericDate`);
+  }
+  return value;
+}
+
+/** RFC 7519 §4.1.3–4.1.6 with our clock and stable reason codes; runs after the signature check. */
+function checkClaims(claims: JWTPayload, opts: VerifyExternalOptions): void {
+  const now = opts.clock.now() / 1000;
+  const skew = opts.clockSkewSeconds ?? 60;
+  const maxAge = opts.maxAgeSeconds ?? 86_400;
+  const exp = numericDate(claims, 'exp')!;
+  const nbf = numericDate(claims, 'nbf');
+  const iat = numericDate(claims, 'iat');
+  if (now >= exp + skew) throw invalid('expired', 'token has expired');
+  if (nbf !== undefined && nbf > now + skew) throw invalid('not_yet_valid', 'token is not valid yet');
+  if (iat !== undefined) {
+    if (iat > now + skew) throw invalid('issued_in_future', 'token is issued in the future');
+    if (now - iat > maxAge) throw invalid('too_old', 'token was issued too long ago');
+  } else if (exp - now > maxAge) {
+    // Without iat the only bound on a token's life is exp; an absurd exp would be a forever token.
+    throw invalid('too_old', 'token without iat expires too far in the future');
+  }
+  const aud = claims.aud;
+  const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? aud : [];
+  if (!list.some((a) => opts.audiences.includes(a))) throw invalid('audience', 'token audience is not accepted');
+  if (claims.sub !== undefined && typeof claims.sub !== 'string') throw invalid('malformed', 'token sub claim must be a string');
+}
+
+function fromJose(e: unknown): unknown {
+  if (e instanceof errors.JWSSignatureVerificationFailed) return invalid('signature', 'token signature is invalid', e);
+  if (e instanceof errors.JOSEAlgNotAllowed || e instanceof errors.JOSENotSupported) {
+    return invalid('algorithm', 'token algorithm is not accepted for this key', e);
+  }
+  if (e instanceof errors.JOSEError) return invalid('malformed', 'token is not a valid JWS', e);
+  return e;
+}
+
+/**
+ * Verifies a subject token from an external OIDC issuer (GitHub Actions, GitLab, Kubernetes,
+ * Cognito, …) against the issuer's published keys.
+ *
+ * Cheap refusals run first and need neither crypto nor network: size, shape, JWE, header
+ * (algorithm allow-list, no embedded or remote key sources, no `crit`/`b64`, sane `kid`),
+ * duplicate members, and the unverified `iss` — so a token can only ever make us fetch keys of
+ * the issuer we were told to trust. Then the signature, then the claims.
+ *
+ * @throws SubjectTokenInvalid with a stable `reason` for every unacceptable token.
+ * @throws ServiceUnavailable when the issuer's keys cannot be fetched (from {@link UpstreamKeys}).
+ */
+export async function verifyExternalToken(token: string, opts: VerifyExternalOptions): Promise<VerifiedExternalToken> {
+  if (typeof token !== 'string') throw invalid('malformed', 'token must be a string');
+  if (token.length > (opts.maxTokenBytes ?? 16 * 1024)) throw invalid('too_large', 'token is too large');
+  const parts = token.split('.');
+  // A JWE (RFC 7516 §7.1, five parts) is refused before its header is even read: decrypting is
+  // not our job, and PBES2 headers with a huge p2c are a CPU exhaustion vector (RFC 8725 §3.3).
+  if (parts.length === 5) throw invalid('jwe', 'encrypted tokens are not accepted');
+  if (parts.length !== 3) throw invalid('malformed', 'token is not a compact JWS');
+  const [headerSegment, payloadSegment, signatureSegment] = parts as [string, string, string];
+
+  const header = parseObject(decodeSegment(headerSegment, 'header'), 'header');
+  checkHeader(header);
+  const claims = parseObject(decodeSegment(payloadSegment, 'payload'), 'payload') as JWTPayload;
+  decodeSegment(signatureSegment, 'signature');
+
+  // Exact comparison, no normalisation (OIDC Core §3.1.3.7 step 2): `https://a/` is not `https://a`.
+  if (claims.iss !== opts.issuer) throw invalid('issuer', 'token issuer is not the trusted issuer');
+
+  const key = await opts.keys.getKey(opts.issuer, { alg: header.alg, ...(header.kid === undefined ? {} : { kid: header.kid }) });
+  try {
+    await compactVerify(token, key, { algorithms: [header.alg] });
+  } catch (e) {
+    throw fromJose(e);
+  }
+  checkClaims(claims, opts);
+  return { header, claims };
+}
