@@ -1,0 +1,198 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../../../lib/http/fetch.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const servers: Server[] = [];
+const timers = new Set<NodeJS.Timeout>();
+
+async function serve(handler: Handler): Promise<{ url: string; hits: string[] }> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    handler(req, res);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
+}
+
+afterEach(async () => {
+  for (const t of timers) clearInterval(t);
+  timers.clear();
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+async function failure(p: Promise<unknown>): Promise<UpstreamFetchError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(UpstreamFetchError);
+  return e as UpstreamFetchError;
+}
+
+const json = (body: string, type = 'application/json', status = 200): Handler => (_req, res) => {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+};
+
+describe('fetchLimited', () => {
+  it('parses a JSON document', async () => {
+    const { url } = await serve(json('{"issuer":"x"}'));
+    await expect(fetchLimited(defaultFetch, url, { timeoutMs: 1000 })).resolves.toEqual({ issuer: 'x' });
+  });
+
+  it.each([
+    ['application/jwk-set+json', 'application/jwk-set+json'],
+    ['a +json type with parameters', 'application/vnd.example+json; charset=utf-8'],
+    ['application/json with charset, upper case', 'Application/JSON; charset=UTF-8'],
+  ])('accepts %s', async (_name, type) => {
+    const { url } = await serve(json('{"keys":[]}', type));
+    await expect(fetchLimited(defaultFetch, url, { timeoutMs: 1000 })).resolves.toEqual({ keys: [] });
+  });
+
+  it('sends the request with redirect manual, a signal and an Accept header', async () => {
+    const seen: Parameters<Fetch>[1][] = [];
+    const { url } = await serve(json('{}'));
+    await fetchLimited((u, init) => (seen.push(init), defaultFetch(u, init)), url, { timeoutMs: 1000 });
+    expect(seen[0]).toMatchObject({ redirect: 'manual', headers: { accept: 'application/json' } });
+    expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('times out when the server never answers', async () => {
+    const { url } = await serve(() => undefined);
+    const started = Date.now();
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 300 }))).kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(1300);
+  });
+
+  it('refuses a 500', async () => {
+    const { url } = await serve(json('{"error":"x"}', 'application/json', 500));
+    const e = await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }));
+    expect([e.kind, e.httpStatus]).toEqual(['status', 500]);
+  });
+
+  it('refuses a 404', async () => {
+    const { url } = await serve(json('{}', 'application/json', 404));
+    const e = await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }));
+    expect([e.kind, e.httpStatus]).toEqual(['status', 404]);
+  });
+
+  it('refuses a 204 and other non-200 successes', async () => {
+    const { url } = await serve((_req, res) => res.writeHead(204).end());
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('status');
+  });
+
+  it('refuses garbage served as JSON', async () => {
+    const { url } = await serve(json('<html>not json</html>'));
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('json');
+  });
+
+  it('refuses invalid UTF-8', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.from([0x22, 0xff, 0xfe, 0x22]));
+    });
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('json');
+  });
+
+  it.each([
+    ['text/html', 'text/html'],
+    ['text/plain', 'text/plain'],
+    ['application/jsonp', 'application/jsonp'],
+    ['a missing content type', undefined],
+  ])('refuses %s', async (_name, type) => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, type ? { 'content-type': type } : {});
+      res.end('{}');
+    });
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('content_type');
+  });
+
+  it('refuses a body over the cap when Content-Length announces it, without reading it', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) });
+      res.write('{"a":"');
+    });
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 5000 }))).kind).toBe('too_large');
+  });
+
+  it('cuts a streamed 10 MB body at the cap, fast', async () => {
+    let sent = 0;
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (sent < 10 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('error', () => undefined);
+      pump();
+    });
+    const started = Date.now();
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 5000, maxBytes: 100 * 1024 }))).kind).toBe('too_large');
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The reader stopped early: the server could not push the whole 10 MB.
+    expect(sent).toBeLessThan(10 * 1024 * 1024);
+  });
+
+  it('cuts a slow-drip body at the timeout, not when the body ends', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      const t = setInterval(() => res.write(' '), 200);
+      timers.add(t);
+      res.on('close', () => clearInterval(t));
+    });
+    const started = Date.now();
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('refuses a redirect and does not follow it', async () => {
+    const target = await serve(json('{"issuer":"elsewhere"}'));
+    const { url } = await serve((_req, res) => {
+      res.writeHead(302, { location: `${target.url}/jwks` });
+      res.end();
+    });
+    const e = await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }));
+    expect([e.kind, e.httpStatus]).toEqual(['redirect', 302]);
+    expect(target.hits).toEqual([]);
+  });
+
+  it('refuses a 307 redirect', async () => {
+    const { url } = await serve((_req, res) => res.writeHead(307, { location: 'http://169.254.169.254/' }).end());
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('redirect');
+  });
+
+  it('reports a refused connection as a network failure', async () => {
+    const { url } = await serve(json('{}'));
+    await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
+    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('network');
+  });
+
+  it('enforces the deadline even when the Fetch port ignores the signal', async () => {
+    const stuck: Fetch = () => new Promise<Response>(() => undefined);
+    expect((await failure(fetchLimited(stuck, 'http://127.0.0.1:9/', { timeoutMs: 200 }))).kind).toBe('timeout');
+  });
+
+  it('keeps URL and body out of error messages', async () => {
+    const { url } = await serve(json('secret-body-content', 'application/json', 500));
+    const e = await failure(fetchLimited(defaultFetch, `${url}/path-with-secret`, { timeoutMs: 1000 }));
+    expect(e.message).not.toMatch(/secret|127\.0\.0\.1/);
+  });
+});
