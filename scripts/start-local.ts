@@ -5,7 +5,11 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Table } from '../lib/aws/dynamo-table.ts';
+import { DynamoTrustStore } from '../lib/aws/dynamo-trust-store.ts';
+import { startDevIssuer } from '../lib/local/dev-issuer.ts';
 import { startDynalite } from '../lib/local/dynalite.ts';
+import { seedDevTenant } from '../lib/local/seed.ts';
 import { createTableFromServerlessYml } from '../lib/local/table.ts';
 
 const port = Number(process.env.PORT ?? process.env.FEDBROKER_PORT ?? 8787);
@@ -20,7 +24,10 @@ const awsEnv = {
   AWS_SECRET_ACCESS_KEY: 'local',
   AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
 };
-await createTableFromServerlessYml(new DynamoDBClient({ region: awsEnv.AWS_REGION, endpoint: db.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), tableName);
+const dynamodb = new DynamoDBClient({ region: awsEnv.AWS_REGION, endpoint: db.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+await createTableFromServerlessYml(dynamodb, tableName);
+const devIssuer = await startDevIssuer(Number(process.env.FEDBROKER_DEV_ISSUER_PORT ?? port + 2));
+await seedDevTenant(new DynamoTrustStore(new Table(tableName, dynamodb)), devIssuer.issuer);
 
 const env = {
   ...process.env,
@@ -61,7 +68,7 @@ async function ready(): Promise<boolean> {
 
 const stop = async (code = 0) => {
   child.kill('SIGTERM');
-  await db.close();
+  await Promise.all([db.close(), devIssuer.close()]);
   process.exit(code);
 };
 process.on('SIGINT', () => void stop());
@@ -71,6 +78,7 @@ child.on('exit', (code) => void stop(code ?? 1));
 if (await ready()) {
   console.log(`fedbroker is running (local mode, data in ${dataDir})`);
   console.log(`issuer: ${issuer}`);
+  console.log(`dev issuer (DEV ONLY, trusted by tenant "dev" for subjects dev:*): ${devIssuer.issuer}`);
   console.log(`try:    curl -s ${issuer}/.well-known/openid-configuration && curl -s ${issuer}/.well-known/jwks.json`);
 } else {
   console.error('fedbroker did not start; run with FEDBROKER_VERBOSE=1 for serverless-offline output');

@@ -1,6 +1,7 @@
-import { createRemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startLocalRun } from '../support/local-run.ts';
 
 describe('npm start (serverless-offline, dynalite, file signer)', () => {
@@ -35,5 +36,30 @@ describe('npm start (serverless-offline, dynalite, file signer)', () => {
     const res = await fetch(`${run.issuer}/does-not-exist`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: 'not_found' });
+  });
+
+  it('runs the dev loop: dev token → exchange → ID token for AWS → verified against the JWKS', async () => {
+    const devToken = (await (await fetch(`${run.devIssuer}/token`, { method: 'POST', body: 'sub=dev:alice' })).text()).trim();
+    const exchanged = await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' });
+    expect(exchanged.status).toBe(200);
+    const id = await postExchange(run.issuer, {
+      subject_token: exchanged.body.access_token,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    });
+    expect(id.status).toBe(200);
+    const { payload } = await jwtVerify(id.body.access_token, createRemoteJWKSet(new URL(`${run.issuer}/.well-known/jwks.json`)), {
+      issuer: run.issuer,
+      audience: 'sts.amazonaws.com',
+    });
+    expect(payload.sub).toBe('dev/dev-issuer/dev:alice');
+  });
+
+  it('refuses a dev token whose subject is outside dev:*', async () => {
+    const devToken = (await (await fetch(`${run.devIssuer}/token`, { method: 'POST', body: 'sub=mallory' })).text()).trim();
+    const res = await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
   });
 });

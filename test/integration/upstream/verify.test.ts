@@ -70,7 +70,6 @@ async function unavailable(p: Promise<unknown>): Promise<ServiceUnavailable> {
 }
 
 describe('verifyExternalToken against oidc-provider', () => {
-  type ProviderLike = { callback(): Handler };
   let issuer: string;
   let keys: UpstreamKeys;
   const clock = { ms: Date.now(), now: () => clock.ms };
@@ -78,9 +77,7 @@ describe('verifyExternalToken against oidc-provider', () => {
   beforeAll(async () => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     vi.spyOn(console, 'info').mockImplementation(() => undefined);
-    // oidc-provider ships no type declarations; a non-literal specifier keeps tsc out of it.
-    const specifier = 'oidc-provider';
-    const { default: Provider } = (await import(specifier)) as { default: new (issuer: string, config: unknown) => ProviderLike };
+    const { default: Provider } = await import('oidc-provider');
     const opKey = await signingKey('op-1', 'RS256');
     let handler: Handler = (_req, res) => res.writeHead(503).end();
     issuer = await serve((req, res) => handler(req, res));

@@ -1,0 +1,28 @@
+import { systemClock } from '../clock.ts';
+import { createRelationship, createTenant, replaceRelationship, type AdminDeps } from '../tenants/admin.ts';
+import type { TrustRelationshipInput } from '../trust/schema.ts';
+import type { TrustStore } from '../tenants/ports.ts';
+import { DEV_AUDIENCE } from './dev-issuer.ts';
+
+/**
+ * Seeds the local run's `dev` tenant, trusting the dev issuer (DEV ONLY) for subjects `dev:*`,
+ * through the same admin code and validation as the API. Re-run on every start, so a changed
+ * dev issuer port is picked up.
+ */
+export async function seedDevTenant(store: TrustStore, devIssuer: string): Promise<void> {
+  const deps: AdminDeps = { store, clock: systemClock, local: true };
+  const relationship: TrustRelationshipInput = {
+    kind: 'oidc',
+    id: 'dev-issuer',
+    description: 'DEV ONLY: trusts the local development issuer started by npm start',
+    issuer: devIssuer,
+    audiences: [DEV_AUDIENCE],
+    conditions: { StringLike: { sub: 'dev:*' } },
+    scopes: ['id-token:issue', 'trust:admin', 'aws:cognito', 'audit:read'],
+    id_token_audiences: ['sts.amazonaws.com', 'https://*', 'api://*'],
+  };
+  if ((await store.readTenant('dev')).tenant === undefined) await createTenant(deps, { id: 'dev', name: 'Local development (DEV ONLY)' });
+  const existing = await store.getRelationship('dev', 'dev-issuer');
+  if (!existing) await createRelationship(deps, 'dev', relationship);
+  else if (existing.issuer !== devIssuer) await replaceRelationship(deps, 'dev', 'dev-issuer', relationship, existing.version);
+}
