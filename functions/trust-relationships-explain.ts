@@ -3,7 +3,7 @@ import { parseJsonBody } from '../lib/http/form.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { tenantParam } from '../lib/http/params.ts';
 import { json } from '../lib/http/response.ts';
-import { runtime } from '../lib/runtime.ts';
+import { runtime, trustContext } from '../lib/runtime.ts';
 import { explainToken } from '../lib/trust/explain.ts';
 
 /** POST /v1/tenants/{tenant}/trust-relationships:explain — why a token would or would not be admitted. */
@@ -13,7 +13,7 @@ export const handler = httpHandler(
     const tenant = tenantParam(event);
     await authorize({ ...rt, issuer: rt.config.issuer }, event.headers?.authorization, tenant, 'trust:admin');
     const body = parseJsonBody(event);
-    return json(200, await explainToken({ ...rt, store: rt.trustStore, maxTokenAgeSeconds: rt.config.upstream.maxTokenAgeSeconds }, tenant, body.token));
+    return json(200, await explainToken({ ...rt, store: rt.trustStore, maxTokenAgeSeconds: rt.config.upstream.maxTokenAgeSeconds, context: trustContext(rt.config) }, tenant, body.token));
   },
   { methods: ['POST'] },
 );

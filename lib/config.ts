@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, PolicyInvalid } from './errors.ts';
+import { checkIssuerUrl } from './upstream/issuer-url.ts';
 
 /** Algorithms fedbroker signs with. RS256 is what every cloud IAM accepts; ES256 is smaller. */
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
@@ -27,6 +28,8 @@ const envSchema = z.object({
   FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(10000).default(3000),
+  FEDBROKER_COGNITO_ISSUER: z.string().default('https://cognito-identity.amazonaws.com'),
+  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z.string().regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name').default('fedbroker'),
 });
 
 export interface Config {
@@ -44,6 +47,8 @@ export interface Config {
   /** Bound on how long a warm container keeps using a tenant's relationships after a change. */
   tenantCacheSeconds: number;
   upstream: { maxTokenAgeSeconds: number; timeoutMs: number };
+  /** Cognito identity pools, both directions: the token issuer and fedbroker's developer provider name. */
+  cognito: { issuer: string; developerProvider: string };
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -98,6 +103,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // STS accepts web identity tokens for at most 12 h sessions; longer tokens only widen exposure.
   if (e.FEDBROKER_ID_TOKEN_MAX_TTL > 43200) issues.push('FEDBROKER_ID_TOKEN_MAX_TTL must be at most 43200 (12 h)');
+  try {
+    checkIssuerUrl(e.FEDBROKER_COGNITO_ISSUER, { local });
+  } catch (err) {
+    if (!(err instanceof PolicyInvalid)) throw err;
+    issues.push(...err.issues.map((i) => `FEDBROKER_COGNITO_ISSUER: ${i}`));
+  }
   if (issues.length) throw new ConfigError(issues);
 
   return {
@@ -116,5 +127,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     discoveryMaxAge: e.FEDBROKER_DISCOVERY_MAX_AGE,
     tenantCacheSeconds: e.FEDBROKER_TENANT_CACHE_SECONDS,
     upstream: { maxTokenAgeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_AGE, timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS },
+    cognito: { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER },
   };
 }

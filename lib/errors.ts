@@ -181,3 +181,9 @@ export class PreconditionRequired extends PreconditionFailed {
   override readonly status: number = 428;
   override readonly oauthError: string = 'precondition_required';
 }
+
+/** RFC 6749 §4.1.2.1 `access_denied`: the principal may not use this resource. */
+export class AccessDenied extends Forbidden {
+  override readonly code: string = 'ERR_ACCESS_DENIED';
+  override readonly oauthError: string = 'access_denied';
+}

@@ -27,7 +27,7 @@ const awsEnv = {
 const dynamodb = new DynamoDBClient({ region: awsEnv.AWS_REGION, endpoint: db.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 await createTableFromServerlessYml(dynamodb, tableName);
 const devIssuer = await startDevIssuer(Number(process.env.FEDBROKER_DEV_ISSUER_PORT ?? port + 2));
-await seedDevTenant(new DynamoTrustStore(new Table(tableName, dynamodb)), devIssuer.issuer);
+await seedDevTenant(new DynamoTrustStore(new Table(tableName, dynamodb)), devIssuer.issuer, 'https://cognito-identity.amazonaws.com');
 
 const env = {
   ...process.env,

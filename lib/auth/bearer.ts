@@ -14,12 +14,11 @@ export interface BearerDeps {
 }
 
 /**
- * Authorises an API call (RFC 6750): a fedbroker access token of `tenant` carrying `scope`.
- * A missing or invalid token is 401; a valid token of another tenant, or without the scope, is
- * 403 — the same tenant only, never across tenants. Kill switches apply: a disabled tenant or
- * relationship makes its tokens unusable within the directory's cache bound.
+ * Authenticates an API call (RFC 6750): a valid fedbroker access token carrying `scope`, whose
+ * tenant is still active and whose trust relationship is still enabled (kill switches apply
+ * within the directory's cache bound). Missing or invalid → 401; valid but without the scope → 403.
  */
-export async function authorize(deps: BearerDeps, authorization: string | undefined, tenant: string, scope: Scope): Promise<Principal> {
+export async function authenticate(deps: BearerDeps, authorization: string | undefined, scope: Scope): Promise<Principal> {
   const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
   if (!m?.[1]) throw new InvalidBearerToken('a Bearer access token is required');
   let principal: Principal;
@@ -29,11 +28,17 @@ export async function authorize(deps: BearerDeps, authorization: string | undefi
     if (e instanceof SubjectTokenInvalid) throw new InvalidBearerToken(e.message);
     throw e;
   }
-  if (principal.tenant !== tenant) throw new Forbidden('the access token belongs to another tenant');
   if (!principal.scopes.includes(scope)) throw new Forbidden(`this call needs the ${scope} scope`);
-  const view = await deps.directory.get(tenant);
+  const view = await deps.directory.get(principal.tenant);
   if (!view.tenant || view.tenant.status !== 'active' || !view.trusts.some((t) => t.relationship.id === principal.trust)) {
     throw new InvalidBearerToken('the access token is no longer valid');
   }
+  return principal;
+}
+
+/** {@link authenticate}, for a call on `tenant`'s resources: another tenant's token is 403, never served. */
+export async function authorize(deps: BearerDeps, authorization: string | undefined, tenant: string, scope: Scope): Promise<Principal> {
+  const principal = await authenticate(deps, authorization, scope);
+  if (principal.tenant !== tenant) throw new Forbidden('the access token belongs to another tenant');
   return principal;
 }

@@ -1,18 +1,19 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TrustStore } from '../tenants/ports.ts';
+import type { CognitoPool } from '../cognito/schema.ts';
+import type { DocumentPrefix, StoredDocument, TrustStore } from '../tenants/ports.ts';
 import type { Tenant, TrustRelationship } from '../trust/schema.ts';
 import type { Table } from './dynamo-table.ts';
 
 const pk = (tenant: string) => `TENANT#${tenant}`;
 const TENANT_SK = 'TENANT';
-const trustSk = (id: string) => `TRUST#${id}`;
+const sk = (prefix: DocumentPrefix, id: string) => `${prefix}#${id}`;
 
 function strip<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return rest as T;
 }
 
-/** Tenants (`TENANT#<id> / TENANT`) and relationships (`TENANT#<id> / TRUST#<rid>`) in the single table. */
+/** Tenants (`TENANT#<id> / TENANT`) and their documents (`TENANT#<id> / <PREFIX>#<doc id>`) in the single table. */
 export class DynamoTrustStore implements TrustStore {
   readonly #table: Table;
   constructor(table: Table) {
@@ -39,9 +40,11 @@ export class DynamoTrustStore implements TrustStore {
       start = page.LastEvaluatedKey;
     } while (start);
     const tenantItem = items.find((i) => i.sk === TENANT_SK);
+    const of = <T>(prefix: DocumentPrefix) => items.filter((i) => String(i.sk).startsWith(`${prefix}#`)).map((i) => strip<T>(i));
     return {
       tenant: tenantItem ? strip<Tenant>(tenantItem) : undefined,
-      relationships: items.filter((i) => String(i.sk).startsWith('TRUST#')).map((i) => strip<TrustRelationship>(i)),
+      relationships: of<TrustRelationship>('TRUST'),
+      pools: of<CognitoPool>('POOL'),
     };
   }
 
@@ -68,46 +71,34 @@ export class DynamoTrustStore implements TrustStore {
     );
   }
 
-  async getRelationship(tenant: string, id: string) {
+  async getDocument<T extends StoredDocument>(tenant: string, prefix: DocumentPrefix, id: string) {
     const t = this.#table;
-    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: pk(tenant), sk: trustSk(id) }, ConsistentRead: true })));
-    return out.Item ? strip<TrustRelationship>(out.Item) : undefined;
+    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: pk(tenant), sk: sk(prefix, id) }, ConsistentRead: true })));
+    return out.Item ? strip<T>(out.Item) : undefined;
   }
 
-  createRelationship(relationship: TrustRelationship) {
-    const t = this.#table;
-    return t.conditional(() =>
-      t.doc.send(
-        new PutCommand({
-          TableName: t.name,
-          Item: { pk: pk(relationship.tenant), sk: trustSk(relationship.id), ...relationship },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-  }
-
-  replaceRelationship(relationship: TrustRelationship, expectedVersion: number) {
+  putDocument(prefix: DocumentPrefix, document: StoredDocument, expectedVersion: number | undefined) {
     const t = this.#table;
     return t.conditional(() =>
       t.doc.send(
         new PutCommand({
           TableName: t.name,
-          Item: { pk: pk(relationship.tenant), sk: trustSk(relationship.id), ...relationship },
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': expectedVersion },
+          Item: { pk: pk(document.tenant), sk: sk(prefix, document.id), ...document },
+          ...(expectedVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
         }),
       ),
     );
   }
 
-  deleteRelationship(tenant: string, id: string, expectedVersion: number) {
+  deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number) {
     const t = this.#table;
     return t.conditional(() =>
       t.doc.send(
         new DeleteCommand({
           TableName: t.name,
-          Key: { pk: pk(tenant), sk: trustSk(id) },
+          Key: { pk: pk(tenant), sk: sk(prefix, id) },
           ConditionExpression: 'version = :v',
           ExpressionAttributeValues: { ':v': expectedVersion },
         }),

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
-import { evaluateConditions } from '../trust/conditions.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
 import { sessionTagsClaim } from '../trust/session-tags.ts';
 import { renderSubject } from '../trust/subject.ts';
@@ -37,22 +36,18 @@ export function unverifiedIssuer(token: string): string | undefined {
   }
 }
 
-function audiences(claims: Record<string, unknown>): string[] {
-  const aud = claims.aud;
-  return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
-}
-
 /**
  * Authenticates an external token for `tenant`: verified against its issuer's keys with the
  * hardened fetcher, then matched against the tenant's enabled relationships for that exact
- * issuer, in id order; the first whose audiences and conditions all hold admits it.
+ * issuer (for Cognito identity pools: the deployment's Cognito issuer), in id order; the first
+ * whose audience, kind-specific checks (Cognito `amr`) and conditions all hold admits it.
  */
 export async function authenticateExternal(deps: ExternalDeps, token: string, tenant: string): Promise<{ principal: Principal; trust: CompiledTrust }> {
   const view = await deps.directory.get(tenant);
   if (!view.tenant || view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
   const iss = unverifiedIssuer(token);
   // fedbroker's own tokens are never external identities: that would let tokens launder themselves.
-  const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.relationship.kind === 'oidc' && t.relationship.issuer === iss) : [];
+  const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.issuer === iss) : [];
   if (!iss || candidates.length === 0) {
     throw new SubjectTokenInvalid(iss ? 'untrusted_issuer' : 'malformed', iss ? NOT_TRUSTED : 'the subject token is not a well-formed signed JWT');
   }
@@ -60,13 +55,10 @@ export async function authenticateExternal(deps: ExternalDeps, token: string, te
     keys: deps.upstreamKeys,
     clock: deps.clock,
     issuer: iss,
-    audiences: [...new Set(candidates.flatMap((t) => t.relationship.audiences))],
+    audiences: [...new Set(candidates.flatMap((t) => t.audiences))],
     maxAgeSeconds: deps.maxTokenAgeSeconds,
   });
-  const aud = audiences(claims);
-  const trust = candidates.find(
-    (t) => t.relationship.audiences.some((a) => aud.includes(a)) && evaluateConditions(t.conditions, claims).matched,
-  );
+  const trust = candidates.find((t) => t.evaluate(claims).matched);
   if (!trust) throw new SubjectTokenInvalid('no_matching_trust', NOT_TRUSTED);
   const relationship = trust.relationship;
   return {

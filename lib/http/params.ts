@@ -1,5 +1,5 @@
 import { InvalidRequest } from '../errors.ts';
-import { RELATIONSHIP_ID, TENANT_ID } from '../trust/schema.ts';
+import { TENANT_ID } from '../trust/schema.ts';
 import type { HttpEvent } from './handler.ts';
 
 /** The `{tenant}` path parameter, validated before it reaches any key expression. */
@@ -9,9 +9,14 @@ export function tenantParam(event: HttpEvent): string {
   return tenant;
 }
 
-/** The `{id}` path parameter of a trust relationship. */
-export function relationshipParam(event: HttpEvent): string {
-  const id = event.pathParameters?.id ?? '';
-  if (!RELATIONSHIP_ID.test(id)) throw new InvalidRequest('id is not a valid trust relationship id');
+/** The `{id}` path parameter of a tenant document (API Gateway passes it percent-decoded or not). */
+export function documentParam(event: HttpEvent, pattern: RegExp, label: string): string {
+  let id = event.pathParameters?.id ?? '';
+  try {
+    id = decodeURIComponent(id);
+  } catch {
+    throw new InvalidRequest(`id is not a valid ${label} id`);
+  }
+  if (!pattern.test(id)) throw new InvalidRequest(`id is not a valid ${label} id`);
   return id;
 }

@@ -1,5 +1,5 @@
 import { systemClock } from '../clock.ts';
-import { createRelationship, createTenant, replaceRelationship, type AdminDeps } from '../tenants/admin.ts';
+import { createTenant, relationships, type AdminDeps } from '../tenants/admin.ts';
 import type { TrustRelationshipInput } from '../trust/schema.ts';
 import type { TrustStore } from '../tenants/ports.ts';
 import { DEV_AUDIENCE } from './dev-issuer.ts';
@@ -9,8 +9,8 @@ import { DEV_AUDIENCE } from './dev-issuer.ts';
  * through the same admin code and validation as the API. Re-run on every start, so a changed
  * dev issuer port is picked up.
  */
-export async function seedDevTenant(store: TrustStore, devIssuer: string): Promise<void> {
-  const deps: AdminDeps = { store, clock: systemClock, local: true };
+export async function seedDevTenant(store: TrustStore, devIssuer: string, cognitoIssuer: string): Promise<void> {
+  const deps: AdminDeps = { store, clock: systemClock, local: true, cognitoIssuer };
   const relationship: TrustRelationshipInput = {
     kind: 'oidc',
     id: 'dev-issuer',
@@ -22,7 +22,7 @@ export async function seedDevTenant(store: TrustStore, devIssuer: string): Promi
     id_token_audiences: ['sts.amazonaws.com', 'https://*', 'api://*'],
   };
   if ((await store.readTenant('dev')).tenant === undefined) await createTenant(deps, { id: 'dev', name: 'Local development (DEV ONLY)' });
-  const existing = await store.getRelationship('dev', 'dev-issuer');
-  if (!existing) await createRelationship(deps, 'dev', relationship);
-  else if (existing.issuer !== devIssuer) await replaceRelationship(deps, 'dev', 'dev-issuer', relationship, existing.version);
+  const existing = (await store.readTenant('dev')).relationships.find((r) => r.id === 'dev-issuer');
+  if (!existing) await relationships.create(deps, 'dev', relationship);
+  else if (existing.kind !== 'oidc' || existing.issuer !== devIssuer) await relationships.replace(deps, 'dev', 'dev-issuer', relationship, existing.version);
 }

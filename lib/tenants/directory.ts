@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
-import { compileRelationship, type CompiledTrust } from '../trust/policy.ts';
+import type { CognitoPool } from '../cognito/schema.ts';
+import { compileRelationship, type CompiledTrust, type TrustContext } from '../trust/policy.ts';
 import type { Tenant } from '../trust/schema.ts';
 import { describeError, logger } from '../log.ts';
 import type { TrustStore } from './ports.ts';
@@ -8,6 +9,8 @@ export interface TenantView {
   tenant: Tenant | undefined;
   /** Enabled relationships that compile, ordered by id (deterministic matching). */
   trusts: CompiledTrust[];
+  /** Enabled outbound identity pools. */
+  pools: CognitoPool[];
 }
 
 /**
@@ -19,9 +22,11 @@ export class TenantDirectory {
   readonly #store: TrustStore;
   readonly #clock: Clock;
   readonly #ttlMs: number;
+  readonly #context: TrustContext;
   readonly #cache = new Map<string, { at: number; view: Promise<TenantView> }>();
 
-  constructor(deps: { store: TrustStore; clock: Clock; ttlSeconds: number }) {
+  constructor(deps: { store: TrustStore; clock: Clock; ttlSeconds: number; context: TrustContext }) {
+    this.#context = deps.context;
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#ttlMs = deps.ttlSeconds * 1000;
@@ -36,14 +41,15 @@ export class TenantDirectory {
     const now = this.#clock.now();
     const hit = this.#cache.get(tenant);
     if (hit && now - hit.at < this.#ttlMs) return hit.view;
-    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships }) => ({
+    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships, pools }) => ({
       tenant: t,
+      pools: pools.filter((p) => p.enabled),
       trusts: relationships
         .filter((r) => r.enabled)
         .sort((a, b) => a.id.localeCompare(b.id))
         .flatMap((r) => {
           try {
-            return [compileRelationship(r)];
+            return [compileRelationship(r, this.#context)];
           } catch (e) {
             logger.error('stored trust relationship does not compile; it can never match', { tenant, trust: r.id, error: describeError(e) });
             return [];

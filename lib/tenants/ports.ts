@@ -1,22 +1,42 @@
+import type { CognitoPool } from '../cognito/schema.ts';
 import type { Tenant, TrustRelationship } from '../trust/schema.ts';
 
+/** Kinds of versioned documents a tenant owns, by their sort-key prefix. */
+export type DocumentPrefix = 'TRUST' | 'POOL';
+
+/** Server-managed fields every tenant document carries. */
+export interface StoredDocument {
+  id: string;
+  tenant: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TenantRecord {
+  tenant: Tenant | undefined;
+  relationships: TrustRelationship[];
+  pools: CognitoPool[];
+}
+
 /**
- * Storage port for tenants and their trust relationships. A tenant and its relationships share
- * one partition, so the exchange path reads both with a single query. Every invariant is a
- * single-item conditional write (no transactions: dynalite has none).
+ * Storage port for tenants and their documents (trust relationships, outbound identity pools).
+ * A tenant and its documents share one partition, so the exchange path reads all of them with a
+ * single query. Every invariant is a single-item conditional write (dynalite has no transactions).
  */
 export interface TrustStore {
-  /** The tenant item and all its relationships, in one read. */
-  readTenant(tenant: string): Promise<{ tenant: Tenant | undefined; relationships: TrustRelationship[] }>;
+  /** The tenant item and all its documents, in one read. */
+  readTenant(tenant: string): Promise<TenantRecord>;
   /** Resolves false when the tenant already exists. */
   createTenant(tenant: Tenant): Promise<boolean>;
   /** Resolves false when the tenant does not exist. */
   setTenantStatus(tenant: string, status: Tenant['status'], at: string): Promise<boolean>;
-  getRelationship(tenant: string, id: string): Promise<TrustRelationship | undefined>;
-  /** Resolves false when a relationship with that id exists. */
-  createRelationship(relationship: TrustRelationship): Promise<boolean>;
-  /** Writes `relationship` (version already incremented) if the stored version is `expectedVersion`. */
-  replaceRelationship(relationship: TrustRelationship, expectedVersion: number): Promise<boolean>;
+  getDocument<T extends StoredDocument>(tenant: string, prefix: DocumentPrefix, id: string): Promise<T | undefined>;
+  /**
+   * Writes a document if the stored version is `expectedVersion`, or, with `undefined`, only if
+   * none exists. Resolves false when that condition does not hold (another writer won).
+   */
+  putDocument(prefix: DocumentPrefix, document: StoredDocument, expectedVersion: number | undefined): Promise<boolean>;
   /** Deletes if the stored version is `expectedVersion`. */
-  deleteRelationship(tenant: string, id: string, expectedVersion: number): Promise<boolean>;
+  deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number): Promise<boolean>;
 }

@@ -197,10 +197,24 @@ function valueProblem(family: Family, v: unknown): string | undefined {
   }
 }
 
+/**
+ * Case folding for the `*IgnoreCase` operators. A character folds only when its case mapping
+ * round-trips, so a compatibility character never turns into the letter it imitates: the Kelvin
+ * sign U+212A lower-cases to ASCII `k` and would otherwise match a policy naming `k`.
+ */
+function foldCase(x: string): string {
+  let out = '';
+  for (const c of x) {
+    const lower = c.toLowerCase();
+    out += lower.toUpperCase() === c.toUpperCase() ? lower : c;
+  }
+  return out;
+}
+
 function buildTest(s: Spec, values: readonly unknown[]): (v: unknown) => boolean {
   switch (s.family) {
     case 'string': {
-      const fold = (x: string) => (s.ignoreCase ? x.toLowerCase() : x);
+      const fold = (x: string) => (s.ignoreCase ? foldCase(x) : x);
       const wanted = new Set(values.map((v) => fold(v as string)));
       return (v) => typeof v === 'string' && wanted.has(fold(v)) !== s.negated;
     }

@@ -5,31 +5,37 @@ import { unverifiedIssuer } from '../exchange/external.ts';
 import type { TrustStore } from '../tenants/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { verifyExternalToken } from '../upstream/verify.ts';
-import { evaluateConditions } from './conditions.ts';
-import { compileRelationship } from './policy.ts';
+import { compileRelationship, type Check, type TrustContext } from './policy.ts';
 
 export interface ExplainDeps {
   store: TrustStore;
   upstreamKeys: UpstreamKeys;
   clock: Clock;
   maxTokenAgeSeconds: number;
+  context: TrustContext;
 }
-
-type Check = { check: string; matched: boolean; operator?: string; key?: string; seen?: unknown; expected?: unknown };
 
 const shorten = (v: unknown) => (typeof v === 'string' && v.length > 256 ? `${v.slice(0, 256)}…` : v);
 
 /**
  * For each of a tenant's relationships, whether `token` would be admitted and, if not, which
- * check failed with the value seen (issuer, audience, enabled, each condition). The token is
- * verified first; an unverified token never shows as matched. Reads the store directly, so the
- * answer reflects the latest writes, not a warm container's cache.
+ * check failed with the value seen (enabled, issuer, audience, Cognito amr, each condition). The
+ * token is verified first; an unverified token never shows as matched. Reads the store directly,
+ * so the answer reflects the latest writes, not a warm container's cache.
  */
 export async function explainToken(deps: ExplainDeps, tenant: string, token: unknown) {
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
-  const { relationships } = await deps.store.readTenant(tenant);
+  const trusts = (await deps.store.readTenant(tenant)).relationships
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .flatMap((r) => {
+      try {
+        return [compileRelationship(r, deps.context)];
+      } catch {
+        return [];
+      }
+    });
   const iss = unverifiedIssuer(token);
-  const sameIssuer = relationships.filter((r) => r.issuer === iss);
+  const sameIssuer = trusts.filter((t) => t.issuer === iss);
   let verified = false;
   let reason: string | undefined;
   let claims: Record<string, unknown> = {};
@@ -40,15 +46,14 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
   }
   if (!reason && iss && sameIssuer.length) {
     try {
-      claims = (
-        await verifyExternalToken(token, {
-          keys: deps.upstreamKeys,
-          clock: deps.clock,
-          issuer: iss,
-          audiences: [...new Set(sameIssuer.flatMap((r) => r.audiences))],
-          maxAgeSeconds: deps.maxTokenAgeSeconds,
-        })
-      ).claims as Record<string, unknown>;
+      const result = await verifyExternalToken(token, {
+        keys: deps.upstreamKeys,
+        clock: deps.clock,
+        issuer: iss,
+        audiences: [...new Set(sameIssuer.flatMap((t) => t.audiences))],
+        maxAgeSeconds: deps.maxTokenAgeSeconds,
+      });
+      claims = result.claims as Record<string, unknown>;
       verified = true;
     } catch (e) {
       if (!(e instanceof SubjectTokenInvalid)) throw e;
@@ -57,25 +62,16 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
   } else if (!reason) {
     reason = 'untrusted_issuer';
   }
-  const aud = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
   return {
     verified,
     ...(reason ? { reason } : {}),
-    relationships: relationships
-      .sort((a, b) => a.id.localeCompare(b.id))
-      .map((r) => {
-        const checks: Check[] = [
-          { check: 'enabled', matched: r.enabled },
-          { check: 'issuer', matched: r.issuer === iss, expected: r.issuer, seen: shorten(iss) },
-          { check: 'audience', matched: r.audiences.some((a) => aud.includes(a)), expected: r.audiences, seen: aud.map(shorten) },
-        ];
-        try {
-          const result = evaluateConditions(compileRelationship(r).conditions, claims);
-          checks.push(...result.checks.map((c) => ({ check: 'condition', operator: c.operator, key: c.key, matched: c.matched, seen: c.seen })));
-        } catch {
-          checks.push({ check: 'conditions_compile', matched: false });
-        }
-        return { id: r.id, matched: verified && checks.every((c) => c.matched), checks };
-      }),
+    relationships: trusts.map((t) => {
+      const checks: Check[] = [
+        { check: 'enabled', matched: t.relationship.enabled },
+        { check: 'issuer', matched: t.issuer === iss, expected: t.issuer, seen: shorten(iss) },
+        ...t.evaluate(claims).checks,
+      ];
+      return { id: t.relationship.id, matched: verified && checks.every((c) => c.matched), checks };
+    }),
   };
 }

@@ -1,4 +1,5 @@
 import { PolicyInvalid } from '../errors.ts';
+import { poolRegion } from '../cognito/schema.ts';
 import { checkIssuerUrl } from '../upstream/issuer-url.ts';
 import { compileConditions, constrainedClaims, evaluateConditions, type CompiledConditions } from './conditions.ts';
 import { trustRelationshipInputSchema, type TrustRelationship, type TrustRelationshipSpec } from './schema.ts';
@@ -35,7 +36,7 @@ function isSpecific(value: unknown, genericPrefixes: string[]): boolean {
   return literal.length >= MIN_LITERAL && !(value.length > prefix.length && genericPrefixes.includes(prefix));
 }
 
-function checkPublicIssuer(spec: TrustRelationshipSpec, compiled: CompiledConditions, issues: string[]): void {
+function checkPublicIssuer(spec: Extract<TrustRelationshipSpec, { kind: 'oidc' }>, compiled: CompiledConditions, issues: string[]): void {
   const known = PUBLIC_ISSUERS[spec.issuer.replace(/\/+$/, '')];
   if (!known) return;
   const pinned = [...constrainedClaims(compiled)].filter((claim) => known.identifying.includes(claim));
@@ -58,18 +59,25 @@ function checkPublicIssuer(spec: TrustRelationshipSpec, compiled: CompiledCondit
  * Validates a relationship document once, when it is stored (parse → check). Throws
  * {@link PolicyInvalid} listing every problem; returns the normalised spec.
  */
-export function validateRelationship(raw: unknown, options: { local: boolean }): TrustRelationshipSpec {
+export function validateRelationship(raw: unknown, options: { local: boolean; cognitoIssuer: string }): TrustRelationshipSpec {
   const parsed = trustRelationshipInputSchema.safeParse(raw);
   if (!parsed.success) {
     throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
   }
   const spec = parsed.data;
   const issues: string[] = [];
-  try {
-    checkIssuerUrl(spec.issuer, { local: options.local });
-  } catch (e) {
-    if (!(e instanceof PolicyInvalid)) throw e;
-    issues.push(...e.issues.map((i) => `issuer: ${i}`));
+  if (spec.kind === 'oidc') {
+    try {
+      checkIssuerUrl(spec.issuer, { local: options.local });
+    } catch (e) {
+      if (!(e instanceof PolicyInvalid)) throw e;
+      issues.push(...e.issues.map((i) => `issuer: ${i}`));
+    }
+    if (spec.issuer.replace(/\/+$/, '') === options.cognitoIssuer) {
+      issues.push('issuer: Amazon Cognito identity pools are trusted with kind "aws-cognito", which also checks the pool and developer provider');
+    }
+  } else if (poolRegion(spec.identity_pool_id) !== spec.region) {
+    issues.push('identity_pool_id: the pool id names another region than region');
   }
   let compiled: CompiledConditions | undefined;
   try {
@@ -78,45 +86,101 @@ export function validateRelationship(raw: unknown, options: { local: boolean }):
     if (!(e instanceof PolicyInvalid)) throw e;
     issues.push(...e.issues);
   }
-  if (compiled) checkPublicIssuer(spec, compiled, issues);
+  if (compiled && spec.kind === 'oidc') checkPublicIssuer(spec, compiled, issues);
   checkSubjectTemplate(spec.subject_template, issues);
   checkSessionTags(spec.session_tags, issues);
   if (new Set(spec.scopes).size !== spec.scopes.length) issues.push('scopes: duplicate scope');
-  for (const aud of [...spec.audiences, ...spec.id_token_audiences]) {
+  for (const aud of [...(spec.kind === 'oidc' ? spec.audiences : []), ...spec.id_token_audiences]) {
     if (/[\u0000-\u001f\u007f]/.test(aud)) issues.push('audiences: must not contain control characters');
   }
   if (issues.length) throw new PolicyInvalid(issues);
   return spec;
 }
 
+/** Deployment-wide facts a relationship is compiled against. */
+export interface TrustContext {
+  /** Issuer of Cognito identity pool tokens (`https://cognito-identity.amazonaws.com` in the aws partition). */
+  cognitoIssuer: string;
+  /** Developer provider name fedbroker expects in Cognito tokens' `amr` unless a relationship names another. */
+  developerProvider: string;
+}
+
+export interface Check {
+  check: string;
+  matched: boolean;
+  operator?: string;
+  key?: string;
+  seen?: unknown;
+  expected?: unknown;
+}
+
 /** A stored relationship ready for cheap per-request evaluation. */
 export interface CompiledTrust {
   relationship: TrustRelationship;
-  conditions: CompiledConditions;
+  /** The exact `iss` this relationship accepts. */
+  issuer: string;
+  /** `aud` values this relationship accepts. */
+  audiences: string[];
   idTokenAudiences: CompiledConditions;
+  /** Evaluates a verified token's claims: audience, kind-specific checks, then conditions. */
+  evaluate(claims: Record<string, unknown>): { matched: boolean; checks: Check[] };
 }
 
 const cache = new Map<string, CompiledTrust>();
+const asStrings = (v: unknown) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const shorten = (v: unknown) => (typeof v === 'string' && v.length > 256 ? `${v.slice(0, 256)}…` : v);
+
+/**
+ * Cognito developer-authenticated identities (Cognito Identity developer guide, "Developer
+ * authenticated identities"): `amr` = ["authenticated", "<provider>", "<provider>:<region>:<pool guid>:<user id>"].
+ * fedbroker requires the developer user id to be the tenant itself.
+ */
+function cognitoChecks(relationship: Extract<TrustRelationship, { kind: 'aws-cognito' }>, ctx: TrustContext) {
+  const provider = relationship.developer_provider ?? ctx.developerProvider;
+  const login = `${provider}:${relationship.identity_pool_id}:${relationship.tenant}`;
+  return (claims: Record<string, unknown>): Check[] => {
+    const amr = asStrings(claims.amr);
+    return [
+      { check: 'amr_authenticated', matched: amr.includes('authenticated'), seen: amr.map(shorten) },
+      { check: 'amr_developer_provider', matched: amr.includes(provider), expected: provider },
+      { check: 'amr_developer_user', matched: amr.includes(login), expected: login },
+    ];
+  };
+}
 
 /**
  * Compiles a stored relationship (memoised per id and version). Stored documents were validated
- * when written; a document that no longer compiles (e.g. written by an older version) throws and
- * the caller skips it — it can never match.
+ * when written; a document that no longer compiles throws and the caller skips it — it can
+ * never match.
  */
-export function compileRelationship(relationship: TrustRelationship): CompiledTrust {
+export function compileRelationship(relationship: TrustRelationship, ctx: TrustContext): CompiledTrust {
   const key = `${relationship.tenant}/${relationship.id}@${relationship.version}`;
-  let compiled = cache.get(key);
-  if (!compiled) {
-    compiled = {
-      relationship,
-      conditions: compileConditions(relationship.conditions),
-      idTokenAudiences: compileConditions(
-        relationship.id_token_audiences.length ? { StringLike: { aud: relationship.id_token_audiences } } : { Null: { aud: 'true' } },
-      ),
-    };
-    if (cache.size > 1000) cache.clear();
-    cache.set(key, compiled);
-  }
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const conditions = compileConditions(relationship.conditions);
+  const [issuer, audiences, kindChecks] =
+    relationship.kind === 'oidc'
+      ? [relationship.issuer, relationship.audiences, () => [] as Check[]]
+      : [ctx.cognitoIssuer, [relationship.identity_pool_id], cognitoChecks(relationship, ctx)];
+  const compiled: CompiledTrust = {
+    relationship,
+    issuer,
+    audiences,
+    idTokenAudiences: compileConditions(
+      relationship.id_token_audiences.length ? { StringLike: { aud: relationship.id_token_audiences } } : { Null: { aud: 'true' } },
+    ),
+    evaluate(claims) {
+      const aud = asStrings(claims.aud);
+      const checks: Check[] = [
+        { check: 'audience', matched: audiences.some((a) => aud.includes(a)), expected: audiences, seen: aud.map(shorten) },
+        ...kindChecks(claims),
+        ...evaluateConditions(conditions, claims).checks.map((c) => ({ check: 'condition', ...c })),
+      ];
+      return { matched: checks.every((c) => c.matched), checks };
+    },
+  };
+  if (cache.size > 1000) cache.clear();
+  cache.set(key, compiled);
   return compiled;
 }
 

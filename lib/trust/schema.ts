@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/schema.ts';
 
 /**
  * The one declaration of the trust relationship document: the admin API validates request
@@ -31,11 +32,6 @@ export const sessionTagSchema = z.strictObject({
 const common = {
   id: z.string().regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63').optional().describe('Assigned by the server when omitted'),
   description: z.string().max(512).optional(),
-  audiences: z
-    .array(z.string().min(1).max(256))
-    .min(1, 'at least one audience is required')
-    .max(10)
-    .describe('The presented token’s `aud` must contain one of these'),
   conditions: z
     .record(z.string(), z.unknown())
     .default({})
@@ -63,10 +59,32 @@ const common = {
 export const oidcRelationshipSchema = z.strictObject({
   kind: z.literal('oidc'),
   issuer: z.string().min(1).max(512).describe('Exact issuer URL (https)'),
+  audiences: z
+    .array(z.string().min(1).max(256))
+    .min(1, 'at least one audience is required')
+    .max(10)
+    .describe('The presented token’s `aud` must contain one of these'),
   ...common,
 });
 
-export const trustRelationshipInputSchema = z.discriminatedUnion('kind', [oidcRelationshipSchema]);
+/**
+ * Trust in an Amazon Cognito identity pool for which the workload is authenticated through
+ * fedbroker's developer provider: the token's `aud` is the pool and its `amr` names the provider
+ * and this tenant as the developer user id.
+ */
+export const cognitoRelationshipSchema = z.strictObject({
+  kind: z.literal('aws-cognito'),
+  region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
+  identity_pool_id: z.string().regex(IDENTITY_POOL_ID, 'must be <region>:<guid>'),
+  developer_provider: z
+    .string()
+    .regex(DEVELOPER_PROVIDER, '1-128 of letters, digits, _ . -')
+    .optional()
+    .describe('Developer provider name in the token’s amr; defaults to the deployment’s (fedbroker)'),
+  ...common,
+});
+
+export const trustRelationshipInputSchema = z.discriminatedUnion('kind', [oidcRelationshipSchema, cognitoRelationshipSchema]);
 export type TrustRelationshipInput = z.input<typeof trustRelationshipInputSchema>;
 export type TrustRelationshipSpec = z.output<typeof trustRelationshipInputSchema>;
 

@@ -57,6 +57,13 @@ describe('serverless package', () => {
     expect(ddb.flatMap((s) => s.Action)).not.toContain('dynamodb:*');
   });
 
+  it('lets the functions vend Cognito tokens only for the listed identity pools', () => {
+    const cognito = policy().filter((s) => s.Action.some((a) => a.startsWith('cognito-identity:')));
+    expect(cognito).toHaveLength(1);
+    expect(cognito[0]?.Action).toEqual(['cognito-identity:GetOpenIdTokenForDeveloperIdentity']);
+    expect(JSON.stringify(cognito[0]?.Resource)).not.toMatch(/identitypool\/\*|"\*"/);
+  });
+
   it('runs every function on nodejs22.x behind HTTP API routes', () => {
     const fns = resource('AWS::Lambda::Function');
     expect(fns.length).toBeGreaterThanOrEqual(3);

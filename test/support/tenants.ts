@@ -1,19 +1,28 @@
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
 import { systemClock } from '../../lib/clock.ts';
-import { createRelationship, createTenant, setTenantStatus } from '../../lib/tenants/admin.ts';
+import { createTenant, identityPools, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
 import type { TrustRelationshipInput } from '../../lib/trust/schema.ts';
 
-/** Writes tenants and relationships through the same admin code the API and CLI use. */
-export function tenantAdmin(tableName: string) {
-  const deps = { store: new DynamoTrustStore(new Table(tableName)), clock: systemClock, local: true };
+/**
+ * Writes tenants and their documents through the same admin code the API and CLI use. Runs as a
+ * local-mode operator (http://127.0.0.1 issuers allowed) unless `local: false`.
+ */
+export function tenantAdmin(tableName: string, options: { local?: boolean; cognitoIssuer?: string } = {}) {
+  const deps: AdminDeps = {
+    store: new DynamoTrustStore(new Table(tableName)),
+    clock: systemClock,
+    local: options.local ?? true,
+    cognitoIssuer: options.cognitoIssuer ?? 'https://cognito-identity.amazonaws.com',
+  };
   return {
     store: deps.store,
-    async tenant(id: string, relationships: Partial<TrustRelationshipInput>[] = []) {
+    async tenant(id: string, docs: Partial<TrustRelationshipInput>[] = []) {
       await createTenant(deps, { id });
-      for (const r of relationships) await createRelationship(deps, id, r);
+      for (const r of docs) await relationships.create(deps, id, r);
     },
-    relationship: (tenant: string, r: Partial<TrustRelationshipInput>) => createRelationship(deps, tenant, r),
+    relationship: (tenant: string, r: Partial<TrustRelationshipInput>) => relationships.create(deps, tenant, r),
+    pool: (tenant: string, p: Record<string, unknown>) => identityPools.create(deps, tenant, p),
     disable: (tenant: string) => setTenantStatus(deps, tenant, 'disabled'),
     enable: (tenant: string) => setTenantStatus(deps, tenant, 'active'),
   };

@@ -3,6 +3,7 @@ import { TenantDirectory } from '../../../lib/tenants/directory.ts';
 import type { TrustStore } from '../../../lib/tenants/ports.ts';
 import type { Tenant, TrustRelationship } from '../../../lib/trust/schema.ts';
 
+const context = { cognitoIssuer: 'https://cognito-identity.amazonaws.com', developerProvider: 'fedbroker' };
 const tenant = (status: Tenant['status']): Tenant => ({ id: 'acme', name: 'acme', status, version: 1, created_at: '', updated_at: '' });
 const relationship = (id: string, enabled = true): TrustRelationship => ({
   kind: 'oidc',
@@ -27,7 +28,7 @@ function fakeStore(state: { tenant: Tenant; relationships: TrustRelationship[] }
   const store = {
     readTenant: async () => {
       reads++;
-      return { tenant: state.tenant, relationships: state.relationships };
+      return { tenant: state.tenant, relationships: state.relationships, pools: [] };
     },
   } as unknown as TrustStore;
   return { store, reads: () => reads };
@@ -37,7 +38,7 @@ describe('TenantDirectory', () => {
   it('reads the store once per tenant within the cache bound', async () => {
     const clock = { now: () => 0 };
     const { store, reads } = fakeStore({ tenant: tenant('active'), relationships: [relationship('a')] });
-    const directory = new TenantDirectory({ store, clock, ttlSeconds: 15 });
+    const directory = new TenantDirectory({ store, clock, ttlSeconds: 15, context });
     await Promise.all([directory.get('acme'), directory.get('acme')]);
     clock.now = () => 14_999;
     await directory.get('acme');
@@ -48,7 +49,7 @@ describe('TenantDirectory', () => {
     let now = 0;
     const state = { tenant: tenant('active'), relationships: [relationship('a')] };
     const { store } = fakeStore(state);
-    const directory = new TenantDirectory({ store, clock: { now: () => now }, ttlSeconds: 15 });
+    const directory = new TenantDirectory({ store, clock: { now: () => now }, ttlSeconds: 15, context });
     expect((await directory.get('acme')).tenant?.status).toBe('active');
     state.tenant = tenant('disabled');
     now = 15_000;
@@ -57,14 +58,14 @@ describe('TenantDirectory', () => {
 
   it('leaves out disabled relationships and orders the rest by id', async () => {
     const { store } = fakeStore({ tenant: tenant('active'), relationships: [relationship('b'), relationship('off', false), relationship('a')] });
-    const view = await new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15 }).get('acme');
+    const view = await new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15, context }).get('acme');
     expect(view.trusts.map((t) => t.relationship.id)).toEqual(['a', 'b']);
   });
 
   it('skips a stored relationship that no longer compiles', async () => {
     const broken = { ...relationship('z'), conditions: { NoSuchOperator: { sub: 'x' } } };
     const { store } = fakeStore({ tenant: tenant('active'), relationships: [broken, relationship('a')] });
-    const view = await new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15 }).get('acme');
+    const view = await new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15, context }).get('acme');
     expect(view.trusts.map((t) => t.relationship.id)).toEqual(['a']);
   });
 
@@ -73,10 +74,10 @@ describe('TenantDirectory', () => {
     const store = {
       readTenant: async () => {
         if (fail) throw new Error('down');
-        return { tenant: tenant('active'), relationships: [] };
+        return { tenant: tenant('active'), relationships: [], pools: [] };
       },
     } as unknown as TrustStore;
-    const directory = new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15 });
+    const directory = new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15, context });
     await expect(directory.get('acme')).rejects.toThrow('down');
     fail = false;
     expect((await directory.get('acme')).tenant?.status).toBe('active');

@@ -1,0 +1,124 @@
+import { Option, type Command } from 'commander';
+import { systemClock } from '../../lib/clock.ts';
+import { createTenant, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
+import { validateRelationship } from '../../lib/trust/policy.ts';
+import type { Tenant } from '../../lib/trust/schema.ts';
+import { tenantArgument } from '../context.ts';
+import { CliError, usageError } from '../errors.ts';
+import { notice, outputOption, printJson, type OutputFormat } from '../output.ts';
+
+interface StoreOptions {
+  table?: string;
+  output: OutputFormat;
+}
+
+/** The first relationship of a tenant: whoever presents a matching token administers the tenant. */
+const ADMIN_SCOPES = ['trust:admin', 'id-token:issue'] as const;
+
+/**
+ * Runs `fn` against the trust store in DynamoDB with the operator's own AWS credentials (SDK
+ * default chain; AWS_ENDPOINT_URL_DYNAMODB is honoured by the SDK itself). The AWS modules are
+ * imported here, not at the top, so the `auth` commands never pay for initialising them.
+ */
+/** The deployment's Cognito issuer (only used to refuse kind "oidc" relationships naming it). */
+const cognitoIssuer = () => process.env.FEDBROKER_COGNITO_ISSUER ?? 'https://cognito-identity.amazonaws.com';
+
+async function withStore<T>(opts: StoreOptions, local: boolean, fn: (deps: AdminDeps) => Promise<T>): Promise<T> {
+  if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
+  const [{ Table }, { DynamoTrustStore }] = await Promise.all([import('../../lib/aws/dynamo-table.ts'), import('../../lib/aws/dynamo-trust-store.ts')]);
+  const table = new Table(opts.table);
+  try {
+    return await fn({ store: new DynamoTrustStore(table), clock: systemClock, local, cognitoIssuer: cognitoIssuer() });
+  } finally {
+    table.doc.destroy();
+  }
+}
+
+interface CreateTenantOptions extends StoreOptions {
+  name?: string;
+  adminIssuer: string;
+  adminAudience: string;
+  adminCondition?: string;
+  adminSubjectTemplate?: string;
+  local?: boolean;
+}
+
+function parseConditions(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw usageError(`--admin-condition is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError('--admin-condition must be a JSON object, e.g. {"StringEquals":{"sub":"…"}}');
+  return value as Record<string, unknown>;
+}
+
+async function createTenantCommand(tenant: string, opts: CreateTenantOptions): Promise<void> {
+  const local = opts.local === true;
+  const document = {
+    kind: 'oidc',
+    id: 'admin',
+    issuer: opts.adminIssuer,
+    audiences: [opts.adminAudience],
+    conditions: parseConditions(opts.adminCondition),
+    scopes: [...ADMIN_SCOPES],
+    ...(opts.adminSubjectTemplate !== undefined ? { subject_template: opts.adminSubjectTemplate } : {}),
+  };
+  // Validated before anything is written, so a bad issuer or condition leaves no tenant behind.
+  validateRelationship(document, { local, cognitoIssuer: cognitoIssuer() });
+  const { created, relationship } = await withStore(opts, local, async (deps) => {
+    const created: Tenant = await createTenant(deps, { id: tenant, name: opts.name });
+    try {
+      return { created, relationship: await relationships.create(deps, tenant, document) };
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : 'unknown error';
+      throw new CliError('partial_failure', `tenant ${tenant} was created but its admin trust relationship was not: ${reason}`);
+    }
+  });
+  if (opts.output === 'json') return printJson({ tenant: created, relationship });
+  notice(`created tenant ${created.id} (${JSON.stringify(created.name)}, ${created.status})`);
+  notice(`created trust relationship ${relationship.id}: issuer ${opts.adminIssuer}, audience ${opts.adminAudience}, scopes ${relationship.scopes.join(' ')}`);
+  notice(`next: fedbroker auth exchange-oidc-token --tenant ${created.id} --token-file <token from ${opts.adminIssuer}>`);
+}
+
+async function setStatusCommand(tenant: string, status: Tenant['status'], opts: StoreOptions): Promise<void> {
+  await withStore(opts, false, (deps) => setTenantStatus(deps, tenant, status));
+  if (opts.output === 'json') return printJson({ tenant, status });
+  notice(`tenant ${tenant} is ${status === 'active' ? 'enabled' : 'disabled'} (running broker instances notice within their tenant cache time)`);
+}
+
+const tableOption = () => new Option('--table <name>', 'the broker’s DynamoDB table').env('FEDBROKER_TABLE');
+
+/** `fedbroker admin …`: operator bootstrap, straight to DynamoDB with the operator's AWS credentials. */
+export function registerAdmin(program: Command): void {
+  const admin = program.command('admin').description('operator commands: write tenants to DynamoDB directly with your AWS credentials');
+
+  admin
+    .command('create-tenant')
+    .description('create a tenant and its first trust relationship ("admin", scopes trust:admin and id-token:issue)')
+    .argument('<tenant>', 'tenant id: 3-63 lower-case letters, digits and dashes', tenantArgument)
+    .option('--name <name>', 'display name (default: the id)')
+    .requiredOption('--admin-issuer <url>', 'issuer of the tokens that administer the tenant')
+    .requiredOption('--admin-audience <aud>', 'audience those tokens carry')
+    .option('--admin-condition <json>', 'IAM condition block over their claims, e.g. {"StringEquals":{"sub":"…"}}')
+    .option('--admin-subject-template <template>', 'subject template of the admin relationship')
+    .option('--local', 'allow an http://localhost issuer (local development)')
+    .addOption(tableOption())
+    .addOption(outputOption(['plain', 'json'], 'plain'))
+    .action(createTenantCommand);
+
+  for (const [name, status] of [
+    ['disable-tenant', 'disabled'],
+    ['enable-tenant', 'active'],
+  ] as const) {
+    admin
+      .command(name)
+      .description(status === 'disabled' ? 'disable a tenant: it can exchange nothing, and its tokens stop working' : 're-enable a disabled tenant')
+      .argument('<tenant>', 'tenant id', tenantArgument)
+      .addOption(tableOption())
+      .addOption(outputOption(['plain', 'json'], 'plain'))
+      .action((tenant: string, opts: StoreOptions) => setStatusCommand(tenant, status, opts));
+  }
+}

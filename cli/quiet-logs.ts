@@ -1,0 +1,4 @@
+// Imported first by main.ts, before any lib module creates its logger: the shared lib logs
+// through Powertools, which writes JSON lines to stdout. In a CLI that would corrupt piped
+// output, and every failure already reaches the user as one line on stderr.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { TENANT_ID } from '../lib/trust/schema.ts';
+import { CliError } from './errors.ts';
+
+/** What `auth exchange-oidc-token` keeps between runs. `expires_at` is ISO 8601, readable by people and `Date.parse`. */
+export const storedTokenSchema = z.object({
+  endpoint: z.url(),
+  tenant: z.string().regex(TENANT_ID),
+  access_token: z.string().min(1),
+  expires_at: z.iso.datetime(),
+  scope: z.string(),
+  sub: z.string(),
+});
+export type StoredToken = z.infer<typeof storedTokenSchema>;
+
+/** A token this close to expiry is treated as expired: a request sent with it would race the clock. */
+const EXPIRY_MARGIN_SECONDS = 5;
+
+const FIRST_STEP = 'run fedbroker auth exchange-oidc-token first';
+
+/**
+ * `$XDG_CONFIG_HOME/fedbroker/token.json`, else `~/.config/fedbroker/token.json`. A relative
+ * XDG_CONFIG_HOME is ignored, as the XDG Base Directory spec requires.
+ */
+export function tokenFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.config');
+  return join(base, 'fedbroker', 'token.json');
+}
+
+/** The stored token, or undefined when there is none or it cannot be read as one. */
+export async function readStoredToken(path = tokenFilePath()): Promise<StoredToken | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError('token_file_error', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    const parsed = storedTokenSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds until the stored token expires (negative once it has). */
+export function secondsLeft(token: StoredToken, now = Date.now()): number {
+  return Math.floor((Date.parse(token.expires_at) - now) / 1000);
+}
+
+/** The stored token if it is still usable; otherwise a failure telling the user what to run. */
+export async function requireValidToken(path = tokenFilePath()): Promise<StoredToken> {
+  const token = await readStoredToken(path);
+  if (!token) throw new CliError('no_token', `no stored access token; ${FIRST_STEP}`);
+  if (secondsLeft(token) <= EXPIRY_MARGIN_SECONDS) throw new CliError('token_expired', `the stored access token has expired; ${FIRST_STEP}`);
+  return token;
+}
+
+/**
+ * Writes the token file so that no reader ever sees a partial file and no other user can read
+ * it: a 0600 temp file in the same directory (so rename is atomic), fsync, rename, then fsync of
+ * the directory so the rename survives a crash. The directory is created 0700.
+ */
+export async function writeStoredToken(token: StoredToken, path = tokenFilePath()): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, `.token.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const file = await open(temp, 'wx', 0o600);
+    try {
+      await file.writeFile(`${JSON.stringify(token, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw new CliError('token_file_error', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  await syncDirectory(dir);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename itself has still happened.
+  }
+}

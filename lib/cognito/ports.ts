@@ -1,0 +1,12 @@
+/** Cognito Identity port: the one call fedbroker makes as a developer provider. */
+export interface CognitoIdentityPort {
+  /** `GetOpenIdTokenForDeveloperIdentity` (Cognito Identity API reference). */
+  getOpenIdTokenForDeveloperIdentity(input: {
+    region: string;
+    identityPoolId: string;
+    developerProvider: string;
+    developerUserId: string;
+    tokenDurationSeconds: number;
+    principalTags: Record<string, string> | undefined;
+  }): Promise<{ identityId: string; token: string }>;
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** `<region>:<guid>` (Cognito Identity API reference, IdentityPoolId pattern). */
+export const IDENTITY_POOL_ID = /^([a-z]{2}(?:-gov)?-[a-z]+-\d):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const AWS_REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/;
+/** DeveloperProviderName: 1–128 of `[\w._-]` (Cognito Identity API reference). */
+export const DEVELOPER_PROVIDER = /^[\w._-]{1,128}$/;
+
+/**
+ * An outbound identity pool for which fedbroker is the developer provider: the broker calls
+ * `GetOpenIdTokenForDeveloperIdentity` on it for the tenant's principals.
+ */
+export const cognitoPoolInputSchema = z
+  .strictObject({
+    identity_pool_id: z.string().regex(IDENTITY_POOL_ID, 'must be <region>:<guid>'),
+    developer_provider: z.string().regex(DEVELOPER_PROVIDER, '1-128 of letters, digits, _ . -').optional().describe('Defaults to the deployment’s developer provider name'),
+    max_duration_seconds: z.number().int().min(60).max(86400).default(900).describe('Cap on TokenDuration (Cognito allows up to 24 h)'),
+    principal_tags: z.boolean().default(false).describe('Pass the principal’s session tags as PrincipalTags'),
+    enabled: z.boolean().default(true),
+  })
+  .transform((pool) => ({ ...pool, id: pool.identity_pool_id }));
+
+export type CognitoPoolSpec = z.output<typeof cognitoPoolInputSchema>;
+export type CognitoPool = CognitoPoolSpec & { tenant: string; version: number; created_at: string; updated_at: string };
+
+/** The region a pool id names. */
+export function poolRegion(poolId: string): string {
+  return poolId.slice(0, poolId.indexOf(':'));
+}
