@@ -13,8 +13,13 @@ const envSchema = z.object({
   /** Set by serverless.yml from the HTTP API's own endpoint when no custom issuer is configured. */
   FEDBROKER_API_ENDPOINT: z.string().optional(),
   FEDBROKER_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
-  FEDBROKER_SIGNER: z.enum(['kms', 'local']).default('kms'),
+  FEDBROKER_SIGNER: z.enum(['kms', 'kms-data-key', 'local']).default('kms'),
   FEDBROKER_KMS_KEY_ID: z.string().optional(),
+  FEDBROKER_KMS_WRAPPING_KEY_ID: z.string().optional(),
+  FEDBROKER_KEY_ROTATION_DAYS: seconds(30),
+  FEDBROKER_KEY_PREPUBLISH_SECONDS: seconds(86400),
+  FEDBROKER_KEY_RETIREMENT_SECONDS: seconds(172800),
+  FEDBROKER_KEY_DELETION_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(30),
   FEDBROKER_SIGNING_ALG: z.enum(SIGNING_ALGS).default('RS256'),
   FEDBROKER_LOCAL: z.enum(['true', 'false']).default('false'),
   FEDBROKER_DATA_DIR: z.string().default('.fedbroker'),
@@ -26,6 +31,7 @@ const envSchema = z.object({
   FEDBROKER_JWKS_MAX_AGE: seconds(300),
   FEDBROKER_DISCOVERY_MAX_AGE: seconds(3600),
   FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
+  FEDBROKER_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(10000).default(3000),
   FEDBROKER_COGNITO_ISSUER: z.string().default('https://cognito-identity.amazonaws.com'),
@@ -38,7 +44,12 @@ export interface Config {
   tableName: string;
   /** True only for `npm start`: allows an http://localhost issuer and the file signer. */
   local: boolean;
-  signer: { kind: 'kms'; keyId: string; alg: SigningAlg } | { kind: 'local'; dataDir: string; alg: SigningAlg };
+  signer:
+    | { kind: 'kms'; keyId: string; alg: SigningAlg }
+    | { kind: 'kms-data-key'; wrappingKeyId: string; alg: SigningAlg }
+    | { kind: 'local'; dataDir: string; alg: SigningAlg };
+  /** Key lifecycle: rotation period, pre-publication and retirement windows, KMS deletion window. */
+  keys: { rotationSeconds: number; prePublishSeconds: number; retirementSeconds: number; deletionWindowDays: number };
   tokens: { idTokenTtl: number; idTokenMaxTtl: number; accessTokenTtl: number; accessTokenMaxTtl: number };
   /** How long a warm container trusts its copy of the key registry. */
   keyCacheSeconds: number;
@@ -46,6 +57,8 @@ export interface Config {
   discoveryMaxAge: number;
   /** Bound on how long a warm container keeps using a tenant's relationships after a change. */
   tenantCacheSeconds: number;
+  /** How long audit records stay in the table (DynamoDB TTL); the logs keep their own retention. */
+  auditRetentionDays: number;
   upstream: { maxTokenAgeSeconds: number; timeoutMs: number };
   /** Cognito identity pools, both directions: the token issuer and fedbroker's developer provider name. */
   cognito: { issuer: string; developerProvider: string };
@@ -93,9 +106,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.FEDBROKER_SIGNER === 'local') {
     if (!local) issues.push('FEDBROKER_SIGNER=local is for the local run only (set FEDBROKER_LOCAL=true)');
     signer = { kind: 'local', dataDir: e.FEDBROKER_DATA_DIR, alg: e.FEDBROKER_SIGNING_ALG };
+  } else if (e.FEDBROKER_SIGNER === 'kms-data-key') {
+    if (!e.FEDBROKER_KMS_WRAPPING_KEY_ID) issues.push('FEDBROKER_KMS_WRAPPING_KEY_ID is required with FEDBROKER_SIGNER=kms-data-key');
+    signer = { kind: 'kms-data-key', wrappingKeyId: e.FEDBROKER_KMS_WRAPPING_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG };
   } else {
     if (!e.FEDBROKER_KMS_KEY_ID) issues.push('FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms');
     signer = { kind: 'kms', keyId: e.FEDBROKER_KMS_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG };
+  }
+  // A retired key must stay published until every token it signed has expired and every
+  // verifier's cached JWKS has been refreshed; a next key must be published for at least one
+  // JWKS cache lifetime before it signs.
+  const longestToken = Math.max(e.FEDBROKER_ID_TOKEN_MAX_TTL, e.FEDBROKER_ACCESS_TOKEN_MAX_TTL);
+  if (longestToken + e.FEDBROKER_JWKS_MAX_AGE > e.FEDBROKER_KEY_RETIREMENT_SECONDS) {
+    issues.push('FEDBROKER_KEY_RETIREMENT_SECONDS must cover the longest token lifetime plus FEDBROKER_JWKS_MAX_AGE');
+  }
+  if (e.FEDBROKER_KEY_PREPUBLISH_SECONDS < e.FEDBROKER_JWKS_MAX_AGE) {
+    issues.push('FEDBROKER_KEY_PREPUBLISH_SECONDS must be at least FEDBROKER_JWKS_MAX_AGE');
   }
   if (e.FEDBROKER_ID_TOKEN_TTL > e.FEDBROKER_ID_TOKEN_MAX_TTL) issues.push('FEDBROKER_ID_TOKEN_TTL exceeds FEDBROKER_ID_TOKEN_MAX_TTL');
   if (e.FEDBROKER_ACCESS_TOKEN_TTL > e.FEDBROKER_ACCESS_TOKEN_MAX_TTL) {
@@ -123,9 +149,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       accessTokenMaxTtl: e.FEDBROKER_ACCESS_TOKEN_MAX_TTL,
     },
     keyCacheSeconds: e.FEDBROKER_KEY_CACHE_SECONDS,
+    keys: {
+      rotationSeconds: e.FEDBROKER_KEY_ROTATION_DAYS * 86400,
+      prePublishSeconds: e.FEDBROKER_KEY_PREPUBLISH_SECONDS,
+      retirementSeconds: e.FEDBROKER_KEY_RETIREMENT_SECONDS,
+      deletionWindowDays: e.FEDBROKER_KEY_DELETION_WINDOW_DAYS,
+    },
     jwksMaxAge: e.FEDBROKER_JWKS_MAX_AGE,
     discoveryMaxAge: e.FEDBROKER_DISCOVERY_MAX_AGE,
     tenantCacheSeconds: e.FEDBROKER_TENANT_CACHE_SECONDS,
+    auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS,
     upstream: { maxTokenAgeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_AGE, timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS },
     cognito: { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER },
   };

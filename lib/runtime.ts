@@ -4,12 +4,14 @@ import { DynamoKeyStore } from './aws/dynamo-key-store.ts';
 import { DynamoTrustStore } from './aws/dynamo-trust-store.ts';
 import { Table } from './aws/dynamo-table.ts';
 import { SDK_DEFAULTS } from './aws/errors.ts';
+import { KmsDataKeySigner } from './aws/kms-data-key-signer.ts';
 import { KmsSigner } from './aws/kms-signer.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { CognitoIdentityPort } from './cognito/ports.ts';
 import { loadConfig, type Config } from './config.ts';
 import { KeyRing } from './keys/keyring.ts';
-import type { Signer } from './keys/ports.ts';
+import type { KeyStore, Signer } from './keys/ports.ts';
+import type { RotationDeps } from './keys/rotation.ts';
 import { FileSigner } from './local/file-signer.ts';
 import type { AdminDeps } from './tenants/admin.ts';
 import { TenantDirectory } from './tenants/directory.ts';
@@ -24,6 +26,7 @@ export interface Runtime {
   table: Table;
   signer: Signer;
   keyRing: KeyRing;
+  keyStore: KeyStore;
   trustStore: TrustStore;
   directory: TenantDirectory;
   upstreamKeys: UpstreamKeys;
@@ -32,9 +35,23 @@ export interface Runtime {
 
 let built: Runtime | undefined;
 
+/** The signer adapter the configuration names. */
+export function createSigner(config: Config): Signer {
+  const s = config.signer;
+  if (s.kind === 'local') return new FileSigner(s.dataDir, s.alg);
+  const kms = new KMSClient(SDK_DEFAULTS);
+  if (s.kind === 'kms-data-key') return new KmsDataKeySigner(kms, { wrappingKeyId: s.wrappingKeyId, alg: s.alg });
+  return new KmsSigner(kms, { keyId: s.keyId, alg: s.alg, deletionWindowDays: config.keys.deletionWindowDays });
+}
+
 /** The deployment facts trust relationships are compiled against. */
 export function trustContext(config: Config): TrustContext {
   return { cognitoIssuer: config.cognito.issuer, developerProvider: config.cognito.developerProvider };
+}
+
+/** What key rotation and revocation need from the runtime. */
+export function rotationDeps(rt: Runtime): RotationDeps {
+  return { store: rt.keyStore, signer: rt.signer, clock: rt.clock, config: rt.config };
 }
 
 /** What the admin operations need from the runtime. */
@@ -52,14 +69,12 @@ export function runtime(): Runtime {
   const config = loadConfig();
   const clock = systemClock;
   const table = new Table(config.tableName);
-  const signer: Signer =
-    config.signer.kind === 'kms'
-      ? new KmsSigner(new KMSClient(SDK_DEFAULTS))
-      : new FileSigner(config.signer.dataDir, config.signer.alg);
-  const keyRing = new KeyRing({ store: new DynamoKeyStore(table), signer, clock, config });
+  const signer = createSigner(config);
+  const keyStore = new DynamoKeyStore(table);
+  const keyRing = new KeyRing({ store: keyStore, signer, clock, config });
   const trustStore = new DynamoTrustStore(table);
   const directory = new TenantDirectory({ store: trustStore, clock, ttlSeconds: config.tenantCacheSeconds, context: trustContext(config) });
   const upstreamKeys = new UpstreamKeys({ clock, timeoutMs: config.upstream.timeoutMs, local: config.local });
-  built = { config, clock, table, signer, keyRing, trustStore, directory, upstreamKeys, cognito: new CognitoIdentityAdapter() };
+  built = { config, clock, table, signer, keyRing, keyStore, trustStore, directory, upstreamKeys, cognito: new CognitoIdentityAdapter() };
   return built;
 }

@@ -1,11 +1,15 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { KeyRecord, KeyStore } from '../keys/ports.ts';
 import type { Table } from './dynamo-table.ts';
 
 const PK = 'KEY';
 const ACTIVE = 'ACTIVE';
+const LEASE = 'ROTATION_LEASE';
 
-/** Key registry in the single table: `KEY / KEY#<kid>` records and the `KEY / ACTIVE` pointer. */
+/**
+ * Key registry in the single table: `KEY / KEY#<kid>` records, the `KEY / ACTIVE` pointer (the
+ * single item whose conditional update keeps exactly one key active) and the rotation lease.
+ */
 export class DynamoKeyStore implements KeyStore {
   readonly #table: Table;
   constructor(table: Table) {
@@ -13,13 +17,14 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async readRegistry() {
+    const t = this.#table;
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.#table.run(() =>
-        this.#table.doc.send(
+      const page = await t.run(() =>
+        t.doc.send(
           new QueryCommand({
-            TableName: this.#table.name,
+            TableName: t.name,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': PK },
             ConsistentRead: true,
@@ -39,26 +44,71 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   createKey(record: KeyRecord) {
-    return this.#table.conditional(() =>
-      this.#table.doc.send(
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(new PutCommand({ TableName: t.name, Item: { pk: PK, sk: `KEY#${record.kid}`, ...record }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+  }
+
+  updateKey(record: KeyRecord, expectedVersion: number) {
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(
         new PutCommand({
-          TableName: this.#table.name,
+          TableName: t.name,
           Item: { pk: PK, sk: `KEY#${record.kid}`, ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
         }),
       ),
     );
   }
 
+  async deleteKey(kid: string) {
+    const t = this.#table;
+    await t.run(() => t.doc.send(new DeleteCommand({ TableName: t.name, Key: { pk: PK, sk: `KEY#${kid}` } })));
+  }
+
   setActivePointer(kid: string, expectedVersion: number | undefined) {
-    return this.#table.conditional(() =>
-      this.#table.doc.send(
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(
         new PutCommand({
-          TableName: this.#table.name,
+          TableName: t.name,
           Item: { pk: PK, sk: ACTIVE, kid, version: (expectedVersion ?? 0) + 1 },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+        }),
+      ),
+    );
+  }
+
+  acquireRotationLease(owner: string, nowSeconds: number, untilSeconds: number) {
+    const t = this.#table;
+    // Expiry is checked here, not by TTL: DynamoDB deletes expired items late, dynalite never.
+    return t.conditional(() =>
+      t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: { pk: PK, sk: LEASE, owner, expires_at: untilSeconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
+        }),
+      ),
+    );
+  }
+
+  async releaseRotationLease(owner: string) {
+    const t = this.#table;
+    await t.conditional(() =>
+      t.doc.send(
+        new DeleteCommand({
+          TableName: t.name,
+          Key: { pk: PK, sk: LEASE },
+          ConditionExpression: '#o = :o',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':o': owner },
         }),
       ),
     );

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { GetPublicKeyCommand, KMSClient, SignCommand, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, ScheduleKeyDeletionCommand, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
 import { ecdsaDerToJose, spkiDerToJwk } from '../keys/der.ts';
-import type { PublicKeyInfo, Signer } from '../keys/ports.ts';
+import type { KeyRecord, PublicKeyInfo, Signer } from '../keys/ports.ts';
 import { isTransient, unavailable } from './errors.ts';
 
 /** KMS KeySpec → JWS alg (RFC 7518 §3.1). */
@@ -14,6 +14,7 @@ const ALG_BY_KEY_SPEC: Record<string, SigningAlg> = {
   RSA_4096: 'RS256',
   ECC_NIST_P256: 'ES256',
 };
+const KEY_SPEC: Record<SigningAlg, KeySpec> = { RS256: 'RSA_2048', ES256: 'ECC_NIST_P256' };
 
 const KMS_ALGORITHM: Record<SigningAlg, SigningAlgorithmSpec> = {
   RS256: 'RSASSA_PKCS1_V1_5_SHA_256',
@@ -23,20 +24,40 @@ const KMS_ALGORITHM: Record<SigningAlg, SigningAlgorithmSpec> = {
 /** KMS `Sign` takes at most 4096 bytes with MessageType RAW (KMS API reference, Sign). */
 const RAW_MESSAGE_LIMIT = 4096;
 
+/** Tag on every key rotation creates; the rotation role's IAM conditions require it. */
+export const MANAGED_TAG = { TagKey: 'fedbroker:managed', TagValue: 'true' };
+
 /**
- * Signer adapter over an AWS KMS asymmetric key: the private key never leaves KMS.
- * Errors are translated here: throttling/outage → 503 with Retry-After; a key KMS no longer
- * has, or cannot sign with → {@link KeyUnavailable}.
+ * Translates KMS errors once: throttling/outage → 503 with Retry-After; a key KMS no longer has
+ * or cannot use (NotFound, Disabled, KMSInvalidState, AccessDenied, …) → {@link KeyUnavailable},
+ * with the AWS error name in the log and nothing of it on the wire.
+ */
+export async function kmsCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isTransient(e)) throw unavailable('KMS', e);
+    logger.error('KMS key unusable', { error: describeError(e) });
+    throw new KeyUnavailable('signing key is unavailable', { cause: e });
+  }
+}
+
+/**
+ * Signer adapter over AWS KMS asymmetric keys: the private key never leaves KMS, every token
+ * costs one `Sign` call.
  */
 export class KmsSigner implements Signer {
   readonly kind = 'kms' as const;
   readonly #kms: KMSClient;
-  constructor(kms: KMSClient) {
+  readonly #options: { keyId: string; alg: SigningAlg; deletionWindowDays: number };
+
+  constructor(kms: KMSClient, options: { keyId: string; alg: SigningAlg; deletionWindowDays: number }) {
     this.#kms = kms;
+    this.#options = options;
   }
 
-  async describe(keyRef: string): Promise<PublicKeyInfo> {
-    const out = await this.#call(() => this.#kms.send(new GetPublicKeyCommand({ KeyId: keyRef })));
+  async #describe(keyRef: string): Promise<PublicKeyInfo> {
+    const out = await kmsCall(() => this.#kms.send(new GetPublicKeyCommand({ KeyId: keyRef })));
     const alg = out.KeySpec ? ALG_BY_KEY_SPEC[out.KeySpec] : undefined;
     if (!out.PublicKey || !out.KeyId || !alg || out.KeyUsage !== 'SIGN_VERIFY') {
       throw new KeyUnavailable('KMS key is not an asymmetric SIGN_VERIFY key of a supported spec');
@@ -44,32 +65,49 @@ export class KmsSigner implements Signer {
     return { keyRef: out.KeyId, alg, jwk: spkiDerToJwk(out.PublicKey) };
   }
 
-  async sign(keyRef: string, alg: SigningAlg, data: Uint8Array): Promise<Uint8Array> {
+  bootstrapKey() {
+    return this.#describe(this.#options.keyId);
+  }
+
+  async createKey() {
+    const out = await kmsCall(() =>
+      this.#kms.send(
+        new CreateKeyCommand({
+          KeySpec: KEY_SPEC[this.#options.alg],
+          KeyUsage: 'SIGN_VERIFY',
+          Description: 'fedbroker OIDC issuer signing key (rotated)',
+          Tags: [MANAGED_TAG],
+        }),
+      ),
+    );
+    if (!out.KeyMetadata?.Arn) throw new KeyUnavailable('KMS created no key');
+    return this.#describe(out.KeyMetadata.Arn);
+  }
+
+  publicKey(record: KeyRecord) {
+    return this.#describe(record.keyRef);
+  }
+
+  async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
     // RAW lets KMS hash; past its size limit we hash locally and send the digest (same signature).
     const raw = data.byteLength <= RAW_MESSAGE_LIMIT;
-    const out = await this.#call(() =>
+    const out = await kmsCall(() =>
       this.#kms.send(
         new SignCommand({
-          KeyId: keyRef,
+          KeyId: record.keyRef,
           Message: raw ? data : createHash('sha256').update(data).digest(),
           MessageType: raw ? 'RAW' : 'DIGEST',
-          SigningAlgorithm: KMS_ALGORITHM[alg],
+          SigningAlgorithm: KMS_ALGORITHM[record.alg],
         }),
       ),
     );
     if (!out.Signature || out.Signature.byteLength === 0) throw new KeyUnavailable('KMS returned no signature');
-    return alg === 'ES256' ? ecdsaDerToJose(out.Signature, alg) : out.Signature;
+    return record.alg === 'ES256' ? ecdsaDerToJose(out.Signature, record.alg) : out.Signature;
   }
 
-  async #call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (isTransient(e)) throw unavailable('KMS', e);
-      // NotFound, Disabled, KMSInvalidState, InvalidKeyUsage, AccessDenied, …: the key is unusable
-      // until an operator acts; the log says which, the caller only that signing is unavailable.
-      logger.error('KMS key unusable', { error: describeError(e) });
-      throw new KeyUnavailable('signing key is unavailable', { cause: e });
-    }
+  async destroyKey(record: KeyRecord): Promise<void> {
+    // The deployment's own key belongs to the CloudFormation stack: fedbroker never deletes it.
+    if (record.origin === 'bootstrap') return;
+    await kmsCall(() => this.#kms.send(new ScheduleKeyDeletionCommand({ KeyId: record.keyRef, PendingWindowInDays: this.#options.deletionWindowDays })));
   }
 }

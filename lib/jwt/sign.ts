@@ -17,6 +17,6 @@ export async function signJwt(
 ): Promise<string> {
   const header = { alg: key.alg, kid: key.kid, typ };
   const signingInput = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
-  const signature = await signer.sign(key.keyRef, key.alg, encoder.encode(signingInput));
+  const signature = await signer.sign(key, encoder.encode(signingInput));
   return `${signingInput}.${b64u(signature)}`;
 }

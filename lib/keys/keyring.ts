@@ -15,7 +15,7 @@ export interface KeyRingDeps {
   store: KeyStore;
   signer: Signer;
   clock: Clock;
-  config: Pick<Config, 'signer' | 'keyCacheSeconds'>;
+  config: Pick<Config, 'keyCacheSeconds'>;
 }
 
 interface Snapshot {
@@ -65,14 +65,12 @@ export class KeyRing {
   }
 
   /**
-   * First start of a deployment: registers the configured key (the KMS key serverless.yml
-   * created, or the local key file) and makes it active. Both writes are conditional, so
-   * containers starting together agree on one active key.
+   * First start of a deployment: registers the signer's bootstrap key (the KMS key serverless.yml
+   * created, the local key file, or a first data key) and makes it active. Both writes are
+   * conditional, so containers starting together agree on one active key.
    */
   async #bootstrap(now: number): Promise<void> {
-    const cfg = this.deps.config.signer;
-    const ref = cfg.kind === 'kms' ? cfg.keyId : 'signing-key.json';
-    const info = await this.deps.signer.describe(ref);
+    const info = await this.deps.signer.bootstrapKey();
     const kid = await calculateJwkThumbprint(info.jwk, 'sha256');
     const at = Math.floor(now / 1000);
     await this.deps.store.createKey({
@@ -81,8 +79,10 @@ export class KeyRing {
       signer: this.deps.signer.kind,
       keyRef: info.keyRef,
       status: 'active',
+      origin: 'bootstrap',
       createdAt: at,
       activatedAt: at,
+      ...(info.material ? { material: info.material } : {}),
       version: 1,
     });
     const won = await this.deps.store.setActivePointer(kid, undefined);
@@ -92,7 +92,7 @@ export class KeyRing {
   async #publicKey(record: KeyRecord): Promise<JWK> {
     let pending = this.#publicKeys.get(record.kid);
     if (!pending) {
-      pending = this.deps.signer.describe(record.keyRef).then(async (info) => {
+      pending = this.deps.signer.publicKey(record).then(async (info) => {
         // The kid is the thumbprint: a registry entry pointing at a different key is refused.
         const thumbprint = await calculateJwkThumbprint(info.jwk, 'sha256');
         if (thumbprint !== record.kid || info.alg !== record.alg) {
@@ -115,15 +115,17 @@ export class KeyRing {
   }
 
   /**
-   * Every public key a verifier may meet: next, active, and retired keys still inside their
-   * publication window. A key the signer no longer has is left out and logged; the rest are served.
+   * Every public key a verifier may meet: active, next, and retired keys still inside their
+   * publication window — never revoked ones, and never more than {@link MAX_PUBLISHED_KEYS}.
+   * A key the signer no longer has is left out and logged; the rest are served.
    */
   async publishedKeys(): Promise<PublishedKey[]> {
     const snap = await this.#load();
     const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
-    const visible = snap.keys.filter(
-      (k) => k.status !== 'retired' || (k.publishUntil !== undefined && k.publishUntil > nowSeconds) || k.kid === snap.activeKid,
-    );
+    const visible = snap.keys
+      .filter((k) => k.kid === snap.activeKid || k.status === 'next' || (k.status === 'retired' && (k.publishUntil ?? 0) > nowSeconds))
+      .sort((a, b) => rank(snap, a) - rank(snap, b) || b.createdAt - a.createdAt)
+      .slice(0, MAX_PUBLISHED_KEYS);
     const results = await Promise.all(
       visible.map(async (record) => {
         try {
@@ -138,15 +140,15 @@ export class KeyRing {
         }
       }),
     );
-    // Stable order (active first, then by creation) keeps the ETag stable across containers.
-    return results
-      .filter((k): k is NonNullable<typeof k> => k !== undefined)
-      .map((k) => JSON.parse(JSON.stringify(k)) as PublishedKey)
-      .sort((a, b) => rank(snap, a.kid) - rank(snap, b.kid) || a.kid.localeCompare(b.kid));
+    // Stable order (active, next, then retired newest first) keeps the ETag stable across containers.
+    return results.filter((k): k is NonNullable<typeof k> => k !== undefined).map((k) => JSON.parse(JSON.stringify(k)) as PublishedKey);
   }
 }
 
-function rank(snap: Snapshot, kid: string): number {
-  if (kid === snap.activeKid) return 0;
-  return snap.keys.find((k) => k.kid === kid)?.status === 'next' ? 1 : 2;
+/** AWS accepts 100 keys per JWKS; fedbroker stays far below so verifiers' fetches stay small. */
+export const MAX_PUBLISHED_KEYS = 10;
+
+function rank(snap: Snapshot, key: KeyRecord): number {
+  if (key.kid === snap.activeKid) return 0;
+  return key.status === 'next' ? 1 : 2;
 }

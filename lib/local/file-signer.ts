@@ -1,19 +1,20 @@
-import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
-import type { PublicKeyInfo, Signer } from '../keys/ports.ts';
+import type { KeyRecord, PublicKeyInfo, Signer } from '../keys/ports.ts';
+
+const BOOTSTRAP_FILE = 'signing-key.json';
 
 /**
- * Local-run signer: a key pair generated on first start and kept in `<dataDir>/<keyRef>` with
- * mode 0600. Refused by config outside FEDBROKER_LOCAL=true; never for production.
+ * Local-run signer: key pairs kept as JWK files under the data folder with mode 0600, the first
+ * generated on first start. Refused by config outside FEDBROKER_LOCAL=true; never for production.
  */
 export class FileSigner implements Signer {
   readonly kind = 'local' as const;
-  #keys = new Map<string, KeyObject>();
-
+  readonly #keys = new Map<string, KeyObject>();
   private readonly dataDir: string;
   private readonly alg: SigningAlg;
   constructor(dataDir: string, alg: SigningAlg) {
@@ -21,16 +22,20 @@ export class FileSigner implements Signer {
     this.alg = alg;
   }
 
-  #load(keyRef: string): KeyObject {
+  #path(keyRef: string): string {
     if (!/^[\w.-]+\.json$/.test(keyRef)) throw new KeyUnavailable('bad local key reference');
+    return join(this.dataDir, keyRef);
+  }
+
+  #load(keyRef: string, create: boolean): KeyObject {
     const cached = this.#keys.get(keyRef);
     if (cached) return cached;
-    const path = join(this.dataDir, keyRef);
+    const path = this.#path(keyRef);
     let jwk: JWK;
     try {
       jwk = JSON.parse(readFileSync(path, 'utf8')) as JWK;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyUnavailable('local key file unreadable', { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw new KeyUnavailable('local key file unreadable', { cause: e });
       jwk = this.#generate(path);
     }
     const key = createPrivateKey({ key: jwk as never, format: 'jwk' });
@@ -53,23 +58,32 @@ export class FileSigner implements Signer {
     }
   }
 
-  async describe(keyRef: string): Promise<PublicKeyInfo> {
-    const key = this.#load(keyRef);
-    const jwk = createPublicKeyJwk(key);
-    const alg: SigningAlg = jwk.kty === 'EC' ? 'ES256' : 'RS256';
-    return { keyRef, alg, jwk };
+  #describe(keyRef: string, create: boolean): PublicKeyInfo {
+    const { kty, crv, x, y, n, e } = this.#load(keyRef, create).export({ format: 'jwk' }) as JWK;
+    const jwk = JSON.parse(JSON.stringify({ kty, crv, x, y, n, e })) as JWK;
+    return { keyRef, alg: jwk.kty === 'EC' ? 'ES256' : 'RS256', jwk };
   }
 
-  async sign(keyRef: string, alg: SigningAlg, data: Uint8Array): Promise<Uint8Array> {
-    const key = this.#load(keyRef);
+  async bootstrapKey() {
+    return this.#describe(BOOTSTRAP_FILE, true);
+  }
+
+  async createKey() {
+    return this.#describe(`signing-key-${randomUUID()}.json`, true);
+  }
+
+  async publicKey(record: KeyRecord) {
+    return this.#describe(record.keyRef, false);
+  }
+
+  async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
+    const key = this.#load(record.keyRef, false);
     // ieee-p1363 is the fixed-width R‖S form JWS uses for ECDSA (RFC 7518 §3.4).
-    return alg === 'ES256'
-      ? cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })
-      : cryptoSign('sha256', data, key);
+    return record.alg === 'ES256' ? cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : cryptoSign('sha256', data, key);
   }
-}
 
-function createPublicKeyJwk(privateKey: KeyObject): JWK {
-  const { kty, crv, x, y, n, e } = privateKey.export({ format: 'jwk' }) as JWK;
-  return JSON.parse(JSON.stringify({ kty, crv, x, y, n, e })) as JWK;
+  async destroyKey(record: KeyRecord): Promise<void> {
+    this.#keys.delete(record.keyRef);
+    rmSync(this.#path(record.keyRef), { force: true });
+  }
 }

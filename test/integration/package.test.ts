@@ -25,12 +25,12 @@ describe('serverless package', () => {
   }, 150_000);
 
   const resource = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
-  const policy = () => resource('AWS::IAM::Role')[0]?.[1].Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown[] }[];
+  const policy = () => template.Resources.IamRoleLambdaExecution?.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown[] }[];
 
   it('creates an asymmetric KMS key for signing, with an alias', () => {
     const keys = resource('AWS::KMS::Key');
-    expect(keys).toHaveLength(1);
-    expect(keys[0]?.[1].Properties).toMatchObject({ KeyUsage: 'SIGN_VERIFY', KeySpec: 'RSA_2048' });
+    expect(keys).toHaveLength(2);
+    expect(template.Resources.SigningKey?.Properties).toMatchObject({ KeyUsage: 'SIGN_VERIFY', KeySpec: 'RSA_2048' });
     expect(resource('AWS::KMS::Alias')).toHaveLength(1);
   });
 
@@ -44,11 +44,26 @@ describe('serverless package', () => {
     });
   });
 
-  it('lets the functions sign and read public keys with that key only', () => {
+  it('lets the functions sign only with the stack key or keys carrying the fedbroker:managed tag', () => {
     const kms = policy().filter((s) => s.Action.some((a) => a.startsWith('kms:')));
-    expect(kms).toHaveLength(1);
-    expect(kms[0]?.Action.sort()).toEqual(['kms:GetPublicKey', 'kms:Sign']);
-    expect(kms[0]?.Resource).toEqual([{ 'Fn::GetAtt': ['SigningKey', 'Arn'] }]);
+    const sign = kms.filter((s) => s.Action.includes('kms:Sign'));
+    expect(sign.map((s) => s.Resource)).toEqual([[{ 'Fn::GetAtt': ['SigningKey', 'Arn'] }], '*']);
+    expect((sign[1] as unknown as { Condition: unknown }).Condition).toEqual({ StringEquals: { 'aws:ResourceTag/fedbroker:managed': 'true' } });
+    expect(kms.flatMap((s) => s.Action)).not.toContain('kms:CreateKey');
+    expect(kms.flatMap((s) => s.Action)).not.toContain('kms:ScheduleKeyDeletion');
+    expect(kms.flatMap((s) => s.Action)).not.toContain('kms:*');
+  });
+
+  it('gives the rotation function its own role that can create and delete only tagged keys', () => {
+    const role = template.Resources.RotationRole?.Properties.Policies[0].PolicyDocument.Statement as { Sid: string; Action: string[]; Resource: unknown; Condition?: unknown }[];
+    const create = role.find((s) => s.Action.includes('kms:CreateKey'));
+    expect(create?.Condition).toMatchObject({ StringEquals: { 'aws:RequestTag/fedbroker:managed': 'true' } });
+    const del = role.find((s) => s.Action.includes('kms:ScheduleKeyDeletion'));
+    expect(del?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/fedbroker:managed': 'true' } });
+    const fn = template.Resources.RotateKeysLambdaFunction?.Properties;
+    expect(fn?.Role).toEqual({ 'Fn::GetAtt': ['RotationRole', 'Arn'] });
+    const stackKey = template.Resources.SigningKey?.Properties.Tags as { Key: string }[];
+    expect(stackKey.map((t) => t.Key)).not.toContain('fedbroker:managed');
   });
 
   it('scopes DynamoDB access to the table', () => {

@@ -22,13 +22,13 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-export async function startBroker(options: { signer?: 'kms' | 'local'; alg?: 'RS256' | 'ES256'; env?: Record<string, string> } = {}): Promise<TestBroker> {
+export async function startBroker(options: { signer?: 'kms' | 'kms-data-key' | 'local'; alg?: 'RS256' | 'ES256'; env?: Record<string, string> } = {}): Promise<TestBroker> {
   const alg = options.alg ?? 'RS256';
   const [dynamodb, kms] = await Promise.all([startDynalite(), startKmsStandIn()]);
   const tableName = `fedbroker-test-${randomUUID().slice(0, 8)}`;
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   await createTableFromServerlessYml(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamodb.endpoint, credentials }), tableName);
-  const key = options.signer === 'local' ? undefined : await kms.createKey(alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048');
+  const key = options.signer === 'local' ? undefined : await kms.createKey(options.signer === 'kms-data-key' ? 'SYMMETRIC_DEFAULT' : alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048');
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -40,7 +40,9 @@ export async function startBroker(options: { signer?: 'kms' | 'local'; alg?: 'RS
     FEDBROKER_SIGNING_ALG: alg,
     ...(options.signer === 'local'
       ? { FEDBROKER_SIGNER: 'local', FEDBROKER_LOCAL: 'true', FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-')) }
-      : { FEDBROKER_SIGNER: 'kms', FEDBROKER_KMS_KEY_ID: key?.Arn ?? '' }),
+      : options.signer === 'kms-data-key'
+        ? { FEDBROKER_SIGNER: 'kms-data-key', FEDBROKER_KMS_WRAPPING_KEY_ID: key?.Arn ?? '' }
+        : { FEDBROKER_SIGNER: 'kms', FEDBROKER_KMS_KEY_ID: key?.Arn ?? '' }),
     ...(options.env ?? {}),
   };
   const saved = { ...process.env };

@@ -4,7 +4,7 @@
 // CreateAlias, GetPublicKey, Sign, DisableKey and ScheduleKeyDeletion, including DER-encoded
 // ECDSA signatures and typed errors (`__type` + `x-amzn-ErrorType`), so the real
 // @aws-sdk/client-kms is exercised over HTTP.
-import { constants, createHash, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { listen, readBody } from './http-server.ts';
 
 export const STAND_IN_ACCOUNT = '111122223333';
@@ -16,7 +16,7 @@ const SPECS = {
 } as const;
 type Spec = keyof typeof SPECS;
 
-interface Key {
+interface AsymmetricKey {
   id: string;
   arn: string;
   spec: Spec;
@@ -26,6 +26,13 @@ interface Key {
   publicDer: Buffer;
   tags: { TagKey: string; TagValue: string }[];
 }
+/** SYMMETRIC_DEFAULT keys, for the data-key signer: an AES-256-GCM secret that never leaves here. */
+interface SymmetricKey extends Omit<AsymmetricKey, 'spec' | 'usage' | 'privateKey' | 'publicDer'> {
+  spec: 'SYMMETRIC_DEFAULT';
+  usage: 'ENCRYPT_DECRYPT';
+  secret: Buffer;
+}
+type Key = AsymmetricKey | SymmetricKey;
 
 class KmsError extends Error {
   readonly type: string;
@@ -45,7 +52,11 @@ export interface KmsStandIn {
   failNext(operation: string, type: string, count?: number, status?: number): void;
   /** Removes a key as if its deletion had completed. */
   forget(keyId: string): void;
-  createKey(spec: Spec): Promise<{ KeyId: string; Arn: string }>;
+  createKey(spec: Spec | 'SYMMETRIC_DEFAULT'): Promise<{ KeyId: string; Arn: string }>;
+  /** Tags of a key, as CreateKey/TagResource set them. */
+  tagsOf(keyId: string): { TagKey: string; TagValue: string }[];
+  /** State of a key (`PendingDeletion` after ScheduleKeyDeletion). */
+  stateOf(keyId: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -74,7 +85,15 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
 
   const ops: Record<string, (input: Record<string, unknown>) => unknown> = {
     CreateKey(input) {
-      const spec = (input.KeySpec ?? 'SYMMETRIC_DEFAULT') as Spec;
+      const tags = (input.Tags as Key['tags']) ?? [];
+      if ((input.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT') {
+        if ((input.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') throw new KmsError('ValidationException', 'SYMMETRIC_DEFAULT keys are ENCRYPT_DECRYPT');
+        const id = randomUUID();
+        const key: SymmetricKey = { id, arn: arnOf('key', id), spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', state: 'Enabled', secret: randomBytes(32), tags };
+        keys.set(id, key);
+        return { KeyMetadata: metadata(key) };
+      }
+      const spec = input.KeySpec as Spec;
       if (!(spec in SPECS)) throw new KmsError('ValidationException', `KeySpec ${String(spec)} is not supported by this stand-in`);
       if (input.KeyUsage !== 'SIGN_VERIFY') throw new KmsError('ValidationException', 'KeyUsage must be SIGN_VERIFY for asymmetric signing keys');
       const pair =
@@ -88,7 +107,7 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
         state: 'Enabled',
         privateKey: pair.privateKey,
         publicDer: pair.publicKey.export({ format: 'der', type: 'spki' }),
-        tags: (input.Tags as Key['tags']) ?? [],
+        tags,
       };
       keys.set(id, key);
       return { KeyMetadata: metadata(key) };
@@ -101,7 +120,7 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
       return {};
     },
     GetPublicKey(input) {
-      const key = resolveKey(input.KeyId);
+      const key = asymmetric(resolveKey(input.KeyId));
       return {
         KeyId: key.arn,
         PublicKey: key.publicDer.toString('base64'),
@@ -112,7 +131,7 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
       };
     },
     Sign(input) {
-      const key = resolveKey(input.KeyId);
+      const key = asymmetric(resolveKey(input.KeyId));
       const algorithm = String(input.SigningAlgorithm ?? '');
       if (!(SPECS[key.spec].algs as readonly string[]).includes(algorithm)) {
         throw new KmsError('InvalidKeyUsageException', `${algorithm} is not a valid signing algorithm for ${key.arn}`);
@@ -131,6 +150,26 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
             ? signDigestRsa(key.privateKey, digest, true)
             : signDigestRsa(key.privateKey, digest, false);
       return { KeyId: key.arn, Signature: signature.toString('base64'), SigningAlgorithm: algorithm };
+    },
+    GenerateDataKeyPairWithoutPlaintext(input) {
+      const key = symmetric(resolveKey(input.KeyId));
+      const spec = String(input.KeyPairSpec ?? '');
+      if (!(spec in SPECS)) throw new KmsError('ValidationException', `KeyPairSpec ${spec} is not supported by this stand-in`);
+      const pair = spec === 'RSA_2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const plaintext = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
+      return {
+        KeyId: key.arn,
+        KeyPairSpec: spec,
+        PublicKey: pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+        PrivateKeyCiphertextBlob: seal(key, plaintext, input.EncryptionContext).toString('base64'),
+      };
+    },
+    Decrypt(input) {
+      const blob = Buffer.from(String(input.CiphertextBlob ?? ''), 'base64');
+      // The blob names its key (as real KMS ciphertexts do); a KeyId given must agree.
+      const key = symmetric(resolveKey(blob.subarray(0, 36).toString('utf8')));
+      if (input.KeyId !== undefined && resolveKey(input.KeyId).id !== key.id) throw new KmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+      return { KeyId: key.arn, Plaintext: open(key, blob, input.EncryptionContext).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
     },
     DisableKey(input) {
       resolveKey(input.KeyId).state = 'Disabled';
@@ -189,13 +228,49 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     calls,
     failNext: (operation, type, count = 1, status = 400) => failures.push({ operation, type, count, status }),
     forget: (keyId) => keys.delete(keyId.slice(keyId.lastIndexOf('/') + 1)),
-    createKey: async (spec) => (await client('CreateKey', { KeySpec: spec, KeyUsage: 'SIGN_VERIFY' })).KeyMetadata,
+    createKey: async (spec) => (await client('CreateKey', { KeySpec: spec, KeyUsage: spec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY' })).KeyMetadata,
+    tagsOf: (keyId) => keys.get(keyId.slice(keyId.lastIndexOf('/') + 1))?.tags ?? [],
+    stateOf: (keyId) => keys.get(keyId.slice(keyId.lastIndexOf('/') + 1))?.state,
     close: server.close,
   };
 }
 
 function arnOf(kind: 'key' | 'alias', id: string): string {
   return `arn:aws:kms:${REGION}:${STAND_IN_ACCOUNT}:${kind === 'key' ? `key/${id}` : id}`;
+}
+
+function asymmetric(key: Key): AsymmetricKey {
+  if (key.spec === 'SYMMETRIC_DEFAULT') throw new KmsError('InvalidKeyUsageException', `${key.arn} is not an asymmetric key`);
+  return key;
+}
+
+function symmetric(key: Key): SymmetricKey {
+  if (key.spec !== 'SYMMETRIC_DEFAULT') throw new KmsError('InvalidKeyUsageException', `${key.arn} is not a symmetric encryption key`);
+  return key;
+}
+
+// Ciphertext blob: key id (36 bytes) ‖ IV (12) ‖ tag (16) ‖ AES-256-GCM ciphertext, with the
+// canonical encryption context as additional authenticated data, as KMS binds it.
+function aad(context: unknown): Buffer {
+  const entries = Object.entries((context ?? {}) as Record<string, string>).sort(([a], [b]) => a.localeCompare(b));
+  return Buffer.from(JSON.stringify(entries));
+}
+
+function seal(key: SymmetricKey, plaintext: Buffer, context: unknown): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key.secret, iv).setAAD(aad(context));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.from(key.id, 'utf8'), iv, cipher.getAuthTag(), body]);
+}
+
+function open(key: SymmetricKey, blob: Buffer, context: unknown): Buffer {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key.secret, blob.subarray(36, 48)).setAAD(aad(context));
+    decipher.setAuthTag(blob.subarray(48, 64));
+    return Buffer.concat([decipher.update(blob.subarray(64)), decipher.final()]);
+  } catch {
+    throw new KmsError('InvalidCiphertextException', 'The ciphertext is invalid or its encryption context does not match.');
+  }
 }
 
 function metadata(key: Key) {
@@ -211,7 +286,7 @@ function metadata(key: Key) {
     CustomerMasterKeySpec: key.spec,
     KeyManager: 'CUSTOMER',
     Origin: 'AWS_KMS',
-    SigningAlgorithms: SPECS[key.spec].algs,
+    ...(key.spec === 'SYMMETRIC_DEFAULT' ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : { SigningAlgorithms: SPECS[key.spec].algs }),
   };
 }
 
