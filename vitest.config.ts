@@ -8,6 +8,7 @@ export default defineConfig({
     // Integration tests start servers on random loopback ports; files run in parallel processes.
     pool: 'forks',
     reporters: ['default', './test/support/summary-reporter.ts'],
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_REGION: 'us-east-1' },
+    // Metrics (EMF lines on stdout) are off in tests unless a test turns them on to inspect them.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: 'us-east-1' },
   },
 });

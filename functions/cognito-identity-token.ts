@@ -1,16 +1,37 @@
+import { failureOf, requestInfo } from '../lib/audit/record-exchange.ts';
 import { authenticate } from '../lib/auth/bearer.ts';
 import { vendCognitoToken } from '../lib/cognito/vend.ts';
 import { parseJsonBody } from '../lib/http/form.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { json } from '../lib/http/response.ts';
+import { countTokenIssued } from '../lib/metrics.ts';
 import { runtime } from '../lib/runtime.ts';
 
 /** POST /v1/aws/cognito-identity-token — a Cognito OpenID token for the caller, fedbroker acting as developer provider. */
 export const handler = httpHandler(
-  async (event) => {
+  async (event, context) => {
     const rt = runtime();
     const principal = await authenticate({ ...rt, issuer: rt.config.issuer }, event.headers?.authorization, 'aws:cognito');
-    const vended = await vendCognitoToken({ ...rt, developerProvider: rt.config.cognito.developerProvider }, principal, parseJsonBody(event));
+    const body = parseJsonBody(event);
+    const record = {
+      event: 'cognito_token.issue' as const,
+      tenant: principal.tenant,
+      trust: principal.trust,
+      principal: principal.sub,
+      audience: typeof body.identity_pool_id === 'string' ? body.identity_pool_id : undefined,
+      detail: { source_jti: principal.jti },
+      ...requestInfo(event, context),
+    };
+    let vended;
+    try {
+      vended = await vendCognitoToken({ ...rt, developerProvider: rt.config.cognito.developerProvider }, principal, body);
+    } catch (e) {
+      await rt.audit.recordApplied({ ...record, ...failureOf(e) });
+      throw e;
+    }
+    // Fail-closed like the exchange: a token whose issue cannot be audited is not handed out.
+    await rt.audit.record({ ...record, outcome: 'success', detail: { ...record.detail, identity_id: vended.identity_id } });
+    countTokenIssued('cognito', 'cognito-identity.amazonaws.com');
     return json(200, vended, { Pragma: 'no-cache' });
   },
   { methods: ['POST'] },

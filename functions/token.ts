@@ -1,14 +1,17 @@
+import { auditedExchange, requestInfo } from '../lib/audit/record-exchange.ts';
 import { exchangeToken } from '../lib/exchange/exchange.ts';
 import { parseForm } from '../lib/http/form.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { json } from '../lib/http/response.ts';
 import { runtime } from '../lib/runtime.ts';
 
-/** POST /v1/token — OAuth 2.0 Token Exchange (RFC 8693). */
+/** POST /v1/token — OAuth 2.0 Token Exchange (RFC 8693); every outcome leaves one audit record. */
 export const handler = httpHandler(
-  async (event) => {
+  async (event, context) => {
     const rt = runtime();
-    const { response } = await exchangeToken({ ...rt, issuer: rt.config.issuer }, parseForm(event));
+    const { response } = await auditedExchange({ audit: rt.audit, issuer: rt.config.issuer }, requestInfo(event, context), () => parseForm(event), (params) =>
+      exchangeToken({ ...rt, issuer: rt.config.issuer }, params),
+    );
     // RFC 6749 §5.1: token responses are never cached.
     return json(200, response, { Pragma: 'no-cache' });
   },

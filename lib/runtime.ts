@@ -1,6 +1,10 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import type { AuditReader } from './audit/ports.ts';
+import { AuditTrail } from './audit/trail.ts';
 import { CognitoIdentityAdapter } from './aws/cognito-identity.ts';
+import { DynamoAuditLog } from './aws/dynamo-audit-log.ts';
 import { DynamoKeyStore } from './aws/dynamo-key-store.ts';
+import { DynamoRevocationStore } from './aws/dynamo-revocation-store.ts';
 import { DynamoTrustStore } from './aws/dynamo-trust-store.ts';
 import { Table } from './aws/dynamo-table.ts';
 import { SDK_DEFAULTS } from './aws/errors.ts';
@@ -13,6 +17,8 @@ import { KeyRing } from './keys/keyring.ts';
 import type { KeyStore, Signer } from './keys/ports.ts';
 import type { RotationDeps } from './keys/rotation.ts';
 import { FileSigner } from './local/file-signer.ts';
+import { countUpstreamKeyFetch } from './metrics.ts';
+import type { RevocationStore } from './revocation/ports.ts';
 import type { AdminDeps } from './tenants/admin.ts';
 import { TenantDirectory } from './tenants/directory.ts';
 import type { TrustContext } from './trust/policy.ts';
@@ -31,6 +37,12 @@ export interface Runtime {
   directory: TenantDirectory;
   upstreamKeys: UpstreamKeys;
   cognito: CognitoIdentityPort;
+  /** The access-token deny list. */
+  revocations: RevocationStore;
+  /** Writes audit records (log line + table item). */
+  audit: AuditTrail;
+  /** Reads a tenant's audit records back. */
+  auditLog: AuditReader;
 }
 
 let built: Runtime | undefined;
@@ -51,7 +63,7 @@ export function trustContext(config: Config): TrustContext {
 
 /** What key rotation and revocation need from the runtime. */
 export function rotationDeps(rt: Runtime): RotationDeps {
-  return { store: rt.keyStore, signer: rt.signer, clock: rt.clock, config: rt.config };
+  return { store: rt.keyStore, signer: rt.signer, clock: rt.clock, config: rt.config, onKeyEvent: rt.audit.keyEvent };
 }
 
 /** What the admin operations need from the runtime. */
@@ -74,7 +86,23 @@ export function runtime(): Runtime {
   const keyRing = new KeyRing({ store: keyStore, signer, clock, config });
   const trustStore = new DynamoTrustStore(table);
   const directory = new TenantDirectory({ store: trustStore, clock, ttlSeconds: config.tenantCacheSeconds, context: trustContext(config) });
-  const upstreamKeys = new UpstreamKeys({ clock, timeoutMs: config.upstream.timeoutMs, local: config.local });
-  built = { config, clock, table, signer, keyRing, keyStore, trustStore, directory, upstreamKeys, cognito: new CognitoIdentityAdapter() };
+  const upstreamKeys = new UpstreamKeys({ clock, timeoutMs: config.upstream.timeoutMs, local: config.local, onFetch: countUpstreamKeyFetch });
+  const auditLog = new DynamoAuditLog(table);
+  const audit = new AuditTrail({ sink: auditLog, clock, retentionDays: config.auditRetentionDays });
+  built = {
+    config,
+    clock,
+    table,
+    signer,
+    keyRing,
+    keyStore,
+    trustStore,
+    directory,
+    upstreamKeys,
+    cognito: new CognitoIdentityAdapter(),
+    revocations: new DynamoRevocationStore(table),
+    audit,
+    auditLog,
+  };
   return built;
 }

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { systemClock } from '../../lib/clock.ts';
 import { createTenant, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
@@ -16,22 +17,54 @@ interface StoreOptions {
 const ADMIN_SCOPES = ['trust:admin', 'id-token:issue'] as const;
 
 /**
+ * The Cognito issuer the validation refuses as a plain OIDC issuer. Read from the variable the
+ * deployment reads, with the deployment's default, so the CLI judges documents as the API does.
+ */
+const cognitoIssuer = () => (process.env.FEDBROKER_COGNITO_ISSUER ?? 'https://cognito-identity.amazonaws.com').replace(/\/+$/, '');
+
+/**
  * Runs `fn` against the trust store in DynamoDB with the operator's own AWS credentials (SDK
  * default chain; AWS_ENDPOINT_URL_DYNAMODB is honoured by the SDK itself). The AWS modules are
  * imported here, not at the top, so the `auth` commands never pay for initialising them.
  */
-/** The deployment's Cognito issuer (only used to refuse kind "oidc" relationships naming it). */
-const cognitoIssuer = () => process.env.FEDBROKER_COGNITO_ISSUER ?? 'https://cognito-identity.amazonaws.com';
-
-async function withStore<T>(opts: StoreOptions, local: boolean, fn: (deps: AdminDeps) => Promise<T>): Promise<T> {
+async function withStore<T>(opts: StoreOptions, local: boolean, fn: (deps: AdminDeps, audit: TenantAudit) => Promise<T>): Promise<T> {
   if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
   const [{ Table }, { DynamoTrustStore }] = await Promise.all([import('../../lib/aws/dynamo-table.ts'), import('../../lib/aws/dynamo-trust-store.ts')]);
   const table = new Table(opts.table);
   try {
-    return await fn({ store: new DynamoTrustStore(table), clock: systemClock, local, cognitoIssuer: cognitoIssuer() });
+    return await fn({ store: new DynamoTrustStore(table), clock: systemClock, local, cognitoIssuer: cognitoIssuer() }, await tenantAudit(table));
   } finally {
     table.doc.destroy();
   }
+}
+
+/** Records one tenant change in the audit trail (after it was made); never fails the command. */
+type TenantAudit = (event: 'tenant.create' | 'tenant.disable' | 'tenant.enable' | 'trust_relationship.create', tenant: string, target?: string) => Promise<void>;
+
+/** FEDBROKER_AUDIT_RETENTION_DAYS as the deployment reads it (default 90). */
+function retentionDays(): number {
+  const days = Number(process.env.FEDBROKER_AUDIT_RETENTION_DAYS ?? 90);
+  return Number.isInteger(days) && days >= 1 && days <= 3650 ? days : 90;
+}
+
+/**
+ * The audit trail the deployment writes, written from here because tenant changes never pass
+ * through the API. The actor is the local user name (CloudTrail holds the AWS identity that
+ * made the write); a record that cannot be stored is reported, the change stands.
+ */
+async function tenantAudit(table: import('../../lib/aws/dynamo-table.ts').Table): Promise<TenantAudit> {
+  const [{ AuditTrail }, { DynamoAuditLog }] = await Promise.all([import('../../lib/audit/trail.ts'), import('../../lib/aws/dynamo-audit-log.ts')]);
+  const trail = new AuditTrail({ sink: new DynamoAuditLog(table), clock: systemClock, retentionDays: retentionDays() });
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): the record still says it came from the CLI
+  }
+  return async (event, tenant, target = tenant) => {
+    const stored = await trail.recordApplied({ event, outcome: 'success', tenant, principal: `operator:${user}`, target, detail: { via: 'cli' } });
+    if (!stored) notice(`the change was made, but its audit record could not be stored`);
+  };
 }
 
 interface CreateTenantOptions extends StoreOptions {
@@ -68,10 +101,13 @@ async function createTenantCommand(tenant: string, opts: CreateTenantOptions): P
   };
   // Validated before anything is written, so a bad issuer or condition leaves no tenant behind.
   validateRelationship(document, { local, cognitoIssuer: cognitoIssuer() });
-  const { created, relationship } = await withStore(opts, local, async (deps) => {
+  const { created, relationship } = await withStore(opts, local, async (deps, audit) => {
     const created: Tenant = await createTenant(deps, { id: tenant, name: opts.name });
+    await audit('tenant.create', tenant);
     try {
-      return { created, relationship: await relationships.create(deps, tenant, document) };
+      const relationship = await relationships.create(deps, tenant, document);
+      await audit('trust_relationship.create', tenant, relationship.id);
+      return { created, relationship };
     } catch (e) {
       const reason = e instanceof Error ? e.message : 'unknown error';
       throw new CliError('partial_failure', `tenant ${tenant} was created but its admin trust relationship was not: ${reason}`);
@@ -84,7 +120,10 @@ async function createTenantCommand(tenant: string, opts: CreateTenantOptions): P
 }
 
 async function setStatusCommand(tenant: string, status: Tenant['status'], opts: StoreOptions): Promise<void> {
-  await withStore(opts, false, (deps) => setTenantStatus(deps, tenant, status));
+  await withStore(opts, false, async (deps, audit) => {
+    await setTenantStatus(deps, tenant, status);
+    await audit(status === 'active' ? 'tenant.enable' : 'tenant.disable', tenant);
+  });
   if (opts.output === 'json') return printJson({ tenant, status });
   notice(`tenant ${tenant} is ${status === 'active' ? 'enabled' : 'disabled'} (running broker instances notice within their tenant cache time)`);
 }

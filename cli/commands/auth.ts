@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { TOKEN_TYPE } from '../../lib/tokens/types.ts';
 import { SCOPES } from '../../lib/trust/schema.ts';
 import { endpointOf, readTokenSource, requireOneTokenSource, storedTokenFor, tenantArgument } from '../context.ts';
-import { durationOption, formatDuration } from '../duration.ts';
-import { usageError } from '../errors.ts';
+import { durationOption } from '../duration.ts';
 import { exchangeToken } from '../http.ts';
-import { decodeUnverified, notice, outputOption, printJson, printLine, type OutputFormat } from '../output.ts';
-import { readStoredToken, secondsLeft, writeStoredToken, type StoredToken } from '../token-file.ts';
+import { decodeUnverified, outputOption, printJson, printLine, type OutputFormat } from '../output.ts';
+import { parseScopes, signIn, storedTokenSuffices } from '../sign-in.ts';
+import { registerAudit } from './audit.ts';
+import { registerCognitoAuth } from './cognito.ts';
+import { registerRevoke } from './revoke.ts';
 import { registerTrustRelationships } from './trust-relationships.ts';
 
 interface ExchangeOptions {
@@ -19,59 +21,12 @@ interface ExchangeOptions {
   output: OutputFormat;
 }
 
-/** `--scope` accepts spaces or commas; unknown scopes are refused locally, as the server would. */
-function parseScopes(text: string | undefined): string[] | undefined {
-  if (text === undefined) return undefined;
-  const scopes = [...new Set(text.split(/[\s,]+/).filter(Boolean))];
-  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknown.length) throw usageError(`unknown scope ${unknown.join(', ')}; known scopes: ${SCOPES.join(', ')}`);
-  return scopes.length ? scopes : undefined;
-}
-
-/** The stored record without the token itself: safe to print. */
-function describe(stored: StoredToken) {
-  const { access_token: _token, ...rest } = stored;
-  return rest;
-}
-
-function stillGood(stored: StoredToken | undefined, want: { endpoint: string; tenant: string; seconds: number; scopes?: string[] }): stored is StoredToken {
-  if (!stored || stored.endpoint !== want.endpoint || stored.tenant !== want.tenant) return false;
-  const held = stored.scope.split(' ');
-  return secondsLeft(stored) >= want.seconds && (want.scopes ?? []).every((s) => held.includes(s));
-}
-
 async function exchangeOidcToken(opts: ExchangeOptions, cmd: Command): Promise<void> {
   const { endpoint } = endpointOf(cmd);
-  const scopes = parseScopes(opts.scope);
+  const want = { endpoint, tenant: opts.tenant, scopes: parseScopes(opts.scope), duration: opts.duration, output: opts.output };
   requireOneTokenSource(opts);
-  if (opts.ensure !== undefined) {
-    const stored = await readStoredToken();
-    if (stillGood(stored, { endpoint, tenant: opts.tenant, seconds: opts.ensure, scopes })) {
-      notice(`the stored access token for ${stored.sub} is valid for another ${formatDuration(secondsLeft(stored))}; nothing exchanged`);
-      if (opts.output === 'json') printJson(describe(stored));
-      return;
-    }
-  }
-  const response = await exchangeToken(endpoint, {
-    subject_token: await readTokenSource(opts),
-    subject_token_type: TOKEN_TYPE.idToken,
-    tenant: opts.tenant,
-    scope: scopes?.join(' '),
-    duration_seconds: opts.duration?.toString(),
-  });
-  const claims = decodeUnverified(response.access_token).payload;
-  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now() + response.expires_in * 1000;
-  const stored: StoredToken = {
-    endpoint,
-    tenant: opts.tenant,
-    access_token: response.access_token,
-    expires_at: new Date(exp).toISOString(),
-    scope: response.scope ?? (typeof claims.scope === 'string' ? claims.scope : ''),
-    sub: typeof claims.sub === 'string' ? claims.sub : '',
-  };
-  await writeStoredToken(stored);
-  notice(`signed in as ${stored.sub} (scopes: ${stored.scope || 'none'}), valid for ${formatDuration(secondsLeft(stored))}`);
-  if (opts.output === 'json') printJson(describe(stored));
+  if (await storedTokenSuffices(want, opts.ensure)) return;
+  await signIn(want, await readTokenSource(opts));
 }
 
 interface IssueOptions {
@@ -121,4 +76,7 @@ export function registerAuth(program: Command): void {
     .action(issueIdToken);
 
   registerTrustRelationships(auth);
+  registerRevoke(auth);
+  registerAudit(auth);
+  registerCognitoAuth(auth);
 }

@@ -1,71 +1,32 @@
-import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { RELATIONSHIP_ID, trustRelationshipInputSchema, type TrustRelationship } from '../../lib/trust/schema.ts';
-import { readTokenSource, storedTokenFor, tenantArgument } from '../context.ts';
-import { CliError, usageError } from '../errors.ts';
-import { callBroker, type BrokerRequest, type BrokerResponse } from '../http.ts';
+import { readTokenSource } from '../context.ts';
+import { usageError } from '../errors.ts';
+import type { BrokerRequest, BrokerResponse } from '../http.ts';
 import { notice, outputOption, printJson, printLine, renderTable, type OutputFormat } from '../output.ts';
+import { expectedVersion as currentVersion, JSON_TYPE, readDocument as readValidDocument, tenantApi, tenantOption, versionArgument as version } from '../tenant-documents.ts';
 
 interface Common {
   tenant?: string;
   output: OutputFormat;
 }
 
+const RELATIONSHIPS = { path: 'trust-relationships', label: 'trust relationship' };
+
 function relationshipId(text: string): string {
   if (!RELATIONSHIP_ID.test(text)) throw new InvalidArgumentError('a trust relationship id is 1-63 lower-case letters, digits and dashes');
   return text;
 }
 
-/** `--if-match 3` or `--if-match '"3"'`, as the ETag the server sent. */
-function version(text: string): number {
-  const m = /^\s*(?:W\/)?"?(\d{1,12})"?\s*$/.exec(text);
-  if (!m) throw new InvalidArgumentError('a version is a whole number, e.g. 3');
-  return Number(m[1]);
-}
-
 /** Calls the admin API of the stored token's tenant, with that token as the bearer. */
-async function admin(cmd: Command, opts: Common, suffix: string, request: BrokerRequest): Promise<BrokerResponse> {
-  const stored = await storedTokenFor(cmd, opts.tenant);
-  const path = `/v1/tenants/${encodeURIComponent(stored.tenant)}/trust-relationships${suffix}`;
-  return callBroker(stored.endpoint, path, { ...request, headers: { Authorization: `Bearer ${stored.access_token}`, ...request.headers } });
+function admin(cmd: Command, opts: Common, suffix: string, request: BrokerRequest): Promise<BrokerResponse> {
+  return tenantApi(cmd, opts, RELATIONSHIPS, { ...request, suffix });
 }
-
-const JSON_TYPE = { 'Content-Type': 'application/json' };
 
 /** Reads a relationship document and validates it with the same schema the server uses. */
-async function readDocument(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw usageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw usageError(`${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = trustRelationshipInputSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
-    throw usageError(`${file} is not a valid trust relationship: ${issues.join('; ')}`);
-  }
-  // The original document is sent, not the parsed one: defaults are the server's to apply.
-  return doc as Record<string, unknown>;
-}
+const readDocument = (file: string) => readValidDocument(file, trustRelationshipInputSchema, 'trust relationship');
 
-/** The version to put in If-Match: the user's, else the current one read from the server. */
-async function expectedVersion(cmd: Command, opts: Common & { ifMatch?: number }, id: string): Promise<number> {
-  if (opts.ifMatch !== undefined) return opts.ifMatch;
-  const current = await admin(cmd, opts, `/${encodeURIComponent(id)}`, { method: 'GET' });
-  const etag = current.headers.get('etag');
-  const fromEtag = etag ? /^(?:W\/)?"(\d+)"$/.exec(etag)?.[1] : undefined;
-  const fromBody = (current.body as Partial<TrustRelationship> | undefined)?.version;
-  const found = fromEtag !== undefined ? Number(fromEtag) : fromBody;
-  if (typeof found !== 'number') throw new CliError('invalid_response', `the server did not say which version of ${id} is current`);
-  return found;
-}
+const expectedVersion = (cmd: Command, opts: Common & { ifMatch?: number }, id: string) => currentVersion(cmd, opts, RELATIONSHIPS, id);
 
 const relationship = (res: BrokerResponse) => res.body as TrustRelationship;
 
@@ -109,7 +70,6 @@ export function registerTrustRelationships(auth: Command): void {
   const tr = auth
     .command('trust-relationships')
     .description("manage the stored token's tenant's trust relationships (needs the trust:admin scope)");
-  const tenantOption = ['--tenant <tenant>', "refuse to run unless the stored token belongs to this tenant", tenantArgument] as const;
 
   tr.command('list')
     .description('list the trust relationships')

@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.ts';
 import { Forbidden, InvalidBearerToken, SubjectTokenInvalid } from '../errors.ts';
 import type { KeyRing } from '../keys/keyring.ts';
+import type { RevocationStore } from '../revocation/ports.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
-import { verifyAccessToken } from '../tokens/access-token.ts';
-import type { Principal } from '../tokens/types.ts';
+import { verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.ts';
 import type { Scope } from '../trust/schema.ts';
 
 export interface BearerDeps {
@@ -11,17 +11,19 @@ export interface BearerDeps {
   keyRing: KeyRing;
   clock: Clock;
   directory: TenantDirectory;
+  revocations: RevocationStore;
 }
 
 /**
  * Authenticates an API call (RFC 6750): a valid fedbroker access token carrying `scope`, whose
  * tenant is still active and whose trust relationship is still enabled (kill switches apply
- * within the directory's cache bound). Missing or invalid → 401; valid but without the scope → 403.
+ * within the directory's cache bound) and which has not been revoked (immediately). Missing, invalid
+ * or revoked → 401; valid but without the scope → 403.
  */
-export async function authenticate(deps: BearerDeps, authorization: string | undefined, scope: Scope): Promise<Principal> {
+export async function authenticate(deps: BearerDeps, authorization: string | undefined, scope: Scope): Promise<VerifiedAccessToken> {
   const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
   if (!m?.[1]) throw new InvalidBearerToken('a Bearer access token is required');
-  let principal: Principal;
+  let principal: VerifiedAccessToken;
   try {
     principal = await verifyAccessToken(m[1], deps);
   } catch (e) {
@@ -37,7 +39,7 @@ export async function authenticate(deps: BearerDeps, authorization: string | und
 }
 
 /** {@link authenticate}, for a call on `tenant`'s resources: another tenant's token is 403, never served. */
-export async function authorize(deps: BearerDeps, authorization: string | undefined, tenant: string, scope: Scope): Promise<Principal> {
+export async function authorize(deps: BearerDeps, authorization: string | undefined, tenant: string, scope: Scope): Promise<VerifiedAccessToken> {
   const principal = await authenticate(deps, authorization, scope);
   if (principal.tenant !== tenant) throw new Forbidden('the access token belongs to another tenant');
   return principal;

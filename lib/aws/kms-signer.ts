@@ -3,6 +3,7 @@ import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, ScheduleKeyDeletionCo
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
+import { recordKmsSignLatency } from '../metrics.ts';
 import { ecdsaDerToJose, spkiDerToJwk } from '../keys/der.ts';
 import type { KeyRecord, PublicKeyInfo, Signer } from '../keys/ports.ts';
 import { isTransient, unavailable } from './errors.ts';
@@ -91,6 +92,7 @@ export class KmsSigner implements Signer {
   async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
     // RAW lets KMS hash; past its size limit we hash locally and send the digest (same signature).
     const raw = data.byteLength <= RAW_MESSAGE_LIMIT;
+    const started = performance.now();
     const out = await kmsCall(() =>
       this.#kms.send(
         new SignCommand({
@@ -100,7 +102,7 @@ export class KmsSigner implements Signer {
           SigningAlgorithm: KMS_ALGORITHM[record.alg],
         }),
       ),
-    );
+    ).finally(() => recordKmsSignLatency(performance.now() - started));
     if (!out.Signature || out.Signature.byteLength === 0) throw new KeyUnavailable('KMS returned no signature');
     return record.alg === 'ES256' ? ecdsaDerToJose(out.Signature, record.alg) : out.Signature;
   }

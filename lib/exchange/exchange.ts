@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { InvalidRequest, InvalidScope, InvalidTarget, SubjectTokenInvalid, UnsupportedGrantType } from '../errors.ts';
+import type { RevocationStore } from '../revocation/ports.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import { verifyAccessToken } from '../tokens/access-token.ts';
 import { mintAccessToken, mintIdToken, type MintDeps } from '../tokens/mint.ts';
@@ -15,6 +16,7 @@ export interface ExchangeDeps extends MintDeps {
   config: Pick<Config, 'issuer' | 'tokens' | 'upstream'>;
   directory: TenantDirectory;
   upstreamKeys: UpstreamKeys;
+  revocations: RevocationStore;
 }
 
 /** RFC 8693 §2.2.1 response. */
@@ -31,6 +33,14 @@ export interface ExchangeOutcome {
   response: ExchangeResponse;
   principal: Principal;
   jti: string;
+  /** The verified subject token's `iss` and `sub` (and `jti` when it was a fedbroker access token). */
+  source: SubjectSource;
+}
+
+export interface SubjectSource {
+  issuer: string;
+  subject: string;
+  jti?: string;
 }
 
 function parseDuration(raw: string | undefined): number | undefined {
@@ -58,8 +68,9 @@ function lifetime(requested: number | undefined, fallback: number, caps: number[
   return requested ?? Math.min(fallback, cap);
 }
 
-async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<{ principal: Principal; trust: CompiledTrust }> {
-  const principal = await verifyAccessToken(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock });
+async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<{ principal: Principal; trust: CompiledTrust; source: SubjectSource }> {
+  const verified = await verifyAccessToken(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock, revocations: deps.revocations });
+  const { jti, exp: _exp, ...principal } = verified;
   if (tenantParam !== undefined && tenantParam !== principal.tenant) {
     throw new SubjectTokenInvalid('tenant', 'the access token belongs to another tenant');
   }
@@ -68,7 +79,7 @@ async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: s
   const view = await deps.directory.get(principal.tenant);
   const trust = view.trusts.find((t) => t.relationship.id === principal.trust);
   if (!view.tenant || view.tenant.status !== 'active' || !trust) throw new SubjectTokenInvalid('revoked', NOT_TRUSTED);
-  return { principal, trust };
+  return { principal, trust, source: { issuer: deps.config.issuer, subject: principal.sub, jti } };
 }
 
 /**
@@ -97,7 +108,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   const tenantParam = params.tenant;
   if (tenantParam !== undefined && !TENANT_ID.test(tenantParam)) throw new InvalidRequest('tenant is not a valid tenant id');
 
-  let authenticated: { principal: Principal; trust: CompiledTrust };
+  let authenticated: { principal: Principal; trust: CompiledTrust; source: SubjectSource };
   if (subjectType === TOKEN_TYPE.idToken || subjectType === TOKEN_TYPE.jwt) {
     if (!tenantParam) throw new InvalidRequest('tenant is required with an external subject token');
     authenticated = await authenticateExternal(
@@ -114,7 +125,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   } else {
     throw new InvalidRequest('unsupported subject_token_type');
   }
-  const { principal, trust } = authenticated;
+  const { principal, trust, source } = authenticated;
   const maxDuration = trust.relationship.max_duration_seconds;
 
   if (requestedScopes && requestedScopes.some((s) => !principal.scopes.includes(s))) {
@@ -131,6 +142,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
     return {
       principal: scoped,
       jti: minted.jti,
+      source,
       response: { access_token: minted.token, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: ttl, scope: scoped.scopes.join(' ') },
     };
   }
@@ -146,6 +158,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   return {
     principal,
     jti: minted.jti,
+    source,
     response: { access_token: minted.token, issued_token_type: TOKEN_TYPE.idToken, token_type: 'N_A', expires_in: ttl },
   };
 }

@@ -42,7 +42,11 @@ export function unverifiedIssuer(token: string): string | undefined {
  * issuer (for Cognito identity pools: the deployment's Cognito issuer), in id order; the first
  * whose audience, kind-specific checks (Cognito `amr`) and conditions all hold admits it.
  */
-export async function authenticateExternal(deps: ExternalDeps, token: string, tenant: string): Promise<{ principal: Principal; trust: CompiledTrust }> {
+export async function authenticateExternal(
+  deps: ExternalDeps,
+  token: string,
+  tenant: string,
+): Promise<{ principal: Principal; trust: CompiledTrust; source: { issuer: string; subject: string } }> {
   const view = await deps.directory.get(tenant);
   if (!view.tenant || view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
   const iss = unverifiedIssuer(token);
@@ -63,6 +67,7 @@ export async function authenticateExternal(deps: ExternalDeps, token: string, te
   const relationship = trust.relationship;
   return {
     trust,
+    source: { issuer: iss, subject: typeof claims.sub === 'string' ? claims.sub : '' },
     principal: {
       tenant,
       trust: relationship.id,

@@ -1,3 +1,5 @@
+import type { Context } from 'aws-lambda';
+import { requestInfo } from '../audit/record-exchange.ts';
 import { authorize } from '../auth/bearer.ts';
 import { adminDeps, runtime } from '../runtime.ts';
 import { parseIfMatch, type Documents } from '../tenants/admin.ts';
@@ -6,21 +8,35 @@ import { httpHandler, type HttpEvent } from './handler.ts';
 import { documentParam, tenantParam } from './params.ts';
 import { json } from './response.ts';
 
-async function authorized(event: HttpEvent) {
+async function authorized(event: HttpEvent, context: Context) {
   const rt = runtime();
   const tenant = tenantParam(event);
-  await authorize({ ...rt, issuer: rt.config.issuer }, event.headers?.authorization, tenant, 'trust:admin');
-  return { rt, tenant, deps: adminDeps(rt) };
+  const admin = await authorize({ ...rt, issuer: rt.config.issuer }, event.headers?.authorization, tenant, 'trust:admin');
+  // The audit record of a change: who made it (with which token) and from where.
+  const change = (action: 'create' | 'replace' | 'delete', docs: Documents, target: string, detail?: Record<string, number>) =>
+    rt.audit.recordApplied({
+      event: `${docs.label === 'identity pool' ? 'identity_pool' : 'trust_relationship'}.${action}`,
+      outcome: 'success',
+      tenant,
+      trust: admin.trust,
+      principal: admin.sub,
+      jti: admin.jti,
+      target,
+      ...requestInfo(event, context),
+      ...(detail ? { detail } : {}),
+    });
+  return { rt, tenant, deps: adminDeps(rt), change };
 }
 
 /** `GET` (list) and `POST` (create) on `/v1/tenants/{tenant}/<documents>`, `trust:admin` of that tenant only. */
 export function documentCollectionHandler(docs: Documents) {
   return httpHandler(
-    async (event) => {
-      const { rt, tenant, deps } = await authorized(event);
+    async (event, context) => {
+      const { rt, tenant, deps, change } = await authorized(event, context);
       if (event.requestContext.http.method === 'POST') {
         const created = await docs.create(deps, tenant, parseJsonBody(event));
         rt.directory.invalidate(tenant);
+        await change('create', docs, created.id, { version: created.version });
         return json(201, created, { ETag: `"${created.version}"` });
       }
       return json(200, { items: await docs.list(deps, tenant) });
@@ -32,8 +48,8 @@ export function documentCollectionHandler(docs: Documents) {
 /** `GET`, `PUT` and `DELETE` on `/v1/tenants/{tenant}/<documents>/{id}`; writes need `If-Match`. */
 export function documentItemHandler(docs: Documents) {
   return httpHandler(
-    async (event) => {
-      const { rt, tenant, deps } = await authorized(event);
+    async (event, context) => {
+      const { rt, tenant, deps, change } = await authorized(event, context);
       const id = documentParam(event, docs.idPattern, docs.label);
       const method = event.requestContext.http.method;
       if (method === 'GET') {
@@ -44,9 +60,11 @@ export function documentItemHandler(docs: Documents) {
       rt.directory.invalidate(tenant);
       if (method === 'DELETE') {
         await docs.remove(deps, tenant, id, version);
+        await change('delete', docs, id, { version });
         return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
       }
       const updated = await docs.replace(deps, tenant, id, parseJsonBody(event), version);
+      await change('replace', docs, id, { version: updated.version });
       return json(200, updated, { ETag: `"${updated.version}"` });
     },
     { methods: ['GET', 'PUT', 'DELETE'] },

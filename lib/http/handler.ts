@@ -1,8 +1,10 @@
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { FedbrokerError, MethodNotAllowed } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
+import { metrics } from '../metrics.ts';
 import { json, type HttpResult } from './response.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -53,9 +55,13 @@ function errorMapper(): MiddlewareObj<HttpEvent, HttpResult> {
   };
 }
 
-/** Composes a route handler: header normalisation, method guard, error mapping. */
+/**
+ * Composes a route handler: header normalisation, method guard, error mapping, and one flush of
+ * the buffered metrics per invocation (success or error), so no metric outlives its request.
+ */
 export function httpHandler(fn: Handler, options: { methods: readonly string[] }) {
   return middy<HttpEvent, HttpResult>()
+    .use(logMetrics(metrics))
     .use(errorMapper())
     .use(httpHeaderNormalizer())
     .use(allowMethods(options.methods))

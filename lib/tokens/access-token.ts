@@ -2,6 +2,7 @@ import { errors, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
 import type { KeyRing } from '../keys/keyring.ts';
+import type { RevocationStore } from '../revocation/ports.ts';
 import { AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../trust/schema.ts';
 import type { Principal } from './types.ts';
@@ -9,12 +10,42 @@ import type { Principal } from './types.ts';
 const MAX_TOKEN_BYTES = 16 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** Seconds of clock skew tolerated on `exp`; the deny list covers the same window. */
+export const CLOCK_TOLERANCE = 5;
+
+export interface AccessTokenDeps {
+  issuer: string;
+  keyRing: KeyRing;
+  clock: Clock;
+}
+
+/** A verified access token: the principal it speaks for, and its `jti` and `exp`. */
+export type VerifiedAccessToken = Principal & { jti: string; exp: number };
+
 /**
- * Verifies a fedbroker access token against fedbroker's own published keys (no network):
- * `typ` must be `at+jwt` (RFC 9068 §4), so an ID token is never accepted here; `iss` and `aud`
- * must both be this issuer. Returns the principal it speaks for.
+ * Authenticates a fedbroker access token for use: {@link verifyAccessTokenSignature}, then the
+ * deny list. The deny-list lookup (one GetItem, strongly consistent) is the one store read on
+ * the access-token path, on purpose: keys and tenants are served from per-container caches,
+ * but a revocation must take effect immediately, on the very next use of the token, in every
+ * container — a cache would let a stolen token keep working for its lifetime. Only tokens whose
+ * signature verified reach the store, so garbage costs no read.
  */
-export async function verifyAccessToken(token: string, deps: { issuer: string; keyRing: KeyRing; clock: Clock }): Promise<Principal & { jti: string; exp: number }> {
+export async function verifyAccessToken(token: string, deps: AccessTokenDeps & { revocations: RevocationStore }): Promise<VerifiedAccessToken> {
+  const verified = await verifyAccessTokenSignature(token, deps);
+  const at = Math.floor(deps.clock.now() / 1000) - CLOCK_TOLERANCE;
+  if (await deps.revocations.isRevoked(verified.jti, verified.tenant, at)) {
+    throw new SubjectTokenInvalid('token_revoked', 'the access token has been revoked');
+  }
+  return verified;
+}
+
+/**
+ * Verifies a fedbroker access token against fedbroker's own published keys (no network, no
+ * deny list): `typ` must be `at+jwt` (RFC 9068 §4), so an ID token is never accepted here; `iss`
+ * and `aud` must both be this issuer. Returns the principal it speaks for. Use
+ * {@link verifyAccessToken} to accept a token; this alone only identifies one (e.g. to revoke it).
+ */
+export async function verifyAccessTokenSignature(token: string, deps: AccessTokenDeps): Promise<VerifiedAccessToken> {
   if (token.length > MAX_TOKEN_BYTES) throw new SubjectTokenInvalid('too_large', 'token is too large');
   if (!COMPACT_JWS.test(token)) throw new SubjectTokenInvalid('malformed', 'token is not a compact JWS');
   let payload: JWTPayload;
@@ -26,7 +57,7 @@ export async function verifyAccessToken(token: string, deps: { issuer: string; k
       algorithms: ['RS256', 'ES256'],
       requiredClaims: ['exp', 'iat', 'jti', 'sub'],
       currentDate: new Date(deps.clock.now()),
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE,
     }));
   } catch (e) {
     if (e instanceof SubjectTokenInvalid) throw e;

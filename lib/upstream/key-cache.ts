@@ -24,6 +24,8 @@ export interface UpstreamKeysOptions {
   local?: boolean;
   /** Hosts other than the issuer's that may serve its JWKS (see `sameOriginOrDeclared`). */
   allowedJwksHosts?: string[];
+  /** Told the result of every refresh attempt (for metrics); must not throw. */
+  onFetch?: (ok: boolean) => void;
 }
 
 const MAX_KEYS = 100;
@@ -84,6 +86,7 @@ export class UpstreamKeys {
   readonly #staleIfErrorMs: number;
   readonly #local: boolean;
   readonly #allowedJwksHosts: string[];
+  readonly #onFetch: (ok: boolean) => void;
   readonly #states = new Map<string, IssuerState>();
   #fetches = 0;
 
@@ -97,6 +100,15 @@ export class UpstreamKeys {
     this.#staleIfErrorMs = opts.staleIfErrorMs ?? 6 * 3_600_000;
     this.#local = opts.local ?? false;
     this.#allowedJwksHosts = opts.allowedJwksHosts ?? [];
+    const onFetch = opts.onFetch ?? (() => undefined);
+    // Guarded so that a faulty hook can never turn a refresh into a rejection.
+    this.#onFetch = (ok) => {
+      try {
+        onFetch(ok);
+      } catch {
+        // metrics are best effort
+      }
+    };
   }
 
   /** Counters for tests and metrics: `fetches` counts refresh attempts (discovery + JWKS). */
@@ -188,9 +200,11 @@ export class UpstreamKeys {
         (keys) => {
           state.set = { keys, fetchedAt: this.#clock.now(), imported: new Map() };
           state.lastAttemptFailed = false;
+          this.#onFetch(true);
         },
         (e: unknown) => {
           state.lastAttemptFailed = true;
+          this.#onFetch(false);
           logger.warn('upstream key refresh failed', {
             issuerHost: url.host,
             keepingStaleKeys: this.#usable(state) !== undefined,

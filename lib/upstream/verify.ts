@@ -1,6 +1,6 @@
 import { compactVerify, errors, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
-import { SubjectTokenInvalid } from '../errors.ts';
+import { PolicyInvalid, SubjectTokenInvalid } from '../errors.ts';
 import type { UpstreamKeys } from './key-cache.ts';
 
 /**
@@ -182,7 +182,16 @@ export async function verifyExternalToken(token: string, opts: VerifyExternalOpt
   // Exact comparison, no normalisation (OIDC Core §3.1.3.7 step 2): `https://a/` is not `https://a`.
   if (claims.iss !== opts.issuer) throw invalid('issuer', 'token issuer is not the trusted issuer');
 
-  const key = await opts.keys.getKey(opts.issuer, { alg: header.alg, ...(header.kid === undefined ? {} : { kid: header.kid }) });
+  let key: Awaited<ReturnType<UpstreamKeys['getKey']>>;
+  try {
+    key = await opts.keys.getKey(opts.issuer, { alg: header.alg, ...(header.kid === undefined ? {} : { kid: header.kid }) });
+  } catch (e) {
+    // A stored issuer this deployment may not fetch (e.g. loopback, stored in local mode): no
+    // token of it can be verified. The URL check's findings describe the relationship, not the
+    // token, so they stay in the cause and never reach the caller.
+    if (e instanceof PolicyInvalid) throw invalid('untrusted_issuer', 'token issuer is not trusted', e);
+    throw e;
+  }
   try {
     await compactVerify(token, key, { algorithms: [header.alg] });
   } catch (e) {

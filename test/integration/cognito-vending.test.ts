@@ -84,13 +84,13 @@ describe('vending Cognito OpenID tokens', () => {
   });
 
   it.each([
-    ['a call without a bearer token', () => undefined, { identity_pool_id: 'POOL' }, 401, 'invalid_token'],
-    ['a token without the aws:cognito scope', () => noScope, { identity_pool_id: 'POOL' }, 403, 'insufficient_scope'],
-    ['a pool not configured for the tenant', () => vendor, { identity_pool_id: 'us-east-1:11111111-2222-4333-8444-555555555555' }, 403, 'access_denied'],
-    ['a malformed pool id', () => vendor, { identity_pool_id: 'not-a-pool' }, 400, 'invalid_request'],
-    ['a duration above the pool maximum', () => vendor, { identity_pool_id: 'POOL', duration_seconds: 7200 }, 400, 'invalid_request'],
-    ['a duration that is not a number', () => vendor, { identity_pool_id: 'POOL', duration_seconds: '1h' }, 400, 'invalid_request'],
-    ['a configured pool Cognito does not know', () => vendor, { identity_pool_id: 'GHOST' }, 400, 'invalid_request'],
+    ['a call without a bearer token', (): string | undefined => undefined, { identity_pool_id: 'POOL' }, 401, 'invalid_token'],
+    ['a token without the aws:cognito scope', (): string | undefined => noScope, { identity_pool_id: 'POOL' }, 403, 'insufficient_scope'],
+    ['a pool not configured for the tenant', (): string | undefined => vendor, { identity_pool_id: 'us-east-1:11111111-2222-4333-8444-555555555555' }, 403, 'access_denied'],
+    ['a malformed pool id', (): string | undefined => vendor, { identity_pool_id: 'not-a-pool' }, 400, 'invalid_request'],
+    ['a duration above the pool maximum', (): string | undefined => vendor, { identity_pool_id: 'POOL', duration_seconds: 7200 }, 400, 'invalid_request'],
+    ['a duration that is not a number', (): string | undefined => vendor, { identity_pool_id: 'POOL', duration_seconds: '1h' }, 400, 'invalid_request'],
+    ['a configured pool Cognito does not know', (): string | undefined => vendor, { identity_pool_id: 'GHOST' }, 400, 'invalid_request'],
   ] as const)('refuses %s', async (_name, token, body, status, error) => {
     const res = await vend(token(), { ...body, identity_pool_id: body.identity_pool_id === 'POOL' ? pool : body.identity_pool_id === 'GHOST' ? ghostPool : body.identity_pool_id });
     expect(res.status).toBe(status);

@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { z } from 'zod';
+import { storedTokenFor, tenantArgument } from './context.ts';
+import { CliError, usageError } from './errors.ts';
+import { callBroker, type BrokerRequest, type BrokerResponse } from './http.ts';
+
+/**
+ * The machinery shared by the commands over a tenant's versioned documents in the admin API
+ * (`/v1/tenants/{tenant}/trust-relationships`, `/v1/tenants/{tenant}/cognito-identity-pools`):
+ * bearer calls with the stored token, local validation of document files with the server's own
+ * schema, and If-Match versions.
+ */
+
+export interface TenantOptions {
+  tenant?: string;
+}
+
+/** The collection a command works on: its path segment and what one document is called. */
+export interface DocumentCollection {
+  path: string;
+  label: string;
+}
+
+export const JSON_TYPE = { 'Content-Type': 'application/json' };
+
+/** `--tenant`, on every admin command: a guard, since the stored token already names its tenant. */
+export const tenantOption = ['--tenant <tenant>', 'refuse to run unless the stored token belongs to this tenant', tenantArgument] as const;
+
+/** `--if-match 3` or `--if-match '"3"'`, as the ETag the server sent. */
+export function versionArgument(text: string): number {
+  const m = /^\s*(?:W\/)?"?(\d{1,12})"?\s*$/.exec(text);
+  if (!m) throw new InvalidArgumentError('a version is a whole number, e.g. 3');
+  return Number(m[1]);
+}
+
+/**
+ * Calls the admin API of the stored token's tenant, with that token as the bearer. `id` is
+ * percent-encoded (identity pool ids contain ':'); `suffix` is appended as is (`:explain`).
+ */
+export async function tenantApi(cmd: Command, opts: TenantOptions, collection: DocumentCollection, request: BrokerRequest & { id?: string; suffix?: string }): Promise<BrokerResponse> {
+  const stored = await storedTokenFor(cmd, opts.tenant);
+  const item = request.id !== undefined ? `/${encodeURIComponent(request.id)}` : '';
+  const path = `/v1/tenants/${encodeURIComponent(stored.tenant)}/${collection.path}${item}${request.suffix ?? ''}`;
+  return callBroker(stored.endpoint, path, { ...request, headers: { Authorization: `Bearer ${stored.access_token}`, ...request.headers } });
+}
+
+/** Reads a JSON file (usage error when it cannot be read or parsed). */
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw usageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw usageError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Validates a document with the same schema the server uses, listing every issue. `source` names
+ * the document in the message (a file name, or what a command built from its options).
+ */
+export function validateDocument(doc: unknown, schema: z.ZodType, source: string, label: string): Record<string, unknown> {
+  const parsed = schema.safeParse(doc);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
+    throw usageError(`${source} is not a valid ${label}: ${issues.join('; ')}`);
+  }
+  // The original document is sent, not the parsed one: defaults are the server's to apply.
+  return doc as Record<string, unknown>;
+}
+
+/** Reads and validates a document file. */
+export async function readDocument(file: string, schema: z.ZodType, label: string): Promise<Record<string, unknown>> {
+  return validateDocument(await readJsonFile(file), schema, file, label);
+}
+
+/** The version to put in If-Match: the user's, else the current one read from the server. */
+export async function expectedVersion(cmd: Command, opts: TenantOptions & { ifMatch?: number }, collection: DocumentCollection, id: string): Promise<number> {
+  if (opts.ifMatch !== undefined) return opts.ifMatch;
+  const current = await tenantApi(cmd, opts, collection, { method: 'GET', id });
+  const etag = current.headers.get('etag');
+  const fromEtag = etag ? /^(?:W\/)?"(\d+)"$/.exec(etag)?.[1] : undefined;
+  const fromBody = (current.body as { version?: unknown } | undefined)?.version;
+  const found = fromEtag !== undefined ? Number(fromEtag) : fromBody;
+  if (typeof found !== 'number') throw new CliError('invalid_response', `the server did not say which version of ${id} is current`);
+  return found;
+}

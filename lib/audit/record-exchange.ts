@@ -1,0 +1,105 @@
+import type { Context } from 'aws-lambda';
+import { decodeJwt } from 'jose';
+import { FedbrokerError, SubjectTokenInvalid } from '../errors.ts';
+import type { ExchangeOutcome } from '../exchange/exchange.ts';
+import type { HttpEvent } from '../http/handler.ts';
+import { audienceDimension, countExchange, countTokenIssued } from '../metrics.ts';
+import { TOKEN_TYPE } from '../tokens/types.ts';
+import { TENANT_ID } from '../trust/schema.ts';
+import type { AuditOutcome, AuditRecord } from './ports.ts';
+import { UNKNOWN_TENANT, type AuditTrail } from './trail.ts';
+
+/** Where a request came from, for the audit record. */
+export interface RequestInfo {
+  request_id?: string;
+  source_ip?: string;
+}
+
+export function requestInfo(event: HttpEvent, context: Context | undefined): RequestInfo {
+  return { request_id: context?.awsRequestId ?? event.requestContext?.requestId, source_ip: event.requestContext?.http?.sourceIp };
+}
+
+/** How a failure is audited: 4xx are refusals, the rest errors; the reason is the most specific code. */
+export function failureOf(e: unknown): { outcome: AuditOutcome; reason: string } {
+  if (e instanceof SubjectTokenInvalid) return { outcome: 'refused', reason: e.reason };
+  if (e instanceof FedbrokerError) return { outcome: e.status < 500 ? 'refused' : 'error', reason: e.code };
+  return { outcome: 'error', reason: 'ERR_INTERNAL' };
+}
+
+/** Claims of a token that failed, read without trusting them: only to say what was presented. */
+function claimed(token: string | undefined): Record<string, unknown> {
+  if (!token || token.length > 16 * 1024) return {};
+  try {
+    return decodeJwt(token);
+  } catch {
+    return {};
+  }
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** The record of a refused exchange: what the request named or claimed, none of it verified. */
+function refusalFields(params: Record<string, string>): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
+  const claims = claimed(params.subject_token);
+  const own = params.subject_token_type === TOKEN_TYPE.accessToken;
+  const tenant = [params.tenant, own ? str(claims.tenant_id) : undefined].find((t) => t !== undefined && TENANT_ID.test(t));
+  return {
+    tenant: tenant ?? UNKNOWN_TENANT,
+    ...(own ? { principal: str(claims.sub), trust: str(claims.trust) } : {}),
+    source_issuer: str(claims.iss),
+    source_subject: str(claims.sub),
+    audience: params.audience,
+    scopes: params.scope?.split(' ').filter(Boolean),
+  };
+}
+
+/**
+ * Runs one token exchange and writes its one audit record and metrics, keeping the exchange
+ * itself free of both. A refusal is recorded and rethrown unchanged; a grant is recorded
+ * fail-closed (see {@link AuditTrail.record}): when it cannot be, the token is dropped and the
+ * caller gets 503. `parse` runs inside, so a malformed request is an audited refusal too.
+ */
+export async function auditedExchange(
+  deps: { audit: AuditTrail; issuer: string },
+  request: RequestInfo,
+  parse: () => Record<string, string>,
+  exchange: (params: Record<string, string>) => Promise<ExchangeOutcome>,
+): Promise<ExchangeOutcome> {
+  let params: Record<string, string> = {};
+  let outcome: ExchangeOutcome;
+  try {
+    params = parse();
+    outcome = await exchange(params);
+  } catch (e) {
+    const failure = failureOf(e);
+    countExchange(failure.outcome, failure.reason);
+    const event = params.requested_token_type === TOKEN_TYPE.idToken ? 'id_token.issue' : 'token.exchange';
+    await deps.audit.recordApplied({ event, ...failure, ...refusalFields(params), ...request });
+    throw e;
+  }
+  const { principal, source } = outcome;
+  const idToken = outcome.response.issued_token_type === TOKEN_TYPE.idToken;
+  const audience = idToken ? params.audience : deps.issuer;
+  try {
+    await deps.audit.record({
+      event: idToken ? 'id_token.issue' : 'token.exchange',
+      outcome: 'success',
+      tenant: principal.tenant,
+      trust: principal.trust,
+      principal: principal.sub,
+      source_issuer: source.issuer,
+      source_subject: source.subject,
+      audience,
+      scopes: principal.scopes,
+      jti: outcome.jti,
+      ...request,
+      ...(source.jti ? { detail: { source_jti: source.jti } } : {}),
+    });
+  } catch (e) {
+    countExchange('error', 'audit_unavailable');
+    throw e;
+  }
+  countExchange('success', undefined);
+  countTokenIssued(idToken ? 'id_token' : 'access_token', audienceDimension(audience, deps.issuer));
+  return outcome;
+}

@@ -1,0 +1,113 @@
+import type { Clock } from '../clock.ts';
+import { ServiceUnavailable } from '../errors.ts';
+import { describeError, logger } from '../log.ts';
+import { countAuditWriteFailure } from '../metrics.ts';
+import type { AuditRecord, AuditSink } from './ports.ts';
+
+/** Partition of deployment-wide events (signing keys). Not a valid tenant id, so no tenant can read it. */
+export const SYSTEM_TENANT = '_system';
+/** Partition of refusals that name no tenant. */
+export const UNKNOWN_TENANT = '_unknown';
+
+export type AuditInput = Omit<AuditRecord, 'time'>;
+
+/** A signing key state change, as the key rotation code reports it. */
+export interface KeyAuditEvent {
+  kid: string;
+  from: string;
+  to: string;
+  forced: boolean;
+  actor: string;
+}
+
+// Scrubs anything shaped like a compact JWS/JWE, even truncated: attacker-chosen claims (sub,
+// aud) end up here, and a record must never carry a token.
+const JWT_LIKE = /eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+function text(value: string, max = 256): string {
+  return value.replace(CONTROL, '').replace(JWT_LIKE, '[jwt]').slice(0, max);
+}
+
+/** The record as it may be stored and logged: strings capped and scrubbed, empty fields dropped. */
+export function sanitize(record: AuditRecord): AuditRecord {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined || value === '') continue;
+    if (typeof value === 'string') out[key] = text(value);
+    else if (Array.isArray(value)) out[key] = value.slice(0, 10).map((v) => text(String(v), 64));
+    else if (typeof value === 'object' && value !== null) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? text(v) : v]));
+    } else out[key] = value;
+  }
+  return out as unknown as AuditRecord;
+}
+
+/**
+ * The audit trail: one record per exchange, token issued, admin change and key state change.
+ *
+ * Two write modes, because the two situations differ:
+ * - {@link AuditTrail.record} is fail-closed, for grants: a token whose issue cannot be audited
+ *   is not handed out (503, the caller retries). Unaudited credentials are exactly what an
+ *   attacker would want, and a retry costs the caller little.
+ * - {@link AuditTrail.recordApplied} is for changes already applied (admin writes, revocations,
+ *   key transitions) and for refusals: failing the call would not undo the change and would
+ *   invite a confusing retry, so a failed table write is logged and counted
+ *   (`AuditWriteFailures`) instead. The sink writes the log line first, so the log copy of the
+ *   record exists either way.
+ */
+export class AuditTrail {
+  readonly #sink: AuditSink;
+  readonly #clock: Clock;
+  readonly #retentionSeconds: number;
+
+  constructor(deps: { sink: AuditSink; clock: Clock; retentionDays: number }) {
+    this.#sink = deps.sink;
+    this.#clock = deps.clock;
+    this.#retentionSeconds = deps.retentionDays * 86400;
+  }
+
+  async #write(input: AuditInput): Promise<void> {
+    const now = this.#clock.now();
+    const record = sanitize({ time: new Date(now).toISOString(), ...input });
+    await this.#sink.write(record, Math.floor(now / 1000) + this.#retentionSeconds);
+  }
+
+  /** Fail-closed: throws {@link ServiceUnavailable} when the record cannot be stored. */
+  async record(input: AuditInput): Promise<void> {
+    try {
+      await this.#write(input);
+    } catch (e) {
+      countAuditWriteFailure();
+      logger.error('audit record could not be stored; refusing to issue', { event: input.event, error: describeError(e) });
+      throw new ServiceUnavailable('the audit trail is unavailable; nothing was issued, retry later', 1, { cause: e });
+    }
+  }
+
+  /** Best effort, for what has already happened: never throws; resolves false when the table write failed. */
+  async recordApplied(input: AuditInput): Promise<boolean> {
+    try {
+      await this.#write(input);
+      return true;
+    } catch (e) {
+      countAuditWriteFailure();
+      logger.error('audit record could not be stored', { event: input.event, tenant: input.tenant, error: describeError(e) });
+      return false;
+    }
+  }
+
+  /**
+   * Records a signing key state change (`from` → `to`), for the key rotation code's
+   * `onKeyEvent` hook. Bound, so it can be passed around as a plain function.
+   */
+  readonly keyEvent = async (event: KeyAuditEvent): Promise<void> => {
+    await this.recordApplied({
+      event: 'key.state_change',
+      outcome: 'success',
+      tenant: SYSTEM_TENANT,
+      principal: event.actor,
+      target: event.kid,
+      detail: { from: event.from, to: event.to, forced: event.forced },
+    });
+  };
+}

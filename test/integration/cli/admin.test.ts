@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type TestBroker } from '../../support/broker.ts';
+import { awsEnv, builtCli, cliRunner, tempConfigHome, type RunCli } from '../../support/cli.ts';
+import { freePort } from '../../support/free-port.ts';
+import { tenantAdmin } from '../../support/tenants.ts';
+
+let broker: TestBroker;
+let cli: RunCli;
+let store: ReturnType<typeof tenantAdmin>['store'];
+
+const ISSUER = 'https://token.example.com';
+const create = (tenant: string, ...extra: string[]) => ['admin', 'create-tenant', tenant, '--admin-issuer', ISSUER, '--admin-audience', 'fedbroker', ...extra];
+
+beforeAll(async () => {
+  [broker] = await Promise.all([startBroker(), builtCli()]);
+  const home = tempConfigHome();
+  cli = cliRunner({ HOME: home, XDG_CONFIG_HOME: home, ...awsEnv(broker.env) });
+  store = tenantAdmin(broker.tableName).store;
+});
+afterAll(async () => broker?.close());
+
+describe('fedbroker admin', () => {
+  it('creates a tenant and its admin relationship, and prints both with -o json', async () => {
+    const condition = JSON.stringify({ StringEquals: { sub: 'ops' } });
+    const res = await cli(create('initech', '--name', 'Initech', '--admin-condition', condition, '--admin-subject-template', 'admin/{claims.sub}', '-o', 'json'));
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    const printed = JSON.parse(res.stdout) as { tenant: Record<string, unknown>; relationship: Record<string, unknown> };
+    expect(printed.tenant).toMatchObject({ id: 'initech', name: 'Initech', status: 'active' });
+    const expected = {
+      id: 'admin',
+      kind: 'oidc',
+      issuer: ISSUER,
+      audiences: ['fedbroker'],
+      conditions: { StringEquals: { sub: 'ops' } },
+      scopes: ['trust:admin', 'id-token:issue'],
+      subject_template: 'admin/{claims.sub}',
+    };
+    expect(printed.relationship).toMatchObject(expected);
+    const stored = await store.readTenant('initech');
+    expect(stored.tenant).toMatchObject({ status: 'active', name: 'Initech' });
+    expect(stored.relationships).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('takes the table from --table as well as from FEDBROKER_TABLE', async () => {
+    const res = await cli([...create('hooli'), '--table', broker.tableName], { FEDBROKER_TABLE: undefined });
+    expect(res).toMatchObject({ code: 0, stdout: '' });
+    expect(res.stderr).toContain('created tenant hooli');
+    expect((await store.readTenant('hooli')).tenant).toBeDefined();
+  });
+
+  it('refuses an existing tenant with exit 1', async () => {
+    const res = await cli(create('initech'));
+    expect(res).toMatchObject({ code: 1, stdout: '', stderr: 'fedbroker: conflict: tenant initech already exists\n' });
+  });
+
+  it('validates the admin relationship before writing anything, so a refused one leaves no tenant', async () => {
+    const res = await cli(['admin', 'create-tenant', 'umbrella', '--admin-issuer', 'http://127.0.0.1:8080', '--admin-audience', 'fedbroker']);
+    expect(res).toMatchObject({ code: 2, stdout: '' });
+    expect(res.stderr).toMatch(/^fedbroker: invalid_request: invalid trust relationship: issuer: .+\n$/);
+    expect((await store.readTenant('umbrella')).tenant).toBeUndefined();
+  });
+
+  it('allows an http://127.0.0.1 issuer with --local', async () => {
+    const res = await cli(['admin', 'create-tenant', 'umbrella', '--admin-issuer', 'http://127.0.0.1:8080', '--admin-audience', 'fedbroker', '--local']);
+    expect(res.code).toBe(0);
+  });
+
+  it('refuses a shared public issuer without a pinning condition, as the API does', async () => {
+    const res = await cli(['admin', 'create-tenant', 'wayne', '--admin-issuer', 'https://token.actions.githubusercontent.com', '--admin-audience', 'fedbroker']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('GitHub Actions is a shared public issuer');
+  });
+
+  it('disables and re-enables a tenant', async () => {
+    const off = await cli(['admin', 'disable-tenant', 'hooli']);
+    expect(off).toMatchObject({ code: 0, stdout: '' });
+    expect(off.stderr).toMatch(/^fedbroker: tenant hooli is disabled/);
+    expect((await store.readTenant('hooli')).tenant?.status).toBe('disabled');
+    const on = await cli(['admin', 'enable-tenant', 'hooli', '-o', 'json']);
+    expect(JSON.parse(on.stdout)).toEqual({ tenant: 'hooli', status: 'active' });
+    expect((await store.readTenant('hooli')).tenant?.status).toBe('active');
+  });
+
+  it('reports a tenant that does not exist with exit 1', async () => {
+    const res = await cli(['admin', 'disable-tenant', 'nobody']);
+    expect(res).toMatchObject({ code: 1, stderr: 'fedbroker: not_found: tenant nobody does not exist\n' });
+  });
+
+  it.each([
+    [['admin', 'create-tenant', 'acme', '--admin-audience', 'x'], /required option '--admin-issuer <url>'/],
+    [['admin', 'create-tenant', 'AC', '--admin-issuer', ISSUER, '--admin-audience', 'x'], /a tenant id is 3-63/],
+    [[...create('acme'), '--admin-condition', '{not json'], /--admin-condition is not valid JSON/],
+    [[...create('acme'), '--admin-condition', '[1]'], /--admin-condition must be a JSON object/],
+    [['admin', 'enable-tenant'], /missing required argument 'tenant'/],
+  ])('exits 2 with one usage line for %j', async (args, message) => {
+    const res = await cli(args);
+    expect(res).toMatchObject({ code: 2, stdout: '' });
+    expect(res.stderr).toMatch(/^fedbroker: usage_error: .+\n$/);
+    expect(res.stderr).toMatch(message);
+  });
+
+  it('needs a table name', async () => {
+    const res = await cli(create('acme'), { FEDBROKER_TABLE: undefined });
+    expect(res).toMatchObject({ code: 2, stderr: 'fedbroker: usage_error: name the DynamoDB table with --table or FEDBROKER_TABLE\n' });
+  });
+
+  it('reports an unreachable DynamoDB in one line on stderr, with exit 1', async () => {
+    const res = await cli(create('acme'), { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await freePort()}` });
+    expect(res).toMatchObject({ code: 1, stdout: '' });
+    expect(res.stderr).toMatch(/^fedbroker: temporarily_unavailable: DynamoDB is temporarily unavailable; retry later.*\n$/);
+  });
+});

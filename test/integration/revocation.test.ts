@@ -1,0 +1,218 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Table } from '../../lib/aws/dynamo-table.ts';
+import { DynamoRevocationStore } from '../../lib/aws/dynamo-revocation-store.ts';
+import type { StoredDocument } from '../../lib/tenants/ports.ts';
+import { startBroker, type TestBroker } from '../support/broker.ts';
+import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
+import { startGateway } from '../support/gateway.ts';
+import { tenantAdmin } from '../support/tenants.ts';
+import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+
+let broker: TestBroker;
+let gateway: Awaited<ReturnType<typeof startGateway>>;
+let upstream: UpstreamIssuer;
+let table: Table;
+let adminA: string;
+let adminB: string;
+
+const relationship = (id: string, sub: string, scopes: string[]) => ({
+  kind: 'oidc' as const,
+  id,
+  issuer: upstream.issuer,
+  audiences: ['fedbroker'],
+  conditions: { StringEquals: { sub } },
+  scopes: scopes as ('trust:admin' | 'id-token:issue' | 'audit:read')[],
+});
+
+async function tokenFor(tenant: string, sub: string): Promise<string> {
+  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant });
+  expect(res.status, res.text).toBe(200);
+  return res.body.access_token as string;
+}
+
+async function api(method: string, path: string, token: string | undefined, body?: unknown) {
+  const res = await fetch(`${gateway.url}${path}`, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+}
+
+const revoke = (tenant: string, admin: string | undefined, body: unknown) => api('POST', `/v1/tenants/${tenant}/revocations`, admin, body);
+const idToken = (accessToken: string) =>
+  postExchange(gateway.url, { subject_token: accessToken, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+const claims = (token: string) => decodeJwt(token) as { jti: string; exp: number };
+const now = () => Math.floor(Date.now() / 1000);
+
+beforeAll(async () => {
+  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true' } });
+  gateway = await startGateway((m) => broker.load(m));
+  upstream = await startUpstreamIssuer();
+  table = new Table(broker.tableName);
+  const t = tenantAdmin(broker.tableName);
+  await t.tenant('acme', [relationship('admin', 'admin-a', ['trust:admin', 'id-token:issue']), relationship('ci', 'ci-a', ['id-token:issue'])]);
+  await t.tenant('globex', [relationship('admin', 'admin-b', ['trust:admin', 'id-token:issue'])]);
+  [adminA, adminB] = await Promise.all([tokenFor('acme', 'admin-a'), tokenFor('globex', 'admin-b')]);
+});
+afterAll(async () => {
+  await Promise.all([gateway?.close(), upstream?.close()]);
+  await broker?.close();
+});
+
+describe('revocation', () => {
+  it('refuses a revoked access token on its next exchange with invalid_request', async () => {
+    const token = await tokenFor('acme', 'ci-a');
+    expect((await idToken(token)).status).toBe(200);
+    const res = await revoke('acme', adminA, { token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ jti: claims(token).jti, expires_at: claims(token).exp, revoked: true });
+    const refused = await idToken(token);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('invalid_request');
+    expect(refused.text).not.toMatch(/eyJ/);
+  });
+
+  it('refuses a revoked access token on the admin API with 401 invalid_token', async () => {
+    const second = await tokenFor('acme', 'admin-a');
+    expect((await api('GET', '/v1/tenants/acme/trust-relationships', second)).status).toBe(200);
+    const { jti, exp } = claims(second);
+    expect((await revoke('acme', adminA, { jti, exp })).body).toMatchObject({ jti, revoked: true });
+    const res = await api('GET', '/v1/tenants/acme/trust-relationships', second);
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_token');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+
+  it('writes the deny item REVOKED#<jti> with the tenant and the token exp as TTL', async () => {
+    const token = await tokenFor('acme', 'ci-a');
+    await revoke('acme', adminA, { token });
+    const { Item } = await table.doc.send(new GetCommand({ TableName: table.name, Key: { pk: `REVOKED#${claims(token).jti}`, sk: 'REVOKED' } }));
+    expect(Item).toEqual({ pk: `REVOKED#${claims(token).jti}`, sk: 'REVOKED', tenant: 'acme', expires_at: claims(token).exp });
+  });
+
+  it('is idempotent: revoking twice answers the same', async () => {
+    const token = await tokenFor('acme', 'ci-a');
+    const [a, b] = [await revoke('acme', adminA, { token }), await revoke('acme', adminA, { token })];
+    expect(a.body).toEqual(b.body);
+    expect((await idToken(token)).status).toBe(400);
+  });
+
+  it('lets an admin revoke their own token, which then stops working', async () => {
+    const own = await tokenFor('acme', 'admin-a');
+    expect((await revoke('acme', own, { token: own })).status).toBe(200);
+    expect((await revoke('acme', own, { token: own })).status).toBe(401);
+  });
+
+  it('ignores a deny item whose expiry has passed (DynamoDB deletes expired items late)', async () => {
+    const token = await tokenFor('acme', 'ci-a');
+    await new DynamoRevocationStore(table).revoke({ jti: claims(token).jti, tenant: 'acme', exp: now() - 3600 }, { proven: true });
+    expect((await idToken(token)).status).toBe(200);
+  });
+
+  it('never applies a deny item written by another tenant to this tenant’s token', async () => {
+    const token = await tokenFor('acme', 'ci-a');
+    const { jti, exp } = claims(token);
+    const res = await revoke('globex', adminB, { jti, exp });
+    expect(res.status).toBe(200);
+    expect((await idToken(token)).status).toBe(200);
+    // The owner's bare jti cannot replace that entry (409), but the token itself proves ownership.
+    const conflict = await revoke('acme', adminA, { jti, exp });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error).toBe('conflict');
+    expect((await revoke('acme', adminA, { token })).body.revoked).toBe(true);
+    expect((await idToken(token)).status).toBe(400);
+  });
+
+  it('treats a jti whose exp has passed as a no-op: answers revoked false and writes nothing', async () => {
+    const jti = crypto.randomUUID();
+    const res = await revoke('acme', adminA, { jti, exp: now() - 60 });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ jti, revoked: false, reason: 'expired' });
+    const { Item } = await table.doc.send(new GetCommand({ TableName: table.name, Key: { pk: `REVOKED#${jti}`, sk: 'REVOKED' } }));
+    expect(Item).toBeUndefined();
+  });
+});
+
+describe('revocation refuses', () => {
+  it('an admin of another tenant with 403', async () => {
+    const token = await tokenFor('acme', 'ci-a');
+    const res = await revoke('acme', adminB, { token });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('insufficient_scope');
+    expect((await idToken(token)).status).toBe(200);
+  });
+
+  it('a token of another tenant in the body with 403', async () => {
+    const res = await revoke('acme', adminA, { token: await tokenFor('globex', 'admin-b') });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('insufficient_scope');
+  });
+
+  it('a token without the trust:admin scope with 403', async () => {
+    const ci = await tokenFor('acme', 'ci-a');
+    const res = await revoke('acme', ci, { token: ci });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('insufficient_scope');
+  });
+
+  it('a request without a bearer token with 401', async () => {
+    const res = await revoke('acme', undefined, { jti: crypto.randomUUID(), exp: now() + 60 });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_token');
+  });
+
+  it('a bare jti with an absurd exp with 400', async () => {
+    const res = await revoke('acme', adminA, { jti: crypto.randomUUID(), exp: now() + 10 * 365 * 86400 });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.body.error_description).toMatch(/exp/);
+  });
+
+  it('a jti that is not a UUID with 400', async () => {
+    const res = await revoke('acme', adminA, { jti: 'REVOKED#x', exp: now() + 60 });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('a body with both a jti and a token with 400', async () => {
+    const res = await revoke('acme', adminA, { jti: crypto.randomUUID(), exp: now() + 60, token: adminA });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('a token that is not a fedbroker access token with 400', async () => {
+    const res = await revoke('acme', adminA, { token: await upstream.token({ sub: 'admin-a' }) });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.text).not.toMatch(/eyJ/);
+  });
+
+  it('a GET with 405', async () => {
+    expect((await api('GET', '/v1/tenants/acme/revocations', adminA)).status).toBe(405);
+  });
+});
+
+describe('kill switches', () => {
+  it('stop exchanges through a disabled relationship once the tenant cache bound has passed (cold start)', async () => {
+    const t = tenantAdmin(broker.tableName);
+    await t.relationship('acme', relationship('doomed', 'doomed', ['id-token:issue']));
+    const exchange = async () => postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'doomed' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+    broker.coldStart(); // the warm container cached acme before the relationship existed
+    expect((await exchange()).status).toBe(200);
+    const current = await t.store.getDocument<StoredDocument & { enabled: boolean }>('acme', 'TRUST', 'doomed');
+    if (!current) throw new Error('relationship not stored');
+    const disabled: StoredDocument & { enabled: boolean } = { ...current, enabled: false, version: current.version + 1 };
+    await t.store.putDocument('TRUST', disabled, current.version);
+    // A warm container keeps its copy of the tenant for FEDBROKER_TENANT_CACHE_SECONDS…
+    expect((await exchange()).status).toBe(200);
+    // …a container started after the change (or any container once the bound has passed) refuses.
+    broker.coldStart();
+    const refused = await exchange();
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('invalid_request');
+  });
+});

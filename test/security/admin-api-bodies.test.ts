@@ -1,0 +1,73 @@
+// Hostile request bodies on the admin API and hostile policies on the exchange path, end to end:
+// oversized and deeply nested JSON, prototype pollution, and a backtracking-prone StringLike
+// pattern evaluated against a long attacker-chosen claim.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSafeRefusal } from '../support/refusal.ts';
+import { startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
+import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+
+const BASE = '/v1/tenants/acme/trust-relationships';
+let env: ExchangeEnv;
+let upstream: ScriptedIssuer;
+let adminToken: string;
+
+beforeAll(async () => {
+  env = await startExchangeEnv();
+  upstream = await startScriptedIssuer();
+  await env.admin.tenant('acme', [ciRelationship(upstream.issuer)]);
+  const res = await env.exchange(external(await upstream.token({ sub: 'repo:acme/app' })));
+  expect(res.status, res.text).toBe(200);
+  adminToken = res.body.access_token as string;
+});
+afterAll(async () => {
+  await upstream.close();
+  await env.close();
+});
+
+const doc = (extra: Record<string, unknown> = {}) => ({ kind: 'oidc', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'], ...extra });
+/** The document as JSON with `member` set to exactly this JSON text. */
+const withRaw = (member: string, json: string) => JSON.stringify(doc({ [member]: 'RAW' })).replace('"RAW"', json);
+const ids = async () => ((await env.api('GET', BASE, adminToken)).body.items as { id: string }[]).map((r) => r.id).sort();
+
+describe('the admin API refuses with 400 and stores nothing', () => {
+  const bodies: [string, () => string][] = [
+    ['a 1 MB body', () => JSON.stringify(doc({ description: 'x'.repeat(1024 * 1024) }))],
+    ['conditions nested 10,000 deep', () => withRaw('conditions', `{"StringLike":{"sub":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`)],
+    ['a description nested 10,000 deep', () => withRaw('description', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`)],
+    ['a __proto__ member', () => JSON.stringify(doc()).replace('{', '{"__proto__":{"polluted":true,"scopes":["trust:admin"]},')],
+    ['a constructor member', () => JSON.stringify(doc()).replace('{', '{"constructor":{"prototype":{"polluted":true}},')],
+    ['a __proto__ condition operator (it would vanish and leave the relationship unconditional)', () => withRaw('conditions', '{"__proto__":{"sub":"x"}}')],
+    ['a toString condition operator', () => JSON.stringify(doc({ conditions: { toString: { sub: 'x' } } }))],
+    ['1,000 values for one condition key', () => JSON.stringify(doc({ conditions: { StringEquals: { sub: Array.from({ length: 1000 }, (_, i) => `repo:acme/${i}`) } } }))],
+    ['a duplicate JSON member smuggling a second scope list', () => JSON.stringify(doc()).replace('"scopes":["id-token:issue"]', '"scopes":["id-token:issue"],"scopes":["trust:admin"]')],
+  ];
+
+  it.each(bodies)('%s', async (name, body) => {
+    const before = await ids();
+    const res = await env.api('POST', BASE, adminToken, body());
+    if (name.startsWith('a duplicate JSON member')) {
+      // JSON.parse keeps the last member; the document is valid as parsed. What matters is that
+      // what is stored is exactly what the API echoed back, so no reader sees a different scope.
+      expect([201, 400]).toContain(res.status);
+      if (res.status === 201) {
+        expect((await env.api('GET', `${BASE}/${res.body.id}`, adminToken)).body.scopes).toEqual(res.body.scopes);
+        await env.api('DELETE', `${BASE}/${res.body.id}`, adminToken, undefined, { 'If-Match': '"1"' });
+      }
+      return;
+    }
+    expectSafeRefusal(res, { presented: [adminToken] });
+    expect(await ids()).toEqual(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('a StringLike pattern prone to backtracking', () => {
+  it('is evaluated against a long attacker-chosen claim in linear time', async () => {
+    await env.admin.tenant('redos', [ciRelationship(upstream.issuer, { conditions: { StringLike: { sub: `${'*a'.repeat(20)}*c` } } })]);
+    const token = await upstream.token({ sub: 'a'.repeat(5000) });
+    const started = performance.now();
+    const res = await env.exchange(external(token, 'redos'));
+    expect(performance.now() - started).toBeLessThan(2000);
+    expectSafeRefusal(res, { presented: [token] });
+  });
+});

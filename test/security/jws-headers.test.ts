@@ -1,0 +1,155 @@
+// Header attacks on subject tokens, end to end through POST /v1/token: keys named by the token
+// itself (jwk, jku, x5u, x5c), hostile kids, unknown kids as a refetch amplifier, crit/b64
+// extensions and encrypted (JWE) tokens, including the PBES2 iteration-count bomb.
+import { generateKeyPairSync } from 'node:crypto';
+import { CompactEncrypt, exportJWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { b64url, signJws, unsignedJws } from '../support/jws.ts';
+import { expectSafeRefusal } from '../support/refusal.ts';
+import { DISCOVERY_PATH, JWKS_PATH, startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
+import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+
+let env: ExchangeEnv;
+let upstream: ScriptedIssuer;
+let attacker: ScriptedIssuer;
+const attackerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+beforeAll(async () => {
+  env = await startExchangeEnv();
+  [upstream, attacker] = await Promise.all([startScriptedIssuer(), startScriptedIssuer()]);
+  await env.admin.tenant('acme', [ciRelationship(upstream.issuer)]);
+  const warm = await env.exchange(external(await upstream.token({ sub: 'repo:acme/app' })));
+  expect(warm.status, warm.text).toBe(200);
+});
+afterAll(async () => {
+  await Promise.all([upstream.close(), attacker.close()]);
+  await env.close();
+});
+
+const good = { sub: 'repo:acme/app' };
+const attackerHits = () => Object.values(attacker.hits).reduce((a, b) => a + b, 0);
+const upstreamFetches = () => (upstream.hits[DISCOVERY_PATH] ?? 0) + (upstream.hits[JWKS_PATH] ?? 0);
+
+async function refused(token: string, extraSecrets: string[] = []) {
+  const res = await env.exchange(external(token));
+  expectSafeRefusal(res, { presented: [token], secrets: [upstream.host, attacker.host, ...extraSecrets] });
+  return res;
+}
+
+describe('keys named by the token itself', () => {
+  const sources: [string, () => Promise<Record<string, unknown>>][] = [
+    ['an embedded jwk holding the attacker\'s public key', async () => ({ jwk: await exportJWK(attackerKey.publicKey) })],
+    ['a jku pointing at the attacker\'s JWKS', async () => ({ jku: `${attacker.issuer}${JWKS_PATH}` })],
+    ['a jku on the trusted issuer\'s own host but another path', async () => ({ jku: `${upstream.issuer}/attacker-upload/jwks.json` })],
+    ['an x5u pointing at the attacker\'s certificate', async () => ({ x5u: `${attacker.issuer}/cert.pem` })],
+    // Any x5c member must be refused before it is parsed, so its bytes need not be a real certificate.
+    ['an x5c chain holding an attacker certificate', async () => ({ x5c: [Buffer.from('attacker-certificate-der').toString('base64')] })],
+  ];
+
+  it.each(sources)('refuses %s, signed with the attacker key, and never fetches it', async (_name, make) => {
+    const header = { alg: 'RS256', typ: 'JWT', ...(await make()) };
+    const before = { attacker: attackerHits(), upstream: upstreamFetches() };
+    // Once with the attacker's own kid, once borrowing the trusted key's kid.
+    for (const kid of ['attacker-key', upstream.kid]) {
+      await refused(signJws('RS256', attackerKey.privateKey, { ...header, kid }, upstream.claims(good)));
+    }
+    expect(attackerHits()).toBe(before.attacker);
+    expect(upstreamFetches()).toBe(before.upstream);
+  });
+});
+
+describe('hostile kids', () => {
+  const kids: [string, string][] = [
+    ['path traversal', '../../etc/passwd'],
+    ['an absolute file path', '/etc/passwd'],
+    ['a URL', 'https://attacker.example/jwks.json'],
+    ['SQL-ish text', "' OR 1=1 --"],
+    ['a NoSQL operator', '{"$ne":null}'],
+    ['a prototype key', '__proto__'],
+    ['a format string', '%s%s%s%n'],
+    ['a CRLF header injection', 'k1\r\nSet-Cookie: x=1'],
+    ['a NUL byte', 'k1\u0000'],
+    ['10 KB of text', 'k'.repeat(10 * 1024)],
+  ];
+  it.each(kids)('refuses a kid with %s and echoes none of it', async (_name, kid) => {
+    const before = attackerHits();
+    const token = signJws('RS256', attackerKey.privateKey, { alg: 'RS256', kid }, upstream.claims(good));
+    const res = await refused(token, kid.length >= 6 ? [kid] : []);
+    expect(res.text).not.toContain('passwd');
+    expect(attackerHits()).toBe(before);
+  });
+
+  it('refuses a 10 KB kid before any fetch', async () => {
+    const before = upstreamFetches();
+    await refused(upstream.signRaw({ alg: 'RS256', kid: 'x'.repeat(10 * 1024) }, upstream.claims(good)));
+    expect(upstreamFetches()).toBe(before);
+  });
+
+  it('refuses a numeric kid', async () => refused(upstream.signRaw({ alg: 'RS256', kid: 7 }, upstream.claims(good))));
+  it('refuses an empty kid', async () => refused(upstream.signRaw({ alg: 'RS256', kid: '' }, upstream.claims(good))));
+});
+
+describe('unknown kids', () => {
+  it('refetch the issuer\'s JWKS at most once per cooldown, not once per request', async () => {
+    const before = upstream.hits[JWKS_PATH] ?? 0;
+    for (let i = 0; i < 20; i++) {
+      await refused(upstream.signRaw({ alg: 'RS256', kid: `unknown-${i}` }, upstream.claims(good)));
+    }
+    expect((upstream.hits[JWKS_PATH] ?? 0) - before).toBeLessThanOrEqual(1);
+  });
+
+  it('refetch at most once when 20 requests with unknown kids arrive at once', async () => {
+    const before = upstream.hits[JWKS_PATH] ?? 0;
+    const tokens = Array.from({ length: 20 }, (_, i) => upstream.signRaw({ alg: 'RS256', kid: `burst-${i}` }, upstream.claims(good)));
+    const replies = await Promise.all(tokens.map((t) => env.exchange(external(t))));
+    replies.forEach((res, i) => expectSafeRefusal(res, { presented: [tokens[i]!] }));
+    expect((upstream.hits[JWKS_PATH] ?? 0) - before).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('extensions', () => {
+  it.each([
+    ['crit naming an unknown extension', { crit: ['urn:attacker:ext'], 'urn:attacker:ext': true }],
+    ['crit naming a registered claim', { crit: ['exp'], exp: 1 }],
+    ['an empty crit list', { crit: [] }],
+    ['b64 false with crit (RFC 7797 unencoded payload)', { b64: false, crit: ['b64'] }],
+    ['b64 false without crit', { b64: false }],
+  ])('refuses %s', async (_name, extra) => {
+    const header = { alg: 'RS256', kid: upstream.kid, ...extra };
+    await refused(upstream.signRaw(header, upstream.claims(good)));
+  });
+});
+
+describe('encrypted tokens (JWE)', () => {
+  it('refuses a five-part JWE (dir, A256GCM) before any work', async () => {
+    const before = upstreamFetches();
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(upstream.claims(good))))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: upstream.kid })
+      .encrypt(new Uint8Array(32));
+    await refused(jwe);
+    expect(upstreamFetches()).toBe(before);
+  });
+
+  it('refuses a PBES2 JWE with p2c 1e9 before any work and without contacting the upstream', async () => {
+    const fresh = await startScriptedIssuer();
+    try {
+      await env.admin.tenant('pbes2-victim', [ciRelationship(fresh.issuer)]);
+      const header = { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 1e9, p2s: b64url('saltsaltsaltsalt'), kid: fresh.kid, iss: fresh.issuer };
+      const token = [b64url(header), b64url('wrapped-key-bytes-0123456789abcd'), b64url('twelve-bytes'), b64url(JSON.stringify(fresh.claims(good))), b64url('sixteen-byte-tag')].join('.');
+      const res = await env.exchange(external(token, 'pbes2-victim'));
+      expectSafeRefusal(res, { presented: [token], secrets: [fresh.host] });
+      expect(fresh.hits).toEqual({});
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('refuses a three-part token whose header declares enc', async () => {
+    await refused(upstream.signRaw({ alg: 'RS256', kid: upstream.kid, enc: 'A256GCM' }, upstream.claims(good)));
+  });
+
+  it('refuses a JWE algorithm in a three-part token', async () => {
+    await refused(unsignedJws({ alg: 'RSA-OAEP-256', kid: upstream.kid }, upstream.claims(good), 'AAAA'));
+  });
+});
+

@@ -1,0 +1,64 @@
+// A DynamoDB front for fault tests: forwards every request byte for byte to a DynamoDB-compatible
+// endpoint (dynalite), except the next N, which it answers as DynamoDB does when throttling
+// (AWS JSON 1.0: HTTP 400, `__type` ProvisionedThroughputExceededException).
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { listen } from './http-server.ts';
+
+export interface ThrottleProxy {
+  url: string;
+  /** Requests seen, and how many of them were throttled / forwarded. */
+  stats: { requests: number; throttled: number; forwarded: number };
+  /** Throttles the next `count` requests (Infinity: until `stop()`), or only those of operation `only` (e.g. `PutItem`). */
+  throttleNext(count: number, only?: string): void;
+  /** Forwards everything again. */
+  stop(): void;
+  close(): Promise<void>;
+}
+
+export async function startThrottleProxy(target: string): Promise<ThrottleProxy> {
+  const upstream = new URL(target);
+  let remaining = 0;
+  let only: string | undefined;
+  const stats = { requests: 0, throttled: 0, forwarded: 0 };
+
+  const server = await listen((req, res) => {
+    stats.requests += 1;
+    const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    if (remaining > 0 && (only === undefined || only === op)) {
+      remaining -= 1;
+      stats.throttled += 1;
+      req.resume();
+      req.on('end', () => {
+        const body = JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+        });
+        res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID(), 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+      return;
+    }
+    stats.forwarded += 1;
+    const proxied = request({ hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    proxied.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(proxied);
+  });
+
+  return {
+    url: server.url,
+    stats,
+    throttleNext: (count, op) => {
+      remaining = count;
+      only = op;
+    },
+    stop: () => void (remaining = 0),
+    close: server.close,
+  };
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { encodeCursor, parseAuditQuery } from '../../../lib/audit/query.ts';
+import type { AuditRecord, AuditSink } from '../../../lib/audit/ports.ts';
+import { auditedExchange } from '../../../lib/audit/record-exchange.ts';
+import { AuditTrail, sanitize } from '../../../lib/audit/trail.ts';
+import { InvalidScope, ServiceUnavailable } from '../../../lib/errors.ts';
+import type { ExchangeOutcome } from '../../../lib/exchange/exchange.ts';
+import { audienceDimension } from '../../../lib/metrics.ts';
+import { TOKEN_TYPE } from '../../../lib/tokens/types.ts';
+
+const clock = { now: () => Date.parse('2025-03-01T12:00:00.000Z') };
+
+function sink(fail = false) {
+  const written: { record: AuditRecord; expiresAt: number }[] = [];
+  const s: AuditSink = {
+    write: async (record, expiresAt) => {
+      if (fail) throw new Error('table unavailable');
+      written.push({ record, expiresAt });
+    },
+  };
+  return { sink: s, written };
+}
+
+const granted: ExchangeOutcome = {
+  response: { access_token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig', issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: 900 },
+  principal: { tenant: 'acme', sub: 'acme/ci/x', trust: 'ci', scopes: ['id-token:issue'], tags: undefined },
+  jti: '6f1c1c1e-8c1a-4a57-9a6e-2b1f0a9b7c55',
+  source: { issuer: 'https://token.example', subject: 'x' },
+};
+const form = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', tenant: 'acme' };
+
+describe('AuditTrail', () => {
+  it('stores the record with the time and an expiry of now + retention', async () => {
+    const s = sink();
+    await new AuditTrail({ sink: s.sink, clock, retentionDays: 90 }).record({ event: 'token.exchange', outcome: 'success', tenant: 'acme' });
+    expect(s.written).toEqual([{ record: { time: '2025-03-01T12:00:00.000Z', event: 'token.exchange', outcome: 'success', tenant: 'acme' }, expiresAt: clock.now() / 1000 + 90 * 86400 }]);
+  });
+
+  it('fails closed: record() throws ServiceUnavailable (503) when the record cannot be stored', async () => {
+    const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
+    await expect(trail.record({ event: 'token.exchange', outcome: 'success', tenant: 'acme' })).rejects.toBeInstanceOf(ServiceUnavailable);
+  });
+
+  it('records what already happened best effort: recordApplied() resolves false instead of throwing', async () => {
+    const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
+    await expect(trail.recordApplied({ event: 'tenant.disable', outcome: 'success', tenant: 'acme' })).resolves.toBe(false);
+  });
+
+  it('records a key state change under _system, as the rotation code reports it', async () => {
+    const s = sink();
+    const { keyEvent } = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
+    await keyEvent({ kid: 'k1', from: 'next', to: 'active', forced: true, actor: 'schedule' });
+    expect(s.written[0]?.record).toMatchObject({ event: 'key.state_change', tenant: '_system', principal: 'schedule', target: 'k1', detail: { from: 'next', to: 'active', forced: true } });
+  });
+});
+
+describe('sanitize', () => {
+  it('scrubs anything token-shaped, strips control characters and caps lengths', () => {
+    const record = sanitize({
+      time: 't',
+      event: 'token.exchange',
+      outcome: 'refused',
+      tenant: 'acme',
+      source_subject: 'a\u0000eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+      audience: 'x'.repeat(1000),
+      scopes: ['eyJa.b.c', ...Array.from({ length: 20 }, () => 's')],
+      detail: { note: 'eyJx.y.z' },
+      trust: '',
+    });
+    expect(record.source_subject).toBe('a[jwt]');
+    expect(record.audience).toHaveLength(256);
+    expect(record.scopes).toHaveLength(10);
+    expect(record).not.toHaveProperty('trust');
+    expect(JSON.stringify(record)).not.toMatch(/eyJ[\w-]*\.[\w-]*\./);
+  });
+});
+
+describe('auditedExchange', () => {
+  it('withholds a granted token when its audit record cannot be stored (503)', async () => {
+    const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
+    const run = auditedExchange({ audit: trail, issuer: 'https://issuer' }, {}, () => form, async () => granted);
+    await expect(run).rejects.toBeInstanceOf(ServiceUnavailable);
+  });
+
+  it('rethrows a refusal unchanged, even when its record cannot be stored', async () => {
+    const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
+    const refusal = new InvalidScope('nope');
+    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer' }, {}, () => form, async () => Promise.reject(refusal))).rejects.toBe(refusal);
+  });
+
+  it('records a grant with the principal, source and jti, never the token', async () => {
+    const s = sink();
+    const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 90 });
+    await auditedExchange({ audit: trail, issuer: 'https://issuer' }, { request_id: 'r1', source_ip: '10.0.0.1' }, () => form, async () => granted);
+    expect(s.written[0]?.record).toMatchObject({ event: 'token.exchange', outcome: 'success', tenant: 'acme', jti: granted.jti, audience: 'https://issuer', request_id: 'r1', source_ip: '10.0.0.1' });
+    expect(JSON.stringify(s.written)).not.toContain('eyJ');
+  });
+});
+
+describe('parseAuditQuery', () => {
+  const now = Date.parse('2025-03-10T00:00:00.000Z');
+  it('defaults to the last 24 hours and 50 records', () => {
+    expect(parseAuditQuery(undefined, now)).toEqual({ since: '2025-03-09T00:00:00.000Z', until: '2025-03-10T00:00:00.000Z', limit: 50 });
+  });
+  it('normalises times to UTC ISO and reads a cursor back', () => {
+    const q = parseAuditQuery({ since: '2025-03-01T01:00:00+01:00', cursor: encodeCursor('2025-03-02T00:00:00.000Z#0123456789ab') }, now);
+    expect(q).toMatchObject({ since: '2025-03-01T00:00:00.000Z', after: '2025-03-02T00:00:00.000Z#0123456789ab' });
+  });
+  it.each([
+    [{ since: '2025-02-01T00:00:00Z' }],
+    [{ since: '2025-03-10T00:00:00Z' }],
+    [{ limit: '201' }],
+    [{ limit: '1e2' }],
+    [{ cursor: 'not-a-cursor' }],
+    [{ until: 'tomorrow' }],
+  ])('refuses %j', (params) => {
+    expect(() => parseAuditQuery(params, now)).toThrow(/since|limit|cursor|until/);
+  });
+});
+
+describe('audienceDimension', () => {
+  it('keeps known audiences and fedbroker itself, and buckets the rest as other', () => {
+    expect(audienceDimension('https://issuer', 'https://issuer')).toBe('fedbroker');
+    expect(audienceDimension('sts.amazonaws.com', 'https://issuer')).toBe('sts.amazonaws.com');
+    expect(audienceDimension('api://billing-7f3a', 'https://issuer')).toBe('other');
+  });
+});
