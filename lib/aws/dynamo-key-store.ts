@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { KeyRecord, KeyStore } from '../keys/ports.ts';
 import type { Table } from './dynamo-table.ts';
 
@@ -17,24 +17,7 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async readRegistry() {
-    const t = this.#table;
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await t.run(() =>
-        t.doc.send(
-          new QueryCommand({
-            TableName: t.name,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': PK },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await this.#table.readPartition(PK);
     const pointer = items.find((i) => i.sk === ACTIVE);
     const keys = items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('KEY#')).map(toRecord);
     return {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InternalError } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
 import { SDK_DEFAULTS, isTransient, unavailable } from './errors.ts';
@@ -26,6 +26,28 @@ export class Table {
       if (e instanceof Error && e.name === 'ConditionalCheckFailedException') return false;
       throw translate(e);
     }
+  }
+
+  /** Every item of one partition, strongly consistent, following pagination. */
+  async readPartition(pk: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.run(() =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.name,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CognitoPool } from '../cognito/schema.ts';
 import type { DocumentPrefix, StoredDocument, TrustStore } from '../tenants/ports.ts';
 import type { Tenant, TrustRelationship } from '../trust/schema.ts';
@@ -21,24 +21,7 @@ export class DynamoTrustStore implements TrustStore {
   }
 
   async readTenant(tenant: string) {
-    const t = this.#table;
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await t.run(() =>
-        t.doc.send(
-          new QueryCommand({
-            TableName: t.name,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk(tenant) },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await this.#table.readPartition(pk(tenant));
     const tenantItem = items.find((i) => i.sk === TENANT_SK);
     const of = <T>(prefix: DocumentPrefix) => items.filter((i) => String(i.sk).startsWith(`${prefix}#`)).map((i) => strip<T>(i));
     return {

@@ -8,7 +8,7 @@
 // `/.well-known/jwks_uri` (Cognito's own path), with RS512 tokens shaped like Cognito's.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { listen, readBody } from './http-server.ts';
+import { AwsServiceError, serveAwsJson } from './aws-json-service.ts';
 import { STAND_IN_ACCOUNT } from './kms-stand-in.ts';
 
 const REGION = 'us-east-1';
@@ -26,15 +26,6 @@ interface Pool {
   identities: Set<string>;
 }
 
-class CognitoError extends Error {
-  readonly type: string;
-  readonly status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
 
 export interface CognitoStandIn {
   /** The API endpoint, and also the token issuer (`iss`). */
@@ -57,9 +48,6 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
   const pools = new Map<string, Pool>();
   /** `<pool>\n<provider>\n<user id>` → identity id: the same login always maps to the same identity. */
   const links = new Map<string, string>();
-  const calls: Record<string, number> = {};
-  const failures: { operation: string; type: string; count: number; status: number }[] = [];
-  const state: { lastRequest: Record<string, unknown> | undefined } = { lastRequest: undefined };
 
   const kid = `${REGION}1`;
   const { privateKey, publicKey } = await generateKeyPair('RS512');
@@ -70,20 +58,20 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
 
   const poolOf = (id: unknown): Pool => {
     const pool = typeof id === 'string' ? pools.get(id) : undefined;
-    if (!pool) throw new CognitoError('ResourceNotFoundException', `IdentityPool '${String(id)}' not found.`);
+    if (!pool) throw new AwsServiceError('ResourceNotFoundException', `IdentityPool '${String(id)}' not found.`);
     return pool;
   };
 
   const ops: Record<string, (input: Record<string, unknown>, signed: boolean) => Promise<unknown>> = {
     async GetOpenIdTokenForDeveloperIdentity(input, signed) {
       // "You must use AWS developer credentials to call this operation."
-      if (!signed) throw new CognitoError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+      if (!signed) throw new AwsServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token');
       requirePattern(input.IdentityPoolId, 'identityPoolId', /^[\w-]+:[0-9a-f-]+$/, 55);
       if (input.IdentityId !== undefined) requirePattern(input.IdentityId, 'identityId', /^[\w-]+:[0-9a-f-]+$/, 55);
       const logins = requireLogins(input.Logins);
       const duration = input.TokenDuration === undefined ? 900 : input.TokenDuration;
       if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 86400) {
-        throw new CognitoError('InvalidParameterException', `1 validation error detected: Value '${String(duration)}' at 'tokenDuration' failed to satisfy constraint: Member must have value between 1 and 86400`);
+        throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value '${String(duration)}' at 'tokenDuration' failed to satisfy constraint: Member must have value between 1 and 86400`);
       }
       const tags = principalTags(input.PrincipalTags);
       const pool = poolOf(input.IdentityPoolId);
@@ -91,13 +79,13 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
       // Only the pool's developer provider: public providers are not configured on stand-in pools.
       const [provider, userId] = entries[0] ?? [];
       if (entries.length !== 1 || provider !== pool.developerProvider || typeof userId !== 'string' || userId.length === 0) {
-        throw new CognitoError('NotAuthorizedException', `Logins don't match. Please include at least one valid login for this identity or identity pool.`);
+        throw new AwsServiceError('NotAuthorizedException', `Logins don't match. Please include at least one valid login for this identity or identity pool.`);
       }
       const link = `${pool.id}\n${provider}\n${userId}`;
       let identityId = links.get(link);
       if (typeof input.IdentityId === 'string') {
-        if (!pool.identities.has(input.IdentityId)) throw new CognitoError('ResourceNotFoundException', `Identity '${input.IdentityId}' not found.`);
-        if (identityId && identityId !== input.IdentityId) throw new CognitoError('ResourceConflictException', 'Login is already linked to another identity.');
+        if (!pool.identities.has(input.IdentityId)) throw new AwsServiceError('ResourceNotFoundException', `Identity '${input.IdentityId}' not found.`);
+        if (identityId && identityId !== input.IdentityId) throw new AwsServiceError('ResourceConflictException', 'Login is already linked to another identity.');
         identityId = input.IdentityId;
       }
       identityId ??= `${REGION}:${randomUUID()}`;
@@ -121,28 +109,28 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
       requirePattern(input.IdentityId, 'identityId', /^[\w-]+:[0-9a-f-]+$/, 55);
       const identityId = input.IdentityId as string;
       const pool = [...pools.values()].find((p) => p.identities.has(identityId));
-      if (!pool) throw new CognitoError('ResourceNotFoundException', `Identity '${identityId}' not found.`);
+      if (!pool) throw new AwsServiceError('ResourceNotFoundException', `Identity '${identityId}' not found.`);
       const logins = input.Logins === undefined ? {} : requireLogins(input.Logins);
       const token = logins[COGNITO_LOGIN];
       if (Object.keys(logins).length !== 1 || typeof token !== 'string') {
-        throw new CognitoError('NotAuthorizedException', `Logins don't match. Please include at least one valid login for this identity or identity pool.`);
+        throw new AwsServiceError('NotAuthorizedException', `Logins don't match. Please include at least one valid login for this identity or identity pool.`);
       }
       let claims: JWTPayload;
       try {
         // Signature and issuer only: expiry is reported with Cognito's own message below.
         ({ payload: claims } = await jwtVerify(token, publicKey, { algorithms: ['RS512'], issuer, clockTolerance: Number.MAX_SAFE_INTEGER }));
       } catch {
-        throw new CognitoError('NotAuthorizedException', "Invalid login token. Couldn't verify signed token.");
+        throw new AwsServiceError('NotAuthorizedException', "Invalid login token. Couldn't verify signed token.");
       }
       const now = Math.floor(Date.now() / 1000);
       if (typeof claims.exp !== 'number' || now >= claims.exp) {
-        throw new CognitoError('NotAuthorizedException', `Invalid login token. Token expired: ${now} >= ${String(claims.exp)}`);
+        throw new AwsServiceError('NotAuthorizedException', `Invalid login token. Token expired: ${now} >= ${String(claims.exp)}`);
       }
-      if (claims.aud !== pool.id) throw new CognitoError('NotAuthorizedException', 'Invalid login token. Token is not from a supported provider of this identity pool.');
-      if (claims.sub !== identityId) throw new CognitoError('NotAuthorizedException', 'Invalid login token. Token does not belong to this identity.');
+      if (claims.aud !== pool.id) throw new AwsServiceError('NotAuthorizedException', 'Invalid login token. Token is not from a supported provider of this identity pool.');
+      if (claims.sub !== identityId) throw new AwsServiceError('NotAuthorizedException', 'Invalid login token. Token does not belong to this identity.');
       const amr = Array.isArray(claims.amr) ? claims.amr : [];
       if (!amr.includes('authenticated') && !(amr.includes('unauthenticated') && pool.allowUnauthenticated)) {
-        throw new CognitoError('NotAuthorizedException', 'Unauthenticated access is not supported for this identity pool.');
+        throw new AwsServiceError('NotAuthorizedException', 'Unauthenticated access is not supported for this identity pool.');
       }
       return {
         IdentityId: identityId,
@@ -156,85 +144,45 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
     },
   };
 
-  const server = await listen(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'GET') {
-      calls[path] = (calls[path] ?? 0) + 1;
-      const body =
-        path === '/.well-known/openid-configuration'
-          ? {
-              issuer,
-              jwks_uri: `${issuer}/.well-known/jwks_uri`,
-              response_types_supported: ['code', 'token'],
-              subject_types_supported: ['public'],
-              id_token_signing_alg_values_supported: ['RS512'],
-              scopes_supported: ['openid', 'email', 'phone', 'profile'],
-              claims_supported: ['aud', 'iss', 'sub', 'amr', 'exp', 'iat'],
-            }
-          : path === '/.well-known/jwks_uri'
-            ? { keys: [jwk] }
-            : undefined;
-      if (!body) return void res.writeHead(404).end();
-      return void res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' }).end(JSON.stringify(body));
-    }
-
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith(`${SERVICE}.`) ? target.slice(SERVICE.length + 1) : '';
-    calls[operation] = (calls[operation] ?? 0) + 1;
-    const reply = (status: number, body: unknown, errorType?: string) => {
-      res.writeHead(status, {
-        'Content-Type': 'application/x-amz-json-1.1',
-        'x-amzn-RequestId': randomUUID(),
-        ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
-      });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      const raw = await readBody(req);
-      if (req.method !== 'POST' || path !== '/' || !String(req.headers['content-type']).startsWith('application/x-amz-json-1.1')) {
-        throw new CognitoError('SerializationException', 'expected an AWS JSON 1.1 POST to /');
-      }
-      let input: Record<string, unknown>;
-      try {
-        input = JSON.parse(raw || '{}') as Record<string, unknown>;
-      } catch {
-        throw new CognitoError('SerializationException', 'request body is not JSON');
-      }
-      state.lastRequest = input;
-      const op = ops[operation];
-      if (!op) throw new CognitoError('UnknownOperationException', `Unknown operation ${operation}`);
-      const failure = failures.find((f) => f.operation === operation || f.operation === '*');
-      if (failure) {
-        if (--failure.count <= 0) failures.splice(failures.indexOf(failure), 1);
-        throw new CognitoError(failure.type, 'injected failure', failure.status);
-      }
-      const signed = String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ');
-      reply(200, await op(input, signed));
-    } catch (e) {
-      const err = e instanceof CognitoError ? e : new CognitoError('InternalErrorException', 'internal error', 500);
-      reply(err.status, { __type: err.type, message: err.message }, err.type);
-    }
+  const service = await serveAwsJson({
+    target: SERVICE,
+    internalError: 'InternalErrorException',
+    operations: Object.fromEntries(Object.entries(ops).map(([name, op]) => [name, (input: Record<string, unknown>, req: { signed: boolean }) => op(input, req.signed)])),
+    get: (path) =>
+      path === '/.well-known/openid-configuration'
+        ? {
+            issuer,
+            jwks_uri: `${issuer}/.well-known/jwks_uri`,
+            response_types_supported: ['code', 'token'],
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: ['RS512'],
+            scopes_supported: ['openid', 'email', 'phone', 'profile'],
+            claims_supported: ['aud', 'iss', 'sub', 'amr', 'exp', 'iat'],
+          }
+        : path === '/.well-known/jwks_uri'
+          ? { keys: [jwk] }
+          : undefined,
   });
-  issuer = server.url;
+  issuer = service.url;
 
   return {
-    url: server.url,
+    url: service.url,
     region: REGION,
-    calls,
+    calls: service.calls,
     get lastRequest() {
-      return state.lastRequest;
+      return service.lastRequest;
     },
     createPool({ developerProvider, allowUnauthenticated = false }) {
       const id = `${REGION}:${randomUUID()}`;
       pools.set(id, { id, developerProvider, allowUnauthenticated, identities: new Set() });
       return id;
     },
-    failNext: (operation, type, count = 1, status = type === 'InternalErrorException' ? 500 : 400) => failures.push({ operation, type, count, status }),
+    failNext: service.failNext,
     async issueToken({ poolId, identityId = `${REGION}:${randomUUID()}`, amr, iat = Math.floor(Date.now() / 1000), exp, extra = {} }) {
       pools.get(poolId)?.identities.add(identityId);
       return sign({ sub: identityId, aud: poolId, amr, [POOL_ARN_CLAIM]: poolArn(poolId), iss: issuer, exp: exp ?? iat + 900, iat, ...extra });
     },
-    close: server.close,
+    close: service.close,
   };
 }
 
@@ -250,22 +198,22 @@ function accessKeyId(): string {
 
 function requirePattern(value: unknown, member: string, pattern: RegExp, max: number): void {
   if (typeof value !== 'string') {
-    throw new CognitoError('InvalidParameterException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+    throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
   }
   if (value.length < 1 || value.length > max || !pattern.test(value)) {
-    throw new CognitoError('InvalidParameterException', `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`);
+    throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`);
   }
 }
 
 /** LoginsMap: at most 10 entries, provider names 1–128 characters, tokens 1–50000 characters. */
 function requireLogins(value: unknown): Record<string, string> {
   if (value === undefined || value === null) {
-    throw new CognitoError('InvalidParameterException', "1 validation error detected: Value null at 'logins' failed to satisfy constraint: Member must not be null");
+    throw new AwsServiceError('InvalidParameterException', "1 validation error detected: Value null at 'logins' failed to satisfy constraint: Member must not be null");
   }
-  if (typeof value !== 'object' || Array.isArray(value)) throw new CognitoError('SerializationException', 'Logins must be a map');
+  if (typeof value !== 'object' || Array.isArray(value)) throw new AwsServiceError('SerializationException', 'Logins must be a map');
   const entries = Object.entries(value);
   if (entries.length > 10 || entries.some(([k, v]) => k.length < 1 || k.length > 128 || typeof v !== 'string' || v.length < 1 || v.length > 50000)) {
-    throw new CognitoError('InvalidParameterException', "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 50000, Member must have length greater than or equal to 1]");
+    throw new AwsServiceError('InvalidParameterException', "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 50000, Member must have length greater than or equal to 1]");
   }
   return value as Record<string, string>;
 }
@@ -273,17 +221,17 @@ function requireLogins(value: unknown): Record<string, string> {
 /** PrincipalTags: at most 50, keys 1–128 characters, values 1–256 characters. */
 function principalTags(value: unknown): Record<string, string> | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CognitoError('SerializationException', 'PrincipalTags must be a map');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AwsServiceError('SerializationException', 'PrincipalTags must be a map');
   const entries = Object.entries(value);
   if (entries.length > 50) {
-    throw new CognitoError('InvalidParameterException', "1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Member must have length less than or equal to 50");
+    throw new AwsServiceError('InvalidParameterException', "1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Member must have length less than or equal to 50");
   }
   for (const [k, v] of entries) {
     if (k.length < 1 || k.length > 128) {
-      throw new CognitoError('InvalidParameterException', `1 validation error detected: Value '${k}' at 'principalTags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]`);
+      throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value '${k}' at 'principalTags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]`);
     }
     if (typeof v !== 'string' || v.length < 1 || v.length > 256) {
-      throw new CognitoError('InvalidParameterException', `1 validation error detected: Value at 'principalTags.${k}' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]`);
+      throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value at 'principalTags.${k}' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]`);
     }
   }
   return value as Record<string, string>;

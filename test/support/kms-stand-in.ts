@@ -5,7 +5,7 @@
 // ECDSA signatures and typed errors (`__type` + `x-amzn-ErrorType`), so the real
 // @aws-sdk/client-kms is exercised over HTTP.
 import { constants, createCipheriv, createDecipheriv, createHash, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { listen, readBody } from './http-server.ts';
+import { AwsServiceError, serveAwsJson, type Operation } from './aws-json-service.ts';
 
 export const STAND_IN_ACCOUNT = '111122223333';
 const REGION = 'us-east-1';
@@ -34,15 +34,6 @@ interface SymmetricKey extends Omit<AsymmetricKey, 'spec' | 'usage' | 'privateKe
 }
 type Key = AsymmetricKey | SymmetricKey;
 
-class KmsError extends Error {
-  readonly type: string;
-  readonly status: number;
-  constructor(type: string, message: string, status = 400) {
-    super(message);
-    this.type = type;
-    this.status = status;
-  }
-}
 
 export interface KmsStandIn {
   url: string;
@@ -63,39 +54,37 @@ export interface KmsStandIn {
 export async function startKmsStandIn(): Promise<KmsStandIn> {
   const keys = new Map<string, Key>();
   const aliases = new Map<string, string>();
-  const calls: Record<string, number> = {};
-  const failures: { operation: string; type: string; count: number; status: number }[] = [];
 
   const resolveKey = (keyId: unknown): Key => {
-    if (typeof keyId !== 'string' || keyId.length === 0) throw new KmsError('ValidationException', 'KeyId is required');
+    if (typeof keyId !== 'string' || keyId.length === 0) throw new AwsServiceError('ValidationException', 'KeyId is required');
     let id = keyId;
     if (id.startsWith('alias/') || id.includes(':alias/')) {
       const name = id.slice(id.indexOf('alias/'));
       const target = aliases.get(name);
-      if (!target) throw new KmsError('NotFoundException', `Alias ${arnOf('alias', name)} is not found.`);
+      if (!target) throw new AwsServiceError('NotFoundException', `Alias ${arnOf('alias', name)} is not found.`);
       id = target;
     }
     if (id.startsWith('arn:')) id = id.slice(id.lastIndexOf('/') + 1);
     const key = keys.get(id);
-    if (!key) throw new KmsError('NotFoundException', `Key '${arnOf('key', id)}' does not exist`);
-    if (key.state === 'Disabled') throw new KmsError('DisabledException', `${key.arn} is disabled.`);
-    if (key.state === 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    if (!key) throw new AwsServiceError('NotFoundException', `Key '${arnOf('key', id)}' does not exist`);
+    if (key.state === 'Disabled') throw new AwsServiceError('DisabledException', `${key.arn} is disabled.`);
+    if (key.state === 'PendingDeletion') throw new AwsServiceError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     return key;
   };
 
-  const ops: Record<string, (input: Record<string, unknown>) => unknown> = {
+  const ops: Record<string, Operation> = {
     CreateKey(input) {
       const tags = (input.Tags as Key['tags']) ?? [];
       if ((input.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT') {
-        if ((input.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') throw new KmsError('ValidationException', 'SYMMETRIC_DEFAULT keys are ENCRYPT_DECRYPT');
+        if ((input.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') throw new AwsServiceError('ValidationException', 'SYMMETRIC_DEFAULT keys are ENCRYPT_DECRYPT');
         const id = randomUUID();
         const key: SymmetricKey = { id, arn: arnOf('key', id), spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', state: 'Enabled', secret: randomBytes(32), tags };
         keys.set(id, key);
         return { KeyMetadata: metadata(key) };
       }
       const spec = input.KeySpec as Spec;
-      if (!(spec in SPECS)) throw new KmsError('ValidationException', `KeySpec ${String(spec)} is not supported by this stand-in`);
-      if (input.KeyUsage !== 'SIGN_VERIFY') throw new KmsError('ValidationException', 'KeyUsage must be SIGN_VERIFY for asymmetric signing keys');
+      if (!(spec in SPECS)) throw new AwsServiceError('ValidationException', `KeySpec ${String(spec)} is not supported by this stand-in`);
+      if (input.KeyUsage !== 'SIGN_VERIFY') throw new AwsServiceError('ValidationException', 'KeyUsage must be SIGN_VERIFY for asymmetric signing keys');
       const pair =
         SPECS[spec].type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const id = randomUUID();
@@ -114,8 +103,8 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     },
     CreateAlias(input) {
       const name = String(input.AliasName ?? '');
-      if (!/^alias\/[\w/+=,.@-]+$/.test(name) || name.startsWith('alias/aws/')) throw new KmsError('ValidationException', 'bad AliasName');
-      if (aliases.has(name)) throw new KmsError('AlreadyExistsException', `An alias with the name ${arnOf('alias', name)} already exists`);
+      if (!/^alias\/[\w/+=,.@-]+$/.test(name) || name.startsWith('alias/aws/')) throw new AwsServiceError('ValidationException', 'bad AliasName');
+      if (aliases.has(name)) throw new AwsServiceError('AlreadyExistsException', `An alias with the name ${arnOf('alias', name)} already exists`);
       aliases.set(name, resolveKey(input.TargetKeyId).id);
       return {};
     },
@@ -134,13 +123,13 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
       const key = asymmetric(resolveKey(input.KeyId));
       const algorithm = String(input.SigningAlgorithm ?? '');
       if (!(SPECS[key.spec].algs as readonly string[]).includes(algorithm)) {
-        throw new KmsError('InvalidKeyUsageException', `${algorithm} is not a valid signing algorithm for ${key.arn}`);
+        throw new AwsServiceError('InvalidKeyUsageException', `${algorithm} is not a valid signing algorithm for ${key.arn}`);
       }
       const message = Buffer.from(String(input.Message ?? ''), 'base64');
       const type = input.MessageType ?? 'RAW';
-      if (message.length === 0) throw new KmsError('ValidationException', 'Message must not be empty');
-      if (type === 'RAW' && message.length > 4096) throw new KmsError('ValidationException', 'Message must be at most 4096 bytes with MessageType RAW');
-      if (type === 'DIGEST' && message.length !== 32) throw new KmsError('ValidationException', 'Digest length does not match SHA_256');
+      if (message.length === 0) throw new AwsServiceError('ValidationException', 'Message must not be empty');
+      if (type === 'RAW' && message.length > 4096) throw new AwsServiceError('ValidationException', 'Message must be at most 4096 bytes with MessageType RAW');
+      if (type === 'DIGEST' && message.length !== 32) throw new AwsServiceError('ValidationException', 'Digest length does not match SHA_256');
       const digest = type === 'DIGEST' ? message : createHash('sha256').update(message).digest();
       // Sign a precomputed digest: node signs the DigestInfo/ECDSA over the digest we pass.
       const signature =
@@ -154,7 +143,7 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     GenerateDataKeyPairWithoutPlaintext(input) {
       const key = symmetric(resolveKey(input.KeyId));
       const spec = String(input.KeyPairSpec ?? '');
-      if (!(spec in SPECS)) throw new KmsError('ValidationException', `KeyPairSpec ${spec} is not supported by this stand-in`);
+      if (!(spec in SPECS)) throw new AwsServiceError('ValidationException', `KeyPairSpec ${spec} is not supported by this stand-in`);
       const pair = spec === 'RSA_2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const plaintext = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
       return {
@@ -168,7 +157,7 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
       const blob = Buffer.from(String(input.CiphertextBlob ?? ''), 'base64');
       // The blob names its key (as real KMS ciphertexts do); a KeyId given must agree.
       const key = symmetric(resolveKey(blob.subarray(0, 36).toString('utf8')));
-      if (input.KeyId !== undefined && resolveKey(input.KeyId).id !== key.id) throw new KmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+      if (input.KeyId !== undefined && resolveKey(input.KeyId).id !== key.id) throw new AwsServiceError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
       return { KeyId: key.arn, Plaintext: open(key, blob, input.EncryptionContext).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
     },
     DisableKey(input) {
@@ -183,39 +172,10 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     },
   };
 
-  const server = await listen(async (req, res) => {
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : '';
-    calls[operation] = (calls[operation] ?? 0) + 1;
-    const reply = (status: number, body: unknown, errorType?: string) => {
-      res.writeHead(status, {
-        'Content-Type': 'application/x-amz-json-1.1',
-        'x-amzn-RequestId': randomUUID(),
-        ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
-      });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      const raw = await readBody(req);
-      if (req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-amz-json-1.1')) {
-        throw new KmsError('SerializationException', 'expected an AWS JSON 1.1 POST');
-      }
-      const op = ops[operation];
-      if (!op) throw new KmsError('UnknownOperationException', `Unknown operation ${operation}`);
-      const failure = failures.find((f) => f.operation === operation || f.operation === '*');
-      if (failure) {
-        if (--failure.count <= 0) failures.splice(failures.indexOf(failure), 1);
-        throw new KmsError(failure.type, 'injected failure', failure.status);
-      }
-      reply(200, op(JSON.parse(raw || '{}') as Record<string, unknown>));
-    } catch (e) {
-      const err = e instanceof KmsError ? e : new KmsError('KMSInternalException', 'internal error', 500);
-      reply(err.status, { __type: err.type, message: err.message }, err.type);
-    }
-  });
+  const service = await serveAwsJson({ target: 'TrentService', operations: ops, internalError: 'KMSInternalException' });
 
   const client = async (operation: string, input: unknown) => {
-    const res = await fetch(server.url, {
+    const res = await fetch(service.url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `TrentService.${operation}` },
       body: JSON.stringify(input),
@@ -224,14 +184,14 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
   };
 
   return {
-    url: server.url,
-    calls,
-    failNext: (operation, type, count = 1, status = 400) => failures.push({ operation, type, count, status }),
+    url: service.url,
+    calls: service.calls,
+    failNext: service.failNext,
     forget: (keyId) => keys.delete(keyId.slice(keyId.lastIndexOf('/') + 1)),
     createKey: async (spec) => (await client('CreateKey', { KeySpec: spec, KeyUsage: spec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY' })).KeyMetadata,
     tagsOf: (keyId) => keys.get(keyId.slice(keyId.lastIndexOf('/') + 1))?.tags ?? [],
     stateOf: (keyId) => keys.get(keyId.slice(keyId.lastIndexOf('/') + 1))?.state,
-    close: server.close,
+    close: service.close,
   };
 }
 
@@ -240,12 +200,12 @@ function arnOf(kind: 'key' | 'alias', id: string): string {
 }
 
 function asymmetric(key: Key): AsymmetricKey {
-  if (key.spec === 'SYMMETRIC_DEFAULT') throw new KmsError('InvalidKeyUsageException', `${key.arn} is not an asymmetric key`);
+  if (key.spec === 'SYMMETRIC_DEFAULT') throw new AwsServiceError('InvalidKeyUsageException', `${key.arn} is not an asymmetric key`);
   return key;
 }
 
 function symmetric(key: Key): SymmetricKey {
-  if (key.spec !== 'SYMMETRIC_DEFAULT') throw new KmsError('InvalidKeyUsageException', `${key.arn} is not a symmetric encryption key`);
+  if (key.spec !== 'SYMMETRIC_DEFAULT') throw new AwsServiceError('InvalidKeyUsageException', `${key.arn} is not a symmetric encryption key`);
   return key;
 }
 
@@ -269,7 +229,7 @@ function open(key: SymmetricKey, blob: Buffer, context: unknown): Buffer {
     decipher.setAuthTag(blob.subarray(48, 64));
     return Buffer.concat([decipher.update(blob.subarray(64)), decipher.final()]);
   } catch {
-    throw new KmsError('InvalidCiphertextException', 'The ciphertext is invalid or its encryption context does not match.');
+    throw new AwsServiceError('InvalidCiphertextException', 'The ciphertext is invalid or its encryption context does not match.');
   }
 }
 
@@ -294,7 +254,7 @@ function metadata(key: Key) {
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 
 function signDigestRsa(privateKey: KeyObject, digest: Buffer, pss: boolean): Buffer {
-  if (pss) throw new KmsError('UnsupportedOperationException', 'PSS is not used by fedbroker');
+  if (pss) throw new AwsServiceError('UnsupportedOperationException', 'PSS is not used by fedbroker');
   // RSASSA-PKCS1-v1_5 over a precomputed digest is the private-key operation on DigestInfo‖digest.
   return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest]));
 }

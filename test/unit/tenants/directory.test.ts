@@ -56,6 +56,21 @@ describe('TenantDirectory', () => {
     expect((await directory.get('acme')).tenant?.status).toBe('disabled');
   });
 
+  // The kill switch bound the README documents (FEDBROKER_TENANT_CACHE_SECONDS).
+  it('keeps a disabled relationship usable for less than the cache bound, and not a moment longer', async () => {
+    let now = 0;
+    const state = { tenant: tenant('active'), relationships: [relationship('ci')] };
+    const { store } = fakeStore(state);
+    const directory = new TenantDirectory({ store, clock: { now: () => now }, ttlSeconds: 15, context });
+    const usable = async () => (await directory.get('acme')).trusts.some((t) => t.relationship.id === 'ci');
+    expect(await usable()).toBe(true);
+    state.relationships = [relationship('ci', false)];
+    now = 14_999;
+    expect(await usable()).toBe(true);
+    now = 15_000;
+    expect(await usable()).toBe(false);
+  });
+
   it('leaves out disabled relationships and orders the rest by id', async () => {
     const { store } = fakeStore({ tenant: tenant('active'), relationships: [relationship('b'), relationship('off', false), relationship('a')] });
     const view = await new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15, context }).get('acme');
