@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, ScheduleKeyDeletionCommand, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
@@ -51,6 +51,8 @@ export class KmsSigner implements Signer {
   readonly kind = 'kms' as const;
   readonly #kms: KMSClient;
   readonly #options: { keyId: string; alg: SigningAlg; deletionWindowDays: number };
+  /** Public keys by key ARN, to check every signature KMS returns (one GetPublicKey per key per container). */
+  readonly #verifiers = new Map<string, Promise<KeyObject>>();
 
   constructor(kms: KMSClient, options: { keyId: string; alg: SigningAlg; deletionWindowDays: number }) {
     this.#kms = kms;
@@ -86,7 +88,12 @@ export class KmsSigner implements Signer {
   }
 
   publicKey(record: KeyRecord) {
-    return this.#describe(record.keyRef);
+    const info = this.#describe(record.keyRef);
+    // The key ring asks once per key per container; the same answer serves signature checks.
+    const verifier = info.then((i) => createPublicKey({ key: i.jwk as never, format: 'jwk' }));
+    verifier.catch(() => this.#verifiers.delete(record.keyRef));
+    this.#verifiers.set(record.keyRef, verifier);
+    return info;
   }
 
   async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
@@ -104,7 +111,21 @@ export class KmsSigner implements Signer {
       ),
     ).finally(() => recordKmsSignLatency(performance.now() - started));
     if (!out.Signature || out.Signature.byteLength === 0) throw new KeyUnavailable('KMS returned no signature');
+    // Never a half-signed token: the signature is checked against the key's public half before
+    // use (microseconds, against a network round trip), so a garbled answer fails the request.
+    const valid = verify('sha256', data, { key: await this.#verifier(record.keyRef), dsaEncoding: 'der' }, out.Signature);
+    if (!valid) throw new KeyUnavailable('KMS returned a signature that does not verify');
     return record.alg === 'ES256' ? ecdsaDerToJose(out.Signature, record.alg) : out.Signature;
+  }
+
+  #verifier(keyRef: string): Promise<KeyObject> {
+    let pending = this.#verifiers.get(keyRef);
+    if (!pending) {
+      pending = this.#describe(keyRef).then((info) => createPublicKey({ key: info.jwk as never, format: 'jwk' }));
+      this.#verifiers.set(keyRef, pending);
+      pending.catch(() => this.#verifiers.delete(keyRef));
+    }
+    return pending;
   }
 
   async destroyKey(record: KeyRecord): Promise<void> {

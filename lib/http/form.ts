@@ -1,4 +1,5 @@
 import { InvalidRequest } from '../errors.ts';
+import { hasProtoMember } from '../proto-members.ts';
 import type { HttpEvent } from './handler.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -44,21 +45,4 @@ export function parseJsonBody(event: HttpEvent): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequest('request body must be a JSON object');
   if (hasProtoMember(value)) throw new InvalidRequest('request body must not contain __proto__ members');
   return value as Record<string, unknown>;
-}
-
-/**
- * True when any object in `value` has an own `__proto__` member. JSON.parse creates them, but
- * object-building code downstream (zod's record parsing, spreads) drops them: a condition block
- * written under `__proto__` would vanish and leave a relationship matching more than was written.
- * Iterative, so a deeply nested body cannot exhaust the stack.
- */
-function hasProtoMember(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object') continue;
-    if (Object.hasOwn(v, '__proto__')) return true;
-    for (const child of Object.values(v)) stack.push(child);
-  }
-  return false;
 }

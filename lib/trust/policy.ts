@@ -1,5 +1,6 @@
 import { PolicyInvalid } from '../errors.ts';
 import { poolRegion } from '../cognito/schema.ts';
+import { hasProtoMember } from '../proto-members.ts';
 import { checkIssuerUrl } from '../upstream/issuer-url.ts';
 import { compileConditions, constrainedClaims, evaluateConditions, type CompiledConditions } from './conditions.ts';
 import { trustRelationshipInputSchema, type TrustRelationship, type TrustRelationshipSpec } from './schema.ts';
@@ -60,6 +61,8 @@ function checkPublicIssuer(spec: Extract<TrustRelationshipSpec, { kind: 'oidc' }
  * {@link PolicyInvalid} listing every problem; returns the normalised spec.
  */
 export function validateRelationship(raw: unknown, options: { local: boolean; cognitoIssuer: string }): TrustRelationshipSpec {
+  // Checked here too, not only on HTTP bodies: the CLI and the operator bootstrap validate with this.
+  if (hasProtoMember(raw)) throw new PolicyInvalid(['(document): __proto__ members are not allowed']);
   const parsed = trustRelationshipInputSchema.safeParse(raw);
   if (!parsed.success) {
     throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));

@@ -25,6 +25,8 @@ export interface AwsJsonService {
   readonly lastRequest: Record<string, unknown> | undefined;
   /** Makes the next `count` calls of `operation` (or of every operation with `*`) fail with `type`. */
   failNext(operation: string, type: string, count?: number, status?: number): void;
+  /** Rewrites the next successful answer of `operation` (a service misbehaving without an error). */
+  alterNext(operation: string, alter: (output: Record<string, unknown>) => Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function serveAwsJson(options: {
   const calls: Record<string, number> = {};
   const failures: { operation: string; type: string; count: number; status: number }[] = [];
   const state: { lastRequest: Record<string, unknown> | undefined } = { lastRequest: undefined };
+  const alterations = new Map<string, (output: Record<string, unknown>) => Record<string, unknown>>();
 
   const server = await listen(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -80,7 +83,10 @@ export async function serveAwsJson(options: {
         throw new AwsServiceError(failure.type, 'injected failure', failure.status);
       }
       const signed = String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ');
-      reply(200, await op(input, { signed }));
+      const output = (await op(input, { signed })) as Record<string, unknown>;
+      const alter = alterations.get(operation);
+      alterations.delete(operation);
+      reply(200, alter ? alter(output) : output);
     } catch (e) {
       const err = e instanceof AwsServiceError ? e : new AwsServiceError(options.internalError, 'internal error', 500);
       reply(err.status, { __type: err.type, message: err.message }, err.type);
@@ -94,6 +100,7 @@ export async function serveAwsJson(options: {
       return state.lastRequest;
     },
     failNext: (operation, type, count = 1, status = type === options.internalError ? 500 : 400) => failures.push({ operation, type, count, status }),
+    alterNext: (operation, alter) => void alterations.set(operation, alter),
     close: server.close,
   };
 }

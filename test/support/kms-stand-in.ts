@@ -5,7 +5,7 @@
 // ECDSA signatures and typed errors (`__type` + `x-amzn-ErrorType`), so the real
 // @aws-sdk/client-kms is exercised over HTTP.
 import { constants, createCipheriv, createDecipheriv, createHash, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { AwsServiceError, serveAwsJson, type Operation } from './aws-json-service.ts';
+import { AwsServiceError, serveAwsJson, type AwsJsonService, type Operation } from './aws-json-service.ts';
 
 export const STAND_IN_ACCOUNT = '111122223333';
 const REGION = 'us-east-1';
@@ -41,6 +41,8 @@ export interface KmsStandIn {
   calls: Record<string, number>;
   /** Makes the next `count` calls of `operation` (or of every operation with `*`) fail with `type`. */
   failNext(operation: string, type: string, count?: number, status?: number): void;
+  /** Rewrites the next successful answer of `operation` (e.g. a garbled Signature). */
+  alterNext: AwsJsonService['alterNext'];
   /** Removes a key as if its deletion had completed. */
   forget(keyId: string): void;
   createKey(spec: Spec | 'SYMMETRIC_DEFAULT'): Promise<{ KeyId: string; Arn: string }>;
@@ -187,6 +189,7 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     url: service.url,
     calls: service.calls,
     failNext: service.failNext,
+    alterNext: service.alterNext,
     forget: (keyId) => keys.delete(keyId.slice(keyId.lastIndexOf('/') + 1)),
     createKey: async (spec) => (await client('CreateKey', { KeySpec: spec, KeyUsage: spec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY' })).KeyMetadata,
     tagsOf: (keyId) => keys.get(keyId.slice(keyId.lastIndexOf('/') + 1))?.tags ?? [],

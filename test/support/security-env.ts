@@ -21,8 +21,8 @@ export interface ExchangeEnv {
 }
 
 /** Starts a broker (local mode unless `local: false`) and its HTTP front. */
-export async function startExchangeEnv(options: { local?: boolean; env?: Record<string, string> } = {}): Promise<ExchangeEnv> {
-  const broker = await startBroker({ env: { ...(options.local === false ? {} : { FEDBROKER_LOCAL: 'true' }), ...(options.env ?? {}) } });
+export async function startExchangeEnv(options: { local?: boolean; alg?: 'RS256' | 'ES256'; env?: Record<string, string> } = {}): Promise<ExchangeEnv> {
+  const broker = await startBroker({ ...(options.alg ? { alg: options.alg } : {}), env: { ...(options.local === false ? {} : { FEDBROKER_LOCAL: 'true' }), ...(options.env ?? {}) } });
   const gateway = await startGateway((m) => broker.load(m));
   const admin = tenantAdmin(broker.tableName);
   return {
