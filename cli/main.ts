@@ -4,10 +4,11 @@ import pkg from '../package.json' with { type: 'json' };
 import { redact } from '../lib/redact.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerAuth } from './commands/auth.ts';
+import { registerAws } from './commands/aws.ts';
 import { DEFAULT_ENDPOINT } from './context.ts';
 import { CliError, toCliError } from './errors.ts';
 
-/** Builds the `fedbroker` program: global options, then the `auth` and `admin` command trees. */
+/** Builds the `fedbroker` program: global options, then the `auth`, `aws` and `admin` command trees. */
 export function buildProgram(): Command {
   const program = new Command('fedbroker')
     .description('command-line client of fedbroker, the OIDC workload identity federation broker')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .addOption(new Option('--endpoint <url>', 'broker endpoint').env('FEDBROKER_ENDPOINT').default(DEFAULT_ENDPOINT));
   registerAuth(program);
+  registerAws(program);
   registerAdmin(program);
   return program;
 }

@@ -22,6 +22,9 @@ export interface DocumentCollection {
   label: string;
 }
 
+export const TRUST_RELATIONSHIPS: DocumentCollection = { path: 'trust-relationships', label: 'trust relationship' };
+export const IDENTITY_POOLS: DocumentCollection = { path: 'cognito-identity-pools', label: 'identity pool' };
+
 export const JSON_TYPE = { 'Content-Type': 'application/json' };
 
 /** `--tenant`, on every admin command: a guard, since the stored token already names its tenant. */

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { TENANT_ID } from '../lib/trust/schema.ts';
 import { CliError } from './errors.ts';
+import { readOptionalFile, writePrivateFile } from './private-file.ts';
 
 /** What `auth exchange-oidc-token` keeps between runs. `expires_at` is ISO 8601, readable by people and `Date.parse`. */
 export const storedTokenSchema = z.object({
@@ -34,13 +33,8 @@ export function tokenFilePath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The stored token, or undefined when there is none or it cannot be read as one. */
 export async function readStoredToken(path = tokenFilePath()): Promise<StoredToken | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliError('token_file_error', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const text = await readOptionalFile(path);
+  if (text === undefined) return undefined;
   try {
     const parsed = storedTokenSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
@@ -62,40 +56,7 @@ export async function requireValidToken(path = tokenFilePath()): Promise<StoredT
   return token;
 }
 
-/**
- * Writes the token file so that no reader ever sees a partial file and no other user can read
- * it: a 0600 temp file in the same directory (so rename is atomic), fsync, rename, then fsync of
- * the directory so the rename survives a crash. The directory is created 0700.
- */
+/** Writes the token file atomically with mode 0600 (see {@link writePrivateFile}). */
 export async function writeStoredToken(token: StoredToken, path = tokenFilePath()): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.token.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const file = await open(temp, 'wx', 0o600);
-    try {
-      await file.writeFile(`${JSON.stringify(token, null, 2)}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw new CliError('token_file_error', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  await syncDirectory(dir);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the rename itself has still happened.
-  }
+  await writePrivateFile(path, `${JSON.stringify(token, null, 2)}\n`);
 }

@@ -7,6 +7,7 @@ import type { Tenant } from '../../lib/trust/schema.ts';
 import { tenantArgument } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { notice, outputOption, printJson, type OutputFormat } from '../output.ts';
+import { registerKeys } from './keys.ts';
 
 interface StoreOptions {
   table?: string;
@@ -160,4 +161,6 @@ export function registerAdmin(program: Command): void {
       .addOption(outputOption(['plain', 'json'], 'plain'))
       .action((tenant: string, opts: StoreOptions) => setStatusCommand(tenant, status, opts));
   }
+
+  registerKeys(admin);
 }

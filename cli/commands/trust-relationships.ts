@@ -4,14 +4,12 @@ import { readTokenSource } from '../context.ts';
 import { usageError } from '../errors.ts';
 import type { BrokerRequest, BrokerResponse } from '../http.ts';
 import { notice, outputOption, printJson, printLine, renderTable, type OutputFormat } from '../output.ts';
-import { expectedVersion as currentVersion, JSON_TYPE, readDocument as readValidDocument, tenantApi, tenantOption, versionArgument as version } from '../tenant-documents.ts';
+import { expectedVersion as currentVersion, JSON_TYPE, readDocument as readValidDocument, tenantApi, tenantOption, TRUST_RELATIONSHIPS, versionArgument as version } from '../tenant-documents.ts';
 
 interface Common {
   tenant?: string;
   output: OutputFormat;
 }
-
-const RELATIONSHIPS = { path: 'trust-relationships', label: 'trust relationship' };
 
 function relationshipId(text: string): string {
   if (!RELATIONSHIP_ID.test(text)) throw new InvalidArgumentError('a trust relationship id is 1-63 lower-case letters, digits and dashes');
@@ -20,13 +18,13 @@ function relationshipId(text: string): string {
 
 /** Calls the admin API of the stored token's tenant, with that token as the bearer. */
 function admin(cmd: Command, opts: Common, suffix: string, request: BrokerRequest): Promise<BrokerResponse> {
-  return tenantApi(cmd, opts, RELATIONSHIPS, { ...request, suffix });
+  return tenantApi(cmd, opts, TRUST_RELATIONSHIPS, { ...request, suffix });
 }
 
 /** Reads a relationship document and validates it with the same schema the server uses. */
 const readDocument = (file: string) => readValidDocument(file, trustRelationshipInputSchema, 'trust relationship');
 
-const expectedVersion = (cmd: Command, opts: Common & { ifMatch?: number }, id: string) => currentVersion(cmd, opts, RELATIONSHIPS, id);
+const expectedVersion = (cmd: Command, opts: Common & { ifMatch?: number }, id: string) => currentVersion(cmd, opts, TRUST_RELATIONSHIPS, id);
 
 const relationship = (res: BrokerResponse) => res.body as TrustRelationship;
 

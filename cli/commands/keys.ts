@@ -1,0 +1,128 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { systemClock } from '../../lib/clock.ts';
+import { ConfigError } from '../../lib/errors.ts';
+import type { KeyEvent, RotationDeps, RotationReport } from '../../lib/keys/rotation.ts';
+import { CliError, usageError } from '../errors.ts';
+import { notice, outputOption, printJson, printLine, type OutputFormat } from '../output.ts';
+
+interface KeyOptions {
+  table?: string;
+  output: OutputFormat;
+}
+
+/** Every key change made here is attributed to this actor in the audit trail (tenant `_system`). */
+const ACTOR = 'operator:cli';
+
+/**
+ * Rotation never reads the issuer, but loadConfig requires one, so the operator need not know the
+ * deployment's: a placeholder under the reserved .invalid TLD (RFC 2606) is used when none is set.
+ */
+const PLACEHOLDER_ISSUER = 'https://issuer.fedbroker.invalid';
+
+const ENVIRONMENT_HELP = `
+Runs against the table and KMS directly with your AWS credentials (SDK default chain), configured
+by the same variables as the deployment:
+  FEDBROKER_TABLE (or --table)       the broker's DynamoDB table
+  FEDBROKER_SIGNER                   kms (default) or kms-data-key
+  FEDBROKER_KMS_KEY_ID               with kms: the stack's signing key ARN
+  FEDBROKER_KMS_WRAPPING_KEY_ID      with kms-data-key: the stack's wrapping key ARN
+  FEDBROKER_SIGNING_ALG              RS256 (default) or ES256: new keys use it
+  FEDBROKER_KEY_*                    only if the deployment changed them (retirement, pre-publication, deletion window)
+  AWS_REGION                         the deployment's region
+FEDBROKER_ISSUER is not needed (any https URL will do).`;
+
+function kidArgument(text: string): string {
+  if (!/^[\w-]{1,128}$/.test(text)) throw new InvalidArgumentError('a key id (kid) is base64url text, as in the JWKS');
+  return text;
+}
+
+/**
+ * Builds what rotation needs the way the deployment does — loadConfig, createSigner,
+ * DynamoKeyStore — with key events printed as they happen (so a refused manual rotation still
+ * reports the next key it published) and recorded in the audit trail. Refuses when the active
+ * key was made by another signer or algorithm than configured: new keys would not match it.
+ */
+async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promise<RotationReport>): Promise<RotationReport> {
+  if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
+  const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }] = await Promise.all([
+    import('../../lib/config.ts'),
+    import('../../lib/runtime.ts'),
+    import('../../lib/aws/dynamo-table.ts'),
+    import('../../lib/aws/dynamo-key-store.ts'),
+    import('../../lib/audit/trail.ts'),
+    import('../../lib/aws/dynamo-audit-log.ts'),
+  ]);
+  const issuer = process.env.FEDBROKER_ISSUER || process.env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
+  let config;
+  try {
+    config = loadConfig({ ...process.env, FEDBROKER_TABLE: opts.table, FEDBROKER_ISSUER: issuer });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw usageError(`set the signer configuration the deployment uses (see --help): ${e.issues.join('; ')}`);
+  }
+  const table = new Table(config.tableName);
+  const store = new DynamoKeyStore(table);
+  const signer = createSigner(config);
+  const events: KeyEvent[] = [];
+  const trail = new AuditTrail({ sink: new DynamoAuditLog(table), clock: systemClock, retentionDays: config.auditRetentionDays });
+  const onKeyEvent = async (event: KeyEvent) => {
+    events.push(event);
+    if (opts.output !== 'json') printLine(`${event.kid}  ${event.from} → ${event.to}${event.forced ? '  (forced)' : ''}`);
+    await trail.keyEvent(event);
+  };
+  try {
+    const { keys, active } = await store.readRegistry();
+    const current = keys.find((k) => k.kid === active?.kid);
+    if (current && (current.signer !== signer.kind || current.alg !== config.signer.alg)) {
+      throw usageError(`the active key ${current.kid} is ${current.signer}/${current.alg}, but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say ${signer.kind}/${config.signer.alg}; set them as the deployment does`);
+    }
+    const report = await fn({ store, signer, clock: systemClock, config, onKeyEvent });
+    if (opts.output === 'json') printJson({ events, ...(report.skipped ? { skipped: report.skipped } : {}) });
+    if (events.some((e) => e.forced && e.to === 'active')) notice('forced: the new key signs before verifiers caching the JWKS may have seen it (recorded in the audit trail)');
+    if (events.some((e) => e.to === 'active' || e.to === 'revoked')) {
+      notice(`running broker instances use the new key registry within FEDBROKER_KEY_CACHE_SECONDS (${config.keyCacheSeconds}s)`);
+    }
+    return report;
+  } catch (e) {
+    // The JSON answer still lists what changed before the failure (e.g. the next key published).
+    if (opts.output === 'json' && events.length) printJson({ events });
+    throw e;
+  } finally {
+    table.doc.destroy();
+  }
+}
+
+async function rotateKeysCommand(opts: KeyOptions & { force?: boolean }): Promise<void> {
+  const { rotateKeys } = await import('../../lib/keys/rotation.ts');
+  const report = await withRotation(opts, (deps) => rotateKeys(deps, { actor: ACTOR, manual: true, force: opts.force === true }));
+  // Asked for by hand, a rotation that activated nothing (lease held elsewhere, JWKS full) failed.
+  if (report.skipped) throw new CliError('conflict', `no key was activated: ${report.skipped}`);
+}
+
+async function revokeKeyCommand(kid: string, opts: KeyOptions): Promise<void> {
+  const { revokeKey } = await import('../../lib/keys/rotation.ts');
+  await withRotation(opts, (deps) => revokeKey(deps, kid, ACTOR));
+}
+
+const tableOption = () => new Option('--table <name>', 'the broker’s DynamoDB table').env('FEDBROKER_TABLE');
+
+/** `fedbroker admin rotate-keys` and `admin revoke-key`: the signing key lifecycle, by an operator. */
+export function registerKeys(admin: Command): void {
+  admin
+    .command('rotate-keys')
+    .description('rotate the signing key now: publish a next key, and activate it once it has been published for the pre-publication window')
+    .option('--force', 'activate the next key without waiting for pre-publication (emergencies; logged and audited)')
+    .addOption(tableOption())
+    .addOption(outputOption(['plain', 'json'], 'plain'))
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(rotateKeysCommand);
+
+  admin
+    .command('revoke-key')
+    .description('emergency: take a signing key out of the JWKS now and destroy it; revoking the active key activates the next one')
+    .argument('<kid>', 'the key id, as in the JWKS', kidArgument)
+    .addOption(tableOption())
+    .addOption(outputOption(['plain', 'json'], 'plain'))
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(revokeKeyCommand);
+}
