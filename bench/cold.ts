@@ -1,0 +1,149 @@
+// Cold start, as a child of `npm run bench`: bundles every function with esbuild using
+// serverless.yml's custom.esbuild options (what serverless-esbuild does for `serverless package`),
+// then, 5 times per bundle, imports it in a fresh Node process and serves a first request against
+// dynalite + the KMS stand-in started here (KMS signer, the deployed configuration).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { build, type BuildOptions } from 'esbuild';
+import { parse } from 'yaml';
+import { httpEvent, lambdaContext } from '../test/support/events.ts';
+import { tenantAdmin } from '../test/support/tenants.ts';
+import { startUpstreamIssuer } from '../test/support/upstream-issuer.ts';
+import { externalForm, median, report, ROOT, startStack } from './support.ts';
+
+const RUNS = 5;
+
+interface Yml {
+  custom: { esbuild: { minify: boolean; sourcemap: boolean; format: 'esm'; target: string; platform: 'node'; mainFields: string[]; outputFileExtension: string; exclude: string[]; banner: { js: string } } };
+  functions: Record<string, { handler: string }>;
+}
+const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as Yml;
+const opts = yml.custom.esbuild;
+const outdir = mkdtempSync(join(tmpdir(), 'fedbroker-bundles-'));
+const entries = Object.fromEntries(Object.entries(yml.functions).map(([name, fn]) => [name, join(ROOT, fn.handler.replace(/\.handler$/, '.ts'))]));
+const options: BuildOptions = {
+  absWorkingDir: ROOT,
+  entryPoints: entries,
+  outdir,
+  bundle: true,
+  minify: opts.minify,
+  sourcemap: opts.sourcemap,
+  format: opts.format,
+  target: opts.target,
+  platform: opts.platform,
+  mainFields: opts.mainFields,
+  outExtension: { '.js': opts.outputFileExtension },
+  external: opts.exclude,
+  banner: opts.banner,
+  logLevel: 'error',
+  metafile: true,
+};
+const buildStart = performance.now();
+const built = await build(options);
+const buildMs = performance.now() - buildStart;
+
+/** What a bundle is made of: output bytes per npm package (or fedbroker's own code). */
+function composition(bundle: string) {
+  const output = Object.entries(built.metafile?.outputs ?? {}).find(([path]) => path.endsWith(`/${bundle}`))?.[1];
+  const bytes = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'fedbroker (lib/, functions/)';
+    bytes.set(pkg, (bytes.get(pkg) ?? 0) + bytesInOutput);
+  }
+  return [...bytes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([pkg, n]) => ({ pkg, bytes: n }));
+}
+
+// A deployment that already served traffic: registry bootstrapped, a tenant, an access token.
+const stack = await startStack({ signer: 'kms', alg: 'RS256' });
+const upstream = await startUpstreamIssuer();
+Object.assign(process.env, stack.env);
+await tenantAdmin(stack.tableName).tenant('bench', [
+  { kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue', 'trust:admin'], id_token_audiences: ['sts.amazonaws.com'] },
+]);
+type Handler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+const { handler } = (await import('../functions/token.ts')) as unknown as { handler: Handler };
+const external = await upstream.token({ sub: 'repo:acme/app' });
+const res = await handler(httpEvent('POST', '/v1/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: externalForm(external, 'bench') }), lambdaContext());
+if (res.statusCode !== 200) throw new Error(`setup exchange failed: ${res.body}`);
+const accessToken = (JSON.parse(res.body ?? '{}') as { access_token: string }).access_token;
+const bearer = { authorization: `Bearer ${accessToken}` };
+
+// A first request each function really serves (the fallback's is a 404 by design).
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+const firstRequests: Record<string, { event: APIGatewayProxyEventV2; expect: number }> = {
+  discovery: { event: httpEvent('GET', '/.well-known/openid-configuration'), expect: 200 },
+  jwks: { event: httpEvent('GET', '/.well-known/jwks.json'), expect: 200 },
+  token: {
+    event: httpEvent('POST', '/v1/token', {
+      headers: form,
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: accessToken, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', requested_token_type: 'urn:ietf:params:oauth:token-type:id_token', audience: 'sts.amazonaws.com' }).toString(),
+    }),
+    expect: 200,
+  },
+  trustRelationships: { event: httpEvent('GET', '/v1/tenants/bench/trust-relationships', { headers: bearer, pathParameters: { tenant: 'bench' } }), expect: 200 },
+  trustRelationship: { event: httpEvent('GET', '/v1/tenants/bench/trust-relationships/ci', { headers: bearer, pathParameters: { tenant: 'bench', id: 'ci' } }), expect: 200 },
+  trustRelationshipsExplain: {
+    event: httpEvent('POST', '/v1/tenants/bench/trust-relationships:explain', { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ token: external }), pathParameters: { tenant: 'bench' } }),
+    expect: 200,
+  },
+  fallback: { event: httpEvent('GET', '/no/such/route'), expect: 404 },
+};
+
+function coldRun(bundle: string, event: APIGatewayProxyEventV2): Promise<{ importMs: number; firstMs: number; status: number; wallMs: number; log: string }> {
+  return new Promise((done, fail) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [join(ROOT, 'bench/cold-child.ts'), bundle], {
+      env: { PATH: process.env.PATH ?? '', ...stack.env, BENCH_EVENT: JSON.stringify(event) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - start;
+      const line = out.split('\n').findLast((l) => l.startsWith('@@bench '))?.slice('@@bench '.length);
+      if (code !== 0 || !line) return fail(new Error(`cold run of ${bundle} failed (${code}): ${err.slice(-2000)}`));
+      // The handler's own warnings and errors (Powertools JSON lines), to explain an unexpected status.
+      const log = `${out}\n${err}`.split('\n').filter((l) => /"level":"(WARN|ERROR)"/.test(l)).join('\n').slice(0, 1000);
+      done({ ...(JSON.parse(line) as { importMs: number; firstMs: number; status: number }), wallMs, log });
+    });
+  });
+}
+
+const prefixed = (service: string, counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${service} ${k}`, v]));
+const results = [];
+for (const [name, { event, expect }] of Object.entries(firstRequests)) {
+  const bundle = join(outdir, `${name}${opts.outputFileExtension}`);
+  const runs = [];
+  let calls: Record<string, number> = {};
+  for (let i = 0; i < RUNS; i++) {
+    // What a cold container's first request asks of DynamoDB and KMS (the same every run).
+    const before = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
+    runs.push(await coldRun(bundle, event));
+    const after = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
+    calls = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
+  }
+  const statuses = [...new Set(runs.map((r) => r.status))];
+  results.push({
+    fn: name,
+    bytes: statSync(bundle).size,
+    importMs: median(runs.map((r) => r.importMs)),
+    firstMs: median(runs.map((r) => r.firstMs)),
+    wallMs: median(runs.map((r) => r.wallMs)),
+    status: statuses.join('/'),
+    expected: expect,
+    ok: statuses.length === 1 && statuses[0] === expect,
+    calls,
+    ...(runs.some((r) => r.status !== expect) ? { log: runs.find((r) => r.status !== expect)?.log } : {}),
+  });
+}
+
+await report({ buildMs, esbuild: opts, bundles: results, tokenComposition: composition(`token${opts.outputFileExtension}`) });
+await Promise.all([stack.close(), upstream.close()]);
+process.exit(0);

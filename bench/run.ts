@@ -1,0 +1,233 @@
+// `npm run bench`: "prove it is fast". Prints one markdown table of ratios and counts measured
+// in this run on this machine, with targets and PASS/MISS, and writes it (plus details) to
+// bench/RESULTS.md. Each measurement runs in its own child process, so module-level singletons
+// (the runtime) and JIT state never leak between configurations. Not part of `npm test`.
+import { globSync, mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { summarize, type ProfileSummary } from './profile.ts';
+import { kb, machineLine, ms, table, times, verdict, writeSection } from './report.ts';
+import { codeState, devToken, externalForm, idTokenForm, load, machine, postToken, processCpu, readsAndWrites, runJson, spawnLocalRun, spawnServer, waitForQuiet, type LoadResult } from './support.ts';
+
+const TARGET = { handlerRatio: 1.3, httpRatio: 1.5, bundleBytes: 1_000_000, coldMs: 150 };
+const HTTP = { connections: 10, seconds: 10, warmSeconds: 2 };
+
+type Counts = { tokens: number; dynamo: Record<string, number>; kms: Record<string, number>; upstream: Record<string, number> };
+interface Micro {
+  alg: string;
+  signer: string;
+  issue: { raw: number; handler: number; verify: number; mint: number; dynamoGet: number; dynamoPut: number; ratio: number; cpuMs: { raw: number; handler: number } };
+  exchange: { raw: number; handler: number; ratio: number; cpuMs: { raw: number; handler: number } };
+  counts: { issue: Counts; exchange: Counts };
+  totals: { seconds: number; issue: Series; exchange: Series };
+}
+type Series = { calls: number; seconds: number; dynamo: Record<string, number>; kms: Record<string, number>; upstream: Record<string, number> };
+interface Cold {
+  buildMs: number;
+  bundles: { fn: string; bytes: number; importMs: number; firstMs: number; wallMs: number; status: string; ok: boolean; calls: Record<string, number> }[];
+  tokenComposition: { pkg: string; bytes: number }[];
+}
+
+const startedAt = Date.now();
+const conditions: string[] = [];
+const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0)} s] ${s}\n`);
+/** Waits briefly for a quiet machine before a section and records how quiet it was. */
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const idle = await waitForQuiet();
+  conditions.push(`${name}: ${(idle * 100).toFixed(0)} % idle`);
+  log(`${name} (machine ${(idle * 100).toFixed(0)} % idle)`);
+  return fn();
+}
+
+// 1, 2, 5: in-process handler vs raw jose, and calls counted per warm token.
+const micro: Record<string, Micro> = {};
+for (const [alg, signer] of [['RS256', 'local'], ['ES256', 'local'], ['RS256', 'kms'], ['ES256', 'kms']] as const) {
+  micro[`${alg}/${signer}`] = await section(`handler ${alg} ${signer} signer`, () => runJson<Micro>('bench/micro.ts', [alg, signer]));
+}
+
+// A missed handler ratio gets a CPU profile of the handler loop alone, to name the hot spots.
+const profiles: Record<string, ProfileSummary> = {};
+for (const alg of ['RS256', 'ES256']) {
+  if (micro[`${alg}/local`]!.issue.ratio <= TARGET.handlerRatio) continue;
+  const dir = mkdtempSync(join(tmpdir(), 'fedbroker-prof-'));
+  const window = await section(`cpu profile ${alg}`, () =>
+    runJson<{ from: number; to: number }>('bench/micro.ts', [alg, 'local', 'profile'], { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '100'] }),
+  );
+  const file = globSync(join(dir, '*.cpuprofile'))[0];
+  if (file) profiles[alg] = summarize(file, window.from, window.to);
+}
+
+// 3: HTTP throughput. One server at a time, each in its own process; autocannon runs here.
+// CPU used during the measured seconds (% of one core) by the server's process, its child
+// processes and this one (the load generator) shows what saturated.
+type Measured = LoadResult & { cpu: string; cpuPerRequest?: number };
+type Server = { pid: number; self: string; children?: string };
+async function measure(name: string, url: string, request: Parameters<typeof load>[0]['requests'][number], server: Server, connections = HTTP.connections): Promise<Measured> {
+  log(`  ${name}: warm-up ${HTTP.warmSeconds} s, then ${HTTP.seconds} s × ${connections} connection(s)`);
+  await load({ url, connections, seconds: HTTP.warmSeconds, requests: [request] });
+  const before = { proc: processCpu(server.pid), self: process.cpuUsage(), at: performance.now() };
+  const result = await load({ url, connections, seconds: HTTP.seconds, requests: [request] });
+  const after = { proc: processCpu(server.pid), self: process.cpuUsage(before.self), at: performance.now() };
+  const pct = (seconds: number) => `${Math.round((seconds * 1000 * 100) / (after.at - before.at))} %`;
+  const parts = [`load generator ${pct((after.self.user + after.self.system) / 1e6)}`];
+  if (before.proc && after.proc) {
+    parts.unshift(`${server.self} ${pct(after.proc.self - before.proc.self)}`);
+    if (server.children) parts.splice(1, 0, `${server.children} ${pct(after.proc.descendants - before.proc.descendants)}`);
+  }
+  // Server CPU (its process and children) per completed request: less disturbed by other load.
+  const serverCpu = before.proc && after.proc ? after.proc.self + after.proc.descendants - before.proc.self - before.proc.descendants : undefined;
+  return { ...result, cpu: parts.join(', '), ...(serverCpu !== undefined && result.total ? { cpuPerRequest: (serverCpu * 1000) / result.total } : {}) };
+}
+const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+async function fedbrokerHttp(server: { url: string; devIssuer: string }, name: string, proc: Server, connections?: number) {
+  const access = await postToken(server.url, externalForm(await devToken(server.devIssuer), 'dev'));
+  const body = idTokenForm(access);
+  await postToken(server.url, body); // a real ID token first: errors are never measured as speed
+  return measure(name, server.url, { method: 'POST', path: '/v1/token', headers: formHeaders, body }, proc, connections);
+}
+const http = await section('http', async () => {
+  const run = await spawnLocalRun();
+  const runProc = { pid: run.pid, self: 'start-local (dynalite, dev issuer)', children: 'serverless-offline (+ handler worker threads)' };
+  // One connection too: serverless-offline starts one Lambda instance (worker thread) per
+  // concurrent request, so this row shows its per-request cost without that pool.
+  const localRun1 = await fedbrokerHttp(run, 'fedbroker local run (serverless-offline), 1 connection', runProc, 1);
+  const localRun = await fedbrokerHttp(run, 'fedbroker local run (serverless-offline)', runProc).finally(() => run.stop());
+  const gw = await spawnServer('bench/gateway.ts');
+  const gwProc = { pid: gw.pid, self: 'handlers + node:http', children: 'stand-ins (dynalite, dev issuer)' };
+  const gateway = await fedbrokerHttp({ url: gw.info.url!, devIssuer: gw.info.devIssuer! }, 'fedbroker handlers behind node:http', gwProc).finally(() => gw.stop());
+  const op = await spawnServer('bench/peer.ts');
+  const p = op.info;
+  const peer = await measure('oidc-provider client_credentials', p.url!, { method: 'POST', path: p.path!, headers: { ...formHeaders, authorization: p.authorization! }, body: p.body! }, { pid: op.pid, self: 'oidc-provider' }).finally(() => op.stop());
+  return { localRun, localRun1, gateway, peer };
+});
+
+// 4: cold start.
+const cold = await section('cold start', () => runJson<Cold>('bench/cold.ts', []));
+
+// ---- report ----
+const rs = micro['RS256/local']!;
+const es = micro['ES256/local']!;
+const rsKms = micro['RS256/kms']!;
+const esKms = micro['ES256/kms']!;
+const sum = (r: Record<string, number>) => Object.values(r).reduce((x, y) => x + y, 0);
+const named = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+const largest = cold.bundles.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+const slowest = cold.bundles.reduce((a, b) => (b.firstMs > a.firstMs ? b : a));
+// Counted right after warm-up in every configuration; the KMS rows are the deployed signer.
+const all = [rs, es, rsKms, esKms];
+const issued = all.reduce((n, m) => n + m.counts.issue.tokens, 0);
+const issueReads: Record<string, number> = {};
+const issueWrites: Record<string, number> = {};
+for (const m of all) {
+  const { reads, writes } = readsAndWrites(m.counts.issue.dynamo);
+  for (const [k, v] of Object.entries(reads)) issueReads[k] = (issueReads[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(writes)) issueWrites[k] = (issueWrites[k] ?? 0) + v;
+}
+const kmsCounted = [rsKms.counts.issue, esKms.counts.issue];
+const signsPer = (c: Counts) => (c.kms.Sign ?? 0) / c.tokens;
+const otherKms = Object.fromEntries(kmsCounted.flatMap((c) => Object.entries(c.kms).filter(([k]) => k !== 'Sign')));
+const ex = rsKms.counts.exchange;
+const exReads = readsAndWrites(ex.dynamo).reads;
+const exWrites = readsAndWrites(ex.dynamo).writes;
+const perCall = (n: number, of: number) => (n / of).toFixed(2);
+// Wall time is the measure; this process's CPU time per token is shown too, as it is less
+// disturbed by other work on the machine (it excludes the stand-ins' processes).
+const cpuNote = (x: { cpuMs: { raw: number; handler: number } }) => `(CPU time ${times(x.cpuMs.handler / x.cpuMs.raw)})`;
+const httpRatio = http.localRun.rps / http.peer.rps;
+const gatewayRatio = http.gateway.rps / http.peer.rps;
+const cpuPerRequestNote = (x: Measured) => (x.cpuPerRequest && http.peer.cpuPerRequest ? ` (server CPU per request ${times(x.cpuPerRequest / http.peer.cpuPerRequest)} the peer's)` : '');
+
+const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 'target', 'result'], [
+  ['1', 'ID token through functions/token.ts handler vs raw jose `SignJWT.sign`, RS256, file signer', `${ms(rs.issue.handler)}/token`, `${ms(rs.issue.raw)}/token`, `${times(rs.issue.ratio)} ${cpuNote(rs.issue)}`, `≤ ${TARGET.handlerRatio}×`, verdict(rs.issue.ratio <= TARGET.handlerRatio)],
+  ['1', 'same, ES256, file signer', `${ms(es.issue.handler)}/token`, `${ms(es.issue.raw)}/token`, `${times(es.issue.ratio)} ${cpuNote(es.issue)}`, `≤ ${TARGET.handlerRatio}×`, verdict(es.issue.ratio <= TARGET.handlerRatio)],
+  ['1', 'same, RS256, KMS signer → KMS stand-in over HTTP (reported, no target)', `${ms(rsKms.issue.handler)}/token`, `${ms(rsKms.issue.raw)}/token`, `${times(rsKms.issue.ratio)} ${cpuNote(rsKms.issue)}`, '—', '—'],
+  ['1', 'same, ES256, KMS signer → KMS stand-in over HTTP (reported, no target)', `${ms(esKms.issue.handler)}/token`, `${ms(esKms.issue.raw)}/token`, `${times(esKms.issue.ratio)} ${cpuNote(esKms.issue)}`, '—', '—'],
+  ['2', 'exchange (external RS256 token, warm JWKS cache → access token) vs raw jose verify + sign, RS256', `${ms(rs.exchange.handler)}/token`, `${ms(rs.exchange.raw)}/token`, `${times(rs.exchange.ratio)} ${cpuNote(rs.exchange)}`, '—', '—'],
+  ['2', 'same, ES256 broker key', `${ms(es.exchange.handler)}/token`, `${ms(es.exchange.raw)}/token`, `${times(es.exchange.ratio)} ${cpuNote(es.exchange)}`, '—', '—'],
+  ['3', `HTTP: \`npm start\` local run (serverless-offline) vs oidc-provider client_credentials, RS256, ${HTTP.connections} conns × ${HTTP.seconds} s`, `${http.localRun.rps.toFixed(0)} req/s`, `${http.peer.rps.toFixed(0)} req/s`, `${times(httpRatio)}${cpuPerRequestNote(http.localRun)}`, `≥ ${TARGET.httpRatio}×`, verdict(httpRatio >= TARGET.httpRatio)],
+  ['3', 'HTTP: same handlers behind plain node:http (no serverless-offline) vs oidc-provider', `${http.gateway.rps.toFixed(0)} req/s`, `${http.peer.rps.toFixed(0)} req/s`, `${times(gatewayRatio)}${cpuPerRequestNote(http.gateway)}`, `≥ ${TARGET.httpRatio}×`, verdict(gatewayRatio >= TARGET.httpRatio)],
+  ['4', `largest bundle (of ${cold.bundles.length}): ${largest.fn}`, kb(largest.bytes), '—', kb(largest.bytes), '≤ 1 MB (1,000,000 bytes) each', verdict(cold.bundles.every((b) => b.bytes <= TARGET.bundleBytes))],
+  ['4', `import + first response, fresh process, median of 5; slowest: ${slowest.fn}`, ms(slowest.firstMs), '—', ms(slowest.firstMs), `≤ ${TARGET.coldMs} ms each`, verdict(cold.bundles.every((b) => b.firstMs <= TARGET.coldMs))],
+  ['5', `DynamoDB reads per warm issued ID token (all 4 configurations, ${issued} tokens)`, perCall(sum(issueReads), issued), '—', `${sum(issueReads)} / ${issued}: ${named(issueReads)}`, '0', verdict(sum(issueReads) === 0)],
+  ['5', 'DynamoDB writes per warm issued ID token (reported, no target)', perCall(sum(issueWrites), issued), '—', `${sum(issueWrites)} / ${issued}: ${named(issueWrites)}`, '—', '—'],
+  ['5', 'KMS Sign per warm issued ID token, KMS signer (RS256 / ES256)', kmsCounted.map((c) => signsPer(c).toFixed(2)).join(' / '), '—', `${kmsCounted.map((c) => `${c.kms.Sign ?? 0}/${c.tokens}`).join(', ')}; other KMS calls: ${named(otherKms)}`, 'exactly 1, nothing else', verdict(kmsCounted.every((c) => signsPer(c) === 1) && sum(otherKms) === 0)],
+  ['5', 'per warm exchange (external → access token), RS256 KMS signer: DynamoDB reads / KMS Sign / upstream fetches', `${perCall(sum(exReads), ex.tokens)} / ${perCall(ex.kms.Sign ?? 0, ex.tokens)} / ${perCall(sum(ex.upstream), ex.tokens)}`, '—', `${ex.tokens} exchanges: reads ${named(exReads)}; writes ${named(exWrites)}; KMS ${named(ex.kms)}; upstream ${named(ex.upstream)}`, '0 / 1 / 0', verdict(sum(exReads) === 0 && signsPer(ex) === 1 && sum(ex.upstream) === 0)],
+]);
+
+const stageRows = all.map((m) => {
+  const c = readsAndWrites(m.counts.issue.dynamo);
+  const perToken = (r: Record<string, number>) => (sum(r) / m.counts.issue.tokens).toFixed(1);
+  return [`${m.alg}, ${m.signer === 'kms' ? 'KMS stand-in' : 'file signer'}`, ms(m.issue.handler), ms(m.issue.verify), ms(m.issue.mint), ms(Math.max(0, m.issue.handler - m.issue.verify - m.issue.mint)), `${perToken(c.reads)} / ${perToken(c.writes)}`, `${ms(m.issue.dynamoGet)} / ${ms(m.issue.dynamoPut)}`, ms(m.issue.raw)];
+});
+const stages = table(['configuration', 'whole handler', 'verifyAccessToken (subject token)', 'mintIdToken (key lookup + signJwt + signer)', 'rest of the handler', 'DynamoDB reads / writes per token', 'one DynamoDB GetItem / PutItem round trip (dynalite)', 'raw jose SignJWT'], stageRows);
+const profileText = Object.entries(profiles)
+  .map(([alg, p]) => [
+    `**${alg} handler loop, ${p.sampledMs} ms sampled, main thread idle ${p.idleShare} % (waiting on I/O: the DynamoDB/KMS stand-ins' answers, WebCrypto jobs in the libuv pool).** Shares of busy time:`,
+    '',
+    table(['self time by area', 'share'], p.byArea.slice(0, 8).map((a) => [a.area, `${a.share} %`])),
+    '',
+    table(['hottest functions (self)', 'share', 'reached from (nearest package / repository frame)'], p.byFunction.slice(0, 10).map((f) => [`\`${f.fn}\``, `${f.share} %`, `\`${f.from}\``])),
+    '',
+    table(['under frame (sync part, inclusive)', 'share'], p.frames.map((f) => [`\`${f.frame}\``, `${f.share} %`])),
+  ].join('\n'))
+  .join('\n\n');
+const httpRows: [string, Measured][] = [
+  ['fedbroker `npm start` (serverless-offline)', http.localRun],
+  ['fedbroker `npm start` (serverless-offline), 1 connection (reported, no target)', http.localRun1],
+  ['fedbroker handlers behind node:http (test/support/gateway.ts)', http.gateway],
+  ['oidc-provider 9 client_credentials, JWT access token RS256', http.peer],
+];
+const httpTable = table(['server (10 connections unless noted)', 'req/s', 'p50', 'p99', 'non-2xx', 'errors (incl. timeouts)', 'timeouts', 'requests', 'CPU while measured (100 % = one core)', 'server CPU per request'], httpRows.map(([name, x]) => [name, x.rps.toFixed(0), `${x.p50} ms`, `${x.p99} ms`, x.non2xx, x.errors, x.timeouts, x.total, x.cpu, x.cpuPerRequest === undefined ? 'n/a' : ms(x.cpuPerRequest)]));
+const coldTable = table(['function', 'bundle', '≤ 1 MB', 'import', 'import + first response', '≤ 150 ms', 'process wall (spawn → exit)', 'first status', 'calls made by the first request'], cold.bundles.map((b) => [b.fn, kb(b.bytes), verdict(b.bytes <= TARGET.bundleBytes), ms(b.importMs), ms(b.firstMs), verdict(b.firstMs <= TARGET.coldMs), ms(b.wallMs), `${b.status}${b.ok ? '' : ' (unexpected)'}`, named(b.calls)]));
+const totalsTable = table(
+  ['configuration', 'handler calls', 'wall time span', 'DynamoDB reads', 'DynamoDB writes', 'KMS calls', 'upstream fetches'],
+  all.flatMap((m) =>
+    (['issue', 'exchange'] as const).map((kind) => {
+      const t = m.totals[kind];
+      const { reads, writes } = readsAndWrites(t.dynamo);
+      return [`${m.alg} ${m.signer === 'kms' ? 'KMS stand-in' : 'file signer'}, ${kind === 'issue' ? 'ID token' : 'exchange'}`, t.calls, `${m.totals.seconds.toFixed(1)} s`, named(reads), named(writes), m.signer === 'kms' ? named(t.kms) : 'n/a', named(t.upstream)];
+    }),
+  ),
+);
+
+const m = machine();
+const markdown = `## npm run bench
+
+${machineLine(m, `Code: ${codeState()}. Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}. Total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`)}
+
+${summary}
+
+Machine idle share measured just before each section (other processes on this machine compete for its cores): ${conditions.join('; ')}.
+
+### 1. Where the handler's time goes (per token, medians of interleaved rounds)
+
+${stages}
+
+"rest of the handler" is the whole handler minus the two stages: middy, form parsing, tenant directory, policy checks, the DynamoDB writes, logging and metrics, the response. The raw baseline is what the brief names: jose \`new SignJWT(...).sign(key)\`, which goes through WebCrypto (an async job in the libuv pool). fedbroker's file signer calls \`node:crypto\` \`sign\` synchronously, so its own signing (the mintIdToken column) can be cheaper than the baseline; the handler additionally verifies the subject access token (verifyAccessToken: jose \`jwtVerify\`, WebCrypto) before it signs. The KMS rows include an HTTP round trip per token to the KMS stand-in (test/support/kms-stand-in.ts), whose ES256 signing is pure-JavaScript BigInt ECDSA: those numbers measure the stand-in, not AWS KMS.
+
+${profileText ? `### CPU profile of the handler loop (\`node --cpu-prof\`, file signer)\n\n${profileText}\n` : ''}
+### 3. HTTP throughput (POST /v1/token issuing an RS256 ID token from an access token; peer: POST /token client_credentials)
+
+${httpTable}
+
+serverless-offline adds its own per-request overhead: every request goes through its Lambda emulation (API Gateway event and context construction, a handler invocation in a worker thread, its request logging), and it starts one more Lambda instance (worker thread, with its own cold start and caches) whenever a request arrives while the others are busy. The node:http row runs the same handlers without it. autocannon runs in the bench process; each server runs alone in its own process (fedbroker's DynamoDB stand-in in a process of its own, as \`npm start\` keeps dynalite out of serverless-offline's).
+
+### 4. Cold start (esbuild with serverless.yml custom.esbuild options, build ${ms(cold.buildMs)}; KMS signer against dynalite + KMS stand-in on loopback)
+
+${coldTable}
+
+"import" and "import + first response" are timed inside the fresh process from before \`import()\` of the bundle; "process wall" adds Node's own start-up. The stand-ins are on loopback (dynalite answers a GetItem in about ${ms(rs.issue.dynamoGet)} here); from Lambda, real DynamoDB and KMS calls take network round trips of a few milliseconds each. Largest contributors to the token bundle: ${cold.tokenComposition.map((c) => `${c.pkg} ${kb(c.bytes)}`).join(', ')}.
+
+### 5. Store and KMS calls made by the handler over each configuration's whole timed run (the tenant view is cached 15 s and the key registry 60 s, so longer spans show their refreshes)
+
+${totalsTable}
+`;
+
+process.stdout.write(`${summary}\n`);
+writeSection('bench', markdown);
+log(`wrote bench/RESULTS.md`);
+const broken = [http.localRun, http.localRun1, http.gateway, http.peer].some((r) => r.non2xx + r.errors > 0) || cold.bundles.some((b) => !b.ok);
+if (broken) {
+  log('requests failed or timed out during the measurements (counted in the tables in bench/RESULTS.md)');
+  process.exit(1);
+}
