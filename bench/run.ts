@@ -44,6 +44,11 @@ const micro: Record<string, Micro> = {};
 for (const [alg, signer] of [['RS256', 'local'], ['ES256', 'local'], ['RS256', 'kms'], ['ES256', 'kms']] as const) {
   micro[`${alg}/${signer}`] = await section(`handler ${alg} ${signer} signer`, () => runJson<Micro>('bench/micro.ts', [alg, signer]));
 }
+// Data-key signing mode (key pair generated under a symmetric KMS key, decrypted once per
+// container): only for the signing-modes table, so micro.ts runs it with fewer rounds.
+for (const alg of ['RS256', 'ES256'] as const) {
+  micro[`${alg}/kms-data-key`] = await section(`handler ${alg} kms-data-key signer`, () => runJson<Micro>('bench/micro.ts', [alg, 'kms-data-key']));
+}
 
 // A missed handler ratio gets a CPU profile of the handler loop alone, to name the hot spots.
 const profiles: Record<string, ProfileSummary> = {};
@@ -154,6 +159,30 @@ const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 
   ['5', 'per warm exchange (external → access token), RS256 KMS signer: DynamoDB reads / KMS Sign / upstream fetches', `${perCall(sum(exReads), ex.tokens)} / ${perCall(ex.kms.Sign ?? 0, ex.tokens)} / ${perCall(sum(ex.upstream), ex.tokens)}`, '—', `${ex.tokens} exchanges: reads ${named(exReads)}; writes ${named(exWrites)}; KMS ${named(ex.kms)}; upstream ${named(ex.upstream)}`, '0 / 1 / 0', verdict(sum(exReads) === 0 && signsPer(ex) === 1 && sum(ex.upstream) === 0)],
 ]);
 
+// Signing modes: handler tokens/s (1 / median handler time per ID token) and KMS calls per warm
+// token, KMS asymmetric Sign per token vs data-key signing (one Decrypt per container, then local).
+const modeRows = (['RS256', 'ES256'] as const).flatMap((alg) =>
+  (['kms', 'kms-data-key'] as const).map((signer) => {
+    const x = micro[`${alg}/${signer}`]!;
+    const c = x.counts.issue;
+    const per = (op: string) => perCall(c.kms[op] ?? 0, c.tokens);
+    const others = Object.fromEntries(Object.entries(c.kms).filter(([k]) => k !== 'Sign' && k !== 'Decrypt'));
+    const expected = signer === 'kms' ? (c.kms.Sign ?? 0) === c.tokens && !c.kms.Decrypt && sum(others) === 0 : sum(c.kms) === 0;
+    return [
+      alg,
+      signer === 'kms' ? '`kms` (KMS Sign per token, KMS stand-in over HTTP)' : '`kms-data-key` (data key pair, decrypted once, signed in process)',
+      `${(1000 / x.issue.handler).toFixed(0)} tokens/s`,
+      `${ms(x.issue.handler)}/token`,
+      ms(x.issue.mint),
+      `${per('Sign')} / ${per('Decrypt')}`,
+      `${c.tokens} tokens: ${named(c.kms)}; whole timed run: ${named(x.totals.issue.kms)}`,
+      signer === 'kms' ? '1 / 0, nothing else' : '0 / 0, nothing else',
+      verdict(expected),
+    ];
+  }),
+);
+const signingModes = table(['alg', 'signing mode', 'handler tokens/s', 'handler time', 'mintIdToken', 'KMS Sign / Decrypt per warm token', 'KMS calls counted after warm-up', 'expected', 'result'], modeRows);
+
 const stageRows = all.map((m) => {
   const c = readsAndWrites(m.counts.issue.dynamo);
   const perToken = (r: Record<string, number>) => (sum(r) / m.counts.issue.tokens).toFixed(1);
@@ -205,6 +234,12 @@ ${stages}
 
 "rest of the handler" is the whole handler minus the two stages: middy, form parsing, tenant directory, policy checks, the DynamoDB writes, logging and metrics, the response. The raw baseline is what the brief names: jose \`new SignJWT(...).sign(key)\`, which goes through WebCrypto (an async job in the libuv pool). fedbroker's file signer calls \`node:crypto\` \`sign\` synchronously, so its own signing (the mintIdToken column) can be cheaper than the baseline; the handler additionally verifies the subject access token (verifyAccessToken: jose \`jwtVerify\`, WebCrypto) before it signs. The KMS rows include an HTTP round trip per token to the KMS stand-in (test/support/kms-stand-in.ts), whose ES256 signing is pure-JavaScript BigInt ECDSA: those numbers measure the stand-in, not AWS KMS.
 
+### Signing modes: tokens/s (ID token through the handler, in process, one token at a time)
+
+${signingModes}
+
+Tokens/s is 1 / the median handler time per ID token (interleaved rounds; the data-key runs use 3 rounds instead of 5). KMS calls are counted over 100 warm ID tokens right after warm-up, and over the whole timed run; the data-key signer's one \`GenerateDataKeyPairWithoutPlaintext\` (key bootstrap) and one \`Decrypt\` of the private key per container happen before that, during setup and warm-up. The \`kms\` rows go to the KMS stand-in (pure-JavaScript ES256 signing), so they measure the stand-in, not AWS KMS; from Lambda each Sign is a network round trip of a few milliseconds.
+
 ${profileText ? `### CPU profile of the handler loop (\`node --cpu-prof\`, file signer)\n\n${profileText}\n` : ''}
 ### 3. HTTP throughput (POST /v1/token issuing an RS256 ID token from an access token; peer: POST /token client_credentials)
 
@@ -223,7 +258,7 @@ ${coldTable}
 ${totalsTable}
 `;
 
-process.stdout.write(`${summary}\n`);
+process.stdout.write(`${summary}\n\nSigning modes: tokens/s\n\n${signingModes}\n`);
 writeSection('bench', markdown);
 log(`wrote bench/RESULTS.md`);
 const broken = [http.localRun, http.localRun1, http.gateway, http.peer].some((r) => r.non2xx + r.errors > 0) || cold.bundles.some((b) => !b.ok);

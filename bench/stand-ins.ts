@@ -3,17 +3,17 @@
 // `dev` tenant seeded as scripts/start-local.ts seeds it. Their CPU then never shows up as the
 // handler's. Prints one JSON line (env, control URL); GET <control>/counts returns the calls
 // counted so far. Exits on SIGTERM or after 10 minutes.
-//   node bench/stand-ins.ts <local|kms> <RS256|ES256> [dev]
+//   node bench/stand-ins.ts <local|kms|kms-data-key> <RS256|ES256> [dev]
 import { Table } from '../lib/aws/dynamo-table.ts';
 import { DynamoTrustStore } from '../lib/aws/dynamo-trust-store.ts';
 import { startDevIssuer } from '../lib/local/dev-issuer.ts';
 import { seedDevTenant } from '../lib/local/seed.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { listen } from '../test/support/http-server.ts';
-import { report, startStack, type Alg } from './support.ts';
+import { report, startStack, type Alg, type SignerMode } from './support.ts';
 
 const MAX_LIFETIME_MS = 10 * 60_000;
-const signer = (process.argv[2] ?? 'local') as 'local' | 'kms';
+const signer = (process.argv[2] ?? 'local') as SignerMode;
 const alg = (process.argv[3] ?? 'RS256') as Alg;
 const stack = await startStack({ signer, alg });
 let devIssuer: Awaited<ReturnType<typeof startDevIssuer>> | undefined;

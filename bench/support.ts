@@ -21,6 +21,8 @@ export { TOKEN_TYPE };
 export * from './processes.ts';
 
 export type Alg = 'RS256' | 'ES256';
+/** Signing modes the bench runs: file signer, KMS asymmetric Sign per token, KMS data-key pair decrypted once. */
+export type SignerMode = 'local' | 'kms' | 'kms-data-key';
 
 /** Form body of an RFC 8693 request. */
 export function exchangeForm(params: Record<string, string>): string {
@@ -98,13 +100,14 @@ export interface Stack {
 }
 
 /** dynalite (behind a counting proxy) + the KMS stand-in + the table, and the env that points at them. */
-export async function startStack(options: { signer: 'kms' | 'local'; alg: Alg }): Promise<Stack> {
+export async function startStack(options: { signer: SignerMode; alg: Alg }): Promise<Stack> {
   const [dynamodb, kms] = await Promise.all([startDynalite(), startKmsStandIn()]);
   const proxy = await countingProxy(dynamodb.endpoint);
   const tableName = `fedbroker-bench-${randomUUID().slice(0, 8)}`;
   const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
   await createTableFromServerlessYml(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamodb.endpoint, credentials }), tableName, join(ROOT, 'serverless.yml'));
-  const key = options.signer === 'kms' ? await kms.createKey(options.alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048') : undefined;
+  // kms-data-key: the symmetric wrapping key under which the signer generates its key pairs.
+  const key = options.signer === 'local' ? undefined : await kms.createKey(options.signer === 'kms-data-key' ? 'SYMMETRIC_DEFAULT' : options.alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048');
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
@@ -118,7 +121,9 @@ export async function startStack(options: { signer: 'kms' | 'local'; alg: Alg })
     FEDBROKER_LOCAL: 'true',
     ...(options.signer === 'local'
       ? { FEDBROKER_SIGNER: 'local', FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-bench-')) }
-      : { FEDBROKER_SIGNER: 'kms', FEDBROKER_KMS_KEY_ID: key?.Arn ?? '' }),
+      : options.signer === 'kms-data-key'
+        ? { FEDBROKER_SIGNER: 'kms-data-key', FEDBROKER_KMS_WRAPPING_KEY_ID: key?.Arn ?? '' }
+        : { FEDBROKER_SIGNER: 'kms', FEDBROKER_KMS_KEY_ID: key?.Arn ?? '' }),
   };
   return {
     env,
@@ -142,7 +147,7 @@ export interface StandIns {
 }
 
 /** Starts bench/stand-ins.ts (dynalite + counting proxy + KMS stand-in [+ dev issuer]) in its own process. */
-export async function spawnStandIns(options: { signer: 'kms' | 'local'; alg: Alg; dev?: boolean }): Promise<StandIns> {
+export async function spawnStandIns(options: { signer: SignerMode; alg: Alg; dev?: boolean }): Promise<StandIns> {
   const child = await spawnServer<{ env: Record<string, string>; tableName: string; control: string; devIssuer?: string }>('bench/stand-ins.ts', [options.signer, options.alg, ...(options.dev ? ['dev'] : [])]);
   return {
     env: child.info.env,
