@@ -1,29 +1,88 @@
 import { CognitoIdentityClient, GetOpenIdTokenForDeveloperIdentityCommand } from '@aws-sdk/client-cognito-identity';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { CognitoIdentityPort } from '../cognito/ports.ts';
 import { AccessDenied, InternalError, InvalidRequest } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
 import { SDK_DEFAULTS, isTransient, unavailable } from './errors.ts';
 
+/** Lifetime asked of STS for an assumed role's session (its minimum). */
+const ROLE_SESSION_SECONDS = 900;
+/** Assumed-role credentials are replaced this long before they expire. */
+const REFRESH_MARGIN_MS = 60_000;
+
+interface RoleCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
 /**
- * Cognito Identity adapter. One client per region, built on first use and kept for the
- * container. Errors are translated here and name the pool, never the account: throttling and
- * outages → 503; an unknown pool or a provider fedbroker is not → 4xx the caller can act on.
+ * Cognito Identity adapter. One client per region (and per assumed role, for pools in other
+ * accounts), built on first use and kept for the container. A pool's `role_arn` is assumed with
+ * STS AssumeRole under the Lambda's own credentials; the session is cached per role until a
+ * minute before it expires. Errors are translated here and name the pool, never the account:
+ * throttling and outages → 503; an unknown pool, a provider fedbroker is not or a role it cannot
+ * assume → 4xx the caller can act on.
  */
 export class CognitoIdentityAdapter implements CognitoIdentityPort {
   readonly #clients = new Map<string, CognitoIdentityClient>();
+  readonly #roles = new Map<string, Promise<RoleCredentials>>();
+  #sts: STSClient | undefined;
 
-  #client(region: string): CognitoIdentityClient {
-    let client = this.#clients.get(region);
+  #client(region: string, roleArn: string | undefined): CognitoIdentityClient {
+    const key = roleArn ? `${region}\n${roleArn}` : region;
+    let client = this.#clients.get(key);
     if (!client) {
-      client = new CognitoIdentityClient({ ...SDK_DEFAULTS, region });
-      this.#clients.set(region, client);
+      client = new CognitoIdentityClient({ ...SDK_DEFAULTS, region, ...(roleArn ? { credentials: () => this.#roleCredentials(roleArn) } : {}) });
+      this.#clients.set(key, client);
     }
     return client;
   }
 
-  async getOpenIdTokenForDeveloperIdentity(input: Parameters<CognitoIdentityPort['getOpenIdTokenForDeveloperIdentity']>[0]) {
+  /** The role's cached session, or a new one from STS AssumeRole (concurrent callers share it). */
+  #roleCredentials(roleArn: string): Promise<RoleCredentials> {
+    const cached = this.#roles.get(roleArn);
+    if (cached) return cached;
+    this.#sts ??= new STSClient({ ...SDK_DEFAULTS });
+    const pending = this.#sts
+      .send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fedbroker-vend', DurationSeconds: ROLE_SESSION_SECONDS }))
+      .then((out) => {
+        const c = out.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) throw new InternalError('STS returned no credentials');
+        const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+        const timer = setTimeout(() => {
+          if (this.#roles.get(roleArn) === pending) this.#roles.delete(roleArn);
+        }, Math.max(0, credentials.expiration.getTime() - Date.now() - REFRESH_MARGIN_MS));
+        timer.unref();
+        return credentials;
+      });
+    this.#roles.set(roleArn, pending);
+    pending.catch(() => {
+      if (this.#roles.get(roleArn) === pending) this.#roles.delete(roleArn);
+    });
+    return pending;
+  }
+
+  /** Assumes the pool's role ahead of the Cognito call, translating STS errors for the pool. */
+  async #assume(roleArn: string, poolId: string): Promise<void> {
     try {
-      const out = await this.#client(input.region).send(
+      await this.#roleCredentials(roleArn);
+    } catch (e) {
+      if (e instanceof InternalError) throw e;
+      if (isTransient(e)) throw unavailable('AWS STS', e);
+      logger.warn('STS refused AssumeRole for an identity pool', { pool: poolId, error: describeError(e) });
+      if (e instanceof Error && (e.name === 'AccessDenied' || e.name === 'AccessDeniedException')) {
+        throw new AccessDenied(`fedbroker cannot assume the role configured for identity pool ${poolId}`);
+      }
+      throw new InternalError('STS request failed', { cause: e });
+    }
+  }
+
+  async getOpenIdTokenForDeveloperIdentity(input: Parameters<CognitoIdentityPort['getOpenIdTokenForDeveloperIdentity']>[0]) {
+    if (input.roleArn) await this.#assume(input.roleArn, input.identityPoolId);
+    try {
+      const out = await this.#client(input.region, input.roleArn).send(
         new GetOpenIdTokenForDeveloperIdentityCommand({
           IdentityPoolId: input.identityPoolId,
           Logins: { [input.developerProvider]: input.developerUserId },

@@ -8,5 +8,7 @@ export interface CognitoIdentityPort {
     developerUserId: string;
     tokenDurationSeconds: number;
     principalTags: Record<string, string> | undefined;
+    /** Role to assume first (STS AssumeRole) when the pool lives in another account. */
+    roleArn?: string;
   }): Promise<{ identityId: string; token: string }>;
 }

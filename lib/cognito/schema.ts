@@ -5,6 +5,8 @@ export const IDENTITY_POOL_ID = /^([a-z]{2}(?:-gov)?-[a-z]+-\d):[0-9a-f]{8}-[0-9
 export const AWS_REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/;
 /** DeveloperProviderName: 1–128 of `[\w._-]` (Cognito Identity API reference). */
 export const DEVELOPER_PROVIDER = /^[\w._-]{1,128}$/;
+/** An IAM role ARN in any partition (IAM API reference, Role ARN and path constraints). */
+export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /**
  * An outbound identity pool for which fedbroker is the developer provider: the broker calls
@@ -17,6 +19,7 @@ export const cognitoPoolInputSchema = z
     max_duration_seconds: z.number().int().min(60).max(86400).default(900).describe('Cap on TokenDuration (Cognito allows up to 24 h)'),
     principal_tags: z.boolean().default(false).describe('Pass the principal’s session tags as PrincipalTags'),
     enabled: z.boolean().default(true),
+    role_arn: z.string().regex(ROLE_ARN, 'must be an IAM role ARN').optional().describe('Role fedbroker assumes (sts:AssumeRole) to reach a pool in another account'),
   })
   .transform((pool) => ({ ...pool, id: pool.identity_pool_id }));
 

@@ -41,6 +41,7 @@ export async function vendCognitoToken(deps: VendDeps, principal: Principal, bod
     developerUserId: principal.sub,
     tokenDurationSeconds: duration,
     principalTags: tags,
+    ...(pool.role_arn ? { roleArn: pool.role_arn } : {}),
   });
   return { identity_id: identityId, token, expires_in: duration };
 }

@@ -5,6 +5,7 @@ import { startBroker, type TestBroker } from '../support/broker.ts';
 import { startCognitoStandIn, type CognitoStandIn } from '../support/cognito-stand-in.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
+import { startStsStandIn, type StsStandIn } from '../support/sts-stand-in.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
@@ -12,10 +13,18 @@ import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-is
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
 let cognito: CognitoStandIn;
+let sts: StsStandIn;
 let upstream: UpstreamIssuer;
 let pool: string;
 let taggedPool: string;
 let ghostPool: string;
+/** Pools in "another account", reached by assuming the pool's role_arn. */
+let crossPool: string;
+let deniedPool: string;
+let throttledPool: string;
+const CROSS_ROLE = 'arn:aws:iam::444455556666:role/fedbroker-vend';
+const THROTTLED_ROLE = 'arn:aws:iam::444455556666:role/fedbroker-vend-throttled';
+const DENIED_ROLE = 'arn:aws:iam::111122223333:role/does-not-trust-fedbroker';
 let vendor: string;
 let noScope: string;
 
@@ -26,12 +35,15 @@ async function accessToken(tenant: string, sub: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  [cognito, upstream] = await Promise.all([startCognitoStandIn(), startUpstreamIssuer()]);
-  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url } });
+  [cognito, upstream, sts] = await Promise.all([startCognitoStandIn(), startUpstreamIssuer(), startStsStandIn()]);
+  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, AWS_ENDPOINT_URL_STS: sts.url } });
+  sts.addAssumableRole(CROSS_ROLE);
+  sts.addAssumableRole(THROTTLED_ROLE);
   gateway = await startGateway((m) => broker.load(m));
   pool = cognito.createPool({ developerProvider: 'fedbroker' });
   taggedPool = cognito.createPool({ developerProvider: 'fedbroker' });
   ghostPool = 'us-east-1:00000000-0000-4000-8000-000000000000';
+  [crossPool, deniedPool, throttledPool] = [1, 2, 3].map(() => cognito.createPool({ developerProvider: 'fedbroker' })) as [string, string, string];
   const admin = tenantAdmin(broker.tableName);
   const trust = { kind: 'oidc' as const, issuer: upstream.issuer, audiences: ['fedbroker'], session_tags: { team: { claim: 'team' } } };
   await admin.tenant('acme', [
@@ -41,12 +53,15 @@ beforeAll(async () => {
   await admin.pool('acme', { identity_pool_id: pool, max_duration_seconds: 3600 });
   await admin.pool('acme', { identity_pool_id: taggedPool, principal_tags: true });
   await admin.pool('acme', { identity_pool_id: ghostPool });
+  await admin.pool('acme', { identity_pool_id: crossPool, role_arn: CROSS_ROLE });
+  await admin.pool('acme', { identity_pool_id: deniedPool, role_arn: DENIED_ROLE });
+  await admin.pool('acme', { identity_pool_id: throttledPool, role_arn: THROTTLED_ROLE });
   [vendor, noScope] = await Promise.all([accessToken('acme', 'vendor'), accessToken('acme', 'plain')]);
 });
 afterAll(async () => {
   await Promise.all([gateway.close(), upstream.close()]);
   await broker.close();
-  await cognito.close();
+  await Promise.all([cognito.close(), sts.close()]);
 });
 
 async function vend(token: string | undefined, body: unknown) {
@@ -112,5 +127,44 @@ describe('vending Cognito OpenID tokens', () => {
     const res = await vend(vendor, { identity_pool_id: pool });
     expect(res.status).toBe(403);
     expect(res.body.error_description).toContain(pool);
+  });
+});
+
+describe('vending for a pool in another account (role_arn)', () => {
+  it('assumes the role with AssumeRole and calls Cognito with its credentials, reusing them while valid', async () => {
+    const first = await vend(vendor, { identity_pool_id: crossPool });
+    expect(first.status).toBe(200);
+    expect(sts.calls.AssumeRole).toBe(1);
+    expect(sts.assumed).toEqual([{ roleArn: CROSS_ROLE, sessionName: 'fedbroker-vend', durationSeconds: 900, accessKeyId: expect.stringMatching(/^ASIA/) }]);
+    expect(cognito.lastRequest).toMatchObject({ IdentityPoolId: crossPool, Logins: { fedbroker: 'acme/vendor/vendor' } });
+    expect(cognito.lastAccessKeyId).toBe(sts.assumed[0]?.accessKeyId);
+
+    const second = await vend(vendor, { identity_pool_id: crossPool });
+    expect(second.status).toBe(200);
+    expect(sts.calls.AssumeRole).toBe(1);
+    expect(cognito.lastAccessKeyId).toBe(sts.assumed[0]?.accessKeyId);
+
+    // Pools without a role still use the Lambda's own credentials.
+    expect((await vend(vendor, { identity_pool_id: pool })).status).toBe(200);
+    expect(cognito.lastAccessKeyId).toBe('test');
+  });
+
+  it('answers 403 naming the pool, never the role’s account, when STS refuses the role', async () => {
+    const calls = cognito.calls.GetOpenIdTokenForDeveloperIdentity;
+    const res = await vend(vendor, { identity_pool_id: deniedPool });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('access_denied');
+    expect(res.body.error_description).toContain(deniedPool);
+    expect(JSON.stringify(res.body)).not.toContain('111122223333');
+    expect(cognito.calls.GetOpenIdTokenForDeveloperIdentity).toBe(calls);
+  });
+
+  it('answers 503 with Retry-After when STS throttles', async () => {
+    sts.failNext('AssumeRole', 'Throttling', 3);
+    const res = await vend(vendor, { identity_pool_id: throttledPool });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(res.body.error).toBe('temporarily_unavailable');
+    expect(res.body.error_description).toContain('STS');
   });
 });

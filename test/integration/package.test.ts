@@ -79,6 +79,11 @@ describe('serverless package', () => {
     expect(JSON.stringify(cognito[0]?.Resource)).not.toMatch(/identitypool\/\*|"\*"/);
   });
 
+  it('lets the functions assume only the listed Cognito roles', () => {
+    const assume = policy().filter((s) => s.Action.includes('sts:AssumeRole'));
+    expect(assume.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([[['sts:AssumeRole'], expect.stringContaining('role/fedbroker-none-listed')]]);
+  });
+
   it('runs every function on nodejs22.x behind HTTP API routes', () => {
     const fns = resource('AWS::Lambda::Function');
     expect(fns.length).toBeGreaterThanOrEqual(3);

@@ -23,6 +23,8 @@ export interface AwsJsonService {
   calls: Record<string, number>;
   /** The last operation's parsed input. */
   readonly lastRequest: Record<string, unknown> | undefined;
+  /** The access key id the last operation was signed with (`Credential=<AKID>/…`), if signed. */
+  readonly lastAccessKeyId: string | undefined;
   /** Makes the next `count` calls of `operation` (or of every operation with `*`) fail with `type`. */
   failNext(operation: string, type: string, count?: number, status?: number): void;
   /** Rewrites the next successful answer of `operation` (a service misbehaving without an error). */
@@ -41,7 +43,7 @@ export async function serveAwsJson(options: {
 }): Promise<AwsJsonService> {
   const calls: Record<string, number> = {};
   const failures: { operation: string; type: string; count: number; status: number }[] = [];
-  const state: { lastRequest: Record<string, unknown> | undefined } = { lastRequest: undefined };
+  const state: { lastRequest: Record<string, unknown> | undefined; lastAccessKeyId: string | undefined } = { lastRequest: undefined, lastAccessKeyId: undefined };
   const alterations = new Map<string, (output: Record<string, unknown>) => Record<string, unknown>>();
 
   const server = await listen(async (req, res) => {
@@ -75,6 +77,7 @@ export async function serveAwsJson(options: {
         throw new AwsServiceError('SerializationException', 'request body is not JSON');
       }
       state.lastRequest = input;
+      state.lastAccessKeyId = /^AWS4-HMAC-SHA256 Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
       const op = options.operations[operation];
       if (!op) throw new AwsServiceError('UnknownOperationException', `Unknown operation ${operation}`);
       const failure = failures.find((f) => f.operation === operation || f.operation === '*');
@@ -98,6 +101,9 @@ export async function serveAwsJson(options: {
     calls,
     get lastRequest() {
       return state.lastRequest;
+    },
+    get lastAccessKeyId() {
+      return state.lastAccessKeyId;
     },
     failNext: (operation, type, count = 1, status = type === options.internalError ? 500 : 400) => failures.push({ operation, type, count, status }),
     alterNext: (operation, alter) => void alterations.set(operation, alter),

@@ -35,6 +35,8 @@ export interface CognitoStandIn {
   calls: Record<string, number>;
   /** The last operation's parsed JSON input. */
   lastRequest: Record<string, unknown> | undefined;
+  /** The access key id the last operation was signed with, if it was signed. */
+  lastAccessKeyId: string | undefined;
   /** Registers an identity pool with a developer provider name; returns its id `<region>:<guid>`. */
   createPool(options: { developerProvider: string; allowUnauthenticated?: boolean }): string;
   /** Makes the next `count` calls of `operation` (or of every operation with `*`) fail with `type`. */
@@ -171,6 +173,9 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
     calls: service.calls,
     get lastRequest() {
       return service.lastRequest;
+    },
+    get lastAccessKeyId() {
+      return service.lastAccessKeyId;
     },
     createPool({ developerProvider, allowUnauthenticated = false }) {
       const id = `${REGION}:${randomUUID()}`;

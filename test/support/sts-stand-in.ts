@@ -1,6 +1,7 @@
 // A stand-in for AWS STS speaking its real wire protocol (AWS Query: POST / with a form-encoded
 // `Action=…&Version=2011-06-15&…` body, XML responses in the STS namespace), for the one operation
-// fedbroker's tokens are redeemed with: AssumeRoleWithWebIdentity. No STS emulator exists on npm or
+// fedbroker's tokens are redeemed with: AssumeRoleWithWebIdentity, and AssumeRole (signed with the
+// caller's credentials; fedbroker uses it to reach identity pools in other accounts). No STS emulator exists on npm or
 // Debian; this follows the STS API reference and the IAM user guide on OIDC federation and session
 // tags: it fetches the issuer's discovery document and JWKS over HTTP, verifies the token with jose,
 // evaluates the role's trust policy (`<provider>:aud` StringEquals, `<provider>:sub` StringLike,
@@ -25,7 +26,7 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
  */
 const PACKED_TAG_BUDGET = 8192;
 /** What STS answers on the wire for each error, when `failNext` is not told otherwise. */
-const STATUS: Record<string, number> = { AccessDenied: 403, IDPRejectedClaim: 403, RegionDisabledException: 403, InternalFailure: 500, ServiceUnavailable: 503 };
+const STATUS: Record<string, number> = { AccessDenied: 403, MissingAuthenticationToken: 403, InvalidClientTokenId: 403, IDPRejectedClaim: 403, RegionDisabledException: 403, InternalFailure: 500, ServiceUnavailable: 503 };
 
 export interface StsRole {
   roleArn: string; // arn:aws:iam::111122223333:role/<name>
@@ -48,13 +49,25 @@ export interface StsSession {
   durationSeconds: number;
 }
 
+/** A session issued by AssumeRole. */
+export interface StsAssumedSession {
+  roleArn: string;
+  sessionName: string;
+  durationSeconds: number;
+  accessKeyId: string;
+}
+
 export interface StsStandIn {
   url: string;
   /** Calls received per action. */
   calls: Record<string, number>;
   /** Sessions issued: what STS saw (subject, audience, session name, tags, transitive keys, duration). */
   sessions: StsSession[];
+  /** Sessions issued by AssumeRole, with the access key id handed out. */
+  assumed: StsAssumedSession[];
   addRole(role: StsRole): void;
+  /** Registers a role the (signed) caller may assume with AssumeRole; any other role → AccessDenied. */
+  addAssumableRole(roleArn: string): void;
   /** Makes the next `count` calls of `action` (or of every action with `*`) fail with `code`. */
   failNext(action: string, code: string, count?: number, status?: number): void;
   close(): Promise<void>;
@@ -77,9 +90,52 @@ export async function startStsStandIn(): Promise<StsStandIn> {
   const roles = new Map<string, StsRole & { roleId: string }>();
   const calls: Record<string, number> = {};
   const sessions: StsSession[] = [];
+  const assumable = new Map<string, string>();
+  const assumed: StsAssumedSession[] = [];
   const failures: { action: string; code: string; count: number; status: number | undefined }[] = [];
 
-  const actions: Record<string, (params: URLSearchParams) => Promise<string>> = {
+  const actions: Record<string, (params: URLSearchParams, authorization: string | undefined) => Promise<string>> = {
+    async AssumeRole(params, authorization) {
+      // A signed call: STS authenticates the caller before it validates the request.
+      if (!authorization) throw new StsError('MissingAuthenticationToken', 'Request is missing Authentication Token');
+      if (!/^AWS4-HMAC-SHA256 Credential=[^/\s]+\//.test(authorization)) throw new StsError('InvalidClientTokenId', 'The security token included in the request is invalid.');
+      const roleArn = required(params, 'RoleArn', 'roleArn', 20, 2048);
+      const sessionName = required(params, 'RoleSessionName', 'roleSessionName', 2, 64);
+      if (!/^[\w+=,.@-]*$/.test(sessionName)) {
+        throw validation(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+      }
+      const rawDuration = params.get('DurationSeconds');
+      const duration = rawDuration === null ? 3600 : Number(rawDuration);
+      if (!Number.isInteger(duration)) throw validation(`Value '${rawDuration}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+      if (duration < 900) throw validation(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+      const roleId = assumable.get(roleArn);
+      if (!roleId) throw new StsError('AccessDenied', `User: arn:aws:iam::${ACCOUNT}:user/caller is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+      // The role's MaxSessionDuration: IAM's default of one hour.
+      if (duration > 3600) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', false);
+      const key = accessKeyId();
+      assumed.push({ roleArn, sessionName, durationSeconds: duration, accessKeyId: key });
+      const now = Math.floor(Date.now() / 1000);
+      const account = roleArn.split(':')[4] ?? ACCOUNT;
+      const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+      return [
+        `<AssumeRoleResponse xmlns="${NS}">`,
+        '<AssumeRoleResult>',
+        '<Credentials>',
+        `<AccessKeyId>${key}</AccessKeyId>`,
+        `<SecretAccessKey>${randomBytes(30).toString('base64')}</SecretAccessKey>`,
+        `<SessionToken>${randomBytes(300).toString('base64')}</SessionToken>`,
+        `<Expiration>${new Date((now + duration) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')}</Expiration>`,
+        '</Credentials>',
+        '<AssumedRoleUser>',
+        `<Arn>arn:aws:sts::${account}:assumed-role/${xml(roleName)}/${xml(sessionName)}</Arn>`,
+        `<AssumedRoleId>${roleId}:${xml(sessionName)}</AssumedRoleId>`,
+        '</AssumedRoleUser>',
+        '</AssumeRoleResult>',
+        `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>`,
+        '</AssumeRoleResponse>',
+      ].join('');
+    },
+
     async AssumeRoleWithWebIdentity(params) {
       // Request validation (the API reference's constraints) comes before any evaluation.
       const roleArn = required(params, 'RoleArn', 'roleArn', 20, 2048);
@@ -189,7 +245,7 @@ export async function startStsStandIn(): Promise<StsStandIn> {
         if (--failure.count <= 0) failures.splice(failures.indexOf(failure), 1);
         throw new StsError(failure.code, 'injected failure', failure.status);
       }
-      reply(200, await handler(params));
+      reply(200, await handler(params, req.headers.authorization));
     } catch (e) {
       const err = e instanceof StsError ? e : new StsError('InternalFailure', 'An internal error occurred.');
       reply(
@@ -203,11 +259,16 @@ export async function startStsStandIn(): Promise<StsStandIn> {
     url: server.url,
     calls,
     sessions,
+    assumed,
     addRole(role) {
       if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/.test(role.roleArn)) throw new Error(`not a role ARN: ${role.roleArn}`);
       // A stable unique id per role: `AROA` + 17 characters, like IAM's.
       const roleId = `AROA${base32(createHash('sha256').update(role.roleArn).digest()).slice(0, 17)}`;
       roles.set(role.roleArn, { ...role, roleId });
+    },
+    addAssumableRole(roleArn) {
+      if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/.test(roleArn)) throw new Error(`not a role ARN: ${roleArn}`);
+      assumable.set(roleArn, `AROA${base32(createHash('sha256').update(roleArn).digest()).slice(0, 17)}`);
     },
     failNext: (action, code, count = 1, status) => failures.push({ action, code, count, status }),
     close: server.close,

@@ -2,6 +2,7 @@
 // against tokens from a real HTTP issuer, the trust-policy refusals, session tags and typed errors.
 import { CognitoIdentityClient, GetOpenIdTokenForDeveloperIdentityCommand } from '@aws-sdk/client-cognito-identity';
 import {
+  AssumeRoleCommand,
   AssumeRoleWithWebIdentityCommand,
   ExpiredTokenException,
   IDPCommunicationErrorException,
@@ -263,5 +264,50 @@ describe('fault injection and endpoints', () => {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_STS;
       else process.env.AWS_ENDPOINT_URL_STS = saved;
     }
+  });
+});
+
+describe('AssumeRole (signed with the caller’s credentials)', () => {
+  const ASSUMABLE = 'arn:aws:iam::444455556666:role/cognito-vend';
+  const signed = () => new STSClient({ region: 'us-east-1', endpoint: sts.url, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+
+  it('returns temporary credentials for a registered role, parsed by the real SDK', async () => {
+    sts.addAssumableRole(ASSUMABLE);
+    const caller = signed();
+    try {
+      const before = sts.calls.AssumeRole ?? 0;
+      const out = await caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'fedbroker-vend', DurationSeconds: 900 }));
+      expect(out.Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+      expect(out.Credentials?.SecretAccessKey).toBeTruthy();
+      expect(out.Credentials?.SessionToken).toBeTruthy();
+      expect(Math.abs(out.Credentials!.Expiration!.getTime() - (Date.now() + 900_000))).toBeLessThan(5000);
+      expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::444455556666:assumed-role/cognito-vend/fedbroker-vend');
+      expect(out.AssumedRoleUser?.AssumedRoleId).toMatch(/^AROA[A-Z2-7]{17}:fedbroker-vend$/);
+      expect(sts.calls.AssumeRole).toBe(before + 1);
+      expect(sts.assumed.at(-1)).toEqual({ roleArn: ASSUMABLE, sessionName: 'fedbroker-vend', durationSeconds: 900, accessKeyId: out.Credentials?.AccessKeyId });
+    } finally {
+      caller.destroy();
+    }
+  });
+
+  it('refuses a role it does not know with AccessDenied (403), unsigned calls and out-of-range parameters', async () => {
+    const caller = signed();
+    try {
+      const denied = await failure(caller.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/other', RoleSessionName: 'fedbroker-vend' })));
+      expect(denied.name).toBe('AccessDenied');
+      expect(denied.$metadata.httpStatusCode).toBe(403);
+      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'x' })))).name).toBe('ValidationError');
+      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'bad name' })))).name).toBe('ValidationError');
+      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'ok', DurationSeconds: 3601 })))).name).toBe('ValidationError');
+    } finally {
+      caller.destroy();
+    }
+    const res = await fetch(sts.url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ Action: 'AssumeRole', Version: '2011-06-15', RoleArn: ASSUMABLE, RoleSessionName: 'anon' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('<Code>MissingAuthenticationToken</Code>');
   });
 });
