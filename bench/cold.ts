@@ -3,13 +3,14 @@
 // then, 5 times per bundle, imports it in a fresh Node process and serves a first request against
 // dynalite + the KMS stand-in started here (KMS signer, the deployed configuration).
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
-import { httpEvent, lambdaContext } from '../test/support/events.ts';
+import { httpEvent, lambdaContext, logsSubscriptionEvent } from '../test/support/events.ts';
 import { tenantAdmin } from '../test/support/tenants.ts';
 import { startUpstreamIssuer } from '../test/support/upstream-issuer.ts';
 import { externalForm, median, report, ROOT, startStack } from './support.ts';
@@ -17,7 +18,7 @@ import { externalForm, median, report, ROOT, startStack } from './support.ts';
 const RUNS = 5;
 
 interface Yml {
-  custom: { esbuild: { minify: boolean; sourcemap: boolean; format: 'esm'; target: string; platform: 'node'; mainFields: string[]; outputFileExtension: string; exclude: string[]; banner: { js: string } } };
+  custom: { esbuild: { minify: boolean; sourcemap: boolean; format: 'esm'; target: string; platform: 'node'; mainFields: string[]; outputFileExtension: string; exclude: string[]; banner: { js: string }; plugins?: string } };
   functions: Record<string, { handler: string }>;
 }
 const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as Yml;
@@ -38,6 +39,8 @@ const options: BuildOptions = {
   outExtension: { '.js': opts.outputFileExtension },
   external: opts.exclude,
   banner: opts.banner,
+  // Loaded as serverless-esbuild does: the file's default export.
+  plugins: opts.plugins ? ((await import(join(ROOT, opts.plugins))) as { default: Plugin[] }).default : [],
   logLevel: 'error',
   metafile: true,
 };
@@ -61,7 +64,7 @@ const stack = await startStack({ signer: 'kms', alg: 'RS256' });
 const upstream = await startUpstreamIssuer();
 Object.assign(process.env, stack.env);
 await tenantAdmin(stack.tableName).tenant('bench', [
-  { kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue', 'trust:admin'], id_token_audiences: ['sts.amazonaws.com'] },
+  { kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue', 'trust:admin', 'audit:read'], id_token_audiences: ['sts.amazonaws.com'] },
 ]);
 type Handler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 const { handler } = (await import('../functions/token.ts')) as unknown as { handler: Handler };
@@ -71,9 +74,14 @@ if (res.statusCode !== 200) throw new Error(`setup exchange failed: ${res.body}`
 const accessToken = (JSON.parse(res.body ?? '{}') as { access_token: string }).access_token;
 const bearer = { authorization: `Bearer ${accessToken}` };
 
-// A first request each function really serves (the fallback's is a 404 by design).
+// A first request each function really serves: the fallback's is a 404 by design, the Cognito
+// vending function's a refusal (the bench token lacks scope aws:cognito), the two functions that are not
+// behind the HTTP API (schedule, log subscription) answer no HTTP status (0).
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
-const firstRequests: Record<string, { event: APIGatewayProxyEventV2; expect: number }> = {
+const json = { ...bearer, 'content-type': 'application/json' };
+const nowIso = new Date().toISOString();
+const auditLine = JSON.stringify({ level: 'INFO', message: 'audit', timestamp: nowIso, service: 'fedbroker', audit: true, time: nowIso, id: `${nowIso}#0123456789ab`, event: 'token.exchange', outcome: 'success', tenant: 'bench', expires_at: Math.floor(Date.now() / 1000) + 3600 });
+const firstRequests: Record<string, { event: unknown; expect: number }> = {
   discovery: { event: httpEvent('GET', '/.well-known/openid-configuration'), expect: 200 },
   jwks: { event: httpEvent('GET', '/.well-known/jwks.json'), expect: 200 },
   token: {
@@ -89,10 +97,20 @@ const firstRequests: Record<string, { event: APIGatewayProxyEventV2; expect: num
     event: httpEvent('POST', '/v1/tenants/bench/trust-relationships:explain', { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ token: external }), pathParameters: { tenant: 'bench' } }),
     expect: 200,
   },
+  identityPools: { event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools', { headers: bearer, pathParameters: { tenant: 'bench' } }), expect: 200 },
+  identityPool: { event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools/missing-pool', { headers: bearer, pathParameters: { tenant: 'bench', id: 'missing-pool' } }), expect: 404 },
+  cognitoIdentityToken: { event: httpEvent('POST', '/v1/aws/cognito-identity-token', { headers: json, body: JSON.stringify({ identity_pool: 'none' }) }), expect: 403 },
+  revocations: {
+    event: httpEvent('POST', '/v1/tenants/bench/revocations', { headers: json, body: JSON.stringify({ jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 600 }), pathParameters: { tenant: 'bench' } }),
+    expect: 200,
+  },
+  audit: { event: httpEvent('GET', '/v1/tenants/bench/audit', { headers: bearer, pathParameters: { tenant: 'bench' } }), expect: 200 },
+  rotateKeys: { event: { source: 'aws.events', 'detail-type': 'Scheduled Event' }, expect: 0 },
+  auditIngest: { event: logsSubscriptionEvent([auditLine]), expect: 0 },
   fallback: { event: httpEvent('GET', '/no/such/route'), expect: 404 },
 };
 
-function coldRun(bundle: string, event: APIGatewayProxyEventV2): Promise<{ importMs: number; firstMs: number; status: number; wallMs: number; log: string }> {
+function coldRun(bundle: string, event: unknown): Promise<{ importMs: number; firstMs: number; status: number; wallMs: number; log: string }> {
   return new Promise((done, fail) => {
     const start = performance.now();
     const child = spawn(process.execPath, [join(ROOT, 'bench/cold-child.ts'), bundle], {

@@ -1,9 +1,9 @@
 // `npm run load`: sustained mixed traffic, alternating on every connection an exchange (external
 // dev-issuer token → access token) and an ID token issuance (access token → ID token for STS).
 //  A. against `npm start` (scripts/start-local.ts, spawned): throughput, latency, non-2xx.
-//  B. against the same handlers in this process behind node:http (test/support/gateway.ts), to
-//     read this process's heap after forced GC before and after the run (serverless-offline's
-//     worker is out of reach). The load generator always runs in a child process.
+//  B. against the same handlers in this process behind the same HTTP front (lib/local/http-api.ts),
+//     to read this process's heap after forced GC before and after the run (the spawned `npm start`
+//     is out of reach). The load generator always runs in a child process.
 // LOAD_SECONDS (default 30) and LOAD_CONNECTIONS (default 50) size both runs. Exits 1 on any
 // failed request.
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -61,14 +61,13 @@ async function peakThreads<T>(pid: number, work: () => Promise<T>): Promise<{ re
   }
 }
 
-log(`A: npm start (serverless-offline), ${CONNECTIONS} connections × ${SECONDS} s`);
+log(`A: npm start, ${CONNECTIONS} connections × ${SECONDS} s`);
 const run = await spawnLocalRun();
 let localRun: LoadResult;
 let threads: { baseline: number; peak: number };
 try {
   const requests = await mixedRequests(run.url, run.devIssuer);
-  // serverless-offline starts a Lambda instance (worker thread) per concurrent request: the
-  // thread count of its process tree, from before the warm-up, shows how many it ran.
+  // The thread count of its process, from before the warm-up.
   const sampled = await peakThreads(run.pid, async () => {
     await generate(run.url, requests, WARM_SECONDS);
     return generate(run.url, requests, SECONDS);
@@ -79,7 +78,7 @@ try {
   await run.stop();
 }
 
-log(`B: handlers in this process behind node:http, ${CONNECTIONS} connections × ${SECONDS} s, heap sampled after forced GC`);
+log(`B: handlers in this process behind lib/local/http-api.ts, ${CONNECTIONS} connections × ${SECONDS} s, heap sampled after forced GC`);
 const broker = await startInProcessBroker('RS256');
 let inProcess: LoadResult;
 let heap: { before: number; after: number; peak: number };
@@ -119,8 +118,8 @@ const row = (name: string, r: LoadResult, heapCells: string[]) => [name, r.total
 const summary = table(
   ['target', 'responses', 'throughput', 'p50', 'p99', 'statuses', 'non-2xx', 'errors', 'no failures', 'heap after GC: before → after (growth)', `growth < ${HEAP_TARGET_MB} MB`],
   [
-    row('`npm start` (serverless-offline), spawned', localRun, ['not measured (handlers run in serverless-offline\'s workers)', '—']),
-    row('same handlers in-process behind node:http', inProcess, [`${heap.before.toFixed(1)} → ${heap.after.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB; peak without GC ${heap.peak.toFixed(0)} MB)`, verdict(growth < HEAP_TARGET_MB)]),
+    row('`npm start`, spawned', localRun, ['not measured (another process)', '—']),
+    row('same handlers and HTTP front in this process', inProcess, [`${heap.before.toFixed(1)} → ${heap.after.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB; peak without GC ${heap.peak.toFixed(0)} MB)`, verdict(growth < HEAP_TARGET_MB)]),
   ],
 );
 const m = machine();
@@ -134,7 +133,7 @@ ${CONNECTIONS} connections × ${SECONDS} s per target (after a ${WARM_SECONDS} s
 
 ${summary}
 
-Threads of the \`npm start\` process tree (start-local, serverless-offline and its Lambda worker threads): ${threads.baseline} before the warm-up (one instance had served the setup requests), ${threads.peak} at the peak. A 504 from serverless-offline is its "Lambda timeout" (the function's 10 s timeout in serverless.yml).
+Threads of the \`npm start\` process (the handlers, the HTTP front, dynalite and the dev issuer; Node's own threads and libuv's pool): ${threads.baseline} before the warm-up, ${threads.peak} at the peak. A 500 \`{"message":"Internal Server Error"}\` is what the HTTP front answers, as API Gateway does, for a function that failed or outlived its 10 s timeout (serverless.yml).
 
 Heap is this process's \`heapUsed\` after repeated \`global.gc()\`, before and after the measured run (after the warm-up); dynalite and the dev issuer run in a child process. During that run the handlers wrote ${(logBytes / 2 ** 20).toFixed(1)} MB to stdout (${Math.round(logBytes / Math.max(1, inProcess.total))} bytes per request: audit log lines and EMF metrics), sent to /dev/null here.
 `,

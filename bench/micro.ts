@@ -176,10 +176,10 @@ async function compare<K extends string>(name: string, series: Record<K, () => P
 }
 
 // The handler's own stages, called directly with the container's runtime (same module graph as
-// the handler, so the same warm caches): subject-token verification (signature + deny-list
-// read) and minting (key lookup + signJwt + signer). What is left of the handler time is middy,
-// form parsing, the tenant directory, policy checks, the audit write, logs, metrics and the
-// response. The whole runtime is passed as deps, as the handler does.
+// the handler, so the same warm caches): subject-token verification (the token recognised,
+// expiry, key and deny list checked) and minting (key lookup + signJwt + signer). What is left of
+// the handler time is middy, form parsing, the tenant directory, policy checks, the audit line,
+// logs, metrics and the response. The whole runtime is passed as deps, as the handler does.
 const deps = { ...runtime(), issuer };
 const principal = await verifyAccessToken(accessToken, deps);
 const probe = new Table(stack.tableName);

@@ -92,18 +92,14 @@ async function fedbrokerHttp(server: { url: string; devIssuer: string }, name: s
 }
 const http = await section('http', async () => {
   const run = await spawnLocalRun();
-  const runProc = { pid: run.pid, self: 'start-local (dynalite, dev issuer)', children: 'serverless-offline (+ handler worker threads)' };
-  // One connection too: serverless-offline starts one Lambda instance (worker thread) per
-  // concurrent request, so this row shows its per-request cost without that pool.
-  const localRun1 = await fedbrokerHttp(run, 'fedbroker local run (serverless-offline), 1 connection', runProc, 1);
-  const localRun = await fedbrokerHttp(run, 'fedbroker local run (serverless-offline)', runProc).finally(() => run.stop());
-  const gw = await spawnServer('bench/gateway.ts');
-  const gwProc = { pid: gw.pid, self: 'handlers + node:http', children: 'stand-ins (dynalite, dev issuer)' };
-  const gateway = await fedbrokerHttp({ url: gw.info.url!, devIssuer: gw.info.devIssuer! }, 'fedbroker handlers behind node:http', gwProc).finally(() => gw.stop());
+  const runProc = { pid: run.pid, self: 'start-local (HTTP API, handlers, dynalite, dev issuer)' };
+  // One connection too: the cost of a request with nothing queued behind it (reported, no target).
+  const localRun1 = await fedbrokerHttp(run, 'fedbroker local run, 1 connection', runProc, 1);
+  const localRun = await fedbrokerHttp(run, 'fedbroker local run', runProc).finally(() => run.stop());
   const op = await spawnServer('bench/peer.ts');
   const p = op.info;
   const peer = await measure('oidc-provider client_credentials', p.url!, { method: 'POST', path: p.path!, headers: { ...formHeaders, authorization: p.authorization! }, body: p.body! }, { pid: op.pid, self: 'oidc-provider' }).finally(() => op.stop());
-  return { localRun, localRun1, gateway, peer };
+  return { localRun, localRun1, peer };
 });
 
 // 4: cold start.
@@ -139,7 +135,6 @@ const perCall = (n: number, of: number) => (n / of).toFixed(2);
 // disturbed by other work on the machine (it excludes the stand-ins' processes).
 const cpuNote = (x: { cpuMs: { raw: number; handler: number } }) => `(CPU time ${times(x.cpuMs.handler / x.cpuMs.raw)})`;
 const httpRatio = http.localRun.rps / http.peer.rps;
-const gatewayRatio = http.gateway.rps / http.peer.rps;
 const cpuPerRequestNote = (x: Measured) => (x.cpuPerRequest && http.peer.cpuPerRequest ? ` (server CPU per request ${times(x.cpuPerRequest / http.peer.cpuPerRequest)} the peer's)` : '');
 
 const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 'target', 'result'], [
@@ -149,8 +144,7 @@ const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 
   ['1', 'same, ES256, KMS signer → KMS stand-in over HTTP (reported, no target)', `${ms(esKms.issue.handler)}/token`, `${ms(esKms.issue.raw)}/token`, `${times(esKms.issue.ratio)} ${cpuNote(esKms.issue)}`, '—', '—'],
   ['2', 'exchange (external RS256 token, warm JWKS cache → access token) vs raw jose verify + sign, RS256', `${ms(rs.exchange.handler)}/token`, `${ms(rs.exchange.raw)}/token`, `${times(rs.exchange.ratio)} ${cpuNote(rs.exchange)}`, '—', '—'],
   ['2', 'same, ES256 broker key', `${ms(es.exchange.handler)}/token`, `${ms(es.exchange.raw)}/token`, `${times(es.exchange.ratio)} ${cpuNote(es.exchange)}`, '—', '—'],
-  ['3', `HTTP: \`npm start\` local run (serverless-offline) vs oidc-provider client_credentials, RS256, ${HTTP.connections} conns × ${HTTP.seconds} s`, `${http.localRun.rps.toFixed(0)} req/s`, `${http.peer.rps.toFixed(0)} req/s`, `${times(httpRatio)}${cpuPerRequestNote(http.localRun)}`, `≥ ${TARGET.httpRatio}×`, verdict(httpRatio >= TARGET.httpRatio)],
-  ['3', 'HTTP: same handlers behind plain node:http (no serverless-offline) vs oidc-provider', `${http.gateway.rps.toFixed(0)} req/s`, `${http.peer.rps.toFixed(0)} req/s`, `${times(gatewayRatio)}${cpuPerRequestNote(http.gateway)}`, `≥ ${TARGET.httpRatio}×`, verdict(gatewayRatio >= TARGET.httpRatio)],
+  ['3', `HTTP: \`npm start\` local run vs oidc-provider client_credentials, RS256, ${HTTP.connections} conns × ${HTTP.seconds} s`, `${http.localRun.rps.toFixed(0)} req/s`, `${http.peer.rps.toFixed(0)} req/s`, `${times(httpRatio)}${cpuPerRequestNote(http.localRun)}`, `≥ ${TARGET.httpRatio}×`, verdict(httpRatio >= TARGET.httpRatio)],
   ['4', `largest bundle (of ${cold.bundles.length}): ${largest.fn}`, kb(largest.bytes), '—', kb(largest.bytes), '≤ 1 MB (1,000,000 bytes) each', verdict(cold.bundles.every((b) => b.bytes <= TARGET.bundleBytes))],
   ['4', `import + first response, fresh process, median of 5; slowest: ${slowest.fn}`, ms(slowest.firstMs), '—', ms(slowest.firstMs), `≤ ${TARGET.coldMs} ms each`, verdict(cold.bundles.every((b) => b.firstMs <= TARGET.coldMs))],
   ['5', `DynamoDB reads per warm issued ID token (all 4 configurations, ${issued} tokens)`, perCall(sum(issueReads), issued), '—', `${sum(issueReads)} / ${issued}: ${named(issueReads)}`, '0', verdict(sum(issueReads) === 0)],
@@ -201,9 +195,8 @@ const profileText = Object.entries(profiles)
   ].join('\n'))
   .join('\n\n');
 const httpRows: [string, Measured][] = [
-  ['fedbroker `npm start` (serverless-offline)', http.localRun],
-  ['fedbroker `npm start` (serverless-offline), 1 connection (reported, no target)', http.localRun1],
-  ['fedbroker handlers behind node:http (test/support/gateway.ts)', http.gateway],
+  ['fedbroker `npm start`', http.localRun],
+  ['fedbroker `npm start`, 1 connection (reported, no target)', http.localRun1],
   ['oidc-provider 9 client_credentials, JWT access token RS256', http.peer],
 ];
 const httpTable = table(['server (10 connections unless noted)', 'req/s', 'p50', 'p99', 'non-2xx', 'errors (incl. timeouts)', 'timeouts', 'requests', 'CPU while measured (100 % = one core)', 'server CPU per request'], httpRows.map(([name, x]) => [name, x.rps.toFixed(0), `${x.p50} ms`, `${x.p99} ms`, x.non2xx, x.errors, x.timeouts, x.total, x.cpu, x.cpuPerRequest === undefined ? 'n/a' : ms(x.cpuPerRequest)]));
@@ -232,7 +225,7 @@ Machine idle share measured just before each section (other processes on this ma
 
 ${stages}
 
-"rest of the handler" is the whole handler minus the two stages: middy, form parsing, tenant directory, policy checks, the DynamoDB writes, logging and metrics, the response. The raw baseline is what the brief names: jose \`new SignJWT(...).sign(key)\`, which goes through WebCrypto (an async job in the libuv pool). fedbroker's file signer calls \`node:crypto\` \`sign\` synchronously, so its own signing (the mintIdToken column) can be cheaper than the baseline; the handler additionally verifies the subject access token (verifyAccessToken: jose \`jwtVerify\`, WebCrypto) before it signs. The KMS rows include an HTTP round trip per token to the KMS stand-in (test/support/kms-stand-in.ts), whose ES256 signing is pure-JavaScript BigInt ECDSA: those numbers measure the stand-in, not AWS KMS.
+"rest of the handler" is the whole handler minus the two stages: middy, form parsing, tenant directory (with the deny list), policy checks, the audit line, the metrics line, the response. The raw baseline is what the brief names: jose \`new SignJWT(...).sign(key)\`, which goes through WebCrypto (an async job in the libuv pool). fedbroker's in-process signers (file, data key) call \`node:crypto\` \`sign\` with a callback, which also runs in the libuv pool (lib/keys/sign-with-key.ts), so the mintIdToken column is comparable to the baseline. The subject access token is verified once per container and then recognised by its exact bytes (lib/tokens/access-token.ts); expiry, key publication and the deny list are still checked on every use, so the verifyAccessToken column is that check. Audit records are written as a log line (the table copy comes from the log subscription, off the request path) and the deny list comes from the cached tenant view, so a warm token makes no DynamoDB call. The KMS rows include an HTTP round trip per token to the KMS stand-in (test/support/kms-stand-in.ts), whose ES256 signing is pure-JavaScript BigInt ECDSA: those numbers measure the stand-in, not AWS KMS.
 
 ### Signing modes: tokens/s (ID token through the handler, in process, one token at a time)
 
@@ -245,7 +238,7 @@ ${profileText ? `### CPU profile of the handler loop (\`node --cpu-prof\`, file 
 
 ${httpTable}
 
-serverless-offline adds its own per-request overhead: every request goes through its Lambda emulation (API Gateway event and context construction, a handler invocation in a worker thread, its request logging), and it starts one more Lambda instance (worker thread, with its own cold start and caches) whenever a request arrives while the others are busy. The node:http row runs the same handlers without it. autocannon runs in the bench process; each server runs alone in its own process (fedbroker's DynamoDB stand-in in a process of its own, as \`npm start\` keeps dynalite out of serverless-offline's).
+\`npm start\` serves the routes declared in serverless.yml with lib/local/http-api.ts, an API Gateway HTTP API stand-in on node:http (payload format 2.0 events and responses, a Lambda context per request), which runs the handlers in its own process, each module imported once, with dynalite and the dev issuer in the same process. autocannon runs in the bench process; each server runs alone in its own process.
 
 ### 4. Cold start (esbuild with serverless.yml custom.esbuild options, build ${ms(cold.buildMs)}; KMS signer against dynalite + KMS stand-in on loopback)
 
@@ -261,7 +254,7 @@ ${totalsTable}
 process.stdout.write(`${summary}\n\nSigning modes: tokens/s\n\n${signingModes}\n`);
 writeSection('bench', markdown);
 log(`wrote bench/RESULTS.md`);
-const broken = [http.localRun, http.localRun1, http.gateway, http.peer].some((r) => r.non2xx + r.errors > 0) || cold.bundles.some((b) => !b.ok);
+const broken = [http.localRun, http.localRun1, http.peer].some((r) => r.non2xx + r.errors > 0) || cold.bundles.some((b) => !b.ok);
 if (broken) {
   log('requests failed or timed out during the measurements (counted in the tables in bench/RESULTS.md)');
   process.exit(1);

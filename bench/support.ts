@@ -159,23 +159,22 @@ export async function spawnStandIns(options: { signer: SignerMode; alg: Alg; dev
 }
 
 /**
- * fedbroker's handlers in this process behind test/support/gateway.ts (node:http, no
- * serverless-offline), configured like `npm start`: file signer, dynalite, the dev issuer and
- * the seeded `dev` tenant (those in their own process, as `npm start` keeps them out of
- * serverless-offline's).
+ * fedbroker's handlers in this process behind lib/local/http-api.ts (what `npm start` serves them
+ * with), configured like `npm start`: file signer, dynalite, the dev issuer and the seeded `dev`
+ * tenant (those in a child process, so that this process's heap is the handlers' and the front's).
  */
 export async function startInProcessBroker(alg: Alg = 'RS256') {
   const standIns = await spawnStandIns({ signer: 'local', alg, dev: true });
+  // Before the handlers are imported: the runtime reads process.env on first use.
   Object.assign(process.env, standIns.env);
-  const { startGateway } = await import('../test/support/gateway.ts');
-  // Routes are read from serverless.yml relative to the working directory, as in the tests.
-  process.chdir(ROOT);
-  const gateway = await startGateway((m) => import(join(ROOT, m)));
+  const { startHttpApi } = await import('../lib/local/http-api.ts');
+  const { routesFromServerlessYml } = await import('../lib/local/http-api-routes.ts');
+  const api = await startHttpApi({ routes: routesFromServerlessYml(join(ROOT, 'serverless.yml')), root: ROOT });
   return {
-    url: gateway.url,
+    url: api.url,
     devIssuer: standIns.devIssuer,
     close: async () => {
-      await gateway.close();
+      await api.close();
       await standIns.stop();
     },
   };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { z } from 'zod';
+import type { ZodMiniType } from '../lib/zod.ts';
 import { storedTokenFor, tenantArgument } from './context.ts';
 import { CliError, usageError } from './errors.ts';
 import { callBroker, type BrokerRequest, type BrokerResponse } from './http.ts';
@@ -67,7 +67,7 @@ export async function readJsonFile(file: string): Promise<unknown> {
  * Validates a document with the same schema the server uses, listing every issue. `source` names
  * the document in the message (a file name, or what a command built from its options).
  */
-export function validateDocument(doc: unknown, schema: z.ZodType, source: string, label: string): Record<string, unknown> {
+export function validateDocument(doc: unknown, schema: ZodMiniType, source: string, label: string): Record<string, unknown> {
   const parsed = schema.safeParse(doc);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
@@ -78,7 +78,7 @@ export function validateDocument(doc: unknown, schema: z.ZodType, source: string
 }
 
 /** Reads and validates a document file. */
-export async function readDocument(file: string, schema: z.ZodType, label: string): Promise<Record<string, unknown>> {
+export async function readDocument(file: string, schema: ZodMiniType, label: string): Promise<Record<string, unknown>> {
   return validateDocument(await readJsonFile(file), schema, file, label);
 }
 

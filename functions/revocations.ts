@@ -7,7 +7,10 @@ import { json } from '../lib/http/response.ts';
 import { revokeAccessToken } from '../lib/revocation/revoke.ts';
 import { runtime } from '../lib/runtime.ts';
 
-/** POST /v1/tenants/{tenant}/revocations — revoke one of the tenant's access tokens, effective on its next use. */
+/**
+ * POST /v1/tenants/{tenant}/revocations — revoke one of the tenant's access tokens: refused on its
+ * next use in this container, within FEDBROKER_TENANT_CACHE_SECONDS in every other one.
+ */
 export const handler = httpHandler(
   async (event, context) => {
     const rt = runtime();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { ConfigError, PolicyInvalid } from './errors.ts';
 import { checkIssuerUrl } from './upstream/issuer-url.ts';
 
@@ -6,23 +6,23 @@ import { checkIssuerUrl } from './upstream/issuer-url.ts';
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
 const envSchema = z.object({
-  FEDBROKER_ISSUER: z.string().optional(),
+  FEDBROKER_ISSUER: z.optional(z.string()),
   /** Set by serverless.yml from the HTTP API's own endpoint when no custom issuer is configured. */
-  FEDBROKER_API_ENDPOINT: z.string().optional(),
-  FEDBROKER_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
-  FEDBROKER_SIGNER: z.enum(['kms', 'kms-data-key', 'local']).default('kms'),
-  FEDBROKER_KMS_KEY_ID: z.string().optional(),
-  FEDBROKER_KMS_WRAPPING_KEY_ID: z.string().optional(),
+  FEDBROKER_API_ENDPOINT: z.optional(z.string()),
+  FEDBROKER_TABLE: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
+  FEDBROKER_SIGNER: z._default(z.enum(['kms', 'kms-data-key', 'local']), 'kms'),
+  FEDBROKER_KMS_KEY_ID: z.optional(z.string()),
+  FEDBROKER_KMS_WRAPPING_KEY_ID: z.optional(z.string()),
   FEDBROKER_KEY_ROTATION_DAYS: seconds(30),
   FEDBROKER_KEY_PREPUBLISH_SECONDS: seconds(86400),
   FEDBROKER_KEY_RETIREMENT_SECONDS: seconds(172800),
-  FEDBROKER_KEY_DELETION_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(30),
-  FEDBROKER_SIGNING_ALG: z.enum(SIGNING_ALGS).default('RS256'),
-  FEDBROKER_LOCAL: z.enum(['true', 'false']).default('false'),
-  FEDBROKER_DATA_DIR: z.string().default('.fedbroker'),
+  FEDBROKER_KEY_DELETION_WINDOW_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(7), z.lte(30)), 30),
+  FEDBROKER_SIGNING_ALG: z._default(z.enum(SIGNING_ALGS), 'RS256'),
+  FEDBROKER_LOCAL: z._default(z.enum(['true', 'false']), 'false'),
+  FEDBROKER_DATA_DIR: z._default(z.string(), '.fedbroker'),
   FEDBROKER_ID_TOKEN_TTL: seconds(900),
   FEDBROKER_ID_TOKEN_MAX_TTL: seconds(3600),
   FEDBROKER_ACCESS_TOKEN_TTL: seconds(900),
@@ -31,11 +31,12 @@ const envSchema = z.object({
   FEDBROKER_JWKS_MAX_AGE: seconds(300),
   FEDBROKER_DISCOVERY_MAX_AGE: seconds(3600),
   FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
-  FEDBROKER_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  FEDBROKER_AUDIT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90),
+  FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(['subscription', 'inline']), 'subscription'),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
-  FEDBROKER_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(10000).default(3000),
-  FEDBROKER_COGNITO_ISSUER: z.string().default('https://cognito-identity.amazonaws.com'),
-  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z.string().regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name').default('fedbroker'),
+  FEDBROKER_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10000)), 3000),
+  FEDBROKER_COGNITO_ISSUER: z._default(z.string(), 'https://cognito-identity.amazonaws.com'),
+  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z._default(z.string().check(z.regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name')), 'fedbroker'),
 });
 
 export interface Config {
@@ -59,6 +60,12 @@ export interface Config {
   tenantCacheSeconds: number;
   /** How long audit records stay in the table (DynamoDB TTL); the logs keep their own retention. */
   auditRetentionDays: number;
+  /**
+   * Who copies audit lines into the table: `subscription` (deployed: the CloudWatch Logs
+   * subscription and the `auditIngest` function) or `inline` (local run and tests: this process,
+   * in the background).
+   */
+  auditTableWrite: 'subscription' | 'inline';
   upstream: { maxTokenAgeSeconds: number; timeoutMs: number };
   /** Cognito identity pools, both directions: the token issuer and fedbroker's developer provider name. */
   cognito: { issuer: string; developerProvider: string };
@@ -159,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     discoveryMaxAge: e.FEDBROKER_DISCOVERY_MAX_AGE,
     tenantCacheSeconds: e.FEDBROKER_TENANT_CACHE_SECONDS,
     auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS,
+    auditTableWrite: e.FEDBROKER_AUDIT_TABLE_WRITE,
     upstream: { maxTokenAgeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_AGE, timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS },
     cognito: { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER },
   };

@@ -92,6 +92,17 @@ export class ConflictError extends FedbrokerError {
   readonly oauthError: string = 'conflict';
 }
 
+/**
+ * A tenant's deny list is full: its live revocations are capped (`REVOCATION_CAP`) because every
+ * warm container reads the whole list with the tenant. 409: the state of the tenant, not the
+ * request, is what refuses; the way out is a kill switch (disable the trust relationship).
+ */
+export class RevocationLimitExceeded extends FedbrokerError {
+  readonly code = 'ERR_REVOCATION_LIMIT';
+  readonly status = 409;
+  readonly oauthError = 'revocation_limit_exceeded';
+}
+
 /** Anything unexpected: the wire sees only a generic message and the request id. */
 export class InternalError extends FedbrokerError {
   readonly code = 'ERR_INTERNAL';

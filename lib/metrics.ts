@@ -3,9 +3,9 @@ import { logger } from './log.ts';
 
 /**
  * Operational metrics, as CloudWatch embedded metric format lines (namespace `fedbroker`).
- * Undimensioned metrics are buffered on {@link metrics} and flushed once per invocation by the
- * `logMetrics` middleware in `lib/http/handler.ts`; dimensioned ones go out as single metrics,
- * because Powertools applies one dimension set to everything in a flush.
+ * Undimensioned metrics are buffered on {@link metrics}, the request's outcome on
+ * {@link outcomeMetrics}; the `logMetrics` middleware in `lib/http/handler.ts` flushes both once
+ * per invocation (Powertools applies a flush's dimension sets to everything in it, hence two).
  *
  * Every dimension value comes from a bounded set (outcomes, error codes, known audiences):
  * CloudWatch bills each distinct dimension combination as its own metric.
@@ -38,10 +38,20 @@ function bounded(value: string): string {
   return /^[A-Za-z0-9_]{1,64}$/.test(value) ? value : 'other';
 }
 
+/**
+ * The request's outcome metrics (Exchanges, TokensIssued), flushed with {@link metrics} by the
+ * same middleware as one EMF line. Each is recorded with its own dimension set (`addDimensions`),
+ * which EMF applies to every metric of the line, so a granted exchange that issued a token is
+ * also counted as Exchanges by token type and audience, and the token by outcome: true of that
+ * one request, and a handler records at most one exchange and one token. One line per request
+ * instead of a `singleMetric()` each: that builds a whole Metrics instance per call (environment
+ * reads, a Console) and writes its own line, which cost more than the rest of issuing a token.
+ */
+export const outcomeMetrics = new Metrics({ namespace: 'fedbroker', serviceName: 'fedbroker', logger: quiet });
+
 function dimensioned(name: string, dimensions: Record<string, string>): void {
-  const single = metrics.singleMetric();
-  for (const [key, v] of Object.entries(dimensions)) single.addDimension(key, v);
-  single.addMetric(name, MetricUnit.Count, 1);
+  outcomeMetrics.addDimensions(dimensions);
+  outcomeMetrics.addMetric(name, MetricUnit.Count, 1);
 }
 
 /** One token exchange, by outcome (`success`, `refused`, `error`) and refusal reason (`none` when granted). */

@@ -1,5 +1,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import type { AuditReader } from './audit/ports.ts';
+import { InlineAuditProjection } from './audit/inline-projection.ts';
+import { LogAuditSink, teeSink } from './audit/sinks.ts';
+import type { AuditReader, AuditSink } from './audit/ports.ts';
 import { AuditTrail } from './audit/trail.ts';
 import { CognitoIdentityAdapter } from './aws/cognito-identity.ts';
 import { DynamoAuditLog } from './aws/dynamo-audit-log.ts';
@@ -18,6 +20,7 @@ import type { KeyStore, Signer } from './keys/ports.ts';
 import type { RotationDeps } from './keys/rotation.ts';
 import { FileSigner } from './local/file-signer.ts';
 import { countUpstreamKeyFetch } from './metrics.ts';
+import { TenantDenyList } from './revocation/deny-list.ts';
 import type { RevocationStore } from './revocation/ports.ts';
 import type { AdminDeps } from './tenants/admin.ts';
 import { TenantDirectory } from './tenants/directory.ts';
@@ -37,9 +40,9 @@ export interface Runtime {
   directory: TenantDirectory;
   upstreamKeys: UpstreamKeys;
   cognito: CognitoIdentityPort;
-  /** The access-token deny list. */
+  /** The access-token deny list, served from the tenant directory's cached views. */
   revocations: RevocationStore;
-  /** Writes audit records (log line + table item). */
+  /** Writes audit records (a log line; the table copy follows, see `config.auditTableWrite`). */
   audit: AuditTrail;
   /** Reads a tenant's audit records back. */
   auditLog: AuditReader;
@@ -72,6 +75,26 @@ export function adminDeps(rt: Runtime): AdminDeps {
 }
 
 /**
+ * The audit trail's sink and reader. Deployed, the sink is the log line alone and the table copy
+ * comes from the log subscription; `inline`, this process copies its own lines, and reads wait
+ * for that copy so the audit API sees every record this process wrote.
+ */
+function auditStorage(config: Config, table: Table): { sink: AuditSink; reader: AuditReader } {
+  const stored = new DynamoAuditLog(table);
+  if (config.auditTableWrite !== 'inline') return { sink: new LogAuditSink(), reader: stored };
+  const projection = new InlineAuditProjection(stored);
+  return {
+    sink: teeSink(new LogAuditSink(), projection),
+    reader: {
+      query: async (tenant, q) => {
+        await projection.drain();
+        return stored.query(tenant, q);
+      },
+    },
+  };
+}
+
+/**
  * The container's runtime, built on first use. SDK clients pick their endpoints from the SDK's
  * standard variables (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_KMS`, …), never custom ones.
  * A configuration error is thrown on every call (and mapped to a logged 500), never cached.
@@ -87,8 +110,8 @@ export function runtime(): Runtime {
   const trustStore = new DynamoTrustStore(table);
   const directory = new TenantDirectory({ store: trustStore, clock, ttlSeconds: config.tenantCacheSeconds, context: trustContext(config) });
   const upstreamKeys = new UpstreamKeys({ clock, timeoutMs: config.upstream.timeoutMs, local: config.local, onFetch: countUpstreamKeyFetch });
-  const auditLog = new DynamoAuditLog(table);
-  const audit = new AuditTrail({ sink: auditLog, clock, retentionDays: config.auditRetentionDays });
+  const { sink, reader: auditLog } = auditStorage(config, table);
+  const audit = new AuditTrail({ sink, clock, retentionDays: config.auditRetentionDays });
   built = {
     config,
     clock,
@@ -100,7 +123,7 @@ export function runtime(): Runtime {
     directory,
     upstreamKeys,
     cognito: new CognitoIdentityAdapter(),
-    revocations: new DynamoRevocationStore(table),
+    revocations: new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) }),
     audit,
     auditLog,
   };

@@ -54,8 +54,12 @@ function retentionDays(): number {
  * made the write); a record that cannot be stored is reported, the change stands.
  */
 async function tenantAudit(table: import('../../lib/aws/dynamo-table.ts').Table): Promise<TenantAudit> {
-  const [{ AuditTrail }, { DynamoAuditLog }] = await Promise.all([import('../../lib/audit/trail.ts'), import('../../lib/aws/dynamo-audit-log.ts')]);
-  const trail = new AuditTrail({ sink: new DynamoAuditLog(table), clock: systemClock, retentionDays: retentionDays() });
+  const [{ AuditTrail }, { DynamoAuditLog }, { tableSink }] = await Promise.all([
+    import('../../lib/audit/trail.ts'),
+    import('../../lib/aws/dynamo-audit-log.ts'),
+    import('../../lib/audit/sinks.ts'),
+  ]);
+  const trail = new AuditTrail({ sink: tableSink(new DynamoAuditLog(table)), clock: systemClock, retentionDays: retentionDays() });
   let user = 'unknown';
   try {
     user = userInfo().username;

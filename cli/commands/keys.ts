@@ -44,13 +44,14 @@ function kidArgument(text: string): string {
  */
 async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promise<RotationReport>): Promise<RotationReport> {
   if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
-  const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }] = await Promise.all([
+  const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }, { tableSink }] = await Promise.all([
     import('../../lib/config.ts'),
     import('../../lib/runtime.ts'),
     import('../../lib/aws/dynamo-table.ts'),
     import('../../lib/aws/dynamo-key-store.ts'),
     import('../../lib/audit/trail.ts'),
     import('../../lib/aws/dynamo-audit-log.ts'),
+    import('../../lib/audit/sinks.ts'),
   ]);
   const issuer = process.env.FEDBROKER_ISSUER || process.env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
   let config;
@@ -64,7 +65,7 @@ async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promis
   const store = new DynamoKeyStore(table);
   const signer = createSigner(config);
   const events: KeyEvent[] = [];
-  const trail = new AuditTrail({ sink: new DynamoAuditLog(table), clock: systemClock, retentionDays: config.auditRetentionDays });
+  const trail = new AuditTrail({ sink: tableSink(new DynamoAuditLog(table)), clock: systemClock, retentionDays: config.auditRetentionDays });
   const onKeyEvent = async (event: KeyEvent) => {
     events.push(event);
     if (opts.output !== 'json') printLine(`${event.kid}  ${event.from} → ${event.to}${event.forced ? '  (forced)' : ''}`);

@@ -1,22 +1,25 @@
 /** What happened. Names are stable: operators filter and alert on them. */
-export type AuditEvent =
-  | 'token.exchange'
-  | 'id_token.issue'
-  | 'cognito_token.issue'
-  | 'token.revoke'
-  | 'trust_relationship.create'
-  | 'trust_relationship.replace'
-  | 'trust_relationship.delete'
-  | 'identity_pool.create'
-  | 'identity_pool.replace'
-  | 'identity_pool.delete'
-  | 'tenant.create'
-  | 'tenant.disable'
-  | 'tenant.enable'
-  | 'key.state_change';
+export const AUDIT_EVENTS = [
+  'token.exchange',
+  'id_token.issue',
+  'cognito_token.issue',
+  'token.revoke',
+  'trust_relationship.create',
+  'trust_relationship.replace',
+  'trust_relationship.delete',
+  'identity_pool.create',
+  'identity_pool.replace',
+  'identity_pool.delete',
+  'tenant.create',
+  'tenant.disable',
+  'tenant.enable',
+  'key.state_change',
+] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 /** `success`: granted / applied; `refused`: a 4xx refusal; `error`: a dependency failed (5xx). */
-export type AuditOutcome = 'success' | 'refused' | 'error';
+export const AUDIT_OUTCOMES = ['success', 'refused', 'error'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /**
  * One audit record. It describes a token (who, for whom, its `jti`), never contains one. On
@@ -50,10 +53,25 @@ export interface AuditRecord {
   detail?: Record<string, string | number | boolean>;
 }
 
-/** Storage port of the audit trail (adapter: a log line plus a table item). */
+/**
+ * One record as written: the record, its id (`<ISO time>#<12 hex>`: unique, sorts by time) and
+ * the epoch second its table copy expires (DynamoDB TTL). The id makes the table copy idempotent:
+ * a log line delivered twice lands on the same item.
+ */
+export type AuditEntry = AuditRecord & { id: string; expires_at: number };
+
+/**
+ * Where the trail writes (adapter: one JSON log line per entry, see `lib/audit/sinks.ts`).
+ * Throws when the entry could not be written; the trail decides whether that refuses the request.
+ */
 export interface AuditSink {
-  /** Stores one record until `expiresAt` (epoch seconds). Rejects when it could not be stored. */
-  write(record: AuditRecord, expiresAt: number): Promise<void>;
+  write(entry: AuditEntry): void | Promise<void>;
+}
+
+/** The table copy of the trail: entries written in batches, idempotently by id. */
+export interface AuditTableWriter {
+  /** Writes every entry or rejects (then none, some or all may have been written: retry the batch). */
+  putAll(entries: readonly AuditEntry[]): Promise<void>;
 }
 
 export interface AuditQuery {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { ServiceUnavailable } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
@@ -43,8 +44,16 @@ export function sanitize(record: AuditRecord): AuditRecord {
   return out as unknown as AuditRecord;
 }
 
+/** A new entry id: `<ISO time>#<12 hex>`, unique and in time order within a day partition. */
+export function entryId(time: string): string {
+  // randomUUID draws from a cached entropy pool: cheaper than randomBytes for a few bytes.
+  return `${time}#${randomUUID().slice(24)}`;
+}
+
 /**
  * The audit trail: one record per exchange, token issued, admin change and key state change.
+ * Records are written to the sink (the log line, see `sinks.ts`); the table copy follows
+ * from the log stream, off the request path.
  *
  * Two write modes, because the two situations differ:
  * - {@link AuditTrail.record} is fail-closed, for grants: a token whose issue cannot be audited
@@ -52,9 +61,8 @@ export function sanitize(record: AuditRecord): AuditRecord {
  *   attacker would want, and a retry costs the caller little.
  * - {@link AuditTrail.recordApplied} is for changes already applied (admin writes, revocations,
  *   key transitions) and for refusals: failing the call would not undo the change and would
- *   invite a confusing retry, so a failed table write is logged and counted
- *   (`AuditWriteFailures`) instead. The sink writes the log line first, so the log copy of the
- *   record exists either way.
+ *   invite a confusing retry, so a failed write is logged and counted (`AuditWriteFailures`)
+ *   instead.
  */
 export class AuditTrail {
   readonly #sink: AuditSink;
@@ -70,7 +78,7 @@ export class AuditTrail {
   async #write(input: AuditInput): Promise<void> {
     const now = this.#clock.now();
     const record = sanitize({ time: new Date(now).toISOString(), ...input });
-    await this.#sink.write(record, Math.floor(now / 1000) + this.#retentionSeconds);
+    await this.#sink.write({ ...record, id: entryId(record.time), expires_at: Math.floor(now / 1000) + this.#retentionSeconds });
   }
 
   /** Fail-closed: throws {@link ServiceUnavailable} when the record cannot be stored. */
@@ -84,7 +92,7 @@ export class AuditTrail {
     }
   }
 
-  /** Best effort, for what has already happened: never throws; resolves false when the table write failed. */
+  /** Best effort, for what has already happened: never throws; resolves false when the write failed. */
   async recordApplied(input: AuditInput): Promise<boolean> {
     try {
       await this.#write(input);

@@ -16,9 +16,9 @@ export interface BearerDeps {
 
 /**
  * Authenticates an API call (RFC 6750): a valid fedbroker access token carrying `scope`, whose
- * tenant is still active and whose trust relationship is still enabled (kill switches apply
- * within the directory's cache bound) and which has not been revoked (immediately). Missing, invalid
- * or revoked → 401; valid but without the scope → 403.
+ * tenant is still active, whose trust relationship is still enabled and which has not been revoked
+ * (kill switches and revocations apply within the directory's cache bound). Missing, invalid or
+ * revoked → 401; valid but without the scope → 403.
  */
 export async function authenticate(deps: BearerDeps, authorization: string | undefined, scope: Scope): Promise<VerifiedAccessToken> {
   const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');

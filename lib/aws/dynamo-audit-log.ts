@@ -1,19 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditQuery, AuditReader, AuditRecord, AuditSink, StoredAuditRecord } from '../audit/ports.ts';
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry, AuditQuery, AuditReader, AuditRecord, AuditTableWriter, StoredAuditRecord } from '../audit/ports.ts';
+import { ServiceUnavailable } from '../errors.ts';
 import type { Table } from './dynamo-table.ts';
-
-/**
- * Audit lines are not diagnostics: a log level raised to WARN to cut noise must not drop them,
- * so they have their own logger at INFO. Only SILENT (the tests, the CLI) silences them too.
- */
-const auditLogger = new Logger({ serviceName: 'fedbroker', logLevel: process.env.POWERTOOLS_LOG_LEVEL === 'SILENT' ? 'SILENT' : 'INFO' });
-
-/** Writes the record as one JSON log line, `audit: true`, so log queries can select the trail. */
-export function logAuditLine(record: AuditRecord): void {
-  auditLogger.info('audit', { audit: true, ...record });
-}
 
 /**
  * Day partitions keep every query bounded without a secondary index: a tenant's records of one
@@ -34,24 +22,44 @@ function toRecord(item: Record<string, unknown>): StoredAuditRecord {
   return { id: String(sk), ...(rest as unknown as AuditRecord) };
 }
 
-/** The audit trail in the single table (`AUDIT#<tenant>#<yyyy-mm-dd> / <ISO time>#<random>`, TTL `expires_at`) and the logs. */
-export class DynamoAuditLog implements AuditSink, AuditReader {
-  readonly #table: Table;
-  readonly #log: (record: AuditRecord) => void;
+/** BatchWriteItem takes at most 25 put requests per call (DynamoDB API reference, BatchWriteItem). */
+const BATCH = 25;
+/** Rounds of retrying UnprocessedItems (throttled items) before the batch is failed back to the caller. */
+const UNPROCESSED_ROUNDS = 5;
 
-  constructor(table: Table, log: (record: AuditRecord) => void = logAuditLine) {
+/** The table item of an entry: the record under its day partition, sorted by its id. */
+export function auditItem(entry: AuditEntry): Record<string, unknown> {
+  const { id, ...record } = entry;
+  return { ...record, pk: partition(entry.tenant, entry.time.slice(0, 10)), sk: id };
+}
+
+/** The audit trail in the single table: `AUDIT#<tenant>#<yyyy-mm-dd> / <ISO time>#<random>`, TTL `expires_at`. */
+export class DynamoAuditLog implements AuditTableWriter, AuditReader {
+  readonly #table: Table;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(table: Table, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.#table = table;
-    this.#log = log;
+    this.#sleep = sleep;
   }
 
-  async write(record: AuditRecord, expiresAt: number): Promise<void> {
-    // The log line first: when the table write fails, the record still exists in the logs.
-    this.#log(record);
+  /**
+   * Puts every entry, 25 per BatchWriteItem. Items DynamoDB returns as unprocessed (throttling)
+   * are retried with exponential backoff, as the BatchWriteItem reference asks; still unprocessed
+   * after that, the call fails with 503 so the whole batch is redelivered. Puts are idempotent
+   * (the key is the entry id), so redelivery never duplicates a record.
+   */
+  async putAll(entries: readonly AuditEntry[]): Promise<void> {
     const t = this.#table;
-    const sk = `${record.time}#${randomBytes(6).toString('hex')}`;
-    await t.run(() =>
-      t.doc.send(new PutCommand({ TableName: t.name, Item: { ...record, pk: partition(record.tenant, record.time.slice(0, 10)), sk, expires_at: expiresAt } })),
-    );
+    for (let i = 0; i < entries.length; i += BATCH) {
+      let requests = entries.slice(i, i + BATCH).map((e) => ({ PutRequest: { Item: auditItem(e) } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round === UNPROCESSED_ROUNDS) throw new ServiceUnavailable('DynamoDB left audit records unprocessed; retry later', 1);
+        if (round > 0) await this.#sleep(50 * 2 ** round);
+        const out = await t.run(() => t.doc.send(new BatchWriteCommand({ RequestItems: { [t.name]: requests } })));
+        requests = (out.UnprocessedItems?.[t.name] ?? []) as typeof requests;
+      }
+    }
   }
 
   async query(tenant: string, q: AuditQuery): Promise<{ items: StoredAuditRecord[]; last?: string }> {

@@ -1,19 +1,33 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CognitoPool } from '../cognito/schema.ts';
+import type { Revocation } from '../revocation/ports.ts';
 import type { DocumentPrefix, StoredDocument, TrustStore } from '../tenants/ports.ts';
 import type { Tenant, TrustRelationship } from '../trust/schema.ts';
 import type { Table } from './dynamo-table.ts';
 
-const pk = (tenant: string) => `TENANT#${tenant}`;
+/** The partition holding a tenant, its documents and its deny list. */
+export const tenantPk = (tenant: string) => `TENANT#${tenant}`;
 const TENANT_SK = 'TENANT';
 const sk = (prefix: DocumentPrefix, id: string) => `${prefix}#${id}`;
+/** Sort-key prefix of deny-list entries (`REVOKED#<slot>`, see DynamoRevocationStore). */
+export const REVOKED_PREFIX = 'REVOKED#';
+
+/** A deny-list item as an entry, or undefined when it is not one of `tenant`'s. */
+export function revocationOf(item: Record<string, unknown>, tenant: string): Revocation | undefined {
+  const { jti, tenant: owner, expires_at: exp } = item;
+  if (!String(item.sk).startsWith(REVOKED_PREFIX) || owner !== tenant || typeof jti !== 'string' || typeof exp !== 'number') return undefined;
+  return { jti, tenant, exp };
+}
 
 function strip<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return rest as T;
 }
 
-/** Tenants (`TENANT#<id> / TENANT`) and their documents (`TENANT#<id> / <PREFIX>#<doc id>`) in the single table. */
+/**
+ * Tenants (`TENANT#<id> / TENANT`), their documents (`TENANT#<id> / <PREFIX>#<doc id>`) and their
+ * deny-list entries (`TENANT#<id> / REVOKED#<slot>`) in the single table.
+ */
 export class DynamoTrustStore implements TrustStore {
   readonly #table: Table;
   constructor(table: Table) {
@@ -21,20 +35,21 @@ export class DynamoTrustStore implements TrustStore {
   }
 
   async readTenant(tenant: string) {
-    const items = await this.#table.readPartition(pk(tenant));
+    const items = await this.#table.readPartition(tenantPk(tenant));
     const tenantItem = items.find((i) => i.sk === TENANT_SK);
     const of = <T>(prefix: DocumentPrefix) => items.filter((i) => String(i.sk).startsWith(`${prefix}#`)).map((i) => strip<T>(i));
     return {
       tenant: tenantItem ? strip<Tenant>(tenantItem) : undefined,
       relationships: of<TrustRelationship>('TRUST'),
       pools: of<CognitoPool>('POOL'),
+      revocations: items.flatMap((i) => revocationOf(i, tenant) ?? []),
     };
   }
 
   createTenant(tenant: Tenant) {
     const t = this.#table;
     return t.conditional(() =>
-      t.doc.send(new PutCommand({ TableName: t.name, Item: { pk: pk(tenant.id), sk: TENANT_SK, ...tenant }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      t.doc.send(new PutCommand({ TableName: t.name, Item: { pk: tenantPk(tenant.id), sk: TENANT_SK, ...tenant }, ConditionExpression: 'attribute_not_exists(pk)' })),
     );
   }
 
@@ -44,7 +59,7 @@ export class DynamoTrustStore implements TrustStore {
       t.doc.send(
         new UpdateCommand({
           TableName: t.name,
-          Key: { pk: pk(tenant), sk: TENANT_SK },
+          Key: { pk: tenantPk(tenant), sk: TENANT_SK },
           UpdateExpression: 'SET #s = :s, updated_at = :at, version = version + :one',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#s': 'status' },
@@ -56,7 +71,7 @@ export class DynamoTrustStore implements TrustStore {
 
   async getDocument<T extends StoredDocument>(tenant: string, prefix: DocumentPrefix, id: string) {
     const t = this.#table;
-    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: pk(tenant), sk: sk(prefix, id) }, ConsistentRead: true })));
+    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: tenantPk(tenant), sk: sk(prefix, id) }, ConsistentRead: true })));
     return out.Item ? strip<T>(out.Item) : undefined;
   }
 
@@ -66,7 +81,7 @@ export class DynamoTrustStore implements TrustStore {
       t.doc.send(
         new PutCommand({
           TableName: t.name,
-          Item: { pk: pk(document.tenant), sk: sk(prefix, document.id), ...document },
+          Item: { pk: tenantPk(document.tenant), sk: sk(prefix, document.id), ...document },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
@@ -81,7 +96,7 @@ export class DynamoTrustStore implements TrustStore {
       t.doc.send(
         new DeleteCommand({
           TableName: t.name,
-          Key: { pk: pk(tenant), sk: sk(prefix, id) },
+          Key: { pk: tenantPk(tenant), sk: sk(prefix, id) },
           ConditionExpression: 'version = :v',
           ExpressionAttributeValues: { ':v': expectedVersion },
         }),

@@ -1,8 +1,9 @@
-import { createPrivateKey, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { DecryptCommand, GenerateDataKeyPairWithoutPlaintextCommand, KMSClient, type DataKeyPairSpec } from '@aws-sdk/client-kms';
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
 import { spkiDerToJwk } from '../keys/der.ts';
+import { signWithKey } from '../keys/sign-with-key.ts';
 import type { KeyRecord, PublicKeyInfo, Signer } from '../keys/ports.ts';
 import { kmsCall } from './kms-signer.ts';
 
@@ -84,8 +85,7 @@ export class KmsDataKeySigner implements Signer {
   }
 
   async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
-    const key = await this.#privateKey(record);
-    return record.alg === 'ES256' ? cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : cryptoSign('sha256', data, key);
+    return signWithKey(record.alg, await this.#privateKey(record), data);
   }
 
   async destroyKey(record: KeyRecord): Promise<void> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 
 /** `<region>:<guid>` (Cognito Identity API reference, IdentityPoolId pattern). */
 export const IDENTITY_POOL_ID = /^([a-z]{2}(?:-gov)?-[a-z]+-\d):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -12,16 +12,17 @@ export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,51
  * An outbound identity pool for which fedbroker is the developer provider: the broker calls
  * `GetOpenIdTokenForDeveloperIdentity` on it for the tenant's principals.
  */
-export const cognitoPoolInputSchema = z
-  .strictObject({
-    identity_pool_id: z.string().regex(IDENTITY_POOL_ID, 'must be <region>:<guid>'),
-    developer_provider: z.string().regex(DEVELOPER_PROVIDER, '1-128 of letters, digits, _ . -').optional().describe('Defaults to the deployment’s developer provider name'),
-    max_duration_seconds: z.number().int().min(60).max(86400).default(900).describe('Cap on TokenDuration (Cognito allows up to 24 h)'),
-    principal_tags: z.boolean().default(false).describe('Pass the principal’s session tags as PrincipalTags'),
-    enabled: z.boolean().default(true),
-    role_arn: z.string().regex(ROLE_ARN, 'must be an IAM role ARN').optional().describe('Role fedbroker assumes (sts:AssumeRole) to reach a pool in another account'),
-  })
-  .transform((pool) => ({ ...pool, id: pool.identity_pool_id }));
+export const cognitoPoolInputSchema = z.pipe(
+  z.strictObject({
+    identity_pool_id: z.string().check(z.regex(IDENTITY_POOL_ID, 'must be <region>:<guid>')),
+    developer_provider: z.optional(z.string().check(z.regex(DEVELOPER_PROVIDER, '1-128 of letters, digits, _ . -'))).check(z.describe('Defaults to the deployment’s developer provider name')),
+    max_duration_seconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(86400)), 900).check(z.describe('Cap on TokenDuration (Cognito allows up to 24 h)')),
+    principal_tags: z._default(z.boolean(), false).check(z.describe('Pass the principal’s session tags as PrincipalTags')),
+    enabled: z._default(z.boolean(), true),
+    role_arn: z.optional(z.string().check(z.regex(ROLE_ARN, 'must be an IAM role ARN'))).check(z.describe('Role fedbroker assumes (sts:AssumeRole) to reach a pool in another account')),
+  }),
+  z.transform((pool) => ({ ...pool, id: pool.identity_pool_id })),
+);
 
 export type CognitoPoolSpec = z.output<typeof cognitoPoolInputSchema>;
 export type CognitoPool = CognitoPoolSpec & { tenant: string; version: number; created_at: string; updated_at: string };

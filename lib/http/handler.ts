@@ -1,10 +1,10 @@
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { FedbrokerError, MethodNotAllowed } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
-import { metrics } from '../metrics.ts';
+import { metrics, outcomeMetrics } from '../metrics.ts';
 import { json, type HttpResult } from './response.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -56,12 +56,24 @@ function errorMapper(): MiddlewareObj<HttpEvent, HttpResult> {
 }
 
 /**
+ * Flushes buffered metrics once per invocation, success or error, so no metric outlives its
+ * request. Only instances holding metrics are flushed: Powertools serializes (and resets its
+ * per-invocation stores) even for an empty flush, a cost every request would pay for nothing.
+ */
+function flushMetrics(instances: readonly Metrics[]): MiddlewareObj<HttpEvent, HttpResult> {
+  const flush = () => {
+    for (const m of instances) if (m.hasStoredMetrics()) m.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+}
+
+/**
  * Composes a route handler: header normalisation, method guard, error mapping, and one flush of
  * the buffered metrics per invocation (success or error), so no metric outlives its request.
  */
 export function httpHandler(fn: Handler, options: { methods: readonly string[] }) {
   return middy<HttpEvent, HttpResult>()
-    .use(logMetrics(metrics))
+    .use(flushMetrics([metrics, outcomeMetrics]))
     .use(errorMapper())
     .use(httpHeaderNormalizer())
     .use(allowMethods(options.methods))

@@ -1,10 +1,11 @@
-import { createPrivateKey, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
 import type { KeyRecord, PublicKeyInfo, Signer } from '../keys/ports.ts';
+import { signWithKey } from '../keys/sign-with-key.ts';
 
 const BOOTSTRAP_FILE = 'signing-key.json';
 
@@ -77,9 +78,7 @@ export class FileSigner implements Signer {
   }
 
   async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
-    const key = this.#load(record.keyRef, false);
-    // ieee-p1363 is the fixed-width R‖S form JWS uses for ECDSA (RFC 7518 §3.4).
-    return record.alg === 'ES256' ? cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : cryptoSign('sha256', data, key);
+    return signWithKey(record.alg, this.#load(record.keyRef, false), data);
   }
 
   async destroyKey(record: KeyRecord): Promise<void> {

@@ -6,22 +6,36 @@ export interface Revocation {
 }
 
 /**
- * Storage port of the access-token deny list (DynamoDB item `REVOKED#<jti> / REVOKED`, TTL
- * `expires_at` = the token's `exp`, so an entry lives exactly as long as the token it stops).
+ * Most live (unexpired) deny-list entries one tenant can hold. The list travels with the tenant
+ * in every container's cached read, so it must stay small: 1,000 entries of about 100 bytes are
+ * about 100 KB, one Query page (DynamoDB pages at 1 MB). A tenant that needs more has a leak a
+ * kill switch handles better: disabling the trust relationship stops every token it issued.
+ */
+export const REVOCATION_CAP = 1000;
+
+/** What writing an entry did: `full` when the tenant already holds {@link REVOCATION_CAP} live entries. */
+export type RevokeOutcome = 'revoked' | 'full';
+
+/**
+ * The access-token deny list as the token paths see it. Entries live in their tenant's own
+ * partition, so one tenant's entry can never match another tenant's token.
  */
 export interface RevocationStore {
   /**
-   * True when `jti` is revoked for `tenant` and the entry has not expired at `atSeconds`.
-   * An entry written by another tenant never matches: a tenant can only revoke its own tokens.
-   * Expiry is checked here because TTL deletion is late (DynamoDB) or never happens (dynalite).
+   * True when `tenant` has revoked `jti` and the entry has not expired at `atSeconds`. Answered
+   * from the tenant's cached view (no store read when warm): a revocation recorded in another
+   * container is seen within FEDBROKER_TENANT_CACHE_SECONDS.
    */
   isRevoked(jti: string, tenant: string, atSeconds: number): Promise<boolean>;
   /**
-   * Writes the entry. Idempotent: an existing entry of the same tenant is only ever extended.
-   * An entry of another tenant for the same `jti` is replaced only when `proven` (the caller
-   * verified the token itself, so the jti is this tenant's and the other entry protects nothing);
-   * otherwise it is kept (replacing it could un-revoke that tenant's token) and the answer is
-   * `held_by_another_tenant`.
+   * Writes the entry; entries expiring before `liveAt` are dead (the token is refused by its
+   * `exp` anyway) and neither count nor block. Idempotent: an existing entry is only ever extended.
    */
-  revoke(entry: Revocation, options: { proven: boolean }): Promise<'revoked' | 'held_by_another_tenant'>;
+  revoke(entry: Revocation, liveAt: number): Promise<RevokeOutcome>;
+}
+
+/** Storage port for deny-list entries (reads go through the tenant's partition, `TrustStore.readTenant`). */
+export interface RevocationWriter {
+  /** As {@link RevocationStore.revoke}, against the store itself; enforces the cap under concurrent writers. */
+  write(entry: Revocation, liveAt: number): Promise<RevokeOutcome>;
 }

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
-import { ConflictError, Forbidden, InvalidRequest, SubjectTokenInvalid } from '../errors.ts';
+import { Forbidden, InvalidRequest, RevocationLimitExceeded, SubjectTokenInvalid } from '../errors.ts';
 import { CLOCK_TOLERANCE, verifyAccessTokenSignature, type AccessTokenDeps } from '../tokens/access-token.ts';
-import type { RevocationStore } from './ports.ts';
+import { REVOCATION_CAP, type RevocationStore } from './ports.ts';
 
 export interface RevokeDeps extends AccessTokenDeps {
   clock: Clock;
@@ -22,19 +22,22 @@ export interface RevokeResult {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const bodySchema = z.union([
-  z.strictObject({ jti: z.string().toLowerCase().regex(UUID, 'must be a token id (a UUID)'), exp: z.number().int().positive() }),
-  z.strictObject({ token: z.string().min(1).max(16 * 1024) }),
+  z.strictObject({ jti: z.string().check(z.toLowerCase(), z.regex(UUID, 'must be a token id (a UUID)')), exp: z.number().check(z.int(), z.positive()) }),
+  z.strictObject({ token: z.string().check(z.minLength(1), z.maxLength(16 * 1024)) }),
 ]);
 
 /**
- * Revokes a fedbroker access token of `tenant`: writes a deny-list entry that lives until the
- * token's `exp`, after which the token is refused anyway. Given the token itself, its signature
- * is verified and it must belong to `tenant` (403 otherwise); given a bare `jti`, its `exp` must
- * lie within FEDBROKER_ACCESS_TOKEN_MAX_TTL from now (no token lives longer), so an entry cannot
- * be made to outlive any token. A deny entry only ever applies to tokens of the tenant that wrote
- * it; a bare jti already claimed by another tenant's entry is refused with 409 (the token itself
- * then proves ownership and wins). An already expired token needs no entry: that is a no-op, not
- * an error, so retried or batched revocations stay idempotent.
+ * Revokes a fedbroker access token of `tenant`: writes a deny-list entry into the tenant's own
+ * partition that lives until the token's `exp`, after which the token is refused anyway. The
+ * token is refused at once in this container and within FEDBROKER_TENANT_CACHE_SECONDS in every
+ * other warm one (the entry travels with the tenant's cached view). Given the token itself, its
+ * signature is verified and it must belong to `tenant` (403 otherwise); given a bare `jti`, its
+ * `exp` must lie within FEDBROKER_ACCESS_TOKEN_MAX_TTL from now (no token lives longer), so an
+ * entry cannot be made to outlive any token. An entry only ever applies to tokens of the tenant
+ * that wrote it. An already expired token needs no entry: that is a no-op, not an error, so
+ * retried or batched revocations stay idempotent. A tenant holding {@link REVOCATION_CAP} live
+ * entries is refused with {@link RevocationLimitExceeded}: disabling the trust relationship is
+ * the tool for that many tokens.
  */
 export async function revokeAccessToken(deps: RevokeDeps, tenant: string, body: unknown): Promise<RevokeResult> {
   const parsed = bodySchema.safeParse(body);
@@ -42,7 +45,7 @@ export async function revokeAccessToken(deps: RevokeDeps, tenant: string, body: 
   const now = Math.floor(deps.clock.now() / 1000);
   let jti: string;
   let exp: number;
-  const proven = 'token' in parsed.data;
+  let trust: string | undefined;
   if ('token' in parsed.data) {
     let verified;
     try {
@@ -53,18 +56,23 @@ export async function revokeAccessToken(deps: RevokeDeps, tenant: string, body: 
       throw e;
     }
     if (verified.tenant !== tenant) throw new Forbidden('the token belongs to another tenant');
-    ({ jti, exp } = verified);
+    ({ jti, exp, trust } = verified);
   } else {
     ({ jti, exp } = parsed.data);
     if (exp > now + deps.accessTokenMaxTtl) {
       throw new InvalidRequest(`exp is later than any access token can live (now + ${deps.accessTokenMaxTtl} s); give the token's own exp`);
     }
   }
-  // Expired beyond the verifier's clock tolerance: no use of the token can succeed any more.
-  if (exp < now - CLOCK_TOLERANCE) return { jti, expires_at: exp, revoked: false, reason: 'expired' };
-  if ((await deps.revocations.revoke({ jti, tenant, exp }, { proven })) === 'held_by_another_tenant') {
-    // Only someone who knew this token's jti could have written that entry; the token itself proves ownership.
-    throw new ConflictError('another tenant has revoked this jti; revoke with {"token": …} to prove the token is yours');
+  // Expired beyond the verifier's clock tolerance: no use of the token can succeed any more, and
+  // entries like that are dead (they neither stop anything nor count against the cap).
+  const liveAt = now - CLOCK_TOLERANCE;
+  if (exp < liveAt) return { jti, expires_at: exp, revoked: false, reason: 'expired' };
+  if ((await deps.revocations.revoke({ jti, tenant, exp }, liveAt)) === 'full') {
+    const relationship = trust === undefined ? 'the trust relationship that issued it' : `trust relationship ${trust}`;
+    throw new RevocationLimitExceeded(
+      `tenant ${tenant} already holds ${REVOCATION_CAP} unexpired revocations, the most it can; to stop this token, disable ${relationship} ` +
+        '(PUT it with "enabled": false, or DELETE it): that stops every token it issued, within FEDBROKER_TENANT_CACHE_SECONDS',
+    );
   }
   return { jti, expires_at: exp, revoked: true };
 }

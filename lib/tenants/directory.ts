@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { CognitoPool } from '../cognito/schema.ts';
+import type { Revocation } from '../revocation/ports.ts';
 import { compileRelationship, type CompiledTrust, type TrustContext } from '../trust/policy.ts';
 import type { Tenant } from '../trust/schema.ts';
 import { describeError, logger } from '../log.ts';
@@ -11,12 +12,14 @@ export interface TenantView {
   trusts: CompiledTrust[];
   /** Enabled outbound identity pools. */
   pools: CognitoPool[];
+  /** The tenant's revoked access-token `jti`s and until when (epoch seconds); compare at the time of use. */
+  revoked: ReadonlyMap<string, number>;
 }
 
 /**
  * The exchange path's read model of tenants: one store query per tenant per `ttlSeconds` in a
  * warm container. `ttlSeconds` is therefore the documented bound on how long a disabled tenant or
- * relationship can still be used by an already-warm container.
+ * relationship, or a revoked access token, can still be used by an already-warm container.
  */
 export class TenantDirectory {
   readonly #store: TrustStore;
@@ -32,7 +35,7 @@ export class TenantDirectory {
     this.#ttlMs = deps.ttlSeconds * 1000;
   }
 
-  /** Drops a tenant's cached view (after an admin write in this container). */
+  /** Drops a tenant's cached view (after an admin write or a revocation in this container). */
   invalidate(tenant: string): void {
     this.#cache.delete(tenant);
   }
@@ -41,9 +44,10 @@ export class TenantDirectory {
     const now = this.#clock.now();
     const hit = this.#cache.get(tenant);
     if (hit && now - hit.at < this.#ttlMs) return hit.view;
-    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships, pools }) => ({
+    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships, pools, revocations }) => ({
       tenant: t,
       pools: pools.filter((p) => p.enabled),
+      revoked: latestExpiry(revocations),
       trusts: relationships
         .filter((r) => r.enabled)
         .sort((a, b) => a.id.localeCompare(b.id))
@@ -61,4 +65,11 @@ export class TenantDirectory {
     view.catch(() => this.#cache.delete(tenant));
     return view;
   }
+}
+
+/** jti → the latest `exp` among its entries (a race can leave two entries for one jti). */
+function latestExpiry(revocations: readonly Revocation[]): Map<string, number> {
+  const revoked = new Map<string, number>();
+  for (const r of revocations) revoked.set(r.jti, Math.max(r.exp, revoked.get(r.jti) ?? r.exp));
+  return revoked;
 }

@@ -1,4 +1,5 @@
 import type { CognitoPool } from '../cognito/schema.ts';
+import type { Revocation } from '../revocation/ports.ts';
 import type { Tenant, TrustRelationship } from '../trust/schema.ts';
 
 /** Kinds of versioned documents a tenant owns, by their sort-key prefix. */
@@ -17,15 +18,17 @@ export interface TenantRecord {
   tenant: Tenant | undefined;
   relationships: TrustRelationship[];
   pools: CognitoPool[];
+  /** The tenant's access-token deny list, expired entries included (TTL deletion is late). */
+  revocations: Revocation[];
 }
 
 /**
- * Storage port for tenants and their documents (trust relationships, outbound identity pools).
- * A tenant and its documents share one partition, so the exchange path reads all of them with a
- * single query. Every invariant is a single-item conditional write (dynalite has no transactions).
+ * Storage port for tenants and their documents (trust relationships, outbound identity pools)
+ * and deny-list entries. A tenant and all of these share one partition, so the exchange path
+ * reads all of them with a single query. Every invariant is a single-item conditional write (dynalite has no transactions).
  */
 export interface TrustStore {
-  /** The tenant item and all its documents, in one read. */
+  /** The tenant item, all its documents and its deny-list entries, in one read. */
   readTenant(tenant: string): Promise<TenantRecord>;
   /** Resolves false when the tenant already exists. */
   createTenant(tenant: Tenant): Promise<boolean>;

@@ -24,11 +24,11 @@ export type VerifiedAccessToken = Principal & { jti: string; exp: number };
 
 /**
  * Authenticates a fedbroker access token for use: {@link verifyAccessTokenSignature}, then the
- * deny list. The deny-list lookup (one GetItem, strongly consistent) is the one store read on
- * the access-token path, on purpose: keys and tenants are served from per-container caches,
- * but a revocation must take effect immediately, on the very next use of the token, in every
- * container — a cache would let a stolen token keep working for its lifetime. Only tokens whose
- * signature verified reach the store, so garbage costs no read.
+ * deny list. The deny list is answered from the tenant's cached view (`TenantDirectory`, the same
+ * read that serves the tenant's kill switches), so a warm container verifies a token with no
+ * store read: a revocation holds at once in the container that recorded it and within
+ * FEDBROKER_TENANT_CACHE_SECONDS in every other warm container — the bound of the kill switches.
+ * Only tokens whose signature verified reach the deny list, so garbage costs no tenant read.
  */
 export async function verifyAccessToken(token: string, deps: AccessTokenDeps & { revocations: RevocationStore }): Promise<VerifiedAccessToken> {
   const verified = await verifyAccessTokenSignature(token, deps);
@@ -47,10 +47,24 @@ export async function verifyAccessToken(token: string, deps: AccessTokenDeps & {
  */
 export async function verifyAccessTokenSignature(token: string, deps: AccessTokenDeps): Promise<VerifiedAccessToken> {
   if (token.length > MAX_TOKEN_BYTES) throw new SubjectTokenInvalid('too_large', 'token is too large');
+  const hit = verified.get(token);
+  if (hit && hit.issuer === deps.issuer) {
+    // A token this container verified before: the signature, typ, iss and aud cannot have
+    // changed (same bytes), but time and keys can. Expired exactly as jose decides (exp ≤ now −
+    // tolerance); its key must still be published (a revoked or removed key ends its tokens).
+    if (hit.token.exp <= Math.floor(deps.clock.now() / 1000) - CLOCK_TOLERANCE) {
+      verified.delete(token);
+      throw new SubjectTokenInvalid('expired', 'fedbroker access token has expired');
+    }
+    if ((await deps.keyRing.publishedKeys()).some((k) => k.kid === hit.kid)) return hit.token;
+    verified.delete(token);
+  }
   if (!COMPACT_JWS.test(token)) throw new SubjectTokenInvalid('malformed', 'token is not a compact JWS');
   let payload: JWTPayload;
+  let kid: string | undefined;
   try {
-    ({ payload } = await jwtVerify(token, (header) => keyFor(deps.keyRing, header.kid, header.alg), {
+    let protectedHeader;
+    ({ payload, protectedHeader } = await jwtVerify(token, (header) => keyFor(deps.keyRing, header.kid, header.alg), {
       issuer: deps.issuer,
       audience: deps.issuer,
       typ: 'at+jwt',
@@ -59,6 +73,7 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
       currentDate: new Date(deps.clock.now()),
       clockTolerance: CLOCK_TOLERANCE,
     }));
+    kid = protectedHeader.kid;
   } catch (e) {
     if (e instanceof SubjectTokenInvalid) throw e;
     if (e instanceof errors.JWTExpired) throw new SubjectTokenInvalid('expired', 'fedbroker access token has expired');
@@ -76,7 +91,7 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
   ) {
     throw new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token');
   }
-  return {
+  const result: VerifiedAccessToken = {
     tenant,
     sub: payload.sub,
     trust: payload.trust,
@@ -85,6 +100,22 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
     jti: String(payload.jti),
     exp: Number(payload.exp),
   };
+  if (kid !== undefined) remember(token, { token: result, kid, issuer: deps.issuer });
+  return result;
+}
+
+/**
+ * Access tokens this container has verified, by their exact bytes. A workload typically presents
+ * the same access token for several ID tokens during its lifetime; verifying its signature again
+ * each time would be most of the cost of issuing one. Bounded (oldest dropped first) and holding
+ * successes only, so garbage never fills it.
+ */
+const MAX_VERIFIED = 2_000;
+const verified = new Map<string, { token: VerifiedAccessToken; kid: string; issuer: string }>();
+
+function remember(token: string, entry: { token: VerifiedAccessToken; kid: string; issuer: string }): void {
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
+  verified.set(token, entry);
 }
 
 const imported = new Map<string, ReturnType<typeof importJWK>>();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { trustRelationshipInputSchema } from './schema.ts';
 
 /** The trust relationship document as JSON Schema (draft 2020-12), derived from the zod schema. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/schema.ts';
 
 /**
@@ -20,50 +20,43 @@ export const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 const claimPath = z
   .string()
-  .min(1)
-  .max(256)
-  .describe('Claim to read: dotted path (`kubernetes.io.namespace`) or JSON Pointer (`/kubernetes.io/namespace`)');
+  .check(z.minLength(1), z.maxLength(256), z.describe('Claim to read: dotted path (`kubernetes.io.namespace`) or JSON Pointer (`/kubernetes.io/namespace`)'));
 
 export const sessionTagSchema = z.strictObject({
   claim: claimPath,
-  transitive: z.boolean().default(false).describe('Listed in transitive_tag_keys, so it survives role chaining'),
+  transitive: z._default(z.boolean(), false).check(z.describe('Listed in transitive_tag_keys, so it survives role chaining')),
 });
 
 const common = {
-  id: z.string().regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63').optional().describe('Assigned by the server when omitted'),
-  description: z.string().max(512).optional(),
+  id: z.optional(z.string().check(z.regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63'))).check(z.describe('Assigned by the server when omitted')),
+  description: z.optional(z.string().check(z.maxLength(512))),
   conditions: z
-    .record(z.string(), z.unknown())
-    .default({})
-    .describe('IAM condition block over the presented token’s claims: { "<Operator>": { "<claim>": value | [values] } }'),
-  scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).describe('Scopes a token obtained through this relationship may carry'),
+    ._default(z.record(z.string(), z.unknown()), {})
+    .check(z.describe('IAM condition block over the presented token’s claims: { "<Operator>": { "<claim>": value | [values] } }')),
+  scopes: z
+    .array(z.enum(SCOPES))
+    .check(z.minLength(1), z.maxLength(SCOPES.length), z.describe('Scopes a token obtained through this relationship may carry')),
   id_token_audiences: z
-    .array(z.string().min(1).max(256))
-    .max(20)
-    .default(['sts.amazonaws.com'])
-    .describe('Audiences fedbroker may issue ID tokens for through this relationship (exact, or StringLike patterns with * and ?)'),
-  max_duration_seconds: z.number().int().min(60).max(43200).default(3600).describe('Longest lifetime of a token granted through this relationship'),
+    ._default(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(20)), ['sts.amazonaws.com'])
+    .check(z.describe('Audiences fedbroker may issue ID tokens for through this relationship (exact, or StringLike patterns with * and ?)')),
+  max_duration_seconds: z
+    ._default(z.number().check(z.int(), z.gte(60), z.lte(43200)), 3600)
+    .check(z.describe('Longest lifetime of a token granted through this relationship')),
   subject_template: z
-    .string()
-    .min(1)
-    .max(255)
-    .default('{trust}/{claims.sub}')
-    .describe('Rendered after `<tenant>/`; placeholders {trust}, {tenant}, {claims.<path>}'),
+    ._default(z.string().check(z.minLength(1), z.maxLength(255)), '{trust}/{claims.sub}')
+    .check(z.describe('Rendered after `<tenant>/`; placeholders {trust}, {tenant}, {claims.<path>}')),
   session_tags: z
-    .record(z.string().regex(TAG_KEY, 'AWS tag keys: 1-128 of letters, digits, spaces and _ . : / = + - @'), sessionTagSchema)
-    .default({})
-    .describe('AWS session tags: tag key → claim'),
-  enabled: z.boolean().default(true),
+    ._default(z.record(z.string().check(z.regex(TAG_KEY, 'AWS tag keys: 1-128 of letters, digits, spaces and _ . : / = + - @')), sessionTagSchema), {})
+    .check(z.describe('AWS session tags: tag key → claim')),
+  enabled: z._default(z.boolean(), true),
 };
 
 export const oidcRelationshipSchema = z.strictObject({
   kind: z.literal('oidc'),
-  issuer: z.string().min(1).max(512).describe('Exact issuer URL (https)'),
+  issuer: z.string().check(z.minLength(1), z.maxLength(512), z.describe('Exact issuer URL (https)')),
   audiences: z
-    .array(z.string().min(1).max(256))
-    .min(1, 'at least one audience is required')
-    .max(10)
-    .describe('The presented token’s `aud` must contain one of these'),
+    .array(z.string().check(z.minLength(1), z.maxLength(256)))
+    .check(z.minLength(1, 'at least one audience is required'), z.maxLength(10), z.describe('The presented token’s `aud` must contain one of these')),
   ...common,
 });
 
@@ -74,13 +67,11 @@ export const oidcRelationshipSchema = z.strictObject({
  */
 export const cognitoRelationshipSchema = z.strictObject({
   kind: z.literal('aws-cognito'),
-  region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
-  identity_pool_id: z.string().regex(IDENTITY_POOL_ID, 'must be <region>:<guid>'),
+  region: z.string().check(z.regex(AWS_REGION, 'must be an AWS region such as us-east-1')),
+  identity_pool_id: z.string().check(z.regex(IDENTITY_POOL_ID, 'must be <region>:<guid>')),
   developer_provider: z
-    .string()
-    .regex(DEVELOPER_PROVIDER, '1-128 of letters, digits, _ . -')
-    .optional()
-    .describe('Developer provider name in the token’s amr; defaults to the deployment’s (fedbroker)'),
+    .optional(z.string().check(z.regex(DEVELOPER_PROVIDER, '1-128 of letters, digits, _ . -')))
+    .check(z.describe('Developer provider name in the token’s amr; defaults to the deployment’s (fedbroker)')),
   ...common,
 });
 
@@ -98,8 +89,8 @@ export type TrustRelationship = TrustRelationshipSpec & {
 };
 
 export const tenantSchema = z.strictObject({
-  id: z.string().regex(TENANT_ID, '3-63 of lower-case letters, digits and dashes, starting with a letter or digit'),
-  name: z.string().min(1).max(128),
+  id: z.string().check(z.regex(TENANT_ID, '3-63 of lower-case letters, digits and dashes, starting with a letter or digit')),
+  name: z.string().check(z.minLength(1), z.maxLength(128)),
   status: z.enum(['active', 'disabled']),
 });
 export type Tenant = z.output<typeof tenantSchema> & { version: number; created_at: string; updated_at: string };

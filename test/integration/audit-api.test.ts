@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../lib/audit/ports.ts';
+import type { AuditEntry, AuditRecord } from '../../lib/audit/ports.ts';
+import { entryId } from '../../lib/audit/trail.ts';
 import { DynamoAuditLog } from '../../lib/aws/dynamo-audit-log.ts';
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
@@ -72,8 +73,8 @@ beforeAll(async () => {
   const t = tenantAdmin(broker.tableName);
   await t.tenant('paged', [rel('auditor', 'auditor', ['audit:read']), rel('ci', 'ci', ['id-token:issue', 'trust:admin'])]);
   await t.tenant('globex', [rel('auditor', 'auditor-b', ['audit:read'])]);
-  const log = new DynamoAuditLog(new Table(broker.tableName), () => undefined);
-  for (const r of seeded) await log.write({ event: 'token.exchange', outcome: 'success', tenant: 'paged', ...r } as AuditRecord, Math.floor(now / 1000) + 3600);
+  const log = new DynamoAuditLog(new Table(broker.tableName));
+  await log.putAll(seeded.map((r) => ({ event: 'token.exchange', outcome: 'success', tenant: 'paged', ...r, id: entryId(r.time!), expires_at: Math.floor(now / 1000) + 3600 }) as AuditEntry));
   // Logged in after seeding: these exchanges add today's records too, for their own principals.
   [auditor, auditorB, ci] = await Promise.all([tokenFor('paged', 'auditor'), tokenFor('globex', 'auditor-b'), tokenFor('paged', 'ci')]);
 });

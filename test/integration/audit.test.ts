@@ -5,12 +5,15 @@ import { Table } from '../../lib/aws/dynamo-table.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { startCognitoStandIn, type CognitoStandIn } from '../support/cognito-stand-in.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
+import { logsSubscriptionEvent } from '../support/events.ts';
 import { startGateway } from '../support/gateway.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
-// Every auditable action, one at a time: each must add exactly one record to the table and exactly
-// one `audit: true` line to the logs, with the fields the trail promises and never a token.
+// Every auditable action, one at a time: each must add exactly one `audit: true` line to the logs
+// and, once the log subscription has delivered the lines to the auditIngest function (as deployed,
+// FEDBROKER_AUDIT_TABLE_WRITE=subscription), exactly one record to the table, with the fields the
+// trail promises and never a token.
 const ISSUER = 'https://issuer.fedbroker.test';
 const JWT = /eyJ[\w-]*\.[\w-]*\./;
 
@@ -21,6 +24,7 @@ let cognito: CognitoStandIn;
 let table: Table;
 let admin: string;
 let captured: MockInstance[] = [];
+let ingest: typeof import('../../functions/audit-ingest.ts').handler;
 const lines: string[] = [];
 
 type Item = Record<string, any>;
@@ -35,13 +39,14 @@ async function recorded<T>(action: () => Promise<T>): Promise<{ result: T; items
   const before = new Set((await auditItems()).map((i) => `${i.pk}/${i.sk}`));
   const mark = lines.length;
   const result = await action();
-  const items = (await auditItems()).filter((i) => !before.has(`${i.pk}/${i.sk}`));
-  const logged = lines
+  const auditLines = lines
     .slice(mark)
     .flatMap((l) => l.split('\n'))
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Item)
-    .filter((l) => l.audit === true);
+    .filter((l) => l.startsWith('{') && (JSON.parse(l) as Item).audit === true);
+  // What the deployment does: the subscription filter delivers the audit lines to auditIngest.
+  if (auditLines.length > 0) await ingest(logsSubscriptionEvent(auditLines));
+  const items = (await auditItems()).filter((i) => !before.has(`${i.pk}/${i.sk}`));
+  const logged = auditLines.map((l) => JSON.parse(l) as Item);
   return { result, items, logged };
 }
 
@@ -55,8 +60,8 @@ function one(r: { items: Item[]; logged: Item[] }): Item {
   const retention = Number(item.expires_at) - Date.parse(item.time) / 1000;
   expect(retention).toBeGreaterThan(90 * 86400 - 5);
   expect(retention).toBeLessThanOrEqual(90 * 86400);
-  const { pk: _pk, sk: _sk, expires_at: _e, ...record } = item;
-  expect(r.logged[0]).toMatchObject({ audit: true, ...record });
+  const { pk: _pk, sk, ...record } = item;
+  expect(r.logged[0]).toMatchObject({ audit: true, id: sk, ...record });
   return item;
 }
 
@@ -76,7 +81,7 @@ async function api(method: string, path: string, token: string, body?: unknown, 
 
 beforeAll(async () => {
   [upstream, cognito] = await Promise.all([startUpstreamIssuer(), startCognitoStandIn()]);
-  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url } });
+  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, FEDBROKER_AUDIT_TABLE_WRITE: 'subscription' } });
   gateway = await startGateway((m) => broker.load(m));
   table = new Table(broker.tableName);
   const rel = { kind: 'oidc' as const, issuer: upstream.issuer, audiences: ['fedbroker'] };
@@ -86,6 +91,7 @@ beforeAll(async () => {
   ]);
   // Audit lines are only printed below SILENT: a fresh module graph at INFO, its output captured.
   broker.coldStart({ POWERTOOLS_LOG_LEVEL: 'INFO' });
+  ({ handler: ingest } = await broker.load<typeof import('../../functions/audit-ingest.ts')>('functions/audit-ingest.ts'));
   captured = [process.stdout, process.stderr].map((stream) =>
     vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
       lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));

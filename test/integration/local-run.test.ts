@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startLocalRun } from '../support/local-run.ts';
 
-describe('npm start (serverless-offline, dynalite, file signer)', () => {
+describe('npm start (local HTTP API, dynalite, file signer)', () => {
   let run: Awaited<ReturnType<typeof startLocalRun>>;
   beforeAll(async () => {
     run = await startLocalRun();

@@ -69,6 +69,19 @@ describe('metrics', () => {
     expect(fetches[0]).not.toHaveProperty('UpstreamJwksFetchFailures');
   });
 
+  it('writes a granted exchange and its token as one EMF line, each under its own dimension set', async () => {
+    const before = emf().length;
+    const at = await postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'ci' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+    expect(at.status).toBe(200);
+    const lines = emf().slice(before).filter((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === 'Exchanges' || m.Name === 'TokensIssued'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name).sort()).toEqual(['Exchanges', 'TokensIssued']);
+    expect(lines[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+      ['service', 'outcome', 'reason'],
+      ['service', 'token_type', 'audience'],
+    ]);
+  });
+
   it('flushes once per invocation and prints nothing for a request without metrics', async () => {
     const before = emf().length;
     expect((await fetch(`${gateway.url}/.well-known/openid-configuration`)).status).toBe(200);

@@ -11,7 +11,7 @@ describe('serverless package', () => {
   let template: Template;
   beforeAll(() => {
     const dir = mkdtempSync(join(tmpdir(), 'fedbroker-pkg-'));
-    for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib']) cpSync(f, join(dir, f), { recursive: true });
+    for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'scripts']) cpSync(f, join(dir, f), { recursive: true });
     symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
     const out = spawnSync(process.execPath, [resolve('node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci'], {
       cwd: dir,
@@ -52,6 +52,26 @@ describe('serverless package', () => {
     expect(kms.flatMap((s) => s.Action)).not.toContain('kms:CreateKey');
     expect(kms.flatMap((s) => s.Action)).not.toContain('kms:ScheduleKeyDeletion');
     expect(kms.flatMap((s) => s.Action)).not.toContain('kms:*');
+  });
+
+  it('subscribes auditIngest to the audit lines of every function that audits, once each log group exists', () => {
+    const filters = resource('AWS::Logs::SubscriptionFilter').map(([, r]) => r as unknown as { Properties: Record<string, string>; DependsOn: string[] });
+    const groups = ['token', 'cognitoIdentityToken', 'trustRelationships', 'trustRelationship', 'identityPools', 'identityPool', 'revocations', 'rotateKeys'];
+    expect(filters.map((f) => f.Properties.LogGroupName).sort()).toEqual(groups.map((g) => `/aws/lambda/fedbroker-ci-${g}`).sort());
+    for (const f of filters) {
+      expect(f.Properties.FilterPattern).toBe('{ $.audit IS TRUE }');
+      expect(f.Properties.DestinationArn).toEqual({ 'Fn::GetAtt': ['AuditIngestLambdaFunction', 'Arn'] });
+      const group = f.Properties.LogGroupName!.split('-').pop()!;
+      expect(f.DependsOn).toContain(`${group[0]!.toUpperCase()}${group.slice(1)}LogGroup`);
+    }
+  });
+
+  it('gives auditIngest its own role that can only batch-write items of audit partitions', () => {
+    const role = template.Resources.AuditIngestRole?.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Condition: unknown }[];
+    expect(role).toHaveLength(1);
+    expect(role[0]?.Action).toEqual(['dynamodb:BatchWriteItem']);
+    expect(role[0]?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } });
+    expect(template.Resources.AuditIngestLambdaFunction?.Properties.Role).toEqual({ 'Fn::GetAtt': ['AuditIngestRole', 'Arn'] });
   });
 
   it('gives the rotation function its own role that can create and delete only tagged keys', () => {

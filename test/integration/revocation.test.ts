@@ -1,8 +1,9 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { DynamoRevocationStore } from '../../lib/aws/dynamo-revocation-store.ts';
+import { REVOCATION_CAP } from '../../lib/revocation/ports.ts';
 import type { StoredDocument } from '../../lib/tenants/ports.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
@@ -47,6 +48,13 @@ const idToken = (accessToken: string) =>
   postExchange(gateway.url, { subject_token: accessToken, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
 const claims = (token: string) => decodeJwt(token) as { jti: string; exp: number };
 const now = () => Math.floor(Date.now() / 1000);
+/** The deny-list items in `tenant`'s partition. */
+async function denyItems(tenant: string): Promise<Record<string, unknown>[]> {
+  const { Items = [] } = await table.doc.send(
+    new QueryCommand({ TableName: table.name, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)', ExpressionAttributeValues: { ':pk': `TENANT#${tenant}`, ':r': 'REVOKED#' } }),
+  );
+  return Items;
+}
 
 beforeAll(async () => {
   broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true' } });
@@ -87,11 +95,13 @@ describe('revocation', () => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
   });
 
-  it('writes the deny item REVOKED#<jti> with the tenant and the token exp as TTL', async () => {
+  it('writes the deny item into the tenant’s partition, TENANT#<tenant> / REVOKED#<slot>, with the token exp as TTL', async () => {
     const token = await tokenFor('acme', 'ci-a');
     await revoke('acme', adminA, { token });
-    const { Item } = await table.doc.send(new GetCommand({ TableName: table.name, Key: { pk: `REVOKED#${claims(token).jti}`, sk: 'REVOKED' } }));
-    expect(Item).toEqual({ pk: `REVOKED#${claims(token).jti}`, sk: 'REVOKED', tenant: 'acme', expires_at: claims(token).exp });
+    const { jti, exp } = claims(token);
+    expect((await denyItems('acme')).filter((i) => i.jti === jti)).toEqual([
+      { pk: 'TENANT#acme', sk: expect.stringMatching(/^REVOKED#\d{1,3}$/), jti, tenant: 'acme', expires_at: exp },
+    ]);
   });
 
   it('is idempotent: revoking twice answers the same', async () => {
@@ -109,22 +119,28 @@ describe('revocation', () => {
 
   it('ignores a deny item whose expiry has passed (DynamoDB deletes expired items late)', async () => {
     const token = await tokenFor('acme', 'ci-a');
-    await new DynamoRevocationStore(table).revoke({ jti: claims(token).jti, tenant: 'acme', exp: now() - 3600 }, { proven: true });
+    await new DynamoRevocationStore(table).write({ jti: claims(token).jti, tenant: 'acme', exp: now() - 3600 }, now() - 7200);
+    broker.coldStart(); // a container that reads acme with the stale item in it
     expect((await idToken(token)).status).toBe(200);
   });
 
-  it('never applies a deny item written by another tenant to this tenant’s token', async () => {
+  it('never applies a deny item of another tenant to this tenant’s token, and lets the owner revoke it by bare jti', async () => {
     const token = await tokenFor('acme', 'ci-a');
     const { jti, exp } = claims(token);
     const res = await revoke('globex', adminB, { jti, exp });
     expect(res.status).toBe(200);
+    expect((await denyItems('globex')).map((i) => i.jti)).toContain(jti);
     expect((await idToken(token)).status).toBe(200);
-    // The owner's bare jti cannot replace that entry (409), but the token itself proves ownership.
-    const conflict = await revoke('acme', adminA, { jti, exp });
-    expect(conflict.status).toBe(409);
-    expect(conflict.body.error).toBe('conflict');
-    expect((await revoke('acme', adminA, { token })).body.revoked).toBe(true);
+    expect((await revoke('acme', adminA, { jti, exp })).body).toEqual({ jti, expires_at: exp, revoked: true });
     expect((await idToken(token)).status).toBe(400);
+  });
+
+  it('only ever extends an existing entry: a shorter exp for a revoked jti answers revoked and changes nothing', async () => {
+    const token = await tokenFor('acme', 'ci-a');
+    const { jti, exp } = claims(token);
+    await revoke('acme', adminA, { token });
+    expect((await revoke('acme', adminA, { jti, exp: exp - 60 })).body).toEqual({ jti, expires_at: exp - 60, revoked: true });
+    expect((await denyItems('acme')).filter((i) => i.jti === jti).map((i) => i.expires_at)).toEqual([exp]);
   });
 
   it('treats a jti whose exp has passed as a no-op: answers revoked false and writes nothing', async () => {
@@ -132,8 +148,7 @@ describe('revocation', () => {
     const res = await revoke('acme', adminA, { jti, exp: now() - 60 });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ jti, revoked: false, reason: 'expired' });
-    const { Item } = await table.doc.send(new GetCommand({ TableName: table.name, Key: { pk: `REVOKED#${jti}`, sk: 'REVOKED' } }));
-    expect(Item).toBeUndefined();
+    expect((await denyItems('acme')).filter((i) => i.jti === jti)).toEqual([]);
   });
 });
 
@@ -193,6 +208,60 @@ describe('revocation refuses', () => {
 
   it('a GET with 405', async () => {
     expect((await api('GET', '/v1/tenants/acme/revocations', adminA)).status).toBe(405);
+  });
+});
+
+describe('a tenant’s deny list at the cap', () => {
+  let adminI: string;
+  /** Fills every slot of initech's deny list with live entries of made-up tokens. */
+  async function fill(): Promise<void> {
+    const items = Array.from({ length: REVOCATION_CAP }, (_, slot) => ({
+      pk: 'TENANT#initech',
+      sk: `REVOKED#${slot}`,
+      jti: crypto.randomUUID(),
+      tenant: 'initech',
+      expires_at: now() + 3000,
+    }));
+    for (let i = 0; i < items.length; i += 25) {
+      await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.name]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    }
+  }
+
+  beforeAll(async () => {
+    await tenantAdmin(broker.tableName).tenant('initech', [relationship('admin', 'admin-i', ['trust:admin', 'id-token:issue']), relationship('ci', 'ci-i', ['id-token:issue'])]);
+    adminI = await tokenFor('initech', 'admin-i');
+  });
+
+  it('refuses one more revocation with 409 revocation_limit_exceeded, pointing at the trust relationship to disable', async () => {
+    await fill();
+    const token = await tokenFor('initech', 'ci-i');
+    const res = await revoke('initech', adminI, { token });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('revocation_limit_exceeded');
+    expect(res.body.error_description).toMatch(/1000 unexpired revocations.*disable trust relationship ci/);
+    const bare = await revoke('initech', adminI, { jti: crypto.randomUUID(), exp: now() + 60 });
+    expect(bare.status).toBe(409);
+    expect(bare.body.error_description).toMatch(/disable the trust relationship that issued it/);
+    expect((await denyItems('initech')).map((i) => i.jti)).not.toContain(claims(token).jti);
+    expect((await idToken(token)).status).toBe(200);
+  });
+
+  it('answers an already revoked jti without needing a slot', async () => {
+    const [held] = await denyItems('initech');
+    const res = await revoke('initech', adminI, { jti: held?.jti, exp: held?.expires_at });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.revoked).toBe(true);
+  });
+
+  it('does not count expired entries: their slot is reused', async () => {
+    const [stale] = await denyItems('initech');
+    await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.name]: [{ PutRequest: { Item: { ...stale, expires_at: now() - 3600 } } }] } }));
+    const token = await tokenFor('initech', 'ci-i');
+    expect((await revoke('initech', adminI, { token })).body).toMatchObject({ jti: claims(token).jti, revoked: true });
+    const items = await denyItems('initech');
+    expect(items).toHaveLength(REVOCATION_CAP);
+    expect(items.find((i) => i.sk === stale?.sk)?.jti).toBe(claims(token).jti);
+    expect((await idToken(token)).status).toBe(400);
   });
 });
 

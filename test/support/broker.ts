@@ -38,6 +38,9 @@ export async function startBroker(options: { signer?: 'kms' | 'kms-data-key' | '
     FEDBROKER_TABLE: tableName,
     FEDBROKER_ISSUER: 'https://issuer.fedbroker.test',
     FEDBROKER_SIGNING_ALG: alg,
+    // The broker stands in for a whole deployment, log subscription included: audit lines are
+    // copied to the table in-process. test/integration/audit.test.ts runs the deployed path.
+    FEDBROKER_AUDIT_TABLE_WRITE: 'inline',
     ...(options.signer === 'local'
       ? { FEDBROKER_SIGNER: 'local', FEDBROKER_LOCAL: 'true', FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-')) }
       : options.signer === 'kms-data-key'

@@ -1,6 +1,8 @@
 // A DynamoDB front for fault tests: forwards every request byte for byte to a DynamoDB-compatible
 // endpoint (dynalite), except the next N, which it answers as DynamoDB does when throttling
-// (AWS JSON 1.0: HTTP 400, `__type` ProvisionedThroughputExceededException).
+// (AWS JSON 1.0: HTTP 400, `__type` ProvisionedThroughputExceededException), and, on command, the
+// next N BatchWriteItem calls, which it answers as a partly throttled batch: HTTP 200 with every
+// request returned in `UnprocessedItems` and nothing written (DynamoDB API reference, BatchWriteItem).
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { listen } from './http-server.ts';
@@ -11,6 +13,8 @@ export interface ThrottleProxy {
   stats: { requests: number; throttled: number; forwarded: number };
   /** Throttles the next `count` requests (Infinity: until `stop()`), or only those of operation `only` (e.g. `PutItem`). */
   throttleNext(count: number, only?: string): void;
+  /** Answers the next `count` BatchWriteItem calls with all of their items unprocessed. */
+  leaveUnprocessed(count: number): void;
   /** Forwards everything again. */
   stop(): void;
   close(): Promise<void>;
@@ -20,6 +24,7 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
   const upstream = new URL(target);
   let remaining = 0;
   let only: string | undefined;
+  let unprocessed = 0;
   const stats = { requests: 0, throttled: 0, forwarded: 0 };
 
   const server = await listen((req, res) => {
@@ -35,6 +40,19 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
           message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
         });
         res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID(), 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+      return;
+    }
+    if (unprocessed > 0 && op === 'BatchWriteItem') {
+      unprocessed -= 1;
+      stats.throttled += 1;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { RequestItems } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { RequestItems: unknown };
+        const body = JSON.stringify({ UnprocessedItems: RequestItems });
+        res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID(), 'Content-Length': Buffer.byteLength(body) });
         res.end(body);
       });
       return;
@@ -58,7 +76,11 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
       remaining = count;
       only = op;
     },
-    stop: () => void (remaining = 0),
+    leaveUnprocessed: (count) => void (unprocessed = count),
+    stop: () => {
+      remaining = 0;
+      unprocessed = 0;
+    },
     close: server.close,
   };
 }

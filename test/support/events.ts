@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 
 /** Builds an API Gateway HTTP API (payload 2.0) event, as the gateway would send it. */
 export function httpEvent(
@@ -49,4 +50,20 @@ export function lambdaContext(): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/**
+ * Builds what a CloudWatch Logs subscription filter delivers to Lambda: `awslogs.data` is the
+ * base64 of the gzipped JSON payload (CloudWatch Logs User Guide, "Subscription filters").
+ */
+export function logsSubscriptionEvent(messages: string[], logGroup = '/aws/lambda/fedbroker-test-token'): { awslogs: { data: string } } {
+  const payload = {
+    messageType: 'DATA_MESSAGE',
+    owner: '000000000000',
+    logGroup,
+    logStream: '2025/01/01/[$LATEST]0123456789abcdef',
+    subscriptionFilters: ['fedbroker-audit'],
+    logEvents: messages.map((message, i) => ({ id: String(i), timestamp: Date.now(), message })),
+  };
+  return { awslogs: { data: gzipSync(JSON.stringify(payload)).toString('base64') } };
 }

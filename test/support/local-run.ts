@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 
-/** Runs `npm start`'s script (serverless-offline + dynalite + file signer) on free loopback ports. */
+/** Runs `npm start`'s script (local HTTP API + dynalite + file signer) on free loopback ports. */
 export async function startLocalRun(env: Record<string, string> = {}): Promise<{ issuer: string; devIssuer: string; output: () => string; stop(): Promise<void> }> {
-  const [port, lambdaPort, devPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, devPort] = [await freePort(), await freePort()];
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['scripts/start-local.ts'], {
-    env: { ...process.env, PORT: String(port), FEDBROKER_LAMBDA_PORT: String(lambdaPort), FEDBROKER_DEV_ISSUER_PORT: String(devPort), FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-run-')), ...env },
+    env: { ...process.env, PORT: String(port), FEDBROKER_DEV_ISSUER_PORT: String(devPort), FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-run-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const issuer = await new Promise<string>((resolve, reject) => {

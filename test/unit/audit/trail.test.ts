@@ -11,11 +11,11 @@ import { TOKEN_TYPE } from '../../../lib/tokens/types.ts';
 const clock = { now: () => Date.parse('2025-03-01T12:00:00.000Z') };
 
 function sink(fail = false) {
-  const written: { record: AuditRecord; expiresAt: number }[] = [];
+  const written: { record: AuditRecord; expiresAt: number; id: string }[] = [];
   const s: AuditSink = {
-    write: async (record, expiresAt) => {
-      if (fail) throw new Error('table unavailable');
-      written.push({ record, expiresAt });
+    write: ({ id, expires_at: expiresAt, ...record }) => {
+      if (fail) throw new Error('log unavailable');
+      written.push({ record, expiresAt, id });
     },
   };
   return { sink: s, written };
@@ -33,7 +33,9 @@ describe('AuditTrail', () => {
   it('stores the record with the time and an expiry of now + retention', async () => {
     const s = sink();
     await new AuditTrail({ sink: s.sink, clock, retentionDays: 90 }).record({ event: 'token.exchange', outcome: 'success', tenant: 'acme' });
-    expect(s.written).toEqual([{ record: { time: '2025-03-01T12:00:00.000Z', event: 'token.exchange', outcome: 'success', tenant: 'acme' }, expiresAt: clock.now() / 1000 + 90 * 86400 }]);
+    expect(s.written).toEqual([
+      { record: { time: '2025-03-01T12:00:00.000Z', event: 'token.exchange', outcome: 'success', tenant: 'acme' }, expiresAt: clock.now() / 1000 + 90 * 86400, id: expect.stringMatching(/^2025-03-01T12:00:00\.000Z#[0-9a-f]{12}$/) },
+    ]);
   });
 
   it('fails closed: record() throws ServiceUnavailable (503) when the record cannot be stored', async () => {

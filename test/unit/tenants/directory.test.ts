@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Revocation } from '../../../lib/revocation/ports.ts';
 import { TenantDirectory } from '../../../lib/tenants/directory.ts';
 import type { TrustStore } from '../../../lib/tenants/ports.ts';
 import type { Tenant, TrustRelationship } from '../../../lib/trust/schema.ts';
@@ -23,12 +24,12 @@ const relationship = (id: string, enabled = true): TrustRelationship => ({
   updated_at: '',
 });
 
-function fakeStore(state: { tenant: Tenant; relationships: TrustRelationship[] }) {
+function fakeStore(state: { tenant: Tenant; relationships: TrustRelationship[]; revocations?: Revocation[] }) {
   let reads = 0;
   const store = {
     readTenant: async () => {
       reads++;
-      return { tenant: state.tenant, relationships: state.relationships, pools: [] };
+      return { tenant: state.tenant, relationships: state.relationships, pools: [], revocations: state.revocations ?? [] };
     },
   } as unknown as TrustStore;
   return { store, reads: () => reads };
@@ -84,12 +85,25 @@ describe('TenantDirectory', () => {
     expect(view.trusts.map((t) => t.relationship.id)).toEqual(['a']);
   });
 
+  it('carries the deny list with the latest expiry of each jti', async () => {
+    const revocations = [
+      { jti: 'a', tenant: 'acme', exp: 100 },
+      { jti: 'b', tenant: 'acme', exp: 50 },
+      // Two concurrent revocations of one jti can leave two entries; the later expiry holds.
+      { jti: 'a', tenant: 'acme', exp: 300 },
+      { jti: 'a', tenant: 'acme', exp: 200 },
+    ];
+    const { store } = fakeStore({ tenant: tenant('active'), relationships: [], revocations });
+    const view = await new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15, context }).get('acme');
+    expect(Object.fromEntries(view.revoked)).toEqual({ a: 300, b: 50 });
+  });
+
   it('does not cache a failed read', async () => {
     let fail = true;
     const store = {
       readTenant: async () => {
         if (fail) throw new Error('down');
-        return { tenant: tenant('active'), relationships: [], pools: [] };
+        return { tenant: tenant('active'), relationships: [], pools: [], revocations: [] };
       },
     } as unknown as TrustStore;
     const directory = new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15, context });

@@ -1,0 +1,96 @@
+import { gunzipSync } from 'node:zlib';
+import { TENANT_ID } from '../trust/schema.ts';
+import { AUDIT_EVENTS, AUDIT_OUTCOMES, type AuditEntry, type AuditTableWriter } from './ports.ts';
+import { SYSTEM_TENANT, UNKNOWN_TENANT } from './trail.ts';
+
+/** What Lambda receives from a CloudWatch Logs subscription filter: base64 of gzipped JSON. */
+export interface LogsSubscriptionEvent {
+  awslogs: { data: string };
+}
+
+/**
+ * The decoded payload (CloudWatch Logs User Guide, "Subscription filters": log data sent to
+ * Lambda). CONTROL_MESSAGE payloads only check that the destination is reachable.
+ */
+interface LogsPayload {
+  messageType: 'DATA_MESSAGE' | 'CONTROL_MESSAGE';
+  logGroup?: string;
+  logEvents?: { id: string; timestamp: number; message: string }[];
+}
+
+/** A compressed payload is at most 1 MB per the service limits; anything far larger is not from CloudWatch Logs. */
+const MAX_DECODED_BYTES = 8 * 1024 * 1024;
+const ENTRY_SUFFIX = /^#[0-9a-f]{12}$/;
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const EVENTS: ReadonlySet<string> = new Set(AUDIT_EVENTS);
+const OUTCOMES: ReadonlySet<string> = new Set(AUDIT_OUTCOMES);
+const TEXT_FIELDS = ['reason', 'trust', 'principal', 'source_issuer', 'source_subject', 'audience', 'jti', 'target', 'request_id', 'source_ip'] as const;
+
+const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length <= max;
+
+/**
+ * The audit entry a log line carries, or undefined when the line is not a well-formed entry.
+ * Only the record's own fields are kept: the logger's (level, timestamp, service, …) are not part
+ * of the record. Anything malformed is dropped rather than stored: the trail's table copy holds
+ * only what the trail wrote.
+ */
+export function entryFromLine(message: string): AuditEntry | undefined {
+  const start = message.indexOf('{');
+  if (start < 0) return undefined;
+  let line: Record<string, unknown>;
+  try {
+    line = JSON.parse(message.slice(start)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof line !== 'object' || line === null || line.audit !== true) return undefined;
+  const { time, id, tenant, event, outcome, expires_at: expiresAt, scopes, detail } = line;
+  if (!isText(time) || !ISO_MS.test(time) || !isText(id) || !id.startsWith(`${time}#`) || !ENTRY_SUFFIX.test(id.slice(time.length))) return undefined;
+  if (!isText(tenant) || !(TENANT_ID.test(tenant) || tenant === SYSTEM_TENANT || tenant === UNKNOWN_TENANT)) return undefined;
+  if (!isText(event) || !EVENTS.has(event) || !isText(outcome) || !OUTCOMES.has(outcome)) return undefined;
+  if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt <= 0) return undefined;
+  const entry: Record<string, unknown> = { time, id, tenant, event, outcome, expires_at: expiresAt };
+  for (const field of TEXT_FIELDS) {
+    const v = line[field];
+    if (v === undefined) continue;
+    if (!isText(v)) return undefined;
+    entry[field] = v;
+  }
+  if (scopes !== undefined) {
+    if (!Array.isArray(scopes) || scopes.length > 10 || !scopes.every((s) => isText(s, 64))) return undefined;
+    entry.scopes = scopes;
+  }
+  if (detail !== undefined) {
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return undefined;
+    const values = Object.values(detail as Record<string, unknown>);
+    if (values.length > 20 || !values.every((v) => typeof v === 'number' || typeof v === 'boolean' || isText(v))) return undefined;
+    entry.detail = detail;
+  }
+  return entry as unknown as AuditEntry;
+}
+
+/** Decodes a subscription event: the audit entries it carries and how many log lines were not entries. */
+export function decodeSubscription(event: LogsSubscriptionEvent): { entries: AuditEntry[]; dropped: number } {
+  const data = event?.awslogs?.data;
+  if (typeof data !== 'string') throw new TypeError('not a CloudWatch Logs subscription event');
+  const payload = JSON.parse(gunzipSync(Buffer.from(data, 'base64'), { maxOutputLength: MAX_DECODED_BYTES }).toString('utf8')) as LogsPayload;
+  if (payload.messageType !== 'DATA_MESSAGE') return { entries: [], dropped: 0 };
+  const entries: AuditEntry[] = [];
+  let dropped = 0;
+  for (const logEvent of payload.logEvents ?? []) {
+    const entry = typeof logEvent?.message === 'string' ? entryFromLine(logEvent.message) : undefined;
+    if (entry) entries.push(entry);
+    else dropped += 1;
+  }
+  return { entries, dropped };
+}
+
+/**
+ * Copies the audit entries of one subscription delivery into the table. Rejects when the table
+ * write fails, so Lambda retries the delivery (asynchronous invocation); writes are idempotent.
+ */
+export async function ingestAuditLines(writer: AuditTableWriter, event: LogsSubscriptionEvent): Promise<{ stored: number; dropped: number }> {
+  const { entries, dropped } = decodeSubscription(event);
+  await writer.putAll(entries);
+  return { stored: entries.length, dropped };
+}

@@ -1,0 +1,10 @@
+// zod/mini, tree-shakable (a few kB in a bundle instead of classic zod's ~450 kB), with the
+// English messages classic zod registers by itself: issue messages reach API callers and tests.
+// Import as `import * as z from '../zod.ts'`; a re-exported namespace object would defeat
+// esbuild's tree shaking.
+import { config } from 'zod/mini';
+import { en } from 'zod/locales';
+
+config(en());
+
+export * from 'zod/mini';
