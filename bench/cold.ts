@@ -98,7 +98,7 @@ const firstRequests: Record<string, { event: unknown; expect: number }> = {
     expect: 200,
   },
   identityPools: { event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools', { headers: bearer, pathParameters: { tenant: 'bench' } }), expect: 200 },
-  identityPool: { event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools/missing-pool', { headers: bearer, pathParameters: { tenant: 'bench', id: 'missing-pool' } }), expect: 404 },
+  identityPool: { event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools/us-east-1:00000000-0000-4000-8000-000000000000', { headers: bearer, pathParameters: { tenant: 'bench', id: 'us-east-1:00000000-0000-4000-8000-000000000000' } }), expect: 404 },
   cognitoIdentityToken: { event: httpEvent('POST', '/v1/aws/cognito-identity-token', { headers: json, body: JSON.stringify({ identity_pool: 'none' }) }), expect: 403 },
   revocations: {
     event: httpEvent('POST', '/v1/tenants/bench/revocations', { headers: json, body: JSON.stringify({ jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 600 }), pathParameters: { tenant: 'bench' } }),

@@ -22,11 +22,11 @@ export function report(value: unknown): Promise<void> {
  * stops reading its output once the banner is there: the handlers log every request (audit lines,
  * metrics), and keeping (and re-scanning) that text would load the process that runs the load generator.
  */
-export async function spawnLocalRun(): Promise<{ url: string; devIssuer: string; pid: number; stop(): Promise<void> }> {
+export async function spawnLocalRun(env: Record<string, string> = {}): Promise<{ url: string; devIssuer: string; pid: number; stop(): Promise<void> }> {
   const [port, devPort] = [await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, ['scripts/start-local.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), FEDBROKER_DEV_ISSUER_PORT: String(devPort), FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-bench-run-')) },
+    env: { ...process.env, PORT: String(port), FEDBROKER_DEV_ISSUER_PORT: String(devPort), FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-bench-run-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let banner = '';

@@ -28,7 +28,7 @@ Object.assign(process.env, {
   FEDBROKER_TABLE: tableName,
   FEDBROKER_DATA_DIR: dataDir,
   // No CloudWatch Logs subscription here: this process copies its audit lines to the table.
-  FEDBROKER_AUDIT_TABLE_WRITE: 'inline',
+  FEDBROKER_AUDIT_TABLE_WRITE: process.env.FEDBROKER_AUDIT_TABLE_WRITE ?? 'inline',
   POWERTOOLS_SERVICE_NAME: 'fedbroker',
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
 });

@@ -33,6 +33,7 @@ export class KeyRing {
   #cached: Snapshot | undefined;
   #inflight: Promise<Snapshot> | undefined;
   #publicKeys = new Map<string, Promise<JWK>>();
+  #published: { snap: Snapshot; second: number; keys: Promise<readonly PublishedKey[]> } | undefined;
 
   private readonly deps: KeyRingDeps;
   constructor(deps: KeyRingDeps) {
@@ -117,11 +118,24 @@ export class KeyRing {
   /**
    * Every public key a verifier may meet: active, next, and retired keys still inside their
    * publication window — never revoked ones, and never more than {@link MAX_PUBLISHED_KEYS}.
-   * A key the signer no longer has is left out and logged; the rest are served.
+   * A key the signer no longer has is left out and logged; the rest are served. The list is
+   * frozen and computed once per registry snapshot and clock second (what it depends on), since
+   * every access-token use asks for it.
    */
-  async publishedKeys(): Promise<PublishedKey[]> {
+  async publishedKeys(): Promise<readonly PublishedKey[]> {
     const snap = await this.#load();
     const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
+    const memo = this.#published;
+    if (memo && memo.snap === snap && memo.second === nowSeconds) return memo.keys;
+    const keys = this.#visibleKeys(snap, nowSeconds);
+    this.#published = { snap, second: nowSeconds, keys };
+    keys.catch(() => {
+      if (this.#published?.keys === keys) this.#published = undefined;
+    });
+    return keys;
+  }
+
+  async #visibleKeys(snap: Snapshot, nowSeconds: number): Promise<readonly PublishedKey[]> {
     const visible = snap.keys
       .filter((k) => k.kid === snap.activeKid || k.status === 'next' || (k.status === 'retired' && (k.publishUntil ?? 0) > nowSeconds))
       .sort((a, b) => rank(snap, a) - rank(snap, b) || b.createdAt - a.createdAt)
@@ -141,7 +155,7 @@ export class KeyRing {
       }),
     );
     // Stable order (active, next, then retired newest first) keeps the ETag stable across containers.
-    return results.filter((k): k is NonNullable<typeof k> => k !== undefined).map((k) => JSON.parse(JSON.stringify(k)) as PublishedKey);
+    return Object.freeze(results.filter((k): k is NonNullable<typeof k> => k !== undefined).map((k) => Object.freeze(JSON.parse(JSON.stringify(k)) as PublishedKey)));
   }
 }
 

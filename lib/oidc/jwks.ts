@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PublishedKey } from '../keys/keyring.ts';
 
 /** A JWKS (RFC 7517 §5) with a strong ETag derived from its exact bytes. */
-export function jwksDocument(keys: PublishedKey[]): { body: string; etag: string } {
+export function jwksDocument(keys: readonly PublishedKey[]): { body: string; etag: string } {
   const body = JSON.stringify({ keys });
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
   return { body, etag };

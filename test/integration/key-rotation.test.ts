@@ -40,7 +40,7 @@ describe('key rotation', () => {
     const { clock, ring, deps, events, signer } = await setup();
     const keyRing = ring();
     await keyRing.activeKey();
-    let cached: JSONWebKeySet = { keys: await keyRing.publishedKeys() };
+    let cached: JSONWebKeySet = { keys: [...(await keyRing.publishedKeys())] };
     let cachedAt = clock.ms;
     const failures: string[] = [];
     const start = clock.ms;
@@ -50,7 +50,7 @@ describe('key rotation', () => {
     for (let t = 0; t <= 100 * DAY; t += 4 * HOUR) {
       clock.ms = start + t * 1000;
       if (clock.ms - cachedAt >= DAY * 1000) {
-        cached = { keys: await keyRing.publishedKeys() };
+        cached = { keys: [...(await keyRing.publishedKeys())] };
         cachedAt = clock.ms;
       }
       if (t % DAY === 0 && t >= 31 * DAY) await rotateKeys(deps, { actor: 'schedule' });
