@@ -1,6 +1,5 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { FedbrokerError, MethodNotAllowed } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
@@ -68,14 +67,18 @@ function flushMetrics(instances: readonly Metrics[]): MiddlewareObj<HttpEvent, H
 }
 
 /**
- * Composes a route handler: header normalisation, method guard, error mapping, and one flush of
- * the buffered metrics per invocation (success or error), so no metric outlives its request.
+ * Composes a route handler: method guard, error mapping, and one flush of the buffered metrics
+ * per invocation (success or error), so no metric outlives its request. Header names need no
+ * normalising: API Gateway sends them lower-cased in payload format 2.0 (HTTP API developer
+ * guide, "Payload format structure"), and so does lib/local/http-api.ts.
  */
 export function httpHandler(fn: Handler, options: { methods: readonly string[] }) {
-  return middy<HttpEvent, HttpResult>()
+  // No early-timeout race (middy's default arms a timer per invocation): every dependency call is
+  // bounded well inside the function timeout (SDK_DEFAULTS, FEDBROKER_UPSTREAM_TIMEOUT_MS), and
+  // should the function still time out, API Gateway answers 503 (a dependency did not answer in time).
+  return middy<HttpEvent, HttpResult>({ timeoutEarlyInMillis: 0 })
     .use(flushMetrics([metrics, outcomeMetrics]))
     .use(errorMapper())
-    .use(httpHeaderNormalizer())
     .use(allowMethods(options.methods))
     .handler(fn);
 }

@@ -1,9 +1,21 @@
 import type { JWTPayload } from 'jose';
 import type { KeyRecord, Signer } from '../keys/ports.ts';
 
-const encoder = new TextEncoder();
-const b64u = (bytes: Uint8Array | string) =>
-  Buffer.from(typeof bytes === 'string' ? encoder.encode(bytes) : bytes).toString('base64url');
+const b64u = (bytes: Uint8Array | string) => (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes)).toString('base64url');
+
+/** Encoded protected headers by key and `typ`: the same few for every token a container signs. */
+const headers = new Map<string, string>();
+
+function encodedHeader(key: KeyRecord, typ: 'JWT' | 'at+jwt'): string {
+  const id = `${key.kid}.${key.alg}.${typ}`;
+  let encoded = headers.get(id);
+  if (encoded === undefined) {
+    encoded = b64u(JSON.stringify({ alg: key.alg, kid: key.kid, typ }));
+    if (headers.size > 100) headers.clear();
+    headers.set(id, encoded);
+  }
+  return encoded;
+}
 
 /**
  * Produces a compact JWS (RFC 7515 §7.1) whose signature comes from the {@link Signer}, so the
@@ -15,8 +27,8 @@ export async function signJwt(
   typ: 'JWT' | 'at+jwt',
   payload: JWTPayload,
 ): Promise<string> {
-  const header = { alg: key.alg, kid: key.kid, typ };
-  const signingInput = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
-  const signature = await signer.sign(key, encoder.encode(signingInput));
+  const signingInput = `${encodedHeader(key, typ)}.${b64u(JSON.stringify(payload))}`;
+  // The signing input is base64url text, so its ASCII bytes are its UTF-8 bytes.
+  const signature = await signer.sign(key, Buffer.from(signingInput, 'latin1'));
   return `${signingInput}.${b64u(signature)}`;
 }
