@@ -1,4 +1,16 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import { systemClock, type Clock } from '../clock.ts';
+
+/** The part of a Fetch API `Response` that {@link fetchLimited} reads (a `Response` is one). */
+export interface UpstreamResponse {
+  status: number;
+  type?: string;
+  headers: { get(name: string): string | null };
+  body: ReadableStream<Uint8Array> | globalThis.ReadableStream<Uint8Array> | null;
+}
 
 /**
  * HTTP port for outbound GETs to upstream issuers. Passed in so tests can count, fail or slow
@@ -7,10 +19,32 @@ import { systemClock, type Clock } from '../clock.ts';
 export type Fetch = (
   url: string,
   init: { signal: AbortSignal; redirect: 'manual'; headers: Record<string, string> },
-) => Promise<Response>;
+) => Promise<UpstreamResponse>;
 
-/** The production {@link Fetch}: Node's built-in `fetch` (undici). */
-export const defaultFetch: Fetch = (url, init) => globalThis.fetch(url, init);
+/**
+ * The production {@link Fetch}: a GET with node:http / node:https, which never follow redirects
+ * and ask for no content encoding (so nothing is decompressed). Not the global `fetch`: its first
+ * call loads undici, some 10 ms of a cold start on the exchange path.
+ */
+export const defaultFetch: Fetch = (url, init) =>
+  new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(target, { method: 'GET', headers: init.headers, signal: init.signal }, (res) => {
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: {
+          get: (name) => {
+            const value = res.headers[name.toLowerCase()];
+            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+          },
+        },
+        body: Readable.toWeb(res) as ReadableStream<Uint8Array>,
+      });
+    });
+    req.once('error', reject);
+    req.end();
+  });
 
 /** Why an upstream document could not be used; stable, log-safe. */
 export type FetchFailure = 'network' | 'timeout' | 'redirect' | 'status' | 'content_type' | 'too_large' | 'json';
@@ -73,7 +107,7 @@ export async function fetchLimited(
   });
   aborted.catch(() => undefined);
   try {
-    let res: Response;
+    let res: UpstreamResponse;
     try {
       res = await Promise.race([
         fetch(url, { signal: controller.signal, redirect: 'manual', headers: { accept: 'application/json' } }),
@@ -96,7 +130,7 @@ export async function fetchLimited(
   }
 }
 
-async function readChecked(res: Response, maxBytes: number, aborted: Promise<never>, timedOut: () => boolean): Promise<Uint8Array> {
+async function readChecked(res: UpstreamResponse, maxBytes: number, aborted: Promise<never>, timedOut: () => boolean): Promise<Uint8Array> {
   const refuse = (error: UpstreamFetchError): never => {
     // Release the connection without reading what the upstream wants to send (not awaited:
     // a misbehaving stream must not hold the caller past the deadline).
