@@ -33,6 +33,7 @@ const envSchema = z.object({
   FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
   FEDBROKER_AUDIT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90),
   FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(['subscription', 'inline']), 'subscription'),
+  FEDBROKER_SIGN_OFFLOAD: z._default(z.enum(['true', 'false']), 'false'),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10000)), 3000),
   FEDBROKER_COGNITO_ISSUER: z._default(z.string(), 'https://cognito-identity.amazonaws.com'),
@@ -47,8 +48,8 @@ export interface Config {
   local: boolean;
   signer:
     | { kind: 'kms'; keyId: string; alg: SigningAlg }
-    | { kind: 'kms-data-key'; wrappingKeyId: string; alg: SigningAlg }
-    | { kind: 'local'; dataDir: string; alg: SigningAlg };
+    | { kind: 'kms-data-key'; wrappingKeyId: string; alg: SigningAlg; offload: boolean }
+    | { kind: 'local'; dataDir: string; alg: SigningAlg; offload: boolean };
   /** Key lifecycle: rotation period, pre-publication and retirement windows, KMS deletion window. */
   keys: { rotationSeconds: number; prePublishSeconds: number; retirementSeconds: number; deletionWindowDays: number };
   tokens: { idTokenTtl: number; idTokenMaxTtl: number; accessTokenTtl: number; accessTokenMaxTtl: number };
@@ -112,10 +113,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   let signer: Config['signer'];
   if (e.FEDBROKER_SIGNER === 'local') {
     if (!local) issues.push('FEDBROKER_SIGNER=local is for the local run only (set FEDBROKER_LOCAL=true)');
-    signer = { kind: 'local', dataDir: e.FEDBROKER_DATA_DIR, alg: e.FEDBROKER_SIGNING_ALG };
+    signer = { kind: 'local', dataDir: e.FEDBROKER_DATA_DIR, alg: e.FEDBROKER_SIGNING_ALG, offload: e.FEDBROKER_SIGN_OFFLOAD === 'true' };
   } else if (e.FEDBROKER_SIGNER === 'kms-data-key') {
     if (!e.FEDBROKER_KMS_WRAPPING_KEY_ID) issues.push('FEDBROKER_KMS_WRAPPING_KEY_ID is required with FEDBROKER_SIGNER=kms-data-key');
-    signer = { kind: 'kms-data-key', wrappingKeyId: e.FEDBROKER_KMS_WRAPPING_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG };
+    signer = { kind: 'kms-data-key', wrappingKeyId: e.FEDBROKER_KMS_WRAPPING_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG, offload: e.FEDBROKER_SIGN_OFFLOAD === 'true' };
   } else {
     if (!e.FEDBROKER_KMS_KEY_ID) issues.push('FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms');
     signer = { kind: 'kms', keyId: e.FEDBROKER_KMS_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG };

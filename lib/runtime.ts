@@ -53,9 +53,9 @@ let built: Runtime | undefined;
 /** The signer adapter the configuration names. */
 export function createSigner(config: Config): Signer {
   const s = config.signer;
-  if (s.kind === 'local') return new FileSigner(s.dataDir, s.alg);
+  if (s.kind === 'local') return new FileSigner(s.dataDir, s.alg, s.offload);
   const kms = new KMSClient(SDK_DEFAULTS);
-  if (s.kind === 'kms-data-key') return new KmsDataKeySigner(kms, { wrappingKeyId: s.wrappingKeyId, alg: s.alg });
+  if (s.kind === 'kms-data-key') return new KmsDataKeySigner(kms, { wrappingKeyId: s.wrappingKeyId, alg: s.alg, offload: s.offload });
   return new KmsSigner(kms, { keyId: s.keyId, alg: s.alg, deletionWindowDays: config.keys.deletionWindowDays });
 }
 

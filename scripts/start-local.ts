@@ -29,6 +29,9 @@ Object.assign(process.env, {
   FEDBROKER_DATA_DIR: dataDir,
   // No CloudWatch Logs subscription here: this process copies its audit lines to the table.
   FEDBROKER_AUDIT_TABLE_WRITE: process.env.FEDBROKER_AUDIT_TABLE_WRITE ?? 'inline',
+  // One process serving concurrent requests (unlike a Lambda execution environment): RSA
+  // signatures go to the thread pool so the event loop keeps serving.
+  FEDBROKER_SIGN_OFFLOAD: process.env.FEDBROKER_SIGN_OFFLOAD ?? 'true',
   POWERTOOLS_SERVICE_NAME: 'fedbroker',
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
 });

@@ -19,10 +19,11 @@ const PAIR_SPEC: Record<SigningAlg, DataKeyPairSpec> = { RS256: 'RSA_2048', ES25
 export class KmsDataKeySigner implements Signer {
   readonly kind = 'kms-data-key' as const;
   readonly #kms: KMSClient;
-  readonly #options: { wrappingKeyId: string; alg: SigningAlg };
+  readonly #options: { wrappingKeyId: string; alg: SigningAlg; offload?: boolean };
   readonly #privateKeys = new Map<string, Promise<KeyObject>>();
 
-  constructor(kms: KMSClient, options: { wrappingKeyId: string; alg: SigningAlg }) {
+  /** `offload`: sign RSA in the thread pool (see {@link signWithKey}). */
+  constructor(kms: KMSClient, options: { wrappingKeyId: string; alg: SigningAlg; offload?: boolean }) {
     this.#kms = kms;
     this.#options = options;
   }
@@ -85,7 +86,7 @@ export class KmsDataKeySigner implements Signer {
   }
 
   async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
-    return signWithKey(record.alg, await this.#privateKey(record), data);
+    return signWithKey(record.alg, await this.#privateKey(record), data, this.#options.offload);
   }
 
   async destroyKey(record: KeyRecord): Promise<void> {

@@ -18,9 +18,12 @@ export class FileSigner implements Signer {
   readonly #keys = new Map<string, KeyObject>();
   private readonly dataDir: string;
   private readonly alg: SigningAlg;
-  constructor(dataDir: string, alg: SigningAlg) {
+  readonly #offload: boolean;
+  /** `offload`: sign RSA in the thread pool (see {@link signWithKey}). */
+  constructor(dataDir: string, alg: SigningAlg, offload = false) {
     this.dataDir = dataDir;
     this.alg = alg;
+    this.#offload = offload;
   }
 
   #path(keyRef: string): string {
@@ -78,7 +81,7 @@ export class FileSigner implements Signer {
   }
 
   async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
-    return signWithKey(record.alg, this.#load(record.keyRef, false), data);
+    return signWithKey(record.alg, this.#load(record.keyRef, false), data, this.#offload);
   }
 
   async destroyKey(record: KeyRecord): Promise<void> {

@@ -59,6 +59,8 @@ describe('loadConfig', () => {
     ['a negative lifetime', { FEDBROKER_ACCESS_TOKEN_TTL: '-5' }, /FEDBROKER_ACCESS_TOKEN_TTL/],
     ['a default lifetime above its maximum', { FEDBROKER_ID_TOKEN_TTL: '7200' }, /exceeds FEDBROKER_ID_TOKEN_MAX_TTL/],
     ['an ID token maximum above 12 h', { FEDBROKER_ID_TOKEN_MAX_TTL: '50000' }, /at most 43200/],
+    ['an unknown audit table writer', { FEDBROKER_AUDIT_TABLE_WRITE: 'sometimes' }, /FEDBROKER_AUDIT_TABLE_WRITE/],
+    ['a signing offload that is not true or false', { FEDBROKER_SIGN_OFFLOAD: 'yes' }, /FEDBROKER_SIGN_OFFLOAD/],
   ])('refuses %s', (_name, change, message) => {
     expect(issues({ ...base, ...change }).join('\n')).toMatch(message);
   });
