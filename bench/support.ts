@@ -165,8 +165,9 @@ export async function spawnStandIns(options: { signer: SignerMode; alg: Alg; dev
  */
 export async function startInProcessBroker(alg: Alg = 'RS256') {
   const standIns = await spawnStandIns({ signer: 'local', alg, dev: true });
-  // Before the handlers are imported: the runtime reads process.env on first use.
-  Object.assign(process.env, standIns.env);
+  // Before the handlers are imported: the runtime reads process.env on first use. RSA in the
+  // thread pool, as `npm start` signs: one process serving concurrent requests.
+  Object.assign(process.env, standIns.env, { FEDBROKER_SIGN_OFFLOAD: 'true' });
   const { startHttpApi } = await import('../lib/local/http-api.ts');
   const { routesFromServerlessYml } = await import('../lib/local/http-api-routes.ts');
   const api = await startHttpApi({ routes: routesFromServerlessYml(join(ROOT, 'serverless.yml')), root: ROOT });
