@@ -4,10 +4,11 @@ import type { AuditEntry, AuditRecord } from '../../lib/audit/ports.ts';
 import { entryId } from '../../lib/audit/trail.ts';
 import { DynamoAuditLog } from '../../lib/aws/dynamo-audit-log.ts';
 import { Table } from '../../lib/aws/dynamo-table.ts';
+import type { Scope } from '../../lib/trust/schema.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
-import { tenantAdmin } from '../support/tenants.ts';
+import { tenantAdmin, subjectRelationship } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
 // GET /v1/tenants/{tenant}/audit: what the API returns, how it pages, and whom it refuses.
@@ -62,14 +63,7 @@ beforeAll(async () => {
   broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true' } });
   gateway = await startGateway((m) => broker.load(m));
   upstream = await startUpstreamIssuer();
-  const rel = (id: string, sub: string, scopes: ('audit:read' | 'id-token:issue' | 'trust:admin')[]) => ({
-    kind: 'oidc' as const,
-    id,
-    issuer: upstream.issuer,
-    audiences: ['fedbroker'],
-    conditions: { StringEquals: { sub } },
-    scopes,
-  });
+  const rel = (id: string, sub: string, scopes: Scope[]) => subjectRelationship(upstream.issuer, id, sub, scopes);
   const t = tenantAdmin(broker.tableName);
   await t.tenant('paged', [rel('auditor', 'auditor', ['audit:read']), rel('ci', 'ci', ['id-token:issue', 'trust:admin'])]);
   await t.tenant('globex', [rel('auditor', 'auditor-b', ['audit:read'])]);

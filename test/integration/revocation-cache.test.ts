@@ -12,15 +12,16 @@ import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
 import { isFedbrokerError } from '../../lib/errors.ts';
 import { TenantDenyList } from '../../lib/revocation/deny-list.ts';
 import { TenantDirectory } from '../../lib/tenants/directory.ts';
+import type { Scope } from '../../lib/trust/schema.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
-import { startCountingProxy, type CountingProxy } from '../support/dynamodb-counting-proxy.ts';
+import { startThrottleProxy, type ThrottleProxy } from '../support/dynamodb-throttle-proxy.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
-import { tenantAdmin } from '../support/tenants.ts';
+import { tenantAdmin, subjectRelationship } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
 let broker: TestBroker;
-let proxy: CountingProxy;
+let proxy: ThrottleProxy;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
 let upstream: UpstreamIssuer;
 /** Talks to dynalite directly, past the proxy, so the test's own reads are not counted. */
@@ -28,14 +29,7 @@ let table: Table;
 let admin: string;
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-const relationship = (id: string, sub: string, scopes: ('trust:admin' | 'id-token:issue')[]) => ({
-  kind: 'oidc' as const,
-  id,
-  issuer: upstream.issuer,
-  audiences: ['fedbroker'],
-  conditions: { StringEquals: { sub } },
-  scopes,
-});
+const relationship = (id: string, sub: string, scopes: Scope[]) => subjectRelationship(upstream.issuer, id, sub, scopes);
 
 async function accessToken(sub: string): Promise<string> {
   const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
@@ -65,7 +59,7 @@ const denyItems = async (tenant: string) =>
 beforeAll(async () => {
   // Cache bounds of an hour: nothing in this file may depend on how fast it runs.
   broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', FEDBROKER_TENANT_CACHE_SECONDS: '3600', FEDBROKER_KEY_CACHE_SECONDS: '3600' } });
-  proxy = await startCountingProxy(broker.dynamodb.endpoint);
+  proxy = await startThrottleProxy(broker.dynamodb.endpoint);
   broker.coldStart({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
   [gateway, upstream] = await Promise.all([startGateway((m) => broker.load(m)), startUpstreamIssuer()]);
   table = new Table(broker.tableName, new DynamoDBClient({ region: 'us-east-1', endpoint: broker.dynamodb.endpoint, credentials }));

@@ -5,10 +5,11 @@ import { Table } from '../../lib/aws/dynamo-table.ts';
 import { DynamoRevocationStore } from '../../lib/aws/dynamo-revocation-store.ts';
 import { REVOCATION_CAP } from '../../lib/revocation/ports.ts';
 import type { StoredDocument } from '../../lib/tenants/ports.ts';
+import type { Scope } from '../../lib/trust/schema.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
-import { tenantAdmin } from '../support/tenants.ts';
+import { tenantAdmin, subjectRelationship } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
 let broker: TestBroker;
@@ -18,14 +19,7 @@ let table: Table;
 let adminA: string;
 let adminB: string;
 
-const relationship = (id: string, sub: string, scopes: string[]) => ({
-  kind: 'oidc' as const,
-  id,
-  issuer: upstream.issuer,
-  audiences: ['fedbroker'],
-  conditions: { StringEquals: { sub } },
-  scopes: scopes as ('trust:admin' | 'id-token:issue' | 'audit:read')[],
-});
+const relationship = (id: string, sub: string, scopes: string[]) => subjectRelationship(upstream.issuer, id, sub, scopes as Scope[]);
 
 async function tokenFor(tenant: string, sub: string): Promise<string> {
   const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant });

@@ -3,6 +3,8 @@
 // (AWS JSON 1.0: HTTP 400, `__type` ProvisionedThroughputExceededException), and, on command, the
 // next N BatchWriteItem calls, which it answers as a partly throttled batch: HTTP 200 with every
 // request returned in `UnprocessedItems` and nothing written (DynamoDB API reference, BatchWriteItem).
+// It also counts the requests it forwards by operation (`X-Amz-Target: DynamoDB_20120810.<Op>`), so a
+// test can assert how many store calls a path costs at the wire, not by trusting the code.
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { listen } from './http-server.ts';
@@ -11,6 +13,8 @@ export interface ThrottleProxy {
   url: string;
   /** Requests seen, and how many of them were throttled / forwarded. */
   stats: { requests: number; throttled: number; forwarded: number };
+  /** Requests forwarded so far, by operation. */
+  operations: Record<string, number>;
   /** Throttles the next `count` requests (Infinity: until `stop()`), or only those of operation `only` (e.g. `PutItem`). */
   throttleNext(count: number, only?: string): void;
   /** Answers the next `count` BatchWriteItem calls with all of their items unprocessed. */
@@ -25,6 +29,7 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
   let remaining = 0;
   let only: string | undefined;
   let unprocessed = 0;
+  const operations: Record<string, number> = {};
   const stats = { requests: 0, throttled: 0, forwarded: 0 };
 
   const server = await listen((req, res) => {
@@ -58,6 +63,7 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
       return;
     }
     stats.forwarded += 1;
+    operations[op] = (operations[op] ?? 0) + 1;
     const proxied = request({ hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -72,6 +78,7 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
   return {
     url: server.url,
     stats,
+    operations,
     throttleNext: (count, op) => {
       remaining = count;
       only = op;

@@ -2,7 +2,7 @@ import { Table } from '../../lib/aws/dynamo-table.ts';
 import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { createTenant, identityPools, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
-import type { TrustRelationshipInput } from '../../lib/trust/schema.ts';
+import type { Scope, TrustRelationshipInput } from '../../lib/trust/schema.ts';
 
 /**
  * Writes tenants and their documents through the same admin code the API and CLI use. Runs as a
@@ -26,4 +26,9 @@ export function tenantAdmin(tableName: string, options: { local?: boolean; cogni
     disable: (tenant: string) => setTenantStatus(deps, tenant, 'disabled'),
     enable: (tenant: string) => setTenantStatus(deps, tenant, 'active'),
   };
+}
+
+/** A relationship admitting exactly one upstream `sub` of `issuer` (audience `fedbroker`) with `scopes`. */
+export function subjectRelationship(issuer: string, id: string, sub: string, scopes: readonly Scope[]) {
+  return { kind: 'oidc' as const, id, issuer, audiences: ['fedbroker'], conditions: { StringEquals: { sub } }, scopes: [...scopes] };
 }
