@@ -3,24 +3,30 @@ import { DynamoAuditLog } from '../lib/aws/dynamo-audit-log.ts';
 import { Table } from '../lib/aws/dynamo-table.ts';
 import { loadConfig } from '../lib/config.ts';
 import { describeError, logger } from '../lib/log.ts';
-import { countAuditWriteFailure } from '../lib/metrics.ts';
+import { countAuditLinesDropped, countAuditWriteFailure, metrics } from '../lib/metrics.ts';
 
 let writer: DynamoAuditLog | undefined;
 
 /**
  * CloudWatch Logs subscription target (serverless.yml, filter `{ $.audit IS TRUE }` on every
  * function that audits): copies audit log lines into the table for the audit API. A failed
- * write rejects, so Lambda retries the delivery; puts are idempotent by entry id.
+ * write rejects, so Lambda retries the delivery (twice, asynchronous invocation), then sends it to
+ * the AuditIngestFailures queue (serverless.yml), from which it can be replayed; puts are
+ * idempotent by entry id.
  */
 export const handler = async (event: LogsSubscriptionEvent): Promise<{ stored: number; dropped: number }> => {
   writer ??= new DynamoAuditLog(new Table(loadConfig().tableName));
   try {
     const result = await ingestAuditLines(writer, event);
     if (result.dropped > 0) logger.warn('log lines that are not audit entries were skipped', { dropped: result.dropped });
+    countAuditLinesDropped(result.dropped);
     return result;
   } catch (e) {
     countAuditWriteFailure();
     logger.error('audit entries not copied to the table; the delivery will be retried', { error: describeError(e) });
     throw e;
+  } finally {
+    // Not behind httpHandler: this function flushes its own metrics, once per invocation.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 };

@@ -4,7 +4,7 @@ import { logger } from './log.ts';
 /**
  * Operational metrics, as CloudWatch embedded metric format lines (namespace `fedbroker`).
  * Undimensioned metrics are buffered on {@link metrics}, the request's outcome on
- * {@link outcomeMetrics}; the `logMetrics` middleware in `lib/http/handler.ts` flushes both once
+ * {@link outcomeMetrics}; the `flushMetrics` middleware in `lib/http/handler.ts` flushes both once
  * per invocation (Powertools applies a flush's dimension sets to everything in it, hence two).
  *
  * Every dimension value comes from a bounded set (outcomes, error codes, known audiences):
@@ -46,6 +46,8 @@ function bounded(value: string): string {
  * one request, and a handler records at most one exchange and one token. One line per request
  * instead of a `singleMetric()` each: that builds a whole Metrics instance per call (environment
  * reads, a Console) and writes its own line, which cost more than the rest of issuing a token.
+ * (The local run serves requests concurrently in one process, so there a flush may carry another
+ * request's set: local metrics are indicative only.)
  */
 export const outcomeMetrics = new Metrics({ namespace: 'fedbroker', serviceName: 'fedbroker', logger: quiet });
 
@@ -73,6 +75,11 @@ export function recordKmsSignLatency(milliseconds: number): void {
 export function countUpstreamKeyFetch(ok: boolean): void {
   metrics.addMetric('UpstreamJwksFetches', MetricUnit.Count, 1);
   if (!ok) metrics.addMetric('UpstreamJwksFetchFailures', MetricUnit.Count, 1);
+}
+
+/** Log lines delivered to the audit ingest that were not well-formed audit entries (dropped). */
+export function countAuditLinesDropped(lines: number): void {
+  if (lines > 0) metrics.addMetric('AuditLinesDropped', MetricUnit.Count, lines);
 }
 
 /** An audit record that reached the logs but not the table. */

@@ -1,6 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { InlineAuditProjection } from './audit/inline-projection.ts';
-import { LogAuditSink, teeSink } from './audit/sinks.ts';
+import { auditLinesSilenced, LogAuditSink, teeSink } from './audit/sinks.ts';
 import type { AuditReader, AuditSink } from './audit/ports.ts';
 import { AuditTrail } from './audit/trail.ts';
 import { CognitoIdentityAdapter } from './aws/cognito-identity.ts';
@@ -81,7 +81,11 @@ export function adminDeps(rt: Runtime): AdminDeps {
  */
 function auditStorage(config: Config, table: Table): { sink: AuditSink; reader: AuditReader } {
   const stored = new DynamoAuditLog(table);
-  if (config.auditTableWrite !== 'inline') return { sink: new LogAuditSink(), reader: stored };
+  if (config.auditTableWrite !== 'inline') {
+    // The line is the only record here: with lines silenced, nothing could be granted audited.
+    if (auditLinesSilenced) return { sink: { write: () => Promise.reject(new Error('audit lines are silenced (POWERTOOLS_LOG_LEVEL=SILENT) and no other copy is configured')) }, reader: stored };
+    return { sink: new LogAuditSink(), reader: stored };
+  }
   const projection = new InlineAuditProjection(stored);
   return {
     sink: teeSink(new LogAuditSink(), projection),

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { TENANT_ID } from '../trust/schema.ts';
 import { AUDIT_EVENTS, AUDIT_OUTCOMES, type AuditEntry, type AuditTableWriter } from './ports.ts';
+import { AUDIT_LINE_PREFIX } from './sinks.ts';
 import { SYSTEM_TENANT, UNKNOWN_TENANT } from './trail.ts';
 
 /** What Lambda receives from a CloudWatch Logs subscription filter: base64 of gzipped JSON. */
@@ -35,11 +36,13 @@ const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && 
  * only what the trail wrote.
  */
 export function entryFromLine(message: string): AuditEntry | undefined {
-  const start = message.indexOf('{');
-  if (start < 0) return undefined;
+  // Exactly what logAuditLine writes, from the first character: a line that merely contains
+  // such JSON after other text (another writer's output) is not an audit line.
+  const text = message.trim();
+  if (!text.startsWith(AUDIT_LINE_PREFIX)) return undefined;
   let line: Record<string, unknown>;
   try {
-    line = JSON.parse(message.slice(start)) as Record<string, unknown>;
+    line = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 import { describeError, logger } from '../log.ts';
 import { countAuditWriteFailure } from '../metrics.ts';
-import type { AuditEntry, AuditSink, AuditTableWriter } from './ports.ts';
+import type { AuditEntry, AuditTableWriter } from './ports.ts';
+import type { SyncAuditSink } from './sinks.ts';
 
 /** Entries kept for a retry while the table is unreachable; beyond it the oldest are dropped (and counted). */
 const MAX_PENDING = 10_000;
@@ -15,7 +16,7 @@ const LINGER_MS = 100;
  * `auditIngest` function uses. Only for `npm start` (FEDBROKER_AUDIT_TABLE_WRITE=inline), where
  * there is no log subscription; the log line stays the record of truth either way.
  */
-export class InlineAuditProjection implements AuditSink {
+export class InlineAuditProjection implements SyncAuditSink {
   readonly #writer: AuditTableWriter;
   #pending: AuditEntry[] = [];
   #flushing: Promise<void> | undefined;

@@ -2,9 +2,13 @@ import type { AuditEntry, AuditSink, AuditTableWriter } from './ports.ts';
 
 /**
  * Audit lines are not diagnostics: a log level raised to WARN to cut noise must not drop them.
- * Only SILENT (the tests, the CLI) silences them too.
+ * Only SILENT (the tests, the CLI) silences them too; the runtime then refuses grants unless
+ * another copy is configured (see `auditStorage` in lib/runtime.ts).
  */
-const silent = process.env.POWERTOOLS_LOG_LEVEL === 'SILENT';
+export const auditLinesSilenced = process.env.POWERTOOLS_LOG_LEVEL === 'SILENT';
+
+/** How every audit line starts: what the ingest function requires of a log message. */
+export const AUDIT_LINE_PREFIX = '{"level":"INFO","message":"audit",';
 
 /**
  * Writes the entry as one JSON line with `audit: true` (what log queries and the subscription
@@ -14,7 +18,10 @@ const silent = process.env.POWERTOOLS_LOG_LEVEL === 'SILENT';
  * per-line formatting cost as much as the rest of issuing a token.
  */
 export function logAuditLine(entry: AuditEntry): void {
-  if (silent) return;
+  if (auditLinesSilenced) return;
+  // A closed or destroyed stream is refused here, synchronously, so the grant fails closed;
+  // errors the OS reports later (EPIPE) surface as the stream's error event instead.
+  if (!process.stdout.writable) throw new Error('standard output is not writable');
   const trace = process.env._X_AMZN_TRACE_ID;
   const head = { level: 'INFO', message: 'audit', timestamp: new Date().toISOString(), service: 'fedbroker', ...(trace ? { xray_trace_id: trace.split(';')[0]?.replace('Root=', '') } : {}) };
   process.stdout.write(`${JSON.stringify({ ...head, audit: true, ...entry })}\n`);
@@ -39,11 +46,16 @@ export class LogAuditSink implements AuditSink {
   }
 }
 
-/** Writes every entry to each (synchronous) sink in turn; the first failure stops (and fails) the write. */
-export function teeSink(...sinks: AuditSink[]): AuditSink {
+/** A sink that writes synchronously (throws, never rejects). */
+export interface SyncAuditSink extends AuditSink {
+  write(entry: AuditEntry): void;
+}
+
+/** Writes every entry to each synchronous sink in turn; the first failure stops (and fails) the write. */
+export function teeSink(...sinks: SyncAuditSink[]): SyncAuditSink {
   return {
     write: (entry) => {
-      for (const s of sinks) void s.write(entry);
+      for (const s of sinks) s.write(entry);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailable } from '../errors.ts';
 import { REVOCATION_CAP, type Revocation, type RevocationWriter, type RevokeOutcome } from '../revocation/ports.ts';
 import type { Table } from './dynamo-table.ts';
@@ -46,28 +46,11 @@ export class DynamoRevocationStore implements RevocationWriter {
 
   /** The tenant's deny-list items, strongly consistent: the cap is checked against what was written. */
   async #slots(tenant: string): Promise<Slot[]> {
-    const t = this.#table;
-    const slots: Slot[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await t.run(() =>
-        t.doc.send(
-          new QueryCommand({
-            TableName: t.name,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :revoked)',
-            ExpressionAttributeValues: { ':pk': tenantPk(tenant), ':revoked': REVOKED_PREFIX },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const entry = revocationOf(item, tenant);
-        if (entry) slots.push({ sk: String(item.sk), entry });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return slots;
+    const items = await this.#table.readPartition(tenantPk(tenant), REVOKED_PREFIX);
+    return items.flatMap((item) => {
+      const entry = revocationOf(item, tenant);
+      return entry ? [{ sk: String(item.sk), entry }] : [];
+    });
   }
 
   /** Raises an entry's expiry; never lowers it, and never touches a slot reused for another jti meanwhile. */

@@ -28,8 +28,8 @@ export class Table {
     }
   }
 
-  /** Every item of one partition, strongly consistent, following pagination. */
-  async readPartition(pk: string): Promise<Record<string, unknown>[]> {
+  /** Every item of one partition (or of its sort keys starting with `skPrefix`), strongly consistent, following pagination. */
+  async readPartition(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -37,8 +37,8 @@ export class Table {
         this.doc.send(
           new QueryCommand({
             TableName: this.name,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk },
+            KeyConditionExpression: skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk, ...(skPrefix === undefined ? {} : { ':prefix': skPrefix }) },
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),

@@ -91,15 +91,16 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
   ) {
     throw new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token');
   }
-  const result: VerifiedAccessToken = {
+  // Frozen: the same object answers every later use of this token (see `verified` below).
+  const result: VerifiedAccessToken = Object.freeze({
     tenant,
     sub: payload.sub,
     trust: payload.trust,
-    scopes: scopes as Scope[],
+    scopes: Object.freeze(scopes) as Scope[],
     tags: payload[AWS_TAGS_CLAIM] as AwsTagsClaim | undefined,
     jti: String(payload.jti),
     exp: Number(payload.exp),
-  };
+  });
   if (kid !== undefined) remember(token, { token: result, kid, issuer: deps.issuer });
   return result;
 }

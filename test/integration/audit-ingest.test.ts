@@ -73,9 +73,9 @@ describe('auditIngest', () => {
     expect(await stored()).toHaveLength(60);
   });
 
-  it('accepts a line behind a text prefix, as Lambda text-format logs may carry', async () => {
-    await ingest(logsSubscriptionEvent([`2025-01-01T00:00:00.000Z\tabc\tINFO\t${line(entry())}`]));
-    expect(await stored()).toHaveLength(1);
+  it('drops a line whose audit JSON does not start the message (another writer printing it)', async () => {
+    await expect(ingest(logsSubscriptionEvent([`2025-01-01T00:00:00.000Z\tabc\tINFO\t${line(entry())}`]))).resolves.toEqual({ stored: 0, dropped: 1 });
+    expect(await stored()).toHaveLength(0);
   });
 
   it('answers a CONTROL_MESSAGE (the destination check) without storing anything', async () => {

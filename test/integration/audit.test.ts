@@ -248,3 +248,20 @@ describe('the audit trail never holds a token', () => {
     expect(logged).not.toMatch(JWT);
   });
 });
+
+describe('the audit trail fails closed', () => {
+  it('refuses to grant (503 temporarily_unavailable) when audit lines are silenced and no other copy is configured', async () => {
+    const silenced = await startBroker({ env: { FEDBROKER_LOCAL: 'true', FEDBROKER_AUDIT_TABLE_WRITE: 'subscription', POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+    const front = await startGateway((m) => silenced.load(m));
+    try {
+      await tenantAdmin(silenced.tableName).tenant('acme', [{ kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'] }]);
+      const res = await postExchange(front.url, { subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ error: 'temporarily_unavailable' });
+      expect(res.body).not.toHaveProperty('access_token');
+    } finally {
+      await front.close();
+      await silenced.close();
+    }
+  });
+});

@@ -66,12 +66,19 @@ describe('serverless package', () => {
     }
   });
 
-  it('gives auditIngest its own role that can only batch-write items of audit partitions', () => {
-    const role = template.Resources.AuditIngestRole?.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Condition: unknown }[];
-    expect(role).toHaveLength(1);
+  it('gives auditIngest its own role that can only batch-write items of audit partitions and keep failed deliveries', () => {
+    const role = template.Resources.AuditIngestRole?.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown; Condition?: unknown }[];
+    expect(role).toHaveLength(2);
     expect(role[0]?.Action).toEqual(['dynamodb:BatchWriteItem']);
     expect(role[0]?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } });
+    expect(role[1]).toMatchObject({ Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['AuditIngestFailures', 'Arn'] }] });
     expect(template.Resources.AuditIngestLambdaFunction?.Properties.Role).toEqual({ 'Fn::GetAtt': ['AuditIngestRole', 'Arn'] });
+  });
+
+  it('sends audit deliveries that failed every retry to a queue, kept 14 days', () => {
+    const [config] = resource('AWS::Lambda::EventInvokeConfig').filter(([, r]) => JSON.stringify(r.Properties.FunctionName).includes('AuditIngest'));
+    expect(config?.[1].Properties.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['AuditIngestFailures', 'Arn'] } } });
+    expect(template.Resources.AuditIngestFailures?.Properties).toMatchObject({ MessageRetentionPeriod: 1209600 });
   });
 
   it('gives the rotation function its own role that can create and delete only tagged keys', () => {
