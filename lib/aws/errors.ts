@@ -50,8 +50,14 @@ export function unavailable(service: string, e: unknown, retryAfterSeconds = 2):
   return new ServiceUnavailable(`${service} is temporarily unavailable; retry later`, retryAfterSeconds, { cause: e });
 }
 
-/** Shared SDK client settings: bounded time per attempt and few attempts, so a request fails fast. */
+/**
+ * Shared SDK client settings: bounded time per attempt and few attempts, so a request fails fast.
+ * `throwOnRequestTimeout`: without it, @smithy/node-http-handler (4.x) only logs a warning when
+ * `requestTimeout` passes and the attempt waits on, so an endpoint that accepts the connection and
+ * never answers would hold the request until the function timeout. With it, the attempt fails
+ * with a retryable `TimeoutError` (in TRANSIENT above: a 503).
+ */
 export const SDK_DEFAULTS = {
   maxAttempts: 2,
-  requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
 } as const;

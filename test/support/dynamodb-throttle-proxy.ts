@@ -3,6 +3,8 @@
 // (AWS JSON 1.0: HTTP 400, `__type` ProvisionedThroughputExceededException), and, on command, the
 // next N BatchWriteItem calls, which it answers as a partly throttled batch: HTTP 200 with every
 // request returned in `UnprocessedItems` and nothing written (DynamoDB API reference, BatchWriteItem).
+// As a black hole (`blackHole()`), it accepts every connection and reads every request, then never
+// answers, as a DynamoDB endpoint behind a stalled network path does, until `stop()`.
 // It also counts the requests it forwards by operation (`X-Amz-Target: DynamoDB_20120810.<Op>`), so a
 // test can assert how many store calls a path costs at the wire, not by trusting the code.
 import { randomUUID } from 'node:crypto';
@@ -11,14 +13,16 @@ import { listen } from './http-server.ts';
 
 export interface ThrottleProxy {
   url: string;
-  /** Requests seen, and how many of them were throttled / forwarded. */
-  stats: { requests: number; throttled: number; forwarded: number };
+  /** Requests seen, and how many of them were throttled / forwarded / held unanswered. */
+  stats: { requests: number; throttled: number; forwarded: number; held: number };
   /** Requests forwarded so far, by operation. */
   operations: Record<string, number>;
   /** Throttles the next `count` requests (Infinity: until `stop()`), or only those of operation `only` (e.g. `PutItem`). */
   throttleNext(count: number, only?: string): void;
   /** Answers the next `count` BatchWriteItem calls with all of their items unprocessed. */
   leaveUnprocessed(count: number): void;
+  /** Reads every request from now on and never answers it (black hole), until `stop()`. */
+  blackHole(): void;
   /** Forwards everything again. */
   stop(): void;
   close(): Promise<void>;
@@ -29,12 +33,19 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
   let remaining = 0;
   let only: string | undefined;
   let unprocessed = 0;
+  let holding = false;
   const operations: Record<string, number> = {};
-  const stats = { requests: 0, throttled: 0, forwarded: 0 };
+  const stats = { requests: 0, throttled: 0, forwarded: 0, held: 0 };
 
   const server = await listen((req, res) => {
     stats.requests += 1;
     const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    if (holding) {
+      // Read the request whole, then say nothing: the client's own timeout is all that ends it.
+      stats.held += 1;
+      req.resume();
+      return;
+    }
     if (remaining > 0 && (only === undefined || only === op)) {
       remaining -= 1;
       stats.throttled += 1;
@@ -84,9 +95,11 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
       only = op;
     },
     leaveUnprocessed: (count) => void (unprocessed = count),
+    blackHole: () => void (holding = true),
     stop: () => {
       remaining = 0;
       unprocessed = 0;
+      holding = false;
     },
     close: server.close,
   };
