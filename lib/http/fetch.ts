@@ -1,8 +1,11 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { systemClock, type Clock } from '../clock.ts';
+import { blockedAddressRange } from '../upstream/issuer-url.ts';
 
 /** The part of a Fetch API `Response` that {@link fetchLimited} reads (a `Response` is one). */
 export interface UpstreamResponse {
@@ -21,33 +24,8 @@ export type Fetch = (
   init: { signal: AbortSignal; redirect: 'manual'; headers: Record<string, string> },
 ) => Promise<UpstreamResponse>;
 
-/**
- * The production {@link Fetch}: a GET with node:http / node:https, which never follow redirects
- * and ask for no content encoding (so nothing is decompressed). Not the global `fetch`: its first
- * call loads undici, some 10 ms of a cold start on the exchange path.
- */
-export const defaultFetch: Fetch = (url, init) =>
-  new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(target, { method: 'GET', headers: init.headers, signal: init.signal }, (res) => {
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: {
-          get: (name) => {
-            const value = res.headers[name.toLowerCase()];
-            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-          },
-        },
-        body: Readable.toWeb(res) as ReadableStream<Uint8Array>,
-      });
-    });
-    req.once('error', reject);
-    req.end();
-  });
-
 /** Why an upstream document could not be used; stable, log-safe. */
-export type FetchFailure = 'network' | 'timeout' | 'redirect' | 'status' | 'content_type' | 'too_large' | 'json';
+export type FetchFailure = 'network' | 'timeout' | 'redirect' | 'status' | 'content_type' | 'too_large' | 'json' | 'blocked_address';
 
 /**
  * Internal failure of {@link fetchLimited}. Never reaches the wire: callers map it to
@@ -63,6 +41,96 @@ export class UpstreamFetchError extends Error {
     this.kind = kind;
     this.httpStatus = options?.httpStatus;
   }
+}
+
+/** One address a host name resolves to, as `dns.lookup(name, { all: true })` returns it. */
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+/** DNS port: every address `hostname` resolves to. Passed in so tests need no real DNS. */
+export type Resolve = (hostname: string) => Promise<ResolvedAddress[]>;
+
+const systemResolve: Resolve = (hostname) => dnsLookup(hostname, { all: true });
+
+/** The refusal for a set of resolved addresses, or undefined when every one may be connected to. */
+function refusal(addresses: ResolvedAddress[], local: boolean): UpstreamFetchError | undefined {
+  // Log-safe like every UpstreamFetchError: the range name only, never the host or the address.
+  if (addresses.length === 0) return new UpstreamFetchError('blocked_address', 'upstream host resolved to no address; refused');
+  for (const { address } of addresses) {
+    const range = blockedAddressRange(address, local);
+    if (range) return new UpstreamFetchError('blocked_address', `upstream host resolves to a blocked address (${range}); refused`);
+  }
+  return undefined;
+}
+
+/**
+ * A `lookup` for `net.connect`: resolves, refuses the whole host if ANY address is blocked (a
+ * name with one public and one metadata address must not win a race to the metadata service),
+ * and hands back only checked addresses, which are the ones the socket connects to. Checking at
+ * connection time leaves no gap between check and use for DNS rebinding to exploit.
+ */
+function guardedLookup(resolve: Resolve, local: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (all) => {
+        const error = refusal(all, local);
+        if (error) return callback(error, '');
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
+        const usable = family === 0 ? all : all.filter((a) => a.family === family);
+        if (usable.length === 0) return callback(Object.assign(new Error('no address of the requested family'), { code: 'ENOTFOUND' }), '');
+        if (options.all) return callback(null, usable);
+        return callback(null, usable[0]!.address, usable[0]!.family);
+      },
+      (e: NodeJS.ErrnoException) => callback(e, ''),
+    );
+  };
+}
+
+/**
+ * Builds the production {@link Fetch}: a GET with node:http / node:https, which never follow
+ * redirects and ask for no content encoding (so nothing is decompressed). Not the global `fetch`:
+ * its first call loads undici, some 10 ms of a cold start on the exchange path.
+ *
+ * Every address the host resolves to is checked with `blockedAddressRange` (and an IP-literal
+ * host, which Node connects to without a lookup, is checked the same way first); a blocked or
+ * empty resolution fails with `UpstreamFetchError` kind `blocked_address` before any connection.
+ * `local` allows loopback only, as in `checkIssuerUrl`.
+ */
+export function createFetch(opts: { local: boolean; resolve?: Resolve }): Fetch {
+  const lookup = guardedLookup(opts.resolve ?? systemResolve, opts.local);
+  // Own pools, configured like Node's global agents: a kept-alive socket is reused by host and
+  // port alone, so a shared pool could hand us a socket some other code connected unchecked.
+  const agents = {
+    http: new HttpAgent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 }),
+    https: new HttpsAgent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 }),
+  };
+  return (url, init) =>
+    new Promise((resolve, reject) => {
+      const target = new URL(url);
+      const literal = target.hostname.replace(/^\[(.*)\]$/, '$1');
+      const family = isIP(literal);
+      const blocked = family === 0 ? undefined : refusal([{ address: literal, family }], opts.local);
+      if (blocked) return reject(blocked);
+      const https = target.protocol === 'https:';
+      const request = https ? httpsRequest : httpRequest;
+      const options = { method: 'GET', headers: init.headers, signal: init.signal, lookup, agent: https ? agents.https : agents.http };
+      const req = request(target, options, (res) => {
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: {
+            get: (name) => {
+              const value = res.headers[name.toLowerCase()];
+              return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+            },
+          },
+          body: Readable.toWeb(res) as ReadableStream<Uint8Array>,
+        });
+      });
+      req.once('error', reject);
+      req.end();
+    });
 }
 
 /** Default cap on an upstream document: discovery documents and JWKS are a few KiB. */

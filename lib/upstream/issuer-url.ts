@@ -8,9 +8,11 @@ import { PolicyInvalid } from '../errors.ts';
  * The check is lexical, on the WHATWG-normalised URL: `new URL('http://2130706433')`,
  * `http://0x7f.1` and `http://0177.0.0.1` all normalise to `127.0.0.1`, and IPv6 literals to
  * their compressed hex form, so checking the normalised host catches every spelling. It does not
- * resolve DNS: a public name that resolves to a private address is stopped only by the network
- * (Lambda outside a VPC has no route to private ranges). Redirects are never followed
- * (see `fetchLimited`), so a checked URL cannot be bounced elsewhere.
+ * resolve DNS; a name that resolves to a blocked address is refused when the connection is made:
+ * the production fetch (`createFetch` in lib/http/fetch.ts) runs every resolved address through
+ * {@link blockedAddressRange}, the same range tables, and the socket connects only to an address
+ * that passed. Redirects are never followed (see `fetchLimited`), so a checked URL cannot be
+ * bounced elsewhere.
  */
 
 const MAX_URL_LENGTH = 2048;
@@ -88,6 +90,23 @@ function blockedV6(g: number[], local: boolean): string | undefined {
   if ((first & 0xffc0) === 0xfec0) return 'site-local';
   if ((first & 0xff00) === 0xff00) return 'multicast';
   return undefined;
+}
+
+/**
+ * Classifies one resolved IP address (dotted IPv4, or IPv6 without brackets, as `dns.lookup`
+ * returns them) with the same tables as IP-literal hosts: the RFC 6890 special-purpose ranges
+ * above, plus the IPv6 forms that embed an IPv4 address. `local` allows loopback only.
+ *
+ * @returns the name of the blocked range, or undefined when the address may be connected to.
+ *   Anything that is not an IP address is refused (fail closed).
+ */
+export function blockedAddressRange(address: string, local: boolean): string | undefined {
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(address)) {
+    return address.split('.').every((octet) => Number(octet) <= 255) ? blockedV4(address, local) : 'not an IP address';
+  }
+  // A zone index (`fe80::1%eth0`, RFC 4007 §11) names an interface, not part of the address.
+  const groups = parseV6(address.replace(/%.*$/, ''));
+  return groups ? blockedV6(groups, local) : 'not an IP address';
 }
 
 function hostIssue(hostname: string, local: boolean, label: string): string | undefined {

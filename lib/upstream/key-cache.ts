@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../errors.ts';
-import { defaultFetch, fetchLimited, type Fetch } from '../http/fetch.ts';
+import { createFetch, fetchLimited, type Fetch } from '../http/fetch.ts';
 import { describeError, logger } from '../log.ts';
 import { checkIssuerUrl, sameOriginOrDeclared } from './issuer-url.ts';
 
@@ -91,7 +91,8 @@ export class UpstreamKeys {
   #fetches = 0;
 
   constructor(opts: UpstreamKeysOptions) {
-    this.#fetch = opts.fetch ?? defaultFetch;
+    // Without a port, the production fetch: every resolved address checked, loopback only when local.
+    this.#fetch = opts.fetch ?? createFetch({ local: opts.local ?? false });
     this.#clock = opts.clock;
     this.#timeoutMs = opts.timeoutMs ?? 3000;
     this.#maxBytes = opts.maxBytes ?? 100 * 1024;

@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { CompactEncrypt, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../../../lib/errors.ts';
-import { defaultFetch, type Fetch } from '../../../lib/http/fetch.ts';
+import { createFetch, type Fetch } from '../../../lib/http/fetch.ts';
 import { UpstreamKeys } from '../../../lib/upstream/key-cache.ts';
 import { verifyExternalToken, type VerifyExternalOptions } from '../../../lib/upstream/verify.ts';
+
+// The production fetch as the local run builds it: these upstreams listen on 127.0.0.1.
+const localFetch = createFetch({ local: true });
 
 const AUD = 'https://fedbroker.test';
 const T0 = Date.UTC(2030, 0, 1);
@@ -177,7 +180,7 @@ describe('verifyExternalToken against a controlled upstream', () => {
     Object.assign(upstream, { published: [rsa.jwk, ec.jwk], down: false, discoveryOverride: undefined, hits: [] });
     attackerHits.length = 0;
     requests = [];
-    fetchPort = (url, init) => (requests.push(url), defaultFetch(url, init));
+    fetchPort = (url, init) => (requests.push(url), localFetch(url, init));
     keys = new UpstreamKeys({ fetch: fetchPort, clock, local: true });
   });
 

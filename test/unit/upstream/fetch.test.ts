@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../../../lib/http/fetch.ts';
+import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../../../lib/http/fetch.ts';
+
+// The production fetch as the local run builds it: these upstreams listen on 127.0.0.1.
+const localFetch = createFetch({ local: true });
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -50,7 +53,7 @@ const json = (body: string, type = 'application/json', status = 200): Handler =>
 describe('fetchLimited', () => {
   it('parses a JSON document', async () => {
     const { url } = await serve(json('{"issuer":"x"}'));
-    await expect(fetchLimited(defaultFetch, url, { timeoutMs: 1000 })).resolves.toEqual({ issuer: 'x' });
+    await expect(fetchLimited(localFetch, url, { timeoutMs: 1000 })).resolves.toEqual({ issuer: 'x' });
   });
 
   it.each([
@@ -59,13 +62,13 @@ describe('fetchLimited', () => {
     ['application/json with charset, upper case', 'Application/JSON; charset=UTF-8'],
   ])('accepts %s', async (_name, type) => {
     const { url } = await serve(json('{"keys":[]}', type));
-    await expect(fetchLimited(defaultFetch, url, { timeoutMs: 1000 })).resolves.toEqual({ keys: [] });
+    await expect(fetchLimited(localFetch, url, { timeoutMs: 1000 })).resolves.toEqual({ keys: [] });
   });
 
   it('sends the request with redirect manual, a signal and an Accept header', async () => {
     const seen: Parameters<Fetch>[1][] = [];
     const { url } = await serve(json('{}'));
-    await fetchLimited((u, init) => (seen.push(init), defaultFetch(u, init)), url, { timeoutMs: 1000 });
+    await fetchLimited((u, init) => (seen.push(init), localFetch(u, init)), url, { timeoutMs: 1000 });
     expect(seen[0]).toMatchObject({ redirect: 'manual', headers: { accept: 'application/json' } });
     expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
   });
@@ -73,30 +76,30 @@ describe('fetchLimited', () => {
   it('times out when the server never answers', async () => {
     const { url } = await serve(() => undefined);
     const started = Date.now();
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 300 }))).kind).toBe('timeout');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 300 }))).kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(1300);
   });
 
   it('refuses a 500', async () => {
     const { url } = await serve(json('{"error":"x"}', 'application/json', 500));
-    const e = await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }));
+    const e = await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }));
     expect([e.kind, e.httpStatus]).toEqual(['status', 500]);
   });
 
   it('refuses a 404', async () => {
     const { url } = await serve(json('{}', 'application/json', 404));
-    const e = await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }));
+    const e = await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }));
     expect([e.kind, e.httpStatus]).toEqual(['status', 404]);
   });
 
   it('refuses a 204 and other non-200 successes', async () => {
     const { url } = await serve((_req, res) => res.writeHead(204).end());
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('status');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('status');
   });
 
   it('refuses garbage served as JSON', async () => {
     const { url } = await serve(json('<html>not json</html>'));
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('json');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('json');
   });
 
   it('refuses invalid UTF-8', async () => {
@@ -104,7 +107,7 @@ describe('fetchLimited', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(Buffer.from([0x22, 0xff, 0xfe, 0x22]));
     });
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('json');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('json');
   });
 
   it.each([
@@ -117,7 +120,7 @@ describe('fetchLimited', () => {
       res.writeHead(200, type ? { 'content-type': type } : {});
       res.end('{}');
     });
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('content_type');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('content_type');
   });
 
   it('refuses a body over the cap when Content-Length announces it, without reading it', async () => {
@@ -125,7 +128,7 @@ describe('fetchLimited', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) });
       res.write('{"a":"');
     });
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 5000 }))).kind).toBe('too_large');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 5000 }))).kind).toBe('too_large');
   });
 
   it('cuts a streamed 10 MB body at the cap, fast', async () => {
@@ -144,7 +147,7 @@ describe('fetchLimited', () => {
       pump();
     });
     const started = Date.now();
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 5000, maxBytes: 100 * 1024 }))).kind).toBe('too_large');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 5000, maxBytes: 100 * 1024 }))).kind).toBe('too_large');
     expect(Date.now() - started).toBeLessThan(2000);
     // The reader stopped early: the server could not push the whole 10 MB.
     expect(sent).toBeLessThan(10 * 1024 * 1024);
@@ -159,7 +162,7 @@ describe('fetchLimited', () => {
       res.on('close', () => clearInterval(t));
     });
     const started = Date.now();
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('timeout');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
@@ -169,20 +172,20 @@ describe('fetchLimited', () => {
       res.writeHead(302, { location: `${target.url}/jwks` });
       res.end();
     });
-    const e = await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }));
+    const e = await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }));
     expect([e.kind, e.httpStatus]).toEqual(['redirect', 302]);
     expect(target.hits).toEqual([]);
   });
 
   it('refuses a 307 redirect', async () => {
     const { url } = await serve((_req, res) => res.writeHead(307, { location: 'http://169.254.169.254/' }).end());
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('redirect');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('redirect');
   });
 
   it('reports a refused connection as a network failure', async () => {
     const { url } = await serve(json('{}'));
     await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
-    expect((await failure(fetchLimited(defaultFetch, url, { timeoutMs: 1000 }))).kind).toBe('network');
+    expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('network');
   });
 
   it('enforces the deadline even when the Fetch port ignores the signal', async () => {
@@ -192,7 +195,7 @@ describe('fetchLimited', () => {
 
   it('keeps URL and body out of error messages', async () => {
     const { url } = await serve(json('secret-body-content', 'application/json', 500));
-    const e = await failure(fetchLimited(defaultFetch, `${url}/path-with-secret`, { timeoutMs: 1000 }));
+    const e = await failure(fetchLimited(localFetch, `${url}/path-with-secret`, { timeoutMs: 1000 }));
     expect(e.message).not.toMatch(/secret|127\.0\.0\.1/);
   });
 });
