@@ -25,9 +25,13 @@ export interface KeyAuditEvent {
 // aud) end up here, and a record must never carry a token.
 const JWT_LIKE = /eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
 const CONTROL = /[\u0000-\u001f\u007f]/g;
+// Either of the above could apply: one scan decides, so the usual clean value (every granted
+// token's record passes here) is not copied twice.
+const NEEDS_SCRUB = /[\u0000-\u001f\u007f]|eyJ/;
 
 function text(value: string, max = 256): string {
-  return value.replace(CONTROL, '').replace(JWT_LIKE, '[jwt]').slice(0, max);
+  const clean = NEEDS_SCRUB.test(value) ? value.replace(CONTROL, '').replace(JWT_LIKE, '[jwt]') : value;
+  return clean.length > max ? clean.slice(0, max) : clean;
 }
 
 /** The record as it may be stored and logged: strings capped and scrubbed, empty fields dropped. */

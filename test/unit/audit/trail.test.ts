@@ -75,6 +75,14 @@ describe('sanitize', () => {
     expect(record).not.toHaveProperty('trust');
     expect(JSON.stringify(record)).not.toMatch(/eyJ[\w-]*\.[\w-]*\./);
   });
+
+  it.each([
+    ['a token split by a control character', 'ey\u0001JhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig', '[jwt]'],
+    ['a control character alone', 'repo:acme/app\u007f', 'repo:acme/app'],
+    ['a clean value', 'repo:acme/app:ref:refs/heads/main', 'repo:acme/app:ref:refs/heads/main'],
+  ])('scrubs %s as if control characters were never there', (_, value, expected) => {
+    expect(sanitize({ time: 't', event: 'token.exchange', outcome: 'refused', tenant: 'acme', source_subject: value }).source_subject).toBe(expected);
+  });
 });
 
 describe('auditedExchange', () => {
