@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../errors.ts';
-import { createFetch, fetchLimited, type Fetch } from '../http/fetch.ts';
+import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../http/fetch.ts';
 import { describeError, logger } from '../log.ts';
 import { checkIssuerUrl, sameOriginOrDeclared } from './issuer-url.ts';
 
@@ -10,7 +10,7 @@ import { checkIssuerUrl, sameOriginOrDeclared } from './issuer-url.ts';
 export interface UpstreamKeysOptions {
   fetch?: Fetch;
   clock: Clock;
-  /** Deadline for each GET, body included. */
+  /** Deadline for one refresh: discovery and JWKS together, bodies included. */
   timeoutMs?: number;
   /** Cap on each discovery / JWKS document. */
   maxBytes?: number;
@@ -220,10 +220,17 @@ export class UpstreamKeys {
   }
 
   async #download(issuer: string, url: URL): Promise<JWK[]> {
-    const limits = { timeoutMs: this.#timeoutMs, maxBytes: this.#maxBytes, clock: this.#clock };
+    // One deadline for the refresh, not one per document: the exchange waiting on it must fail
+    // within the configured timeout, so the JWKS gets only what discovery left of it.
+    const deadline = this.#clock.now() + this.#timeoutMs;
+    const limits = () => {
+      const timeoutMs = deadline - this.#clock.now();
+      if (timeoutMs <= 0) throw new UpstreamFetchError('timeout', `upstream did not answer within ${this.#timeoutMs} ms`);
+      return { timeoutMs, maxBytes: this.#maxBytes, clock: this.#clock };
+    };
     // OIDC Discovery 1.0 §4.1: the path is appended to the issuer, minus any trailing slash.
     const discoveryUrl = `${url.href.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const discovery = await fetchLimited(this.#fetch, discoveryUrl, limits);
+    const discovery = await fetchLimited(this.#fetch, discoveryUrl, limits());
     // §4.3: the document's issuer MUST be identical to the issuer it was fetched for, otherwise
     // one issuer could publish keys (and so mint tokens) for another.
     if (!isObject(discovery) || discovery.issuer !== issuer) {
@@ -231,7 +238,7 @@ export class UpstreamKeys {
     }
     if (typeof discovery.jwks_uri !== 'string') throw new UpstreamDocumentInvalid('discovery document has no jwks_uri');
     const jwksUri = sameOriginOrDeclared(url, discovery.jwks_uri, { local: this.#local, allowedJwksHosts: this.#allowedJwksHosts });
-    const jwks = await fetchLimited(this.#fetch, jwksUri.href, limits);
+    const jwks = await fetchLimited(this.#fetch, jwksUri.href, limits());
     if (!isObject(jwks) || !Array.isArray(jwks.keys)) throw new UpstreamDocumentInvalid('JWKS has no keys array');
     // Bounds the work one verification can cause; real issuers publish a handful of keys.
     if (jwks.keys.length > MAX_KEYS) throw new UpstreamDocumentInvalid(`JWKS has more than ${MAX_KEYS} keys`);

@@ -10,8 +10,9 @@ import { DISCOVERY_PATH, JWKS_PATH, startScriptedIssuer, type Behaviour, type Sc
 import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 
 const TIMEOUT_MS = 500;
-// Loose upper bound: the deadline plus generous slack for a loaded CI machine. No lower bound.
-const BOUND_MS = TIMEOUT_MS + 1500;
+// Issue #5: an exchange fails within the configured timeout + 1 s. A correctness bound (the
+// deadline must hold), not a performance target; no lower bound.
+const BOUND_MS = TIMEOUT_MS + 1000;
 const COOLDOWN_MS = 30_000;
 
 let env: ExchangeEnv;
@@ -73,21 +74,30 @@ describe('over HTTP, when the upstream serves', () => {
 });
 
 describe('over HTTP, during an outage', () => {
-  it.each([
-    ['down (503)', { kind: 'status', status: 503 } as Behaviour],
-    ['hanging', { kind: 'hang' } as Behaviour],
-  ])('100 concurrent exchanges while the upstream is %s cost it at most one fetch', async (_name, behaviour) => {
-    const { upstream, tenant } = await freshUpstream();
-    upstream.on(DISCOVERY_PATH, behaviour);
-    const token = await upstream.token(good);
-    const started = performance.now();
-    const replies = await Promise.all(Array.from({ length: 100 }, () => env.exchange(external(token, tenant))));
-    expect(performance.now() - started).toBeLessThan(BOUND_MS + 3000);
-    for (const res of replies) expectUnavailable(res, { presented: [token] });
-    expect(hits(upstream).discovery).toBeLessThanOrEqual(1);
-    expect(hits(upstream).jwks).toBe(0);
-  });
+  const outages: [string, string, Behaviour][] = [
+    ['discovery down (503)', DISCOVERY_PATH, { kind: 'status', status: 503 }],
+    ['discovery hanging', DISCOVERY_PATH, { kind: 'hang' }],
+    ['discovery working and the JWKS down (500)', JWKS_PATH, { kind: 'status', status: 500 }],
+    ['discovery working and the JWKS hanging', JWKS_PATH, { kind: 'hang' }],
+  ];
 
+  it.each(outages)('100 concurrent exchanges with %s all answer 503 and cost the upstream one fetch per cooldown', async (_name, path, behaviour) => {
+    const { upstream, tenant } = await freshUpstream();
+    upstream.on(path, behaviour);
+    const token = await upstream.token(good);
+    const burst = () => Promise.all(Array.from({ length: 100 }, () => env.exchange(external(token, tenant))));
+    const started = performance.now();
+    const replies = await burst();
+    expect(performance.now() - started).toBeLessThan(BOUND_MS + 3000);
+    for (const res of replies) expectUnavailable(res, { presented: [token], secrets: [upstream.host] });
+    // One refresh for all of them: discovery once, and the JWKS once only if discovery worked.
+    const expected = { discovery: 1, jwks: path === JWKS_PATH ? 1 : 0 };
+    expect(hits(upstream)).toEqual(expected);
+
+    // A second burst inside the same cooldown is refused without touching the upstream at all.
+    for (const res of await burst()) expectUnavailable(res, { presented: [token] });
+    expect(hits(upstream)).toEqual(expected);
+  });
 });
 
 describe('over HTTP, when the upstream rotated its keys while they were cached', () => {

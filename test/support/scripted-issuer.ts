@@ -22,6 +22,8 @@ export type Behaviour =
   | { kind: 'huge'; bytes: number }
   /** 200, `application/json`, one byte every `intervalMs`, never finishing. */
   | { kind: 'drip'; intervalMs: number }
+  /** 200, the real document, written in `pieces` (default 8) spread so it ends after `totalMs`. */
+  | { kind: 'slow'; totalMs: number; pieces?: number }
   | { kind: 'redirect'; location: string; status?: number }
   /** 200 with this JSON document. */
   | { kind: 'json'; body: unknown };
@@ -74,6 +76,13 @@ export async function startScriptedIssuer(options: { alg?: 'RS256' | 'ES256' | '
 
   const sendJson = (res: ServerResponse, status: number, body: unknown) =>
     res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  /** The real document at `path`, or undefined when the issuer serves none there. */
+  const documentAt = (path: string): unknown =>
+    path === DISCOVERY_PATH
+      ? { issuer, jwks_uri: `${issuer}${JWKS_PATH}`, response_types_supported: ['id_token'], id_token_signing_alg_values_supported: [alg] }
+      : path === JWKS_PATH
+        ? { keys: [current.jwk] }
+        : undefined;
 
   const server = await listen((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -124,12 +133,33 @@ export async function startScriptedIssuer(options: { alg?: 'RS256' | 'ES256' | '
         });
         return;
       }
-      case 'normal':
-        if (path === DISCOVERY_PATH) {
-          return sendJson(res, 200, { issuer, jwks_uri: `${issuer}${JWKS_PATH}`, response_types_supported: ['id_token'], id_token_signing_alg_values_supported: [alg] });
-        }
-        if (path === JWKS_PATH) return sendJson(res, 200, { keys: [current.jwk] });
-        return sendJson(res, 404, { error: 'not found' });
+      case 'slow': {
+        const document = documentAt(path);
+        if (document === undefined) return sendJson(res, 404, { error: 'not found' });
+        const body = Buffer.from(JSON.stringify(document));
+        const pieces = Math.max(2, Math.min(behaviour.pieces ?? 8, body.length));
+        const size = Math.ceil(body.length / pieces);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        // The first piece at once, the last one (and the end) at `totalMs`.
+        let sent = 0;
+        const step = () => {
+          if (res.destroyed) return;
+          res.write(body.subarray(sent * size, (sent + 1) * size));
+          sent += 1;
+          if (sent >= pieces) return void res.end();
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            step();
+          }, behaviour.totalMs / (pieces - 1));
+          timers.add(timer);
+        };
+        step();
+        return;
+      }
+      case 'normal': {
+        const document = documentAt(path);
+        return document === undefined ? sendJson(res, 404, { error: 'not found' }) : sendJson(res, 200, document);
+      }
     }
   });
   issuer = server.url;

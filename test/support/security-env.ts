@@ -20,9 +20,9 @@ export interface ExchangeEnv {
   close(): Promise<void>;
 }
 
-/** Starts a broker (local mode unless `local: false`) and its HTTP front. */
-export async function startExchangeEnv(options: { local?: boolean; alg?: 'RS256' | 'ES256'; env?: Record<string, string> } = {}): Promise<ExchangeEnv> {
-  const broker = await startBroker({ ...(options.alg ? { alg: options.alg } : {}), env: { ...(options.local === false ? {} : { FEDBROKER_LOCAL: 'true' }), ...(options.env ?? {}) } });
+/** Starts a broker (local mode unless `local: false`; `kms` signer unless `signer`) and its HTTP front. */
+export async function startExchangeEnv(options: { local?: boolean; alg?: 'RS256' | 'ES256'; signer?: 'kms' | 'kms-data-key'; env?: Record<string, string> } = {}): Promise<ExchangeEnv> {
+  const broker = await startBroker({ ...(options.alg ? { alg: options.alg } : {}), ...(options.signer ? { signer: options.signer } : {}), env: { ...(options.local === false ? {} : { FEDBROKER_LOCAL: 'true' }), ...(options.env ?? {}) } });
   const gateway = await startGateway((m) => broker.load(m));
   const admin = tenantAdmin(broker.tableName);
   return {
