@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
+import { duplicateMember } from '../lib/duplicate-members.ts';
 import type { ZodMiniType } from '../lib/zod.ts';
 import { storedTokenFor, tenantArgument } from './context.ts';
 import { CliError, usageError } from './errors.ts';
@@ -56,11 +57,16 @@ export async function readJsonFile(file: string): Promise<unknown> {
   } catch (e) {
     throw usageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw usageError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
+  // The server would never see the first copy: refused here as the API refuses it.
+  const repeated = duplicateMember(text);
+  if (repeated !== undefined) throw usageError(`${file} repeats the member ${JSON.stringify(repeated.slice(0, 64))} within one object`);
+  return value;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { InvalidRequest } from '../errors.ts';
+import { duplicateMember } from '../duplicate-members.ts';
 import { hasProtoMember } from '../proto-members.ts';
 import type { HttpEvent } from './handler.ts';
 
@@ -36,12 +37,14 @@ export function parseForm(event: HttpEvent): Record<string, string> {
 export function parseJsonBody(event: HttpEvent): Record<string, unknown> {
   const type = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') throw new InvalidRequest('send a JSON body with Content-Type: application/json');
+  const text = bodyText(event);
   let value: unknown;
   try {
-    value = JSON.parse(bodyText(event));
+    value = JSON.parse(text);
   } catch {
     throw new InvalidRequest('request body is not valid JSON');
   }
+  if (duplicateMember(text) !== undefined) throw new InvalidRequest('request body must not repeat a member name within an object');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequest('request body must be a JSON object');
   if (hasProtoMember(value)) throw new InvalidRequest('request body must not contain __proto__ members');
   return value as Record<string, unknown>;

@@ -39,22 +39,14 @@ describe('the admin API refuses with 400 and stores nothing', () => {
     ['a __proto__ condition operator (it would vanish and leave the relationship unconditional)', () => withRaw('conditions', '{"__proto__":{"sub":"x"}}')],
     ['a toString condition operator', () => JSON.stringify(doc({ conditions: { toString: { sub: 'x' } } }))],
     ['1,000 values for one condition key', () => JSON.stringify(doc({ conditions: { StringEquals: { sub: Array.from({ length: 1000 }, (_, i) => `repo:acme/${i}`) } } }))],
+    // JSON.parse keeps the last of repeated names, a reviewer's tool may show the first: refused.
     ['a duplicate JSON member smuggling a second scope list', () => JSON.stringify(doc()).replace('"scopes":["id-token:issue"]', '"scopes":["id-token:issue"],"scopes":["trust:admin"]')],
+    ['a duplicate condition operator widening the first', () => withRaw('conditions', '{"StringEquals":{"sub":"repo:acme/app"},"StringEquals":{"aud":"fedbroker"}}')],
   ];
 
-  it.each(bodies)('%s', async (name, body) => {
+  it.each(bodies)('%s', async (_, body) => {
     const before = await ids();
     const res = await env.api('POST', BASE, adminToken, body());
-    if (name.startsWith('a duplicate JSON member')) {
-      // JSON.parse keeps the last member; the document is valid as parsed. What matters is that
-      // what is stored is exactly what the API echoed back, so no reader sees a different scope.
-      expect([201, 400]).toContain(res.status);
-      if (res.status === 201) {
-        expect((await env.api('GET', `${BASE}/${res.body.id}`, adminToken)).body.scopes).toEqual(res.body.scopes);
-        await env.api('DELETE', `${BASE}/${res.body.id}`, adminToken, undefined, { 'If-Match': '"1"' });
-      }
-      return;
-    }
     expectSafeRefusal(res, { presented: [adminToken] });
     expect(await ids()).toEqual(before);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -91,6 +91,7 @@ describe('fedbroker admin', () => {
     [['admin', 'create-tenant', 'AC', '--admin-issuer', ISSUER, '--admin-audience', 'x'], /a tenant id is 3-63/],
     [[...create('acme'), '--admin-condition', '{not json'], /--admin-condition is not valid JSON/],
     [[...create('acme'), '--admin-condition', '[1]'], /--admin-condition must be a JSON object/],
+    [[...create('acme'), '--admin-condition', '{"StringEquals":{"sub":"a"},"StringEquals":{"sub":"b"}}'], /--admin-condition repeats the member "StringEquals" within one object/],
     [['admin', 'enable-tenant'], /missing required argument 'tenant'/],
   ])('exits 2 with one usage line for %j', async (args, message) => {
     const res = await cli(args);

@@ -72,6 +72,14 @@ describe('fedbroker auth trust-relationships', () => {
     expect(res.stderr).toMatch(/^fedbroker: usage_error: .*broken\.json is not valid JSON/);
   });
 
+  it('refuses a file that repeats a member name with exit 2, and stores nothing', async () => {
+    const text = doc({ id: 'twice' }).replace('"scopes":', '"scopes":["trust:admin"],"scopes":');
+    const res = await cli([...TR, 'add', '--file', tempFile('twice.json', text)]);
+    expect(res).toMatchObject({ code: 2, stdout: '' });
+    expect(res.stderr).toMatch(/^fedbroker: usage_error: .*twice\.json repeats the member "scopes" within one object\n$/);
+    expect((await cli([...TR, 'get', 'twice'])).code).toBe(1);
+  });
+
   it('passes the server’s own refusal through with exit 1 (a duplicate id)', async () => {
     const res = await cli([...TR, 'add', '--file', tempFile('ci.json', doc())]);
     expect(res).toMatchObject({ code: 1, stdout: '' });
