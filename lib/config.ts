@@ -35,6 +35,7 @@ const envSchema = z.object({
   FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(['subscription', 'inline']), 'subscription'),
   FEDBROKER_SIGN_OFFLOAD: z._default(z.enum(['true', 'false']), 'false'),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
+  FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: seconds(86400),
   FEDBROKER_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10000)), 3000),
   FEDBROKER_COGNITO_ISSUER: z._default(z.string(), 'https://cognito-identity.amazonaws.com'),
   FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z._default(z.string().check(z.regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name')), 'fedbroker'),
@@ -67,7 +68,11 @@ export interface Config {
    * in the background).
    */
   auditTableWrite: 'subscription' | 'inline';
-  upstream: { maxTokenAgeSeconds: number; timeoutMs: number };
+  /**
+   * External subject tokens: oldest accepted `iat`, farthest accepted `exp` (both seconds from
+   * now), and the discovery/JWKS fetch timeout.
+   */
+  upstream: { maxTokenAgeSeconds: number; maxTokenLifetimeSeconds: number; timeoutMs: number };
   /** Cognito identity pools, both directions: the token issuer and fedbroker's developer provider name. */
   cognito: { issuer: string; developerProvider: string };
 }
@@ -168,7 +173,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tenantCacheSeconds: e.FEDBROKER_TENANT_CACHE_SECONDS,
     auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS,
     auditTableWrite: e.FEDBROKER_AUDIT_TABLE_WRITE,
-    upstream: { maxTokenAgeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_AGE, timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS },
+    upstream: {
+      maxTokenAgeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_AGE,
+      maxTokenLifetimeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME,
+      timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS,
+    },
     cognito: { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER },
   };
 }

@@ -14,6 +14,7 @@ export interface ExternalDeps {
   upstreamKeys: UpstreamKeys;
   clock: Clock;
   maxTokenAgeSeconds: number;
+  maxTokenLifetimeSeconds: number;
 }
 
 /** One message for every "not trusted" outcome, so refusals do not reveal which relationship almost matched. */
@@ -61,6 +62,7 @@ export async function authenticateExternal(
     issuer: iss,
     audiences: [...new Set(candidates.flatMap((t) => t.audiences))],
     maxAgeSeconds: deps.maxTokenAgeSeconds,
+    maxLifetimeSeconds: deps.maxTokenLifetimeSeconds,
   });
   const trust = candidates.find((t) => t.evaluate(claims).matched);
   if (!trust) throw new SubjectTokenInvalid('no_matching_trust', NOT_TRUSTED);

@@ -12,6 +12,7 @@ export interface ExplainDeps {
   upstreamKeys: UpstreamKeys;
   clock: Clock;
   maxTokenAgeSeconds: number;
+  maxTokenLifetimeSeconds: number;
   context: TrustContext;
 }
 
@@ -52,6 +53,7 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
         issuer: iss,
         audiences: [...new Set(sameIssuer.flatMap((t) => t.audiences))],
         maxAgeSeconds: deps.maxTokenAgeSeconds,
+        maxLifetimeSeconds: deps.maxTokenLifetimeSeconds,
       });
       claims = result.claims as Record<string, unknown>;
       verified = true;

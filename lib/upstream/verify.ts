@@ -1,5 +1,6 @@
 import { compactVerify, errors, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
+import { duplicateMember } from '../duplicate-members.ts';
 import { PolicyInvalid, SubjectTokenInvalid } from '../errors.ts';
 import type { UpstreamKeys } from './key-cache.ts';
 
@@ -20,6 +21,12 @@ export interface VerifyExternalOptions {
   audiences: string[];
   /** Oldest accepted token by `iat`; without `iat`, the longest accepted `exp` horizon. */
   maxAgeSeconds?: number;
+  /**
+   * Farthest accepted `exp`, in seconds from now (plus `clockSkewSeconds`); default 24 h, the
+   * longest any supported issuer mints (Cognito developer identities). Bounds tokens that carry
+   * a fresh `iat`, which `maxAgeSeconds` alone lets live until their `exp`.
+   */
+  maxLifetimeSeconds?: number;
   clockSkewSeconds?: number;
   maxTokenBytes?: number;
   /** Reserved: `typ` is not checked, issuers send `JWT`, `at+jwt` or nothing. */
@@ -48,35 +55,6 @@ function decodeSegment(segment: string, what: string): Buffer {
   return bytes;
 }
 
-/**
- * Keys of the top-level object of an already-validated JSON text. JSON.parse keeps the last of
- * duplicate members, other parsers the first; RFC 7515 §5.2 lets us reject instead, so two
- * components can never read two different `alg`s or `iss`s from one token.
- */
-function topLevelKeys(json: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
-  let expectKey = false;
-  for (let i = 0; i < json.length; i++) {
-    const c = json[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
-      if (depth === 1 && expectKey) keys.push(JSON.parse(json.slice(i, j + 1)) as string);
-      expectKey = false;
-      i = j;
-    } else if (c === '{' || c === '[') {
-      depth += 1;
-      expectKey = depth === 1 && c === '{';
-    } else if (c === '}' || c === ']') {
-      depth -= 1;
-    } else if (c === ',' && depth === 1) {
-      expectKey = true;
-    }
-  }
-  return keys;
-}
-
 function parseObject(bytes: Buffer, what: string): Record<string, unknown> {
   let text: string;
   let value: unknown;
@@ -87,8 +65,9 @@ function parseObject(bytes: Buffer, what: string): Record<string, unknown> {
     throw invalid('malformed', `token ${what} is not JSON`);
   }
   if (!isObject(value)) throw invalid('malformed', `token ${what} is not a JSON object`);
-  const keys = topLevelKeys(text);
-  if (new Set(keys).size !== keys.length) throw invalid('malformed', `token ${what} has duplicate members`);
+  // JSON.parse keeps the last of duplicate members, other parsers the first; RFC 7515 §5.2 lets
+  // us reject instead, so two components can never read two different `alg`s or `iss`s.
+  if (duplicateMember(text) !== undefined) throw invalid('malformed', `token ${what} has duplicate members`);
   return value;
 }
 
@@ -125,6 +104,7 @@ function checkClaims(claims: JWTPayload, opts: VerifyExternalOptions): void {
   const now = opts.clock.now() / 1000;
   const skew = opts.clockSkewSeconds ?? 60;
   const maxAge = opts.maxAgeSeconds ?? 86_400;
+  const maxLifetime = opts.maxLifetimeSeconds ?? 86_400;
   const exp = numericDate(claims, 'exp')!;
   const nbf = numericDate(claims, 'nbf');
   const iat = numericDate(claims, 'iat');
@@ -137,6 +117,11 @@ function checkClaims(claims: JWTPayload, opts: VerifyExternalOptions): void {
     // Without iat the only bound on a token's life is exp; an absurd exp would be a forever token.
     throw invalid('too_old', 'token without iat expires too far in the future');
   }
+  // RFC 7519 §4.1.4 only requires now < exp; nothing bounds exp from above, and the max age above
+  // only bounds iat, so a fresh iat with exp years away would be a practically permanent
+  // credential if it leaked. Fail closed past the cap. The §4.1.4 leeway applies here as to iat
+  // and nbf: a token minted for exactly the cap by an issuer whose clock runs a little ahead passes.
+  if (exp - now > maxLifetime + skew) throw invalid('expires_too_late', 'token expires too far in the future');
   const aud = claims.aud;
   const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? aud : [];
   if (!list.some((a) => opts.audiences.includes(a))) throw invalid('audience', 'token audience is not accepted');

@@ -6,17 +6,22 @@ import { DISCOVERY_PATH, JWKS_PATH, startScriptedIssuer, type ScriptedIssuer } f
 import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 
 const MAX_AGE = 600;
+// Below the 24 h default, so the cases below also prove the setting reaches the exchange.
+const MAX_LIFETIME = 3600;
+const SKEW = 60;
 let env: ExchangeEnv;
 let upstream: ScriptedIssuer;
+let adminToken: string;
 
 beforeAll(async () => {
-  env = await startExchangeEnv({ env: { FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: String(MAX_AGE) } });
+  env = await startExchangeEnv({ env: { FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: String(MAX_AGE), FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: String(MAX_LIFETIME) } });
   upstream = await startScriptedIssuer();
   await env.admin.tenant('acme', [ciRelationship(upstream.issuer, { session_tags: { repo: { claim: 'repository', transitive: false } } })]);
   await env.admin.tenant('exact', [ciRelationship(upstream.issuer, { conditions: { StringEquals: { sub: 'repo:acme/app', ref: 'refs/heads/main' } } })]);
   await env.admin.tenant('folded', [ciRelationship(upstream.issuer, { conditions: { StringEqualsIgnoreCase: { sub: 'repo:acme/kit' } } })]);
   const warm = await env.exchange(external(await upstream.token(good)));
   expect(warm.status, warm.text).toBe(200);
+  adminToken = warm.body.access_token as string;
 });
 afterAll(async () => {
   await upstream.close();
@@ -64,6 +69,35 @@ describe('time claims', () => {
   ];
   it.each(cases)('%s', async (_name, claims) => {
     await refused(await upstream.token({ ...good, ...claims() }));
+  });
+});
+
+// RFC 7519 §4.1.4 bounds exp only from below; the broker caps it from above, whatever the iat.
+// Margins of 30 s keep these cases independent of how long a request takes on the real clock.
+describe('exp far in the future', () => {
+  it.each([
+    ['refuses a fresh token with exp 9999999999', () => ({ iat: now(), exp: 9_999_999_999 })],
+    ['refuses a fresh token whose exp is just beyond the lifetime cap and the skew', () => ({ iat: now(), exp: now() + MAX_LIFETIME + SKEW + 30 })],
+    ['refuses a fresh token whose exp is a year away', () => ({ iat: now(), exp: now() + 365 * 86_400 })],
+  ])('%s', async (_name, claims) => {
+    await refused(await upstream.token({ ...good, ...claims() }));
+  });
+
+  it.each([
+    ['admits a token whose exp is exactly the lifetime cap away', () => ({ iat: now(), exp: now() + MAX_LIFETIME })],
+    ['admits a token whose exp is just under the cap plus the skew', () => ({ iat: now(), exp: now() + MAX_LIFETIME + SKEW - 30 })],
+  ])('%s', async (_name, claims) => {
+    const res = await env.exchange(external(await upstream.token({ ...good, ...claims() })));
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it('names expires_too_late as the reason to the tenant\'s admin, under the same setting', async () => {
+    // Beyond the configured cap yet inside the 24 h default: only the setting refuses this one.
+    const token = await upstream.token({ ...good, iat: now(), exp: now() + MAX_LIFETIME + SKEW + 30 });
+    const res = await env.api('POST', '/v1/tenants/acme/trust-relationships:explain', adminToken, { token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ verified: false, reason: 'expires_too_late' });
+    expect(res.text).not.toContain(token);
   });
 });
 

@@ -1,9 +1,10 @@
 // Property tests: whatever an attacker posts, the token endpoint answers a 4xx without a token,
-// and the upstream token verifier only ever rejects with its two documented errors.
+// and the upstream token verifier never yields claims for unsigned or garbled input, admits a
+// genuinely signed token only when every claim check holds, and otherwise refuses with its own error.
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ServiceUnavailable, SubjectTokenInvalid } from '../../lib/errors.ts';
+import { SubjectTokenInvalid } from '../../lib/errors.ts';
 import type { Fetch } from '../../lib/http/fetch.ts';
 import { UpstreamKeys } from '../../lib/upstream/key-cache.ts';
 import { UPSTREAM_ALGORITHMS, verifyExternalToken } from '../../lib/upstream/verify.ts';
@@ -139,32 +140,115 @@ describe('verifyExternalToken on random input', () => {
       { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r2' },
     ],
   };
+  // Always answers: with keys always reachable, ServiceUnavailable would itself be a bug, so the
+  // only acceptable refusal here is SubjectTokenInvalid.
   const fetch: Fetch = async (url) => {
     const body = url.endsWith('/.well-known/openid-configuration') ? { issuer: ISSUER, jwks_uri: `${ISSUER}/jwks` } : url.endsWith('/jwks') ? jwks : undefined;
     return new Response(JSON.stringify(body ?? {}), { status: body ? 200 : 404, headers: { 'content-type': 'application/json' } });
   };
-  const clock = { now: () => Date.now() };
+  // Frozen, so the time bounds `admissible` checks after a verification are the ones it ran with.
+  const frozenMs = Date.now();
+  const clock = { now: () => frozenMs };
+  const MAX_AGE = 3600;
+  const SKEW = 60;
+  const MAX_LIFETIME = 86_400;
 
   beforeAll(() => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   });
   afterAll(() => vi.restoreAllMocks());
 
-  async function settles(keys: UpstreamKeys, token: unknown) {
-    try {
-      await verifyExternalToken(token as string, { keys, clock, issuer: ISSUER, audiences: ['fedbroker'], maxAgeSeconds: 3600 });
-    } catch (e) {
-      if (!(e instanceof SubjectTokenInvalid) && !(e instanceof ServiceUnavailable)) throw e;
-    }
+  type Outcome = { accepted: Awaited<ReturnType<typeof verifyExternalToken>> } | { error: unknown };
+  const verify = (keys: UpstreamKeys, token: unknown): Promise<Outcome> =>
+    verifyExternalToken(token as string, { keys, clock, issuer: ISSUER, audiences: ['fedbroker'], maxAgeSeconds: MAX_AGE }).then(
+      (accepted) => ({ accepted }),
+      (error: unknown) => ({ error }),
+    );
+
+  /** Fails the property unless `outcome` is a refusal with the verifier's own error and a reason. */
+  function expectRefused(outcome: Outcome): void {
+    expect(outcome).not.toHaveProperty('accepted');
+    const { error } = outcome as { error: unknown };
+    expect(error).toBeInstanceOf(SubjectTokenInvalid);
+    expect((error as SubjectTokenInvalid).reason).toMatch(/^[a-z_]+$/);
   }
 
-  it('rejects random strings, random tokens and non-strings only with SubjectTokenInvalid or ServiceUnavailable', async () => {
+  /**
+   * What every accepted token satisfies (necessary, not sufficient: key selection is not
+   * modelled), restating RFC 7519 §4.1.1–4.1.6 as the verifier applies them.
+   */
+  function admissible(header: Record<string, unknown>, claims: Record<string, unknown>): boolean {
+    const now = clock.now() / 1000;
+    const numeric = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+    const { iss, aud, sub, exp, iat, nbf } = claims;
+    return (
+      !('crit' in header) &&
+      header.kid !== 'nope' &&
+      header.alg !== 'ES384' &&
+      iss === ISSUER &&
+      (aud === 'fedbroker' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string') && aud.includes('fedbroker'))) &&
+      numeric(exp) &&
+      now < exp + SKEW &&
+      exp - now <= MAX_LIFETIME + SKEW &&
+      (iat === undefined || (numeric(iat) && iat <= now + SKEW && now - iat <= MAX_AGE)) &&
+      (nbf === undefined || (numeric(nbf) && nbf <= now + SKEW)) &&
+      (sub === undefined || typeof sub === 'string')
+    );
+  }
+
+  /** Claims that pass every check on the frozen clock. */
+  const passing = { iss: ISSUER, aud: 'fedbroker', sub: 'repo:acme/app', iat: Math.floor(frozenMs / 1000), exp: Math.floor(frozenMs / 1000) + 300 };
+  /** The trusted issuer's genuine token for `alg` (RS256 with r1, ES256 with e1). */
+  const genuine = (alg: 'RS256' | 'ES256', claims: Record<string, unknown> = passing) =>
+    signSegments(alg, alg === 'ES256' ? ec.privateKey : rsa.privateKey, b64url({ alg, kid: alg === 'ES256' ? 'e1' : 'r1' }), b64url(claims));
+
+  /**
+   * Tokens a verifier that skipped or botched the signature check would accept: header and claims
+   * pass every other check, only the signature is not the issuer's over these bytes. Random input
+   * alone almost never gets that far, so without these the property could not see such a bug.
+   */
+  function forgeries(): fc.Arbitrary<string> {
+    const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const alg = fc.constantFrom('RS256' as const, 'ES256' as const);
+    return fc.oneof(
+      // One bit of the genuine signature flipped.
+      fc.tuple(alg, fc.nat()).map(([a, n]) => {
+        const [h, p, sig] = genuine(a).split('.') as [string, string, string];
+        const bytes = Buffer.from(sig, 'base64url');
+        bytes[n % bytes.length]! ^= 1 << (n % 8);
+        return `${h}.${p}.${bytes.toString('base64url')}`;
+      }),
+      // Random bytes, or none at all, as the signature.
+      fc.tuple(alg, fc.uint8Array({ maxLength: 300 })).map(([a, bytes]) => `${genuine(a).split('.').slice(0, 2).join('.')}.${Buffer.from(bytes).toString('base64url')}`),
+      // Signed by another key under the issuer's kid.
+      fc.constant(null).map(() => signSegments('RS256', attacker.privateKey, b64url({ alg: 'RS256', kid: 'r1' }), b64url(passing))),
+      // The issuer's signature over other claims, spliced onto these.
+      fc.string({ maxLength: 20 }).map((sub) => {
+        const [h, , sig] = genuine('RS256', { ...passing, sub: `other:${sub}` }).split('.');
+        return `${h}.${b64url(passing)}.${sig}`;
+      }),
+    );
+  }
+
+  it('refuses random strings, random and forged tokens and non-strings, never yielding claims, only with SubjectTokenInvalid', async () => {
     const keys = new UpstreamKeys({ fetch, clock });
-    const input = fc.oneof(tokens(ISSUER, 'r1'), fc.anything());
-    await fc.assert(fc.asyncProperty(input, (t) => settles(keys, t)), { numRuns: NUM_RUNS });
+    const input = fc.oneof(tokens(ISSUER, 'r1'), forgeries(), fc.anything());
+    await fc.assert(fc.asyncProperty(input, async (t) => expectRefused(await verify(keys, t))), { numRuns: NUM_RUNS });
   });
 
-  it('rejects random headers and claims genuinely signed by the issuer only with its documented errors', async () => {
+  it('admits proper tokens signed by the issuer (control for both properties)', async () => {
+    const keys = new UpstreamKeys({ fetch, clock });
+    const now = Math.floor(frozenMs / 1000);
+    const header = { alg: 'RS256', kid: 'r1', typ: 'JWT' };
+    const claims = { iss: ISSUER, aud: 'fedbroker', sub: 'repo:acme/app', iat: now, exp: now + 300 };
+    const outcome = await verify(keys, signSegments('RS256', rsa.privateKey, b64url(header), b64url(claims)));
+    expect(outcome).toEqual({ accepted: { header, claims } });
+    expect(admissible(header, claims)).toBe(true);
+    // The tokens the forgeries are made from are admitted: those are refused for their signature alone.
+    for (const alg of ['RS256', 'ES256'] as const) expect(await verify(keys, genuine(alg))).toHaveProperty('accepted.claims', passing);
+  });
+
+  it('admits random and one-defect headers and claims genuinely signed by the issuer only when every check holds', async () => {
     const keys = new UpstreamKeys({ fetch, clock });
     const header = fc.record(
       {
@@ -176,11 +260,13 @@ describe('verifyExternalToken on random input', () => {
       { requiredKeys: ['alg'] },
     );
     const time = fc.oneof(fc.integer({ min: nowS() - 7200, max: nowS() + 7200 }), fc.double(), fc.string({ maxLength: 8 }), fc.constant(null), fc.constant(1e308));
+    const aud = fc.oneof(fc.constant('fedbroker'), fc.array(fc.oneof(fc.constant('fedbroker'), fc.integer(), fc.jsonValue({ maxDepth: 1 })), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }));
+    const sub = fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 2 }));
     const claims = fc.record(
       {
         iss: fc.constant(ISSUER),
-        aud: fc.oneof(fc.constant('fedbroker'), fc.array(fc.oneof(fc.constant('fedbroker'), fc.integer(), fc.jsonValue({ maxDepth: 1 })), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
-        sub: fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 2 })),
+        aud,
+        sub,
         exp: time,
         iat: time,
         nbf: time,
@@ -188,10 +274,39 @@ describe('verifyExternalToken on random input', () => {
       },
       { requiredKeys: ['iss'] },
     );
-    const signed = fc.tuple(header, claims).map(([h, c]) => {
+    // Fully random tokens almost never pass every check, which would leave the acceptance side of
+    // the property unexercised. So half are a passing token with one member replaced (or, as
+    // undefined, removed): each check in turn is all that stands between it and acceptance.
+    const oneDefect = fc.tuple(
+      fc.constantFrom('RS256' as const, 'ES256' as const),
+      fc.oneof(
+        fc.record({ iss: fc.oneof(fc.constant(`${ISSUER}/`), fc.string({ maxLength: 20 })) }).map((c) => ({ c })),
+        fc.record({ aud }).map((c) => ({ c })),
+        fc.record({ sub }).map((c) => ({ c })),
+        fc.record({ exp: time }).map((c) => ({ c })),
+        fc.record({ iat: time }).map((c) => ({ c })),
+        fc.record({ nbf: time }).map((c) => ({ c })),
+        fc.constantFrom({ exp: undefined }, { aud: undefined }, { iat: undefined }).map((c) => ({ c })),
+        fc.constantFrom({ kid: 'nope' }, { crit: ['b64'] }, { kid: undefined }).map((h) => ({ h })),
+      ),
+    ).map(([alg, defect]): [Record<string, unknown> & { alg: string }, Record<string, unknown>] => [
+      { alg, kid: alg === 'ES256' ? 'e1' : 'r1', ...('h' in defect ? defect.h : {}) },
+      { ...passing, ...('c' in defect ? defect.c : {}) },
+    ]);
+    const signed = fc.oneof(fc.tuple(header, claims), oneDefect).map(([h, c]) => {
       const key = h.alg.startsWith('ES') ? ec.privateKey : rsa.privateKey;
-      return signSegments(h.alg === 'ES384' ? 'ES256' : h.alg, key, b64url(h), b64url(c));
+      // Header and claims as signed (JSON drops undefined, turns NaN and ±Infinity into null): what a verifier sees.
+      const [hdr, payload] = [h, c].map((v) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>) as [Record<string, unknown>, Record<string, unknown>];
+      return { header: hdr, payload, token: signSegments(h.alg === 'ES384' ? 'ES256' : h.alg, key, b64url(h), b64url(c)) };
     });
-    await fc.assert(fc.asyncProperty(signed, (t) => settles(keys, t)), { numRuns: NUM_RUNS });
+    await fc.assert(
+      fc.asyncProperty(signed, async ({ header: h, payload, token }) => {
+        const outcome = await verify(keys, token);
+        if ('error' in outcome) return expectRefused(outcome);
+        expect(admissible(h, payload), JSON.stringify({ header: h, payload })).toBe(true);
+        expect(outcome.accepted.claims).toEqual(payload);
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 });

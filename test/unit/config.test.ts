@@ -24,7 +24,13 @@ describe('loadConfig', () => {
       local: false,
       signer: { kind: 'kms', keyId: 'alias/fedbroker', alg: 'RS256' },
       tokens: { idTokenTtl: 900, idTokenMaxTtl: 3600 },
+      upstream: { maxTokenAgeSeconds: 86400, maxTokenLifetimeSeconds: 86400, timeoutMs: 3000 },
     });
+  });
+
+  it('reads the external token bounds, each on its own', () => {
+    const config = loadConfig({ ...base, FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: '600', FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: '3600' });
+    expect(config.upstream).toMatchObject({ maxTokenAgeSeconds: 600, maxTokenLifetimeSeconds: 3600 });
   });
 
   it('falls back to the API endpoint when no custom issuer is set', () => {
@@ -61,6 +67,9 @@ describe('loadConfig', () => {
     ['an ID token maximum above 12 h', { FEDBROKER_ID_TOKEN_MAX_TTL: '50000' }, /at most 43200/],
     ['an unknown audit table writer', { FEDBROKER_AUDIT_TABLE_WRITE: 'sometimes' }, /FEDBROKER_AUDIT_TABLE_WRITE/],
     ['a signing offload that is not true or false', { FEDBROKER_SIGN_OFFLOAD: 'yes' }, /FEDBROKER_SIGN_OFFLOAD/],
+    // No "0 means unlimited": an external token's exp is always capped.
+    ['an external token lifetime cap of zero', { FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: '0' }, /FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME/],
+    ['a non-numeric external token lifetime cap', { FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: 'forever' }, /FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME/],
   ])('refuses %s', (_name, change, message) => {
     expect(issues({ ...base, ...change }).join('\n')).toMatch(message);
   });
