@@ -1,12 +1,13 @@
 // The peer for the HTTP comparison, in its own process like fedbroker's servers: panva's
-// oidc-provider issuing RS256 JWT access tokens from its client_credentials token endpoint
+// oidc-provider issuing JWT access tokens (RS256, or the algorithm given as the first argument) from its client_credentials token endpoint
 // (test/support/oidc-provider.ts: features.clientCredentials + resourceIndicators, 'jwt' format).
 // Prints one JSON line with its URL and a ready request; exits on SIGTERM or after 10 minutes.
 import { startOidcProvider } from '../test/support/oidc-provider.ts';
 import { report } from './support.ts';
 
 const MAX_LIFETIME_MS = 10 * 60_000;
-const op = await startOidcProvider({ audience: 'https://api.bench.test', clients: ['bench'] });
+const alg = process.argv[2] === 'ES256' ? 'ES256' : 'RS256';
+const op = await startOidcProvider({ audience: 'https://api.bench.test', clients: ['bench'], alg });
 // One real token first: a misconfigured peer must fail here, not be "fast" at answering errors.
 await op.token('bench');
 const stop = async () => {

@@ -7,7 +7,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize, type ProfileSummary } from './profile.ts';
 import { kb, machineLine, ms, table, times, verdict, writeSection } from './report.ts';
-import { codeState, devToken, externalForm, idTokenForm, load, machine, postToken, processCpu, readsAndWrites, runJson, spawnLocalRun, spawnServer, waitForQuiet, type LoadResult } from './support.ts';
+import { codeState, devToken, type Alg, externalForm, idTokenForm, load, machine, postToken, processCpu, readsAndWrites, runJson, spawnLocalRun, spawnServer, waitForQuiet, type LoadResult } from './support.ts';
 
 const TARGET = { handlerRatio: 1.3, httpRatio: 1.5, bundleBytes: 1_000_000, coldMs: 150 };
 const HTTP = { connections: 10, seconds: 10, warmSeconds: 2 };
@@ -91,19 +91,29 @@ async function fedbrokerHttp(server: { url: string; devIssuer: string }, name: s
   return measure(name, server.url, { method: 'POST', path: '/v1/token', headers: formHeaders, body }, proc, connections);
 }
 const http = await section('http', async () => {
-  const run = await spawnLocalRun();
-  const runProc = { pid: run.pid, self: 'start-local (HTTP API, handlers, dynalite, dev issuer)' };
-  // One connection too: the cost of a request with nothing queued behind it (reported, no target).
-  const localRun1 = await fedbrokerHttp(run, 'fedbroker local run, 1 connection', runProc, 1);
-  const localRun = await fedbrokerHttp(run, 'fedbroker local run', runProc).finally(() => run.stop());
-  // As deployed, the token function does not write the audit table (auditIngest does, from the
-  // log subscription); npm start does that copy in-process. This row leaves the copy out.
-  const sub = await spawnLocalRun({ FEDBROKER_AUDIT_TABLE_WRITE: 'subscription' });
-  const localRunNoCopy = await fedbrokerHttp(sub, 'fedbroker local run, no in-process audit table copy', { pid: sub.pid, self: runProc.self }).finally(() => sub.stop());
-  const op = await spawnServer('bench/peer.ts');
-  const p = op.info;
-  const peer = await measure('oidc-provider client_credentials', p.url!, { method: 'POST', path: p.path!, headers: { ...formHeaders, authorization: p.authorization! }, body: p.body! }, { pid: op.pid, self: 'oidc-provider' }).finally(() => op.stop());
-  return { localRun, localRun1, localRunNoCopy, peer };
+  const byAlg = {} as Record<Alg, { localRun: Measured; ceiling: Measured; peer: Measured }>;
+  let localRun1: Measured | undefined;
+  let localRunNoCopy: Measured | undefined;
+  for (const alg of ['RS256', 'ES256'] as const) {
+    const run = await spawnLocalRun({ FEDBROKER_SIGNING_ALG: alg });
+    const runProc = { pid: run.pid, self: 'start-local (HTTP API, handlers, dynalite, dev issuer)' };
+    // One connection too: the cost of a request with nothing queued behind it (reported, no target).
+    if (alg === 'RS256') localRun1 = await fedbrokerHttp(run, 'fedbroker local run, 1 connection', runProc, 1);
+    const localRun = await fedbrokerHttp(run, `fedbroker local run, ${alg}`, runProc).finally(() => run.stop());
+    if (alg === 'RS256') {
+      // As deployed, the token function does not write the audit table (auditIngest does, from
+      // the log subscription); npm start does that copy in-process. This row leaves the copy out.
+      const sub = await spawnLocalRun({ FEDBROKER_AUDIT_TABLE_WRITE: 'subscription' });
+      localRunNoCopy = await fedbrokerHttp(sub, 'fedbroker local run, no in-process audit table copy', { pid: sub.pid, self: runProc.self }).finally(() => sub.stop());
+    }
+    const bare = await spawnServer('bench/ceiling.ts', [alg]);
+    const ceiling = await measure(`ceiling (node:http + one ${alg} signature)`, bare.info.url!, { method: 'POST', path: bare.info.path!, headers: formHeaders, body: 'x=1' }, { pid: bare.pid, self: 'bench/ceiling.ts' }).finally(() => bare.stop());
+    const op = await spawnServer('bench/peer.ts', [alg]);
+    const p = op.info;
+    const peer = await measure(`oidc-provider client_credentials, ${alg}`, p.url!, { method: 'POST', path: p.path!, headers: { ...formHeaders, authorization: p.authorization! }, body: p.body! }, { pid: op.pid, self: 'oidc-provider' }).finally(() => op.stop());
+    byAlg[alg] = { localRun, ceiling, peer };
+  }
+  return { ...byAlg, localRun1: localRun1!, localRunNoCopy: localRunNoCopy! };
 });
 
 // 4: cold start.
@@ -138,8 +148,21 @@ const perCall = (n: number, of: number) => (n / of).toFixed(2);
 // Wall time is the measure; this process's CPU time per token is shown too, as it is less
 // disturbed by other work on the machine (it excludes the stand-ins' processes).
 const cpuNote = (x: { cpuMs: { raw: number; handler: number } }) => `(CPU time ${times(x.cpuMs.handler / x.cpuMs.raw)})`;
-const httpRatio = http.localRun.rps / http.peer.rps;
-const cpuPerRequestNote = (x: Measured) => (x.cpuPerRequest && http.peer.cpuPerRequest ? ` (server CPU per request ${times(x.cpuPerRequest / http.peer.cpuPerRequest)} the peer's)` : '');
+const cpuPerRequestNote = (x: Measured, peer: Measured) => (x.cpuPerRequest && peer.cpuPerRequest ? ` (server CPU per request ${times(x.cpuPerRequest / peer.cpuPerRequest)} the peer's)` : '');
+// Per key type: fedbroker's local run against the peer (the target), and the ceiling against the
+// peer: the ratio no implementation of the same work could beat here (bench/ceiling.ts).
+const httpSummary = (['RS256', 'ES256'] as const).flatMap((alg) => {
+  const { localRun, ceiling, peer } = http[alg];
+  const ratio = localRun.rps / peer.rps;
+  const rows = [
+    ['3', `HTTP: \`npm start\` local run vs oidc-provider client_credentials, ${alg}, ${HTTP.connections} conns × ${HTTP.seconds} s`, `${localRun.rps.toFixed(0)} req/s`, `${peer.rps.toFixed(0)} req/s`, `${times(ratio)}${cpuPerRequestNote(localRun, peer)}`, `≥ ${TARGET.httpRatio}×`, verdict(ratio >= TARGET.httpRatio)],
+    ['3', `same, ceiling: node:http + one ${alg} signature per request and nothing else (bench/ceiling.ts; reported, bounds any implementation)`, `${ceiling.rps.toFixed(0)} req/s`, `${peer.rps.toFixed(0)} req/s`, `${times(ceiling.rps / peer.rps)}; fedbroker reaches ${((100 * localRun.rps) / ceiling.rps).toFixed(0)} % of it`, '—', '—'],
+  ];
+  if (alg === 'RS256') {
+    rows.push(['3', 'same, `npm start` without the in-process audit table copy (as deployed, auditIngest makes it; reported, no target)', `${http.localRunNoCopy.rps.toFixed(0)} req/s`, `${peer.rps.toFixed(0)} req/s`, `${times(http.localRunNoCopy.rps / peer.rps)}${cpuPerRequestNote(http.localRunNoCopy, peer)}`, '—', '—']);
+  }
+  return rows;
+});
 
 const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 'target', 'result'], [
   ['1', 'ID token through functions/token.ts handler vs raw jose `SignJWT.sign`, RS256, file signer', `${ms(rs.issue.handler)}/token`, `${ms(rs.issue.raw)}/token`, `${times(rs.issue.ratio)} ${cpuNote(rs.issue)}`, `≤ ${TARGET.handlerRatio}×`, verdict(rs.issue.ratio <= TARGET.handlerRatio)],
@@ -148,8 +171,7 @@ const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 
   ['1', 'same, ES256, KMS signer → KMS stand-in over HTTP (reported, no target)', `${ms(esKms.issue.handler)}/token`, `${ms(esKms.issue.raw)}/token`, `${times(esKms.issue.ratio)} ${cpuNote(esKms.issue)}`, '—', '—'],
   ['2', 'exchange (external RS256 token, warm JWKS cache → access token) vs raw jose verify + sign, RS256', `${ms(rs.exchange.handler)}/token`, `${ms(rs.exchange.raw)}/token`, `${times(rs.exchange.ratio)} ${cpuNote(rs.exchange)}`, '—', '—'],
   ['2', 'same, ES256 broker key', `${ms(es.exchange.handler)}/token`, `${ms(es.exchange.raw)}/token`, `${times(es.exchange.ratio)} ${cpuNote(es.exchange)}`, '—', '—'],
-  ['3', `HTTP: \`npm start\` local run vs oidc-provider client_credentials, RS256, ${HTTP.connections} conns × ${HTTP.seconds} s`, `${http.localRun.rps.toFixed(0)} req/s`, `${http.peer.rps.toFixed(0)} req/s`, `${times(httpRatio)}${cpuPerRequestNote(http.localRun)}`, `≥ ${TARGET.httpRatio}×`, verdict(httpRatio >= TARGET.httpRatio)],
-  ['3', 'same, `npm start` without the in-process audit table copy (as deployed, auditIngest makes it; reported, no target)', `${http.localRunNoCopy.rps.toFixed(0)} req/s`, `${http.peer.rps.toFixed(0)} req/s`, `${times(http.localRunNoCopy.rps / http.peer.rps)}${cpuPerRequestNote(http.localRunNoCopy)}`, '—', '—'],
+  ...httpSummary,
   ['4', `largest bundle (of ${cold.bundles.length}): ${largest.fn}`, kb(largest.bytes), '—', kb(largest.bytes), '≤ 1 MB (1,000,000 bytes) each', verdict(cold.bundles.every((b) => b.bytes <= TARGET.bundleBytes))],
   ['4', `import + first response, fresh process, median of 9; slowest: ${slowest.fn}`, ms(slowest.firstMs), '—', ms(slowest.firstMs), `≤ ${TARGET.coldMs} ms each`, verdict(cold.bundles.every((b) => b.firstMs <= TARGET.coldMs))],
   ['5', `DynamoDB reads per warm issued ID token (all 4 configurations, ${issued} tokens)`, perCall(sum(issueReads), issued), '—', `${sum(issueReads)} / ${issued}: ${named(issueReads)}`, '0', verdict(sum(issueReads) === 0)],
@@ -200,12 +222,25 @@ const profileText = Object.entries(profiles)
   ].join('\n'))
   .join('\n\n');
 const httpRows: [string, Measured][] = [
-  ['fedbroker `npm start`', http.localRun],
-  ['fedbroker `npm start`, 1 connection (reported, no target)', http.localRun1],
-  ['fedbroker `npm start` with `FEDBROKER_AUDIT_TABLE_WRITE=subscription`: the token function\'s own work as deployed, the audit table copy left to auditIngest (reported, no target)', http.localRunNoCopy],
-  ['oidc-provider 9 client_credentials, JWT access token RS256', http.peer],
+  ['fedbroker `npm start`, RS256', http.RS256.localRun],
+  ['fedbroker `npm start`, RS256, 1 connection (reported, no target)', http.localRun1],
+  ['fedbroker `npm start`, RS256, with `FEDBROKER_AUDIT_TABLE_WRITE=subscription`: the token function\'s own work as deployed, the audit table copy left to auditIngest (reported, no target)', http.localRunNoCopy],
+  ['ceiling: node:http + one RS256 signature (bench/ceiling.ts)', http.RS256.ceiling],
+  ['oidc-provider 9 client_credentials, JWT access token RS256', http.RS256.peer],
+  ['fedbroker `npm start`, ES256', http.ES256.localRun],
+  ['ceiling: node:http + one ES256 signature (bench/ceiling.ts)', http.ES256.ceiling],
+  ['oidc-provider 9 client_credentials, JWT access token ES256', http.ES256.peer],
 ];
 const httpTable = table(['server (10 connections unless noted)', 'req/s', 'p50', 'p99', 'non-2xx', 'errors (incl. timeouts)', 'timeouts', 'requests', 'CPU while measured (100 % = one core)', 'server CPU per request'], httpRows.map(([name, x]) => [name, x.rps.toFixed(0), `${x.p50} ms`, `${x.p99} ms`, x.non2xx, x.errors, x.timeouts, x.total, x.cpu, x.cpuPerRequest === undefined ? 'n/a' : ms(x.cpuPerRequest)]));
+// What the target asks, read off the ceiling: to answer 1.5× the peer's requests, fedbroker would
+// have to reach this share of a server that does nothing but sign.
+const ceilingText = (['RS256', 'ES256'] as const)
+  .map((alg) => {
+    const { localRun, ceiling, peer } = http[alg];
+    const needed = (TARGET.httpRatio * peer.rps) / ceiling.rps;
+    return `${alg}: the ceiling answers ${times(ceiling.rps / peer.rps)} the peer's requests, so ≥ ${TARGET.httpRatio}× needs fedbroker at ${(100 * needed).toFixed(0)} % of a server that only signs${needed >= 1 ? ' — more than the ceiling itself: no implementation could meet the target on this machine' : ''}; fedbroker reaches ${((100 * localRun.rps) / ceiling.rps).toFixed(0)} %.`;
+  })
+  .join(' ');
 const coldTable = table(['function', 'bundle', '≤ 1 MB', 'import', 'import + first response', '≤ 150 ms', 'process wall (spawn → exit)', 'first status', 'calls made by the first request'], cold.bundles.map((b) => [b.fn, kb(b.bytes), verdict(b.bytes <= TARGET.bundleBytes), ms(b.importMs), ms(b.firstMs), verdict(b.firstMs <= TARGET.coldMs), ms(b.wallMs), `${b.status}${b.ok ? '' : ' (unexpected)'}`, named(b.calls)]));
 const totalsTable = table(
   ['configuration', 'handler calls', 'wall time span', 'DynamoDB reads', 'DynamoDB writes', 'KMS calls', 'upstream fetches'],
@@ -240,11 +275,13 @@ ${signingModes}
 Tokens/s is 1 / the median handler time per ID token (interleaved rounds; the data-key runs use 3 rounds instead of 5). KMS calls are counted over 100 warm ID tokens right after warm-up, and over the whole timed run; the data-key signer's one \`GenerateDataKeyPairWithoutPlaintext\` (key bootstrap) and one \`Decrypt\` of the private key per container happen before that, during setup and warm-up. The \`kms\` rows go to the KMS stand-in (pure-JavaScript ES256 signing), so they measure the stand-in, not AWS KMS; from Lambda each Sign is a network round trip of a few milliseconds.
 
 ${profileText ? `### CPU profile of the handler loop (\`node --cpu-prof\`, file signer)\n\n${profileText}\n` : ''}
-### 3. HTTP throughput (POST /v1/token issuing an RS256 ID token from an access token; peer: POST /token client_credentials)
+### 3. HTTP throughput (POST /v1/token issuing an ID token from an access token; peer: POST /token client_credentials; ceiling: any POST answered with a signed JWT)
 
 ${httpTable}
 
 \`npm start\` serves the routes declared in serverless.yml with lib/local/http-api.ts, an API Gateway HTTP API stand-in on node:http (payload format 2.0 events and responses, a Lambda context per request), which runs the handlers in its own process, each module imported once, with dynalite and the dev issuer in the same process. autocannon runs in the bench process; each server runs alone in its own process.
+
+${ceilingText}
 
 ### 4. Cold start (esbuild with serverless.yml custom.esbuild options, build ${ms(cold.buildMs)}; KMS signer against dynalite + KMS stand-in on loopback)
 
@@ -260,7 +297,7 @@ ${totalsTable}
 process.stdout.write(`${summary}\n\nSigning modes: tokens/s\n\n${signingModes}\n`);
 writeSection('bench', markdown);
 log(`wrote bench/RESULTS.md`);
-const broken = [http.localRun, http.localRun1, http.localRunNoCopy, http.peer].some((r) => r.non2xx + r.errors > 0) || cold.bundles.some((b) => !b.ok);
+const broken = [http.localRun1, http.localRunNoCopy, ...(['RS256', 'ES256'] as const).flatMap((alg) => Object.values(http[alg]))].some((r) => r.non2xx + r.errors > 0) || cold.bundles.some((b) => !b.ok);
 if (broken) {
   log('requests failed or timed out during the measurements (counted in the tables in bench/RESULTS.md)');
   process.exit(1);

@@ -11,21 +11,32 @@ export interface OidcProviderIssuer {
   close(): Promise<void>;
 }
 
-export async function startOidcProvider(options: { audience: string; clients: string[] }): Promise<OidcProviderIssuer> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+/** `alg` (default RS256) signs every token the provider issues; it holds no key of another type. */
+export async function startOidcProvider(options: { audience: string; clients: string[]; alg?: 'RS256' | 'ES256' }): Promise<OidcProviderIssuer> {
+  const alg = options.alg ?? 'RS256';
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
   let handler: ReturnType<Provider['callback']> | undefined;
   const server = await listen((req, res) => (handler ? handler(req, res) : res.writeHead(503).end()));
   const provider = new Provider(server.url, {
-    clients: options.clients.map((id) => ({ client_id: id, client_secret: `${id}-secret`, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] })),
+    clients: options.clients.map((id) => ({
+      client_id: id,
+      client_secret: `${id}-secret`,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      // oidc-provider checks a client's ID token algorithm against the keys it holds, even for
+      // clients that never get an ID token; its default (RS256) has no key when alg is ES256.
+      id_token_signed_response_alg: alg,
+    })),
     features: {
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => options.audience,
-        getResourceServerInfo: () => ({ scope: 'api', audience: options.audience, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+        getResourceServerInfo: () => ({ scope: 'api', audience: options.audience, accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
       },
     },
-    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'op-1', alg: 'RS256', use: 'sig' }] },
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'op-1', alg, use: 'sig' }] },
   });
   handler = provider.callback();
   return {
