@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { duplicateMember } from '../lib/duplicate-members.ts';
+import { describeJsonShapeIssue, jsonShapeIssue } from '../lib/json-shape.ts';
 import type { ZodMiniType } from '../lib/zod.ts';
 import { storedTokenFor, tenantArgument } from './context.ts';
 import { CliError, usageError } from './errors.ts';
@@ -64,8 +64,8 @@ export async function readJsonFile(file: string): Promise<unknown> {
     throw usageError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
   // The server would never see the first copy: refused here as the API refuses it.
-  const repeated = duplicateMember(text);
-  if (repeated !== undefined) throw usageError(`${file} repeats the member ${JSON.stringify(repeated.slice(0, 64))} within one object`);
+  const issue = jsonShapeIssue(text);
+  if (issue) throw usageError(describeJsonShapeIssue(file, issue));
   return value;
 }
 

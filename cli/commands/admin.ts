@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { systemClock } from '../../lib/clock.ts';
-import { duplicateMember } from '../../lib/duplicate-members.ts';
+import { describeJsonShapeIssue, jsonShapeIssue } from '../../lib/json-shape.ts';
 import { createTenant, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
 import { validateRelationship } from '../../lib/trust/policy.ts';
 import type { Tenant } from '../../lib/trust/schema.ts';
@@ -90,8 +90,8 @@ function parseConditions(text: string | undefined): Record<string, unknown> {
   } catch (e) {
     throw usageError(`--admin-condition is not valid JSON: ${(e as Error).message}`);
   }
-  const repeated = duplicateMember(text);
-  if (repeated !== undefined) throw usageError(`--admin-condition repeats the member ${JSON.stringify(repeated.slice(0, 64))} within one object`);
+  const issue = jsonShapeIssue(text);
+  if (issue) throw usageError(describeJsonShapeIssue('--admin-condition', issue));
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError('--admin-condition must be a JSON object, e.g. {"StringEquals":{"sub":"…"}}');
   return value as Record<string, unknown>;
 }

@@ -1,5 +1,5 @@
 import { InvalidRequest } from '../errors.ts';
-import { duplicateMember } from '../duplicate-members.ts';
+import { jsonShapeIssue } from '../json-shape.ts';
 import { hasProtoMember } from '../proto-members.ts';
 import type { HttpEvent } from './handler.ts';
 
@@ -44,7 +44,8 @@ export function parseJsonBody(event: HttpEvent): Record<string, unknown> {
   } catch {
     throw new InvalidRequest('request body is not valid JSON');
   }
-  if (duplicateMember(text) !== undefined) throw new InvalidRequest('request body must not repeat a member name within an object');
+  const issue = jsonShapeIssue(text);
+  if (issue) throw new InvalidRequest(issue.kind === 'duplicate' ? 'request body must not repeat a member name within an object' : `request body must not be nested deeper than ${issue.maxDepth} levels`);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequest('request body must be a JSON object');
   if (hasProtoMember(value)) throw new InvalidRequest('request body must not contain __proto__ members');
   return value as Record<string, unknown>;

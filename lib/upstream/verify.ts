@@ -1,7 +1,7 @@
 import { compactVerify, errors, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
-import { duplicateMember } from '../duplicate-members.ts';
 import { PolicyInvalid, SubjectTokenInvalid } from '../errors.ts';
+import { jsonShapeIssue } from '../json-shape.ts';
 import type { UpstreamKeys } from './key-cache.ts';
 
 /**
@@ -66,8 +66,10 @@ function parseObject(bytes: Buffer, what: string): Record<string, unknown> {
   }
   if (!isObject(value)) throw invalid('malformed', `token ${what} is not a JSON object`);
   // JSON.parse keeps the last of duplicate members, other parsers the first; RFC 7515 §5.2 lets
-  // us reject instead, so two components can never read two different `alg`s or `iss`s.
-  if (duplicateMember(text) !== undefined) throw invalid('malformed', `token ${what} has duplicate members`);
+  // us reject instead, so two components can never read two different `alg`s or `iss`s. The
+  // message names neither the member nor anything else the token carries.
+  const issue = jsonShapeIssue(text);
+  if (issue) throw invalid('malformed', issue.kind === 'duplicate' ? `token ${what} has duplicate members` : `token ${what} is nested deeper than ${issue.maxDepth} levels`);
   return value;
 }
 

@@ -1,8 +1,10 @@
 // Size and shape attacks, end to end through POST /v1/token: oversized tokens and bodies,
 // malformed base64url and JSON (signed by the trusted issuer, so only parsing stands in the way),
 // duplicate members, deep nesting, wrongly typed claims and repeated form parameters.
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_EXCHANGE_GRANT } from '../../lib/exchange/exchange.ts';
+import { MAX_JSON_DEPTH } from '../../lib/json-shape.ts';
 import { postExchange } from '../support/exchange-client.ts';
 import { b64url } from '../support/jws.ts';
 import { expectSafeRefusal } from '../support/refusal.ts';
@@ -158,7 +160,7 @@ describe('deep nesting', () => {
     return JSON.stringify(claims).replace('{', `{"${name}":${json},`);
   };
 
-  it('refuses claims nested 10,000 deep without crashing', async () => {
+  it('refuses claims nested 10,000 deep (past the size cap) without crashing', async () => {
     await refused(upstream.signRaw(header(), withClaim('x', nestedArray(10_000))));
     await refused(upstream.signRaw(header(), withClaim('x', nestedObject(10_000))));
   });
@@ -175,9 +177,32 @@ describe('deep nesting', () => {
     await refused(token);
   });
 
-  it('does not crash on an unused claim nested 5,000 deep', async () => {
-    const res = await env.exchange(external(upstream.signRaw(header(), withClaim('x', nestedArray(5_000)))));
-    expect(res.status).toBeLessThan(500);
+  // The payload object is one level, so a claim may nest MAX_JSON_DEPTH - 1 levels: the limit
+  // holds for claims no condition, template or tag reads too, because a value nested thousands
+  // deep makes JSON.stringify and structuredClone throw, and a later log line or copy of the
+  // verified claims would turn the refusal into a 500 (lib/json-shape.ts).
+  it(`refuses an unused claim nested ${MAX_JSON_DEPTH} deep (payload depth ${MAX_JSON_DEPTH + 1}), well within the size cap`, async () => {
+    for (const json of [nestedArray(MAX_JSON_DEPTH), nestedObject(MAX_JSON_DEPTH), nestedArray(5_000)]) {
+      const token = upstream.signRaw(header(), withClaim('x', json));
+      expect(token.length).toBeLessThan(16 * 1024);
+      await refused(token);
+    }
+  });
+
+  it(`admits a token with an unused claim nested ${MAX_JSON_DEPTH - 1} deep and carries none of it`, async () => {
+    const token = upstream.signRaw(header(), withClaim('x', nestedArray(MAX_JSON_DEPTH - 1)));
+    const res = await env.exchange(external(token));
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.error).toBeUndefined();
+    const issued = decodeJwt(res.body.access_token);
+    expect(issued).not.toHaveProperty('x');
+    expect(JSON.stringify(issued)).not.toContain('[[');
+    // Claim for claim what a token without `x` earns, apart from per-token jti, iat and exp.
+    const plain = await env.exchange(external(await upstream.token(good)));
+    expect(plain.status, plain.text).toBe(200);
+    const stable = ({ jti: _jti, iat: _iat, exp: _exp, ...rest }: Record<string, unknown>) => rest;
+    expect(stable(issued)).toEqual(stable(decodeJwt(plain.body.access_token)));
+    expect(stable(issued)).toMatchObject({ tenant_id: 'acme', trust: 'ci' });
   });
 });
 
