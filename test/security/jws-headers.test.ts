@@ -2,7 +2,7 @@
 // itself (jwk, jku, x5u, x5c), hostile kids, unknown kids as a refetch amplifier, crit/b64
 // extensions and encrypted (JWE) tokens, including the PBES2 iteration-count bomb.
 import { generateKeyPairSync } from 'node:crypto';
-import { CompactEncrypt, exportJWK } from 'jose';
+import { CompactEncrypt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { b64url, signJws, unsignedJws } from '../support/jws.ts';
 import { expectSafeRefusal } from '../support/refusal.ts';
@@ -58,25 +58,50 @@ async function expectAdmitted(issuer: ScriptedIssuer, tenant: string) {
   expect(res.status, res.text).toBe(200);
 }
 
+// Each case gets a cold issuer trusted by a tenant of its own and an attacker server (`rogue`) of
+// its own, so any fetch the refused token causes shows in exact counts: against a shared, warm
+// issuer (or one inside its refetch cooldown) a verifier that loads keys before reading the header
+// would pass. The rogue's JWKS serves the very key that signs the token, so a verifier that
+// followed a jku there would find a working key and admit the token.
 describe('keys named by the token itself', () => {
-  const sources: [string, () => Promise<Record<string, unknown>>][] = [
-    ['an embedded jwk holding the attacker\'s public key', async () => ({ jwk: await exportJWK(attackerKey.publicKey) })],
-    ['a jku pointing at the attacker\'s JWKS', async () => ({ jku: `${attacker.issuer}${JWKS_PATH}` })],
-    ['a jku on the trusted issuer\'s own host but another path', async () => ({ jku: `${upstream.issuer}/attacker-upload/jwks.json` })],
-    ['an x5u pointing at the attacker\'s certificate', async () => ({ x5u: `${attacker.issuer}/cert.pem` })],
+  type Parties = { trusted: ScriptedIssuer; rogue: ScriptedIssuer };
+  const sources: [string, string, (p: Parties) => Record<string, unknown>][] = [
+    ['an embedded jwk holding the attacker\'s public key', 'jwk', ({ rogue }) => ({ jwk: rogue.jwk })],
+    ['a jku pointing at the attacker\'s JWKS', 'jku', ({ rogue }) => ({ jku: `${rogue.issuer}${JWKS_PATH}` })],
+    ['a jku on the trusted issuer\'s own host but another path', 'jku', ({ trusted }) => ({ jku: `${trusted.issuer}/attacker-upload/jwks.json` })],
+    ['an x5u pointing at the attacker\'s certificate', 'x5u', ({ rogue }) => ({ x5u: `${rogue.issuer}/cert.pem` })],
     // Any x5c member must be refused before it is parsed, so its bytes need not be a real certificate.
-    ['an x5c chain holding an attacker certificate', async () => ({ x5c: [Buffer.from('attacker-certificate-der').toString('base64')] })],
+    ['an x5c chain holding an attacker certificate', 'x5c', () => ({ x5c: [Buffer.from('attacker-certificate-der').toString('base64')] })],
   ];
+  // Both servers publish their first key as `s1`: the trusted kid is also the rogue's own kid.
+  const kids: [string, (p: Parties) => { kid?: string }][] = [
+    ['a kid neither JWKS holds', () => ({ kid: 'attacker-key' })],
+    ['the trusted key\'s kid', ({ trusted }) => ({ kid: trusted.kid })],
+    ['no kid', () => ({})],
+  ];
+  const cases = sources.flatMap(([name, member, make], i) => kids.map(([kidName, kid], j) => [name, kidName, member, make, kid, `key-source-${i}-${j}`] as const));
 
-  it.each(sources)('refuses %s, signed with the attacker key, and never fetches it', async (_name, make) => {
-    const header = { alg: 'RS256', typ: 'JWT', ...(await make()) };
-    const before = { attacker: attackerHits(), upstream: upstreamFetches() };
-    // Once with the attacker's own kid, once borrowing the trusted key's kid.
-    for (const kid of ['attacker-key', upstream.kid]) {
-      await refused(signJws('RS256', attackerKey.privateKey, { ...header, kid }, upstream.claims(good)));
-    }
-    expect(attackerHits()).toBe(before.attacker);
-    expect(upstreamFetches()).toBe(before.upstream);
+  it.each(cases)('refuses %s with %s, signed with the attacker key, and fetches nothing', async (_name, _kidName, member, make, kid, tenant) => {
+    const trusted = await coldIssuer(tenant);
+    const rogue = await startScriptedIssuer();
+    coldIssuers.push(rogue);
+    const parties = { trusted, rogue };
+    const token = rogue.signRaw({ alg: 'RS256', typ: 'JWT', ...kid(parties), ...make(parties) }, trusted.claims(good));
+
+    const res = await env.exchange(external(token, tenant));
+    expectSafeRefusal(res, { status: 400, error: 'invalid_request', presented: [token], secrets: [trusted.host, rogue.host] });
+    expect(res.body.error_description).toContain(`header ${member} `);
+    // Exactly nothing fetched, on any path: no discovery or JWKS of the trusted issuer (nor the
+    // path a jku named on its host), nothing at the attacker's URL.
+    expect(trusted.hits).toEqual({});
+    expect(loads(trusted)).toEqual({ discovery: 0, jwks: 0 });
+    expect(rogue.hits).toEqual({});
+
+    // Control: the tenant trusts this issuer, so its genuine token is admitted, at the cost of
+    // exactly one key load; the refusal above was the header's doing, not the cache's.
+    await expectAdmitted(trusted, tenant);
+    expect(loads(trusted)).toEqual({ discovery: 1, jwks: 1 });
+    expect(rogue.hits).toEqual({});
   });
 });
 
