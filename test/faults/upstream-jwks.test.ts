@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../lib/runtime.ts';
 import type { UpstreamKeys as UpstreamKeysClass } from '../../lib/upstream/key-cache.ts';
 import { expectSafeRefusal, expectUnavailable, type Reply } from '../support/refusal.ts';
-import { DISCOVERY_PATH, JWKS_PATH, startScriptedIssuer, type Behaviour, type ScriptedIssuer } from '../support/scripted-issuer.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+import { DISCOVERY_PATH, JWKS_PATH, type Behaviour, type ScriptedIssuer } from '../support/scripted-issuer.ts';
+import { external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 
 const TIMEOUT_MS = 500;
 // Issue #5: an exchange fails within the configured timeout + 1 s. A correctness bound (the
@@ -16,25 +16,14 @@ const BOUND_MS = TIMEOUT_MS + 1000;
 const COOLDOWN_MS = 30_000;
 
 let env: ExchangeEnv;
-const issuers: ScriptedIssuer[] = [];
-let tenants = 0;
 
 beforeAll(async () => {
   env = await startExchangeEnv({ env: { FEDBROKER_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) } });
 });
 afterAll(async () => {
-  await Promise.all(issuers.map((i) => i.close()));
   await env.close();
 });
 
-/** A new upstream and a new tenant trusting it, so no case shares key-cache state or cooldowns. */
-async function freshUpstream(): Promise<{ upstream: ScriptedIssuer; tenant: string }> {
-  const upstream = await startScriptedIssuer();
-  issuers.push(upstream);
-  const tenant = `faults-${++tenants}`;
-  await env.admin.tenant(tenant, [ciRelationship(upstream.issuer)]);
-  return { upstream, tenant };
-}
 
 const good = { sub: 'repo:acme/app' };
 const hits = (u: ScriptedIssuer) => ({ discovery: u.hits[DISCOVERY_PATH] ?? 0, jwks: u.hits[JWKS_PATH] ?? 0 });
@@ -53,7 +42,7 @@ const faults: [string, string, Behaviour][] = [
 
 describe('over HTTP, when the upstream serves', () => {
   it.each(faults)('%s, the exchange answers 503 with Retry-After within the timeout bound', async (_name, path, behaviour) => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     upstream.on(path, behaviour);
     const token = await upstream.token(good);
     const started = performance.now();
@@ -82,7 +71,7 @@ describe('over HTTP, during an outage', () => {
   ];
 
   it.each(outages)('100 concurrent exchanges with %s all answer 503 and cost the upstream one fetch per cooldown', async (_name, path, behaviour) => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     upstream.on(path, behaviour);
     const token = await upstream.token(good);
     const burst = () => Promise.all(Array.from({ length: 100 }, () => env.exchange(external(token, tenant))));
@@ -102,7 +91,7 @@ describe('over HTTP, during an outage', () => {
 
 describe('over HTTP, when the upstream rotated its keys while they were cached', () => {
   it('refuses tokens under the new key with invalid_request and asks the upstream at most once', async () => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     expect((await env.exchange(external(await upstream.token(good), tenant))).status).toBe(200);
     await upstream.rotate();
     const before = hits(upstream).jwks;
@@ -139,7 +128,7 @@ describe('with a fake clock on the broker\'s key cache', () => {
   const retryAfter = (res: Reply) => Number(res.headers instanceof Headers ? res.headers.get('retry-after') : NaN);
 
   it.each(faults)('after the upstream served %s, the exchange recovers by itself once it heals and the cooldown has passed', async (_name, path, behaviour) => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     const { clock, keys } = fakeClockKeys();
     upstream.on(path, behaviour);
     const failed = await env.exchange(external(await upstream.token(good), tenant));
@@ -162,7 +151,7 @@ describe('with a fake clock on the broker\'s key cache', () => {
   });
 
   it('after keys rotated while cached, tokens under the new key are admitted once the cooldown has passed', async () => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     const { clock, keys } = fakeClockKeys();
     expect((await env.exchange(external(await upstream.token(good), tenant))).status).toBe(200);
     await upstream.rotate();
@@ -174,7 +163,7 @@ describe('with a fake clock on the broker\'s key cache', () => {
   });
 
   it('during an outage after keys were cached, exchanges keep working on the cached keys (stale-if-error)', async () => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     const { clock } = fakeClockKeys();
     expect((await env.exchange(external(await upstream.token(good), tenant))).status).toBe(200);
     upstream.on(DISCOVERY_PATH, { kind: 'hang' });

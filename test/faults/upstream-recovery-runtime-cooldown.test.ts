@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.ts';
 import type { Runtime } from '../../lib/runtime.ts';
 import { expectUnavailable, type Reply } from '../support/refusal.ts';
-import { DISCOVERY_PATH, JWKS_PATH, startScriptedIssuer, type Behaviour, type ScriptedIssuer } from '../support/scripted-issuer.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+import { DISCOVERY_PATH, JWKS_PATH, type Behaviour, type ScriptedIssuer } from '../support/scripted-issuer.ts';
+import { external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 
 // README, token exchange: "refetch on unknown `kid` at most every 30 s"; the cooldown applies
 // to every refresh, failed or not (lib/upstream/key-cache.ts).
@@ -18,8 +18,6 @@ let rt: Runtime;
 let systemClock: Clock;
 let realNow: Clock['now'];
 let now = 0;
-const issuers: ScriptedIssuer[] = [];
-let tenants = 0;
 
 beforeAll(async () => {
   // No upstream settings: the runtime's defaults are what is under test.
@@ -33,17 +31,9 @@ afterEach(() => {
   systemClock.now = realNow;
 });
 afterAll(async () => {
-  await Promise.all(issuers.map((i) => i.close()));
   await env.close();
 });
 
-async function freshUpstream(): Promise<{ upstream: ScriptedIssuer; tenant: string }> {
-  const upstream = await startScriptedIssuer();
-  issuers.push(upstream);
-  const tenant = `cooldown-${++tenants}`;
-  await env.admin.tenant(tenant, [ciRelationship(upstream.issuer)]);
-  return { upstream, tenant };
-}
 
 const retryAfter = (res: Reply) => Number(res.headers instanceof Headers ? res.headers.get('retry-after') : NaN);
 const hits = (u: ScriptedIssuer) => ({ discovery: u.hits[DISCOVERY_PATH] ?? 0, jwks: u.hits[JWKS_PATH] ?? 0 });
@@ -53,7 +43,7 @@ describe('with the runtime\'s own upstream key cache', () => {
     ['a JWKS answering 500', JWKS_PATH, { kind: 'status', status: 500 } as Behaviour],
     ['a discovery document that never answers', DISCOVERY_PATH, { kind: 'hang' } as Behaviour],
   ])('after %s, exchanges are refused for the documented cooldown and recover by themselves once it has passed', async (_name, path, behaviour) => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     const exchange = async () => env.exchange(external(await upstream.token({ sub: 'repo:acme/app' }), tenant));
     // A stopped clock the test moves; everything else in the broker stays real.
     now = realNow();

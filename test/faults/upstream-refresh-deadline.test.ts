@@ -5,13 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../lib/runtime.ts';
 import { expectUnavailable } from '../support/refusal.ts';
-import { DISCOVERY_PATH, JWKS_PATH, startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+import { DISCOVERY_PATH, JWKS_PATH } from '../support/scripted-issuer.ts';
+import { external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 
 let env: ExchangeEnv;
 let timeoutMs: number;
-const issuers: ScriptedIssuer[] = [];
-let tenants = 0;
 
 beforeAll(async () => {
   env = await startExchangeEnv({ env: { FEDBROKER_UPSTREAM_TIMEOUT_MS: '2000' } });
@@ -20,23 +18,15 @@ beforeAll(async () => {
   expect(timeoutMs).toBe(2000);
 });
 afterAll(async () => {
-  await Promise.all(issuers.map((i) => i.close()));
   await env.close();
 });
 
-async function freshUpstream(): Promise<{ upstream: ScriptedIssuer; tenant: string }> {
-  const upstream = await startScriptedIssuer();
-  issuers.push(upstream);
-  const tenant = `deadline-${++tenants}`;
-  await env.admin.tenant(tenant, [ciRelationship(upstream.issuer)]);
-  return { upstream, tenant };
-}
 
 const good = { sub: 'repo:acme/app' };
 
 describe('a discovery document dripping in just under the timeout', () => {
   it('is accepted on its own: with a working JWKS the exchange succeeds (the slow document fits the deadline)', async () => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     upstream.on(DISCOVERY_PATH, { kind: 'slow', totalMs: timeoutMs - 500 });
     const res = await env.exchange(external(await upstream.token(good), tenant));
     expect(res.status, res.text).toBe(200);
@@ -44,7 +34,7 @@ describe('a discovery document dripping in just under the timeout', () => {
   });
 
   it('followed by a hanging JWKS fails the exchange with 503 within the single configured timeout + 1 s', async () => {
-    const { upstream, tenant } = await freshUpstream();
+    const { upstream, tenant } = await env.freshUpstream();
     upstream.on(DISCOVERY_PATH, { kind: 'slow', totalMs: timeoutMs - 500 });
     upstream.on(JWKS_PATH, { kind: 'hang' });
     const token = await upstream.token(good);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSafeRefusal } from '../support/refusal.ts';
 import { startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
 import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+import { regexWorkOn } from '../support/regex-work.ts';
 
 const BASE = '/v1/tenants/acme/trust-relationships';
 let env: ExchangeEnv;
@@ -53,48 +54,18 @@ describe('the admin API refuses with 400 and stores nothing', () => {
   });
 });
 
-/**
- * Runs `fn` and counts the RegExp executions the trust policy code (lib/trust/) makes against
- * `subject`, refusing (recording and throwing instead of running) any whose source has a
- * quantifier, i.e. any that could backtrack, and throwing past `budget` executions, so that a
- * backtracking matcher fails the test instead of hanging the process. A quantifier-free RegExp
- * costs at most O(subject × source) per execution, so a bounded number of them bounds the work.
- * Scoped to lib/trust/ by call stack: other modules (e.g. the audit sanitizer) may scan the claim
- * too and are not what this test is about. If StringLike ever stops matching with RegExps, this
- * oracle must be replaced, not dropped.
- */
-async function trustRegexWorkOn<T>(subject: string, budget: number, fn: () => Promise<T>): Promise<{ result: T; execs: number; refused: string[] }> {
-  const work = { execs: 0, refused: [] as string[] };
-  const exec = RegExp.prototype.exec;
-  RegExp.prototype.exec = function (this: RegExp, input: string) {
-    if (input === subject && /[\\/]lib[\\/]trust[\\/]/.test(new Error().stack?.split('\n').slice(2, 6).join('\n') ?? '')) {
-      const bare = this.source.replace(/\\[\s\S]/g, '').replace(/\(\?(?:[:=!]|<[=!])/g, '(');
-      if (/[*+?{]/.test(bare)) {
-        work.refused.push(this.source);
-        throw new Error('backtracking-prone RegExp refused by the test');
-      }
-      if (++work.execs > budget) throw new Error('RegExp execution budget exceeded');
-    }
-    return exec.call(this, input);
-  };
-  try {
-    return { result: await fn(), ...work };
-  } finally {
-    RegExp.prototype.exec = exec;
-  }
-}
-
 describe('a StringLike pattern prone to backtracking', () => {
   it('is evaluated against a long attacker-chosen claim with bounded work', async () => {
     // As one RegExp (`^.*a.*a…c$`) this pair needs ~5,000^20 steps. The work is counted, not
-    // timed (timings belong in `npm run bench`): see trustRegexWorkOn.
+    // timed (timings belong in `npm run bench`): see test/support/regex-work.ts.
     const pattern = `${'*a'.repeat(20)}*c`;
     const sub = 'a'.repeat(5000);
     await env.admin.tenant('redos', [ciRelationship(upstream.issuer, { conditions: { StringLike: { sub: pattern } } })]);
     const token = await upstream.token({ sub });
     // At most one search per `*`-separated piece: each piece is placed once, leftmost.
     const pieces = pattern.split('*').length;
-    const work = await trustRegexWorkOn(sub, pieces, () => env.exchange(external(token, 'redos')));
+    // Only the trust policy code's executions: the audit sanitizer scans the claim too.
+    const work = await regexWorkOn(sub, pieces, () => env.exchange(external(token, 'redos')), /[\\/]lib[\\/]trust[\\/]/);
     expectSafeRefusal(work.result, { presented: [token] });
     expect(work.refused, 'a RegExp that can backtrack was run against the claim').toEqual([]);
     // Non-zero: the condition was evaluated against the claim (the refusal is not an earlier one).

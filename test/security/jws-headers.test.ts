@@ -21,9 +21,9 @@ beforeAll(async () => {
   const warm = await env.exchange(external(await upstream.token({ sub: 'repo:acme/app' })));
   expect(warm.status, warm.text).toBe(200);
 });
-const coldIssuers: ScriptedIssuer[] = [];
+const rogues: ScriptedIssuer[] = [];
 afterAll(async () => {
-  await Promise.all([upstream.close(), attacker.close(), ...coldIssuers.map((i) => i.close())]);
+  await Promise.all([upstream.close(), attacker.close(), ...rogues.map((i) => i.close())]);
   await env.close();
 });
 
@@ -37,19 +37,6 @@ async function refused(token: string, extraSecrets: string[] = [], tenant = 'acm
   const res = await env.exchange(external(token, tenant));
   expectSafeRefusal(res, { presented: [token], secrets: [upstream.host, attacker.host, ...extraSecrets] });
   return res;
-}
-
-/**
- * A new issuer trusted by a new tenant `tenant`: no cache holds its keys and no cooldown is open,
- * so every fetch a case causes shows in its counts. (Cases sharing `upstream` cannot count: an
- * earlier unknown kid has opened its 30 s cooldown, which hides any later refetch.)
- */
-async function coldIssuer(tenant: string): Promise<ScriptedIssuer> {
-  const issuer = await startScriptedIssuer();
-  coldIssuers.push(issuer);
-  await env.admin.tenant(tenant, [ciRelationship(issuer.issuer)]);
-  expect(issuer.hits).toEqual({});
-  return issuer;
 }
 
 /** Control: the issuer's real kid is admitted on `tenant`, so the tenant trusts it and its keys load. */
@@ -79,12 +66,12 @@ describe('keys named by the token itself', () => {
     ['the trusted key\'s kid', ({ trusted }) => ({ kid: trusted.kid })],
     ['no kid', () => ({})],
   ];
-  const cases = sources.flatMap(([name, member, make], i) => kids.map(([kidName, kid], j) => [name, kidName, member, make, kid, `key-source-${i}-${j}`] as const));
+  const cases = sources.flatMap(([name, member, make]) => kids.map(([kidName, kid]) => [name, kidName, member, make, kid] as const));
 
-  it.each(cases)('refuses %s with %s, signed with the attacker key, and fetches nothing', async (_name, _kidName, member, make, kid, tenant) => {
-    const trusted = await coldIssuer(tenant);
+  it.each(cases)('refuses %s with %s, signed with the attacker key, and fetches nothing', async (_name, _kidName, member, make, kid) => {
+    const { upstream: trusted, tenant } = await env.freshUpstream();
     const rogue = await startScriptedIssuer();
-    coldIssuers.push(rogue);
+    rogues.push(rogue);
     const parties = { trusted, rogue };
     const token = rogue.signRaw({ alg: 'RS256', typ: 'JWT', ...kid(parties), ...make(parties) }, trusted.claims(good));
 
@@ -127,11 +114,11 @@ describe('hostile kids', () => {
   });
 
   it('refuses a 10 KB kid before any fetch', async () => {
-    const fresh = await coldIssuer('kid-10kb');
-    await refused(fresh.signRaw({ alg: 'RS256', kid: 'x'.repeat(10 * 1024) }, fresh.claims(good)), [fresh.host], 'kid-10kb');
+    const { upstream: fresh, tenant } = await env.freshUpstream();
+    await refused(fresh.signRaw({ alg: 'RS256', kid: 'x'.repeat(10 * 1024) }, fresh.claims(good)), [fresh.host], tenant);
     expect(fresh.hits).toEqual({});
     // Control: on this cold cache a token that gets past the header check does cost a key load.
-    await expectAdmitted(fresh, 'kid-10kb');
+    await expectAdmitted(fresh, tenant);
     expect(loads(fresh)).toEqual({ discovery: 1, jwks: 1 });
   });
 
@@ -146,8 +133,7 @@ describe('hostile kids', () => {
 // test/integration/upstream/verify.test.ts.
 describe('unknown kids', () => {
   it('cost one key load for 20 sequential tokens, not one per token', async () => {
-    const tenant = 'unknown-kids-sequential';
-    const fresh = await coldIssuer(tenant);
+    const { upstream: fresh, tenant } = await env.freshUpstream();
     for (let i = 0; i < 20; i++) {
       await refused(fresh.signRaw({ alg: 'RS256', kid: `unknown-${i}` }, fresh.claims(good)), [fresh.host], tenant);
     }
@@ -158,8 +144,7 @@ describe('unknown kids', () => {
   });
 
   it('cost one key load for 20 concurrent tokens (one fetch in flight per issuer)', async () => {
-    const tenant = 'unknown-kids-burst';
-    const fresh = await coldIssuer(tenant);
+    const { upstream: fresh, tenant } = await env.freshUpstream();
     const tokens = Array.from({ length: 20 }, (_, i) => fresh.signRaw({ alg: 'RS256', kid: `burst-${i}` }, fresh.claims(good)));
     const replies = await Promise.all(tokens.map((t) => env.exchange(external(t, tenant))));
     replies.forEach((res, i) => expectSafeRefusal(res, { presented: [tokens[i]!], secrets: [fresh.host] }));

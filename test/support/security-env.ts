@@ -5,6 +5,7 @@ import { startBroker, type TestBroker } from './broker.ts';
 import { postExchange, TOKEN_TYPE } from './exchange-client.ts';
 import { startGateway } from './gateway.ts';
 import type { Reply } from './refusal.ts';
+import { startScriptedIssuer, type ScriptedIssuer } from './scripted-issuer.ts';
 import { tenantAdmin } from './tenants.ts';
 
 export { TOKEN_TYPE };
@@ -17,6 +18,11 @@ export interface ExchangeEnv {
   exchange(params: Record<string, string | undefined>): Promise<Reply>;
   /** Calls the admin API with an optional bearer token and JSON body. */
   api(method: string, path: string, token: string | undefined, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  /**
+   * A new scripted issuer and a new tenant trusting it (`ciRelationship`), so a case shares no
+   * key-cache state or refetch cooldown with any other; closed with the env.
+   */
+  freshUpstream(): Promise<{ upstream: ScriptedIssuer; tenant: string }>;
   close(): Promise<void>;
 }
 
@@ -25,6 +31,7 @@ export async function startExchangeEnv(options: { local?: boolean; alg?: 'RS256'
   const broker = await startBroker({ ...(options.alg ? { alg: options.alg } : {}), ...(options.signer ? { signer: options.signer } : {}), env: { ...(options.local === false ? {} : { FEDBROKER_LOCAL: 'true' }), ...(options.env ?? {}) } });
   const gateway = await startGateway((m) => broker.load(m));
   const admin = tenantAdmin(broker.tableName);
+  const upstreams: ScriptedIssuer[] = [];
   return {
     broker,
     gateway,
@@ -39,7 +46,15 @@ export async function startExchangeEnv(options: { local?: boolean; alg?: 'RS256'
       const text = await res.text();
       return { status: res.status, headers: res.headers, text, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
     },
+    async freshUpstream() {
+      const upstream = await startScriptedIssuer();
+      upstreams.push(upstream);
+      const tenant = `fresh-${upstreams.length}`;
+      await admin.tenant(tenant, [ciRelationship(upstream.issuer)]);
+      return { upstream, tenant };
+    },
     async close() {
+      await Promise.all(upstreams.map((u) => u.close()));
       await gateway.close();
       await broker.close();
     },
