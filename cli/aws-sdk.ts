@@ -9,7 +9,10 @@ import { CliError } from './errors.ts';
  */
 export const AWS_CLIENT_DEFAULTS = {
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
+  // `throwOnRequestTimeout`: without it @smithy/node-http-handler only logs (here: silently) when
+  // `requestTimeout` passes, and a `credential_process` call to an endpoint that accepted the
+  // connection and went quiet would hang the job that asked for credentials.
+  requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true },
   logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
 };
 
