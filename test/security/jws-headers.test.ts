@@ -29,7 +29,6 @@ afterAll(async () => {
 
 const good = { sub: 'repo:acme/app' };
 const attackerHits = () => Object.values(attacker.hits).reduce((a, b) => a + b, 0);
-const upstreamFetches = () => (upstream.hits[DISCOVERY_PATH] ?? 0) + (upstream.hits[JWKS_PATH] ?? 0);
 /** Key loads an issuer has served: discovery documents and JWKS. */
 const loads = (issuer: ScriptedIssuer) => ({ discovery: issuer.hits[DISCOVERY_PATH] ?? 0, jwks: issuer.hits[JWKS_PATH] ?? 0 });
 
@@ -168,27 +167,27 @@ describe('extensions', () => {
 });
 
 describe('encrypted tokens (JWE)', () => {
+  // Each on a cold issuer of its own: any key load the JWE caused would show in its counts.
   it('refuses a five-part JWE (dir, A256GCM) before any work', async () => {
-    const before = upstreamFetches();
-    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(upstream.claims(good))))
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: upstream.kid })
+    const { upstream: fresh, tenant } = await env.freshUpstream();
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(fresh.claims(good))))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: fresh.kid })
       .encrypt(new Uint8Array(32));
-    await refused(jwe);
-    expect(upstreamFetches()).toBe(before);
+    await refused(jwe, [fresh.host], tenant);
+    expect(fresh.hits).toEqual({});
+    await expectAdmitted(fresh, tenant);
+    expect(loads(fresh)).toEqual({ discovery: 1, jwks: 1 });
   });
 
   it('refuses a PBES2 JWE with p2c 1e9 before any work and without contacting the upstream', async () => {
-    const fresh = await startScriptedIssuer();
-    try {
-      await env.admin.tenant('pbes2-victim', [ciRelationship(fresh.issuer)]);
-      const header = { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 1e9, p2s: b64url('saltsaltsaltsalt'), kid: fresh.kid, iss: fresh.issuer };
-      const token = [b64url(header), b64url('wrapped-key-bytes-0123456789abcd'), b64url('twelve-bytes'), b64url(JSON.stringify(fresh.claims(good))), b64url('sixteen-byte-tag')].join('.');
-      const res = await env.exchange(external(token, 'pbes2-victim'));
-      expectSafeRefusal(res, { presented: [token], secrets: [fresh.host] });
-      expect(fresh.hits).toEqual({});
-    } finally {
-      await fresh.close();
-    }
+    const { upstream: fresh, tenant } = await env.freshUpstream();
+    const header = { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 1e9, p2s: b64url('saltsaltsaltsalt'), kid: fresh.kid, iss: fresh.issuer };
+    const token = [b64url(header), b64url('wrapped-key-bytes-0123456789abcd'), b64url('twelve-bytes'), b64url(JSON.stringify(fresh.claims(good))), b64url('sixteen-byte-tag')].join('.');
+    const res = await env.exchange(external(token, tenant));
+    expectSafeRefusal(res, { presented: [token], secrets: [fresh.host] });
+    expect(fresh.hits).toEqual({});
+    await expectAdmitted(fresh, tenant);
+    expect(loads(fresh)).toEqual({ discovery: 1, jwks: 1 });
   });
 
   it('refuses a three-part token whose header declares enc', async () => {
