@@ -1,7 +1,8 @@
 // Cold start, as a child of `npm run bench`: bundles every function with esbuild using
 // serverless.yml's custom.esbuild options (what serverless-esbuild does for `serverless package`),
-// then, 5 times per bundle, imports it in a fresh Node process and serves a first request against
-// dynalite + the KMS stand-in started here (KMS signer, the deployed configuration).
+// then, nine times per bundle (round-robin over the bundles), imports it in a fresh Node process
+// and serves a first request against dynalite + the KMS stand-in started here (KMS signer, the
+// deployed configuration).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -136,22 +137,28 @@ function coldRun(bundle: string, event: unknown): Promise<{ importMs: number; fi
 }
 
 const prefixed = (service: string, counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${service} ${k}`, v]));
-const results = [];
-for (const [name, { event, expect }] of Object.entries(firstRequests)) {
-  const bundle = join(outdir, `${name}${opts.outputFileExtension}`);
-  const runs = [];
-  let calls: Record<string, number> = {};
-  for (let i = 0; i < RUNS; i++) {
+// Round-robin over the functions, one fresh process each per round, so a noisy stretch on a
+// shared machine slows every function's runs a little instead of all nine runs of one function
+// (which the slowest-median row would then report as that function's cold start).
+const runsByFn = new Map<string, { runs: Awaited<ReturnType<typeof coldRun>>[]; calls: Record<string, number> }>();
+for (let i = 0; i < RUNS; i++) {
+  for (const [name, { event }] of Object.entries(firstRequests)) {
+    const bundle = join(outdir, `${name}${opts.outputFileExtension}`);
+    const entry = runsByFn.get(name) ?? { runs: [], calls: {} };
+    runsByFn.set(name, entry);
     // What a cold container's first request asks of DynamoDB and KMS (the same every run).
     const before = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
-    runs.push(await coldRun(bundle, event));
+    entry.runs.push(await coldRun(bundle, event));
     const after = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
-    calls = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
+    entry.calls = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
   }
+}
+const results = Object.entries(firstRequests).map(([name, { expect }]) => {
+  const { runs, calls } = runsByFn.get(name)!;
   const statuses = [...new Set(runs.map((r) => r.status))];
-  results.push({
+  return {
     fn: name,
-    bytes: statSync(bundle).size,
+    bytes: statSync(join(outdir, `${name}${opts.outputFileExtension}`)).size,
     importMs: median(runs.map((r) => r.importMs)),
     firstMs: median(runs.map((r) => r.firstMs)),
     wallMs: median(runs.map((r) => r.wallMs)),
@@ -160,8 +167,8 @@ for (const [name, { event, expect }] of Object.entries(firstRequests)) {
     ok: statuses.length === 1 && statuses[0] === expect,
     calls,
     ...(runs.some((r) => r.status !== expect) ? { log: runs.find((r) => r.status !== expect)?.log } : {}),
-  });
-}
+  };
+});
 
 await report({ buildMs, esbuild: opts, bundles: results, tokenComposition: composition(`token${opts.outputFileExtension}`) });
 await Promise.all([stack.close(), upstream.close()]);
