@@ -1,15 +1,13 @@
 // DynamoDB throttling: a proxy in front of dynalite answers ProvisionedThroughputExceededException
 // (AWS JSON 1.0, HTTP 400) on command. Exchanges and admin writes answer 503 with Retry-After, a
 // throttled conditional write leaves nothing behind, and everything works again once it stops.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Table } from '../../lib/aws/dynamo-table.ts';
-import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
-import { startThrottleProxy, type ThrottleProxy } from '../support/dynamodb-throttle-proxy.ts';
+import type { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
+import type { ThrottleProxy } from '../support/dynamodb-throttle-proxy.ts';
+import { startProxiedDynamoEnv, type ProxiedDynamoEnv } from '../support/proxied-dynamo.ts';
 import { expectUnavailable } from '../support/refusal.ts';
-import { startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
-import { tenantAdmin } from '../support/tenants.ts';
+import type { ScriptedIssuer } from '../support/scripted-issuer.ts';
+import { external, type ExchangeEnv } from '../support/security-env.ts';
 
 const BASE = '/v1/tenants/acme/trust-relationships';
 let env: ExchangeEnv;
@@ -19,25 +17,12 @@ let adminToken: string;
 /** Reads dynalite directly, past the proxy, to see what was really stored. */
 let store: DynamoTrustStore;
 
+let setup: ProxiedDynamoEnv;
 beforeAll(async () => {
-  env = await startExchangeEnv();
-  proxy = await startThrottleProxy(env.broker.dynamodb.endpoint);
-  env.broker.coldStart({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
-  store = new DynamoTrustStore(new Table(env.broker.tableName, new DynamoDBClient({ region: 'us-east-1', endpoint: env.broker.dynamodb.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })));
-  upstream = await startScriptedIssuer();
-  const admin = tenantAdmin(env.broker.tableName);
-  await admin.tenant('acme', [ciRelationship(upstream.issuer)]);
-  for (let i = 1; i <= 3; i++) await admin.tenant(`bystander-${i}`, [ciRelationship(upstream.issuer)]);
-  const res = await env.exchange(external(await upstream.token({ sub: 'repo:acme/app' })));
-  expect(res.status, res.text).toBe(200);
-  adminToken = res.body.access_token as string;
-  expect(proxy.stats.forwarded).toBeGreaterThan(0);
+  setup = await startProxiedDynamoEnv({ bystanders: ['bystander-1', 'bystander-2', 'bystander-3'] });
+  ({ env, proxy, store, upstream, adminToken } = setup);
 });
-afterAll(async () => {
-  proxy.stop();
-  await Promise.all([proxy.close(), upstream.close()]);
-  await env.close();
-});
+afterAll(() => setup?.close());
 
 const stored = async (id: string) => (await store.readTenant('acme')).relationships.find((r) => r.id === id);
 const doc = (id: string) => ({ id, kind: 'oidc', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'] });

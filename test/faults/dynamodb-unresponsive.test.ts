@@ -3,16 +3,14 @@
 // all that end such a call, so a request that needs DynamoDB must answer 503 with Retry-After
 // within maxAttempts × requestTimeout (+1 s slack), never 500 and never hang; the store keeps
 // exactly what was acknowledged, and the same broker serves again once DynamoDB answers.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SDK_DEFAULTS } from '../../lib/aws/errors.ts';
-import { Table } from '../../lib/aws/dynamo-table.ts';
-import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
-import { startThrottleProxy, type ThrottleProxy } from '../support/dynamodb-throttle-proxy.ts';
+import type { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
+import type { ThrottleProxy } from '../support/dynamodb-throttle-proxy.ts';
+import { startProxiedDynamoEnv, type ProxiedDynamoEnv } from '../support/proxied-dynamo.ts';
 import { expectUnavailable, type Reply } from '../support/refusal.ts';
-import { startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
-import { tenantAdmin } from '../support/tenants.ts';
+import type { ScriptedIssuer } from '../support/scripted-issuer.ts';
+import { external, type ExchangeEnv } from '../support/security-env.ts';
 
 /** The longest a request may take to fail: every attempt runs out its request timeout, plus slack. */
 const BOUND_MS = SDK_DEFAULTS.maxAttempts * SDK_DEFAULTS.requestHandler.requestTimeout + 1000;
@@ -24,25 +22,12 @@ let adminToken: string;
 /** Reads dynalite directly, past the proxy, to see what was really stored. */
 let store: DynamoTrustStore;
 
+let setup: ProxiedDynamoEnv;
 beforeAll(async () => {
-  env = await startExchangeEnv();
-  proxy = await startThrottleProxy(env.broker.dynamodb.endpoint);
-  env.broker.coldStart({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
-  store = new DynamoTrustStore(new Table(env.broker.tableName, new DynamoDBClient({ region: 'us-east-1', endpoint: env.broker.dynamodb.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })));
-  upstream = await startScriptedIssuer();
-  const admin = tenantAdmin(env.broker.tableName);
-  await admin.tenant('acme', [ciRelationship(upstream.issuer)]);
-  await admin.tenant('bystander', [ciRelationship(upstream.issuer)]);
-  const res = await env.exchange(external(await upstream.token({ sub: 'repo:acme/app' })));
-  expect(res.status, res.text).toBe(200);
-  adminToken = res.body.access_token as string;
-  expect(proxy.stats.forwarded).toBeGreaterThan(0);
+  setup = await startProxiedDynamoEnv({ bystanders: ['bystander'] });
+  ({ env, proxy, store, upstream, adminToken } = setup);
 });
-afterAll(async () => {
-  proxy?.stop();
-  await Promise.all([proxy?.close(), upstream?.close()]);
-  await env?.close();
-});
+afterAll(() => setup?.close());
 
 const stored = async (id: string) => (await store.readTenant('acme')).relationships.find((r) => r.id === id);
 const doc = (id: string, description = id) => ({ id, kind: 'oidc', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'], description });

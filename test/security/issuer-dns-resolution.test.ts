@@ -10,6 +10,7 @@ import { ServiceUnavailable } from '../../lib/errors.ts';
 import { createFetch, fetchLimited, UpstreamFetchError, type Resolve } from '../../lib/http/fetch.ts';
 import { UpstreamKeys } from '../../lib/upstream/key-cache.ts';
 import { blockedAddressRange } from '../../lib/upstream/issuer-url.ts';
+import { rejection } from '../support/rejection.ts';
 
 const HOST = 'idp.example.com';
 const PUBLIC_V4 = '93.184.216.34';
@@ -56,14 +57,7 @@ beforeEach(() => {
   connections = 0;
 });
 
-async function failure(p: Promise<unknown>): Promise<UpstreamFetchError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(UpstreamFetchError);
-  return e as UpstreamFetchError;
-}
+const failure = (p: Promise<unknown>) => rejection(p, UpstreamFetchError);
 
 /** Fetches `HOST` (on the counting listener's port) with `addresses` as its DNS answer. */
 async function refusedFetch(addresses: string[], local: boolean, scheme = 'http'): Promise<UpstreamFetchError> {

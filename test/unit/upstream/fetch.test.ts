@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../../../lib/http/fetch.ts';
+import { rejection } from '../../support/rejection.ts';
 
 // The production fetch as the local run builds it: these upstreams listen on 127.0.0.1.
 const localFetch = createFetch({ local: true });
@@ -36,14 +37,7 @@ afterEach(async () => {
   );
 });
 
-async function failure(p: Promise<unknown>): Promise<UpstreamFetchError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(UpstreamFetchError);
-  return e as UpstreamFetchError;
-}
+const failure = (p: Promise<unknown>) => rejection(p, UpstreamFetchError);
 
 const json = (body: string, type = 'application/json', status = 200): Handler => (_req, res) => {
   res.writeHead(status, { 'content-type': type });
