@@ -112,7 +112,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   if (subjectType === TOKEN_TYPE.idToken || subjectType === TOKEN_TYPE.jwt) {
     if (!tenantParam) throw new InvalidRequest('tenant is required with an external subject token');
     authenticated = await authenticateExternal(
-      { issuer: deps.config.issuer, directory: deps.directory, upstreamKeys: deps.upstreamKeys, clock: deps.clock, maxTokenAgeSeconds: deps.config.upstream.maxTokenAgeSeconds, maxTokenLifetimeSeconds: deps.config.upstream.maxTokenLifetimeSeconds },
+      { issuer: deps.config.issuer, directory: deps.directory, upstreamKeys: deps.upstreamKeys, clock: deps.clock, upstream: deps.config.upstream },
       subjectToken,
       tenantParam,
     );

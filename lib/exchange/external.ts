@@ -1,11 +1,12 @@
 import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
 import { sessionTagsClaim } from '../trust/session-tags.ts';
 import { renderSubject } from '../trust/subject.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
-import { verifyExternalToken } from '../upstream/verify.ts';
+import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import type { Principal } from '../tokens/types.ts';
 
 export interface ExternalDeps {
@@ -13,8 +14,8 @@ export interface ExternalDeps {
   directory: TenantDirectory;
   upstreamKeys: UpstreamKeys;
   clock: Clock;
-  maxTokenAgeSeconds: number;
-  maxTokenLifetimeSeconds: number;
+  /** Bounds on external tokens' age and lifetime. */
+  upstream: Config['upstream'];
 }
 
 /** One message for every "not trusted" outcome, so refusals do not reveal which relationship almost matched. */
@@ -61,8 +62,7 @@ export async function authenticateExternal(
     clock: deps.clock,
     issuer: iss,
     audiences: [...new Set(candidates.flatMap((t) => t.audiences))],
-    maxAgeSeconds: deps.maxTokenAgeSeconds,
-    maxLifetimeSeconds: deps.maxTokenLifetimeSeconds,
+    ...tokenLimits(deps.upstream),
   });
   const trust = candidates.find((t) => t.evaluate(claims).matched);
   if (!trust) throw new SubjectTokenInvalid('no_matching_trust', NOT_TRUSTED);

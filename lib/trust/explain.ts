@@ -1,18 +1,19 @@
 import { decodeJwt } from 'jose';
 import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
 import { InvalidRequest, SubjectTokenInvalid } from '../errors.ts';
 import { unverifiedIssuer } from '../exchange/external.ts';
 import type { TrustStore } from '../tenants/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
-import { verifyExternalToken } from '../upstream/verify.ts';
+import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import { compileRelationship, type Check, type TrustContext } from './policy.ts';
 
 export interface ExplainDeps {
   store: TrustStore;
   upstreamKeys: UpstreamKeys;
   clock: Clock;
-  maxTokenAgeSeconds: number;
-  maxTokenLifetimeSeconds: number;
+  /** Bounds on external tokens' age and lifetime. */
+  upstream: Config['upstream'];
   context: TrustContext;
 }
 
@@ -52,8 +53,7 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
         clock: deps.clock,
         issuer: iss,
         audiences: [...new Set(sameIssuer.flatMap((t) => t.audiences))],
-        maxAgeSeconds: deps.maxTokenAgeSeconds,
-        maxLifetimeSeconds: deps.maxTokenLifetimeSeconds,
+        ...tokenLimits(deps.upstream),
       });
       claims = result.claims as Record<string, unknown>;
       verified = true;

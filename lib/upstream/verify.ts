@@ -1,5 +1,6 @@
 import { compactVerify, errors, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
 import { PolicyInvalid, SubjectTokenInvalid } from '../errors.ts';
 import { jsonShapeIssue } from '../json-shape.ts';
 import type { UpstreamKeys } from './key-cache.ts';
@@ -31,6 +32,11 @@ export interface VerifyExternalOptions {
   maxTokenBytes?: number;
   /** Reserved: `typ` is not checked, issuers send `JWT`, `at+jwt` or nothing. */
   expectedTyp?: undefined;
+}
+
+/** The deployment's bounds on external tokens (`FEDBROKER_UPSTREAM_MAX_TOKEN_*`), as options. */
+export function tokenLimits(upstream: Config['upstream']): Pick<VerifyExternalOptions, 'maxAgeSeconds' | 'maxLifetimeSeconds'> {
+  return { maxAgeSeconds: upstream.maxTokenAgeSeconds, maxLifetimeSeconds: upstream.maxTokenLifetimeSeconds };
 }
 
 /** A verified upstream token. */
