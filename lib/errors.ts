@@ -103,6 +103,16 @@ export class RevocationLimitExceeded extends FedbrokerError {
   readonly oauthError = 'revocation_limit_exceeded';
 }
 
+/**
+ * A tenant already holds the most documents of a kind it may (trust relationships, identity
+ * pools). 409: the tenant's state refuses, not the request; the way out is deleting one.
+ */
+export class LimitExceeded extends FedbrokerError {
+  readonly code = 'ERR_LIMIT_EXCEEDED';
+  readonly status = 409;
+  readonly oauthError = 'limit_exceeded';
+}
+
 /** Anything unexpected: the wire sees only a generic message and the request id. */
 export class InternalError extends FedbrokerError {
   readonly code = 'ERR_INTERNAL';

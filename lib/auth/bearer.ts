@@ -5,6 +5,7 @@ import type { RevocationStore } from '../revocation/ports.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import { verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.ts';
 import type { Scope } from '../trust/schema.ts';
+import { standing } from './standing.ts';
 
 export interface BearerDeps {
   issuer: string;
@@ -15,26 +16,23 @@ export interface BearerDeps {
 }
 
 /**
- * Authenticates an API call (RFC 6750): a valid fedbroker access token carrying `scope`, whose
- * tenant is still active, whose trust relationship is still enabled and which has not been revoked
- * (kill switches and revocations apply within the directory's cache bound). Missing, invalid or
- * revoked → 401; valid but without the scope → 403.
+ * Authenticates an API call (RFC 6750): a valid, unrevoked fedbroker access token that still
+ * stands under its relationship's current content (see `standing.ts`: tenant active,
+ * relationship enabled and of the token's generation, scopes cut to today's), carrying `scope`.
+ * Missing, invalid, revoked or no longer standing → 401, checked before the scope, so a dead
+ * token is never told what it lacks; standing but without the scope → 403.
  */
 export async function authenticate(deps: BearerDeps, authorization: string | undefined, scope: Scope): Promise<VerifiedAccessToken> {
   const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
   if (!m?.[1]) throw new InvalidBearerToken('a Bearer access token is required');
   let principal: VerifiedAccessToken;
   try {
-    principal = await verifyAccessToken(m[1], deps);
+    principal = (await standing(deps, await verifyAccessToken(m[1], deps))).principal;
   } catch (e) {
-    if (e instanceof SubjectTokenInvalid) throw new InvalidBearerToken(e.message);
+    if (e instanceof SubjectTokenInvalid) throw new InvalidBearerToken(e.reason === 'expired' ? 'the access token has expired' : 'the access token is not valid');
     throw e;
   }
   if (!principal.scopes.includes(scope)) throw new Forbidden(`this call needs the ${scope} scope`);
-  const view = await deps.directory.get(principal.tenant);
-  if (!view.tenant || view.tenant.status !== 'active' || !view.trusts.some((t) => t.relationship.id === principal.trust)) {
-    throw new InvalidBearerToken('the access token is no longer valid');
-  }
   return principal;
 }
 

@@ -7,7 +7,16 @@ import type { Table } from './dynamo-table.ts';
 
 /** The partition holding a tenant, its documents and its deny list. */
 export const tenantPk = (tenant: string) => `TENANT#${tenant}`;
+/**
+ * Tombstones of deleted documents (`<PREFIX>#<id>` → last version), kept apart from the tenant's
+ * partition so that the exchange path's read of the tenant never pays for them. `#` is not a
+ * tenant id character, so this can never be another tenant's partition.
+ */
+export const tombstonePk = (tenant: string) => `TENANT#${tenant}#TOMB`;
 const TENANT_SK = 'TENANT';
+/** Global ownership claims of shared AWS resources (lib/tenants/ownership.ts): written by operators only. */
+const claimPk = (kind: 'POOL' | 'ROLE', resource: string) => `CLAIM#${kind}#${resource}`;
+const CLAIM_SK = 'CLAIM';
 const sk = (prefix: DocumentPrefix, id: string) => `${prefix}#${id}`;
 /** Sort-key prefix of deny-list entries (`REVOKED#<slot>`, see DynamoRevocationStore). */
 export const REVOKED_PREFIX = 'REVOKED#';
@@ -22,6 +31,16 @@ export function revocationOf(item: Record<string, unknown>, tenant: string): Rev
 function strip<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return rest as T;
+}
+
+/** The tenant item, its string sets (allow-lists) as sorted arrays. */
+function tenantOf(item: Record<string, unknown>): Tenant {
+  const tenant = strip<Record<string, unknown>>(item);
+  for (const key of ['allowed_identity_pools', 'allowed_role_arns']) {
+    const v = tenant[key];
+    if (v instanceof Set) tenant[key] = [...(v as Set<string>)].sort();
+  }
+  return tenant as unknown as Tenant;
 }
 
 /**
@@ -39,7 +58,7 @@ export class DynamoTrustStore implements TrustStore {
     const tenantItem = items.find((i) => i.sk === TENANT_SK);
     const of = <T>(prefix: DocumentPrefix) => items.filter((i) => String(i.sk).startsWith(`${prefix}#`)).map((i) => strip<T>(i));
     return {
-      tenant: tenantItem ? strip<Tenant>(tenantItem) : undefined,
+      tenant: tenantItem ? tenantOf(tenantItem) : undefined,
       relationships: of<TrustRelationship>('TRUST'),
       pools: of<CognitoPool>('POOL'),
       revocations: items.flatMap((i) => revocationOf(i, tenant) ?? []),
@@ -90,8 +109,21 @@ export class DynamoTrustStore implements TrustStore {
     );
   }
 
-  deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number) {
+  async deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number) {
     const t = this.#table;
+    // Tombstone first: should the delete then fail (another writer won), the tombstone holds a
+    // version the document still has, which a later delete only raises. The reverse order could
+    // lose the version and let a recreate reuse it.
+    await t.conditional(() =>
+      t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: { pk: tombstonePk(tenant), sk: sk(prefix, id), version: expectedVersion },
+          ConditionExpression: 'attribute_not_exists(pk) OR version < :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        }),
+      ),
+    );
     return t.conditional(() =>
       t.doc.send(
         new DeleteCommand({
@@ -102,5 +134,69 @@ export class DynamoTrustStore implements TrustStore {
         }),
       ),
     );
+  }
+
+  claim(kind: 'POOL' | 'ROLE', resource: string, tenant: string, at: string) {
+    const t = this.#table;
+    return t.conditional(() =>
+      t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: { pk: claimPk(kind, resource), sk: CLAIM_SK, owner: tenant, claimed_at: at },
+          ConditionExpression: 'attribute_not_exists(pk) OR #o = :t',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':t': tenant },
+        }),
+      ),
+    );
+  }
+
+  async release(kind: 'POOL' | 'ROLE', resource: string, tenant: string) {
+    const t = this.#table;
+    await t.conditional(() =>
+      t.doc.send(
+        new DeleteCommand({
+          TableName: t.name,
+          Key: { pk: claimPk(kind, resource), sk: CLAIM_SK },
+          ConditionExpression: '#o = :t',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':t': tenant },
+        }),
+      ),
+    );
+  }
+
+  allow(tenant: string, resources: { pools: string[]; roles: string[] }, mode: 'add' | 'remove' = 'add') {
+    const t = this.#table;
+    const parts: string[] = [];
+    const values: Record<string, unknown> = {};
+    // String sets: adding is idempotent and concurrent allows never overwrite each other.
+    if (resources.pools.length) {
+      parts.push('allowed_identity_pools :p');
+      values[':p'] = new Set(resources.pools);
+    }
+    if (resources.roles.length) {
+      parts.push('allowed_role_arns :r');
+      values[':r'] = new Set(resources.roles);
+    }
+    if (!parts.length) return Promise.resolve(true);
+    return t.conditional(() =>
+      t.doc.send(
+        new UpdateCommand({
+          TableName: t.name,
+          Key: { pk: tenantPk(tenant), sk: TENANT_SK },
+          UpdateExpression: `${mode === 'add' ? 'ADD' : 'DELETE'} ${parts.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  async lastVersion(tenant: string, prefix: DocumentPrefix, id: string) {
+    const t = this.#table;
+    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: tombstonePk(tenant), sk: sk(prefix, id) }, ConsistentRead: true })));
+    const version = out.Item?.version;
+    return typeof version === 'number' ? version : 0;
   }
 }

@@ -25,7 +25,7 @@ export const cognitoPoolInputSchema = z.pipe(
 );
 
 export type CognitoPoolSpec = z.output<typeof cognitoPoolInputSchema>;
-export type CognitoPool = CognitoPoolSpec & { tenant: string; version: number; created_at: string; updated_at: string };
+export type CognitoPool = CognitoPoolSpec & { tenant: string; version: number; generation: string; created_at: string; updated_at: string };
 
 /** The region a pool id names. */
 export function poolRegion(poolId: string): string {

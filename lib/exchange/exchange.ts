@@ -8,7 +8,8 @@ import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
 import { allowsIdTokenAudience, type CompiledTrust } from '../trust/policy.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../trust/schema.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
-import { authenticateExternal, NOT_TRUSTED } from './external.ts';
+import { standing } from '../auth/standing.ts';
+import { authenticateExternal } from './external.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
@@ -70,16 +71,27 @@ function lifetime(requested: number | undefined, fallback: number, caps: number[
 
 async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<{ principal: Principal; trust: CompiledTrust; source: SubjectSource }> {
   const verified = await verifyAccessToken(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock, revocations: deps.revocations });
-  const { jti, exp: _exp, ...principal } = verified;
-  if (tenantParam !== undefined && tenantParam !== principal.tenant) {
+  if (tenantParam !== undefined && tenantParam !== verified.tenant) {
     throw new SubjectTokenInvalid('tenant', 'the access token belongs to another tenant');
   }
-  // Kill switches apply to tokens already issued: the tenant must still be active and the
-  // relationship that admitted the principal still enabled.
-  const view = await deps.directory.get(principal.tenant);
-  const trust = view.trusts.find((t) => t.relationship.id === principal.trust);
-  if (!view.tenant || view.tenant.status !== 'active' || !trust) throw new SubjectTokenInvalid('revoked', NOT_TRUSTED);
+  // Kill switches, narrowing and rewrites apply to tokens already issued (standing.ts).
+  const { principal: current, trust } = await standing(deps, verified);
+  const { jti, iat: _iat, exp: _exp, ...principal } = current;
   return { principal, trust, source: { issuer: deps.config.issuer, subject: principal.sub, jti } };
+}
+
+/**
+ * The one answer to every refused subject token (threat model I4). Which check failed (no such
+ * tenant, untrusted issuer, unknown key, bad signature, audience, conditions, expired, revoked,
+ * …) would tell anyone who can reach the endpoint which issuers and audiences a tenant trusts;
+ * the reason goes to the audit record and the `Exchanges` metric instead, and tenant admins get
+ * the per-condition answer from `:explain`.
+ */
+export const SUBJECT_TOKEN_REFUSED = 'the subject token was refused; tenant admins can see why in the audit trail or with trust-relationships:explain';
+
+/** Re-raises a subject-token refusal with the one public answer, keeping its reason for audit. */
+function opaque(e: unknown): unknown {
+  return e instanceof SubjectTokenInvalid ? new SubjectTokenInvalid(e.reason, SUBJECT_TOKEN_REFUSED, { cause: e }) : e;
 }
 
 /**
@@ -115,13 +127,13 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
       { issuer: deps.config.issuer, directory: deps.directory, upstreamKeys: deps.upstreamKeys, clock: deps.clock, upstream: deps.config.upstream },
       subjectToken,
       tenantParam,
-    );
+    ).catch((e: unknown) => Promise.reject(opaque(e)));
   } else if (subjectType === TOKEN_TYPE.accessToken) {
     if (requestedType === TOKEN_TYPE.accessToken) {
       // Trading an access token for another would let a token renew itself forever.
       throw new InvalidRequest('a fedbroker access token cannot be exchanged for another access token');
     }
-    authenticated = await authenticateOwn(deps, subjectToken, tenantParam);
+    authenticated = await authenticateOwn(deps, subjectToken, tenantParam).catch((e: unknown) => Promise.reject(opaque(e)));
   } else {
     throw new InvalidRequest('unsupported subject_token_type');
   }

@@ -73,6 +73,7 @@ export async function authenticateExternal(
     principal: {
       tenant,
       trust: relationship.id,
+      generation: relationship.generation,
       sub: renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims }),
       scopes: relationship.scopes,
       tags: sessionTagsClaim(relationship.session_tags, claims),

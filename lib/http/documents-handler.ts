@@ -34,8 +34,7 @@ export function documentCollectionHandler(docs: Documents) {
     async (event, context) => {
       const { rt, tenant, deps, change } = await authorized(event, context);
       if (event.requestContext.http.method === 'POST') {
-        const created = await docs.create(deps, tenant, parseJsonBody(event));
-        rt.directory.invalidate(tenant);
+        const created = await docs.create(deps, tenant, parseJsonBody(event)).finally(() => rt.directory.invalidate(tenant));
         await change('create', docs, created.id, { version: created.version });
         return json(201, created, { ETag: `"${created.version}"` });
       }
@@ -57,13 +56,14 @@ export function documentItemHandler(docs: Documents) {
         return json(200, found, { ETag: `"${found.version}"` });
       }
       const version = parseIfMatch(event.headers?.['if-match']);
-      rt.directory.invalidate(tenant);
       if (method === 'DELETE') {
-        await docs.remove(deps, tenant, id, version);
+        // Dropped after the write (even a failed one, which may have landed): dropped before it, a
+        // concurrent request could re-read and cache the old document for the whole cache bound.
+        await docs.remove(deps, tenant, id, version).finally(() => rt.directory.invalidate(tenant));
         await change('delete', docs, id, { version });
         return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
       }
-      const updated = await docs.replace(deps, tenant, id, parseJsonBody(event), version);
+      const updated = await docs.replace(deps, tenant, id, parseJsonBody(event), version).finally(() => rt.directory.invalidate(tenant));
       await change('replace', docs, id, { version: updated.version });
       return json(200, updated, { ETag: `"${updated.version}"` });
     },

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { cognitoPoolInputSchema, IDENTITY_POOL_ID, type CognitoPool } from '../cognito/schema.ts';
-import { ConflictError, InvalidRequest, NotFound, PolicyInvalid, PreconditionFailed, PreconditionRequired } from '../errors.ts';
-import { validateRelationship } from '../trust/policy.ts';
-import { RELATIONSHIP_ID, TENANT_ID, tenantSchema, type Tenant, type TrustRelationship } from '../trust/schema.ts';
+import { AccessDenied, ConflictError, InvalidRequest, LimitExceeded, NotFound, PolicyInvalid, PreconditionFailed, PreconditionRequired } from '../errors.ts';
+import { relationshipAdmission, validateRelationship } from '../trust/policy.ts';
+import { MAX_IDENTITY_POOLS, MAX_RELATIONSHIPS, RELATIONSHIP_ID, TENANT_ID, tenantSchema, type Tenant, type TrustRelationship } from '../trust/schema.ts';
+import { poolAllowance } from './ownership.ts';
 import type { DocumentPrefix, StoredDocument, TrustStore } from './ports.ts';
 
 export interface AdminDeps {
@@ -36,13 +37,20 @@ export async function setTenantStatus(deps: AdminDeps, tenant: string, status: T
   if (!(await deps.store.setTenantStatus(tenant, status, iso(deps.clock)))) throw new NotFound(`tenant ${tenant} does not exist`);
 }
 
-/** Parses `If-Match` (RFC 9110 §13.1.1): the document version, as a quoted entity tag. */
+/**
+ * Parses `If-Match` (RFC 9110 §13.1.1): the document version as one quoted, strong entity tag.
+ * If-Match uses the strong comparison (§8.8.3.2), so a weak tag (`W/"3"`) can never match, and
+ * `*` would make the write unconditional: both are refused, as is an unquoted or listed value.
+ */
 export function parseIfMatch(header: string | undefined): number {
   if (!header) throw new PreconditionRequired('If-Match with the current version is required');
-  const m = /^\s*(?:W\/)?"?(\d{1,12})"?\s*$/.exec(header);
-  if (!m) throw new PreconditionFailed('If-Match must name one version, e.g. "3"');
+  const m = /^\s*"(\d{1,12})"\s*$/.exec(header);
+  if (!m) throw new PreconditionFailed('If-Match must name the current version as one strong entity tag, e.g. "3"');
   return Number(m[1]);
 }
+
+/** A fresh, never-repeating document generation (128 random bits). */
+const newGeneration = () => randomBytes(16).toString('base64url');
 
 export type Documents = ReturnType<typeof documents>;
 
@@ -52,8 +60,15 @@ interface DocumentKind<D extends StoredDocument> {
   prefix: DocumentPrefix;
   /** What a document id looks like (checked before it reaches a key expression). */
   idPattern: RegExp;
-  validate(body: unknown, deps: AdminDeps): Omit<D, keyof StoredDocument> & { id?: string };
+  validate(body: unknown, deps: AdminDeps, tenant: Tenant): Omit<D, keyof StoredDocument> & { id?: string };
   pick(record: Awaited<ReturnType<TrustStore['readTenant']>>): D[];
+  /** Most documents of this kind a tenant may hold (every container reads them all with the tenant). */
+  max: number;
+  /**
+   * The part of a document access tokens depend on: a replace that changes it gets a new
+   * generation, which ends every token the old content admitted. Omitted: never changes.
+   */
+  admission?(doc: Omit<D, keyof StoredDocument>): unknown;
 }
 
 /**
@@ -68,39 +83,60 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
     if (!found) throw new NotFound(`${kind.label} ${id.slice(0, 64)} does not exist`);
     return found;
   };
+  const tenantOf = async (deps: AdminDeps, tenant: string) => {
+    checkTenantId(tenant);
+    const record = await deps.store.readTenant(tenant);
+    if (!record.tenant) throw new NotFound(`tenant ${tenant} does not exist`);
+    return { tenant: record.tenant, record };
+  };
+  const sameAdmission = (a: Omit<D, keyof StoredDocument>, b: Omit<D, keyof StoredDocument>) =>
+    kind.admission === undefined || canonical(kind.admission(a)) === canonical(kind.admission(b));
   return {
     label: kind.label,
     idPattern: kind.idPattern,
     get,
     async list(deps: AdminDeps, tenant: string): Promise<D[]> {
-      checkTenantId(tenant);
-      const record = await deps.store.readTenant(tenant);
-      if (!record.tenant) throw new NotFound(`tenant ${tenant} does not exist`);
+      const { record } = await tenantOf(deps, tenant);
       return kind.pick(record).sort((a, b) => a.id.localeCompare(b.id));
     },
     async create(deps: AdminDeps, tenant: string, body: unknown): Promise<D> {
-      checkTenantId(tenant);
-      if (!(await deps.store.readTenant(tenant)).tenant) throw new NotFound(`tenant ${tenant} does not exist`);
-      const spec = kind.validate(body, deps);
+      const { tenant: owner, record } = await tenantOf(deps, tenant);
+      const spec = kind.validate(body, deps, owner);
+      if (kind.pick(record).length >= kind.max) {
+        throw new LimitExceeded(`tenant ${tenant} already holds ${kind.max} ${kind.label}s, the most it can; delete one first`);
+      }
+      const id = spec.id ?? `tr-${randomBytes(6).toString('hex')}`;
       const at = iso(deps.clock);
-      const doc = { ...spec, id: spec.id ?? `tr-${randomBytes(6).toString('hex')}`, tenant, version: 1, created_at: at, updated_at: at } as unknown as D;
+      // A recreated id continues after its tombstone's version: versions (and ETags) never repeat.
+      const version = (await deps.store.lastVersion(tenant, kind.prefix, id)) + 1;
+      const doc = { ...spec, id, tenant, version, generation: newGeneration(), created_at: at, updated_at: at } as unknown as D;
       if (!(await deps.store.putDocument(kind.prefix, doc, undefined))) throw new ConflictError(`${kind.label} ${doc.id} already exists`);
       return doc;
     },
     async replace(deps: AdminDeps, tenant: string, id: string, body: unknown, expectedVersion: number): Promise<D> {
+      const { tenant: owner } = await tenantOf(deps, tenant);
       const current = await get(deps, tenant, id);
-      const spec = kind.validate(body, deps);
+      const spec = kind.validate(body, deps, owner);
       if (spec.id !== undefined && spec.id !== id) throw new InvalidRequest('the document id does not match the URL');
       if (current.version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
-      const next = { ...spec, id, tenant, version: expectedVersion + 1, created_at: current.created_at, updated_at: iso(deps.clock) } as unknown as D;
+      const generation = sameAdmission(current, spec) && current.generation ? current.generation : newGeneration();
+      const next = { ...spec, id, tenant, version: expectedVersion + 1, generation, created_at: current.created_at, updated_at: iso(deps.clock) } as unknown as D;
       if (!(await deps.store.putDocument(kind.prefix, next, expectedVersion))) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       return next;
     },
     async remove(deps: AdminDeps, tenant: string, id: string, expectedVersion: number): Promise<void> {
-      await get(deps, tenant, id);
+      // Checked before the store writes the tombstone, so a stale If-Match never raises it.
+      if ((await get(deps, tenant, id)).version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       if (!(await deps.store.deleteDocument(tenant, kind.prefix, id, expectedVersion))) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
     },
   };
+}
+
+/** Key-order-independent JSON, so equal content compares equal whatever order it was written in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 /** Trust relationships: who may exchange tokens into this tenant. */
@@ -110,6 +146,8 @@ export const relationships = documents<TrustRelationship>({
   idPattern: RELATIONSHIP_ID,
   validate: (body, deps) => validateRelationship(body, { local: deps.local, cognitoIssuer: deps.cognitoIssuer }),
   pick: (record) => record.relationships,
+  max: MAX_RELATIONSHIPS,
+  admission: relationshipAdmission,
 });
 
 /** Outbound Cognito identity pools fedbroker vends tokens for, as their developer provider. */
@@ -117,10 +155,14 @@ export const identityPools = documents<CognitoPool>({
   label: 'identity pool',
   prefix: 'POOL',
   idPattern: IDENTITY_POOL_ID,
-  validate: (body) => {
+  validate: (body, _deps, tenant) => {
     const parsed = cognitoPoolInputSchema.safeParse(body);
     if (!parsed.success) throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
+    // Pools and roles are shared AWS resources: only the ones the operator allowed this tenant.
+    const refusal = poolAllowance(tenant, parsed.data);
+    if (refusal) throw new AccessDenied(refusal);
     return parsed.data;
   },
   pick: (record) => record.pools,
+  max: MAX_IDENTITY_POOLS,
 });

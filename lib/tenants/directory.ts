@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
 import { compileRelationship, type CompiledTrust, type TrustContext } from '../trust/policy.ts';
-import type { Tenant } from '../trust/schema.ts';
+import { MAX_RELATIONSHIPS, type Tenant } from '../trust/schema.ts';
 import { describeError, logger } from '../log.ts';
 import type { TrustStore } from './ports.ts';
 
@@ -49,8 +49,12 @@ export class TenantDirectory {
       pools: pools.filter((p) => p.enabled),
       revoked: latestExpiry(revocations),
       trusts: relationships
-        .filter((r) => r.enabled)
+        // A document without a generation predates it: no token could be bound to it, so it is
+        // never used (fail closed) until it is saved again.
+        .filter((r) => r.enabled && typeof r.generation === 'string' && r.generation.length > 0)
         .sort((a, b) => a.id.localeCompare(b.id))
+        // The per-tenant cap holds for what is evaluated even if concurrent creates overshot it.
+        .slice(0, MAX_RELATIONSHIPS)
         .flatMap((r) => {
           try {
             return [compileRelationship(r, this.#context)];

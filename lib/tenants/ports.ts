@@ -9,7 +9,15 @@ export type DocumentPrefix = 'TRUST' | 'POOL';
 export interface StoredDocument {
   id: string;
   tenant: string;
+  /** Increases on every write and never repeats for an id, across delete and recreate (tombstones). */
   version: number;
+  /**
+   * What access tokens are bound to: a random value set on create and replaced whenever what
+   * admits a token changes (a relationship's issuer, audiences, conditions, subject template or
+   * session tags). Never repeats, so a token of a deleted or rewritten relationship can never be
+   * revived by a document that merely reuses its id.
+   */
+  generation: string;
   created_at: string;
   updated_at: string;
 }
@@ -40,6 +48,17 @@ export interface TrustStore {
    * none exists. Resolves false when that condition does not hold (another writer won).
    */
   putDocument(prefix: DocumentPrefix, document: StoredDocument, expectedVersion: number | undefined): Promise<boolean>;
-  /** Deletes if the stored version is `expectedVersion`. */
+  /**
+   * Deletes if the stored version is `expectedVersion`, after recording that version in the id's
+   * tombstone, so a document recreated under the same id continues its version sequence.
+   */
   deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number): Promise<boolean>;
+  /** The highest version a deleted document of this id had (its tombstone), or 0. */
+  lastVersion(tenant: string, prefix: DocumentPrefix, id: string): Promise<number>;
+  /** Claims a shared AWS resource for `tenant`; false when another tenant holds it (see ownership.ts). */
+  claim(kind: 'POOL' | 'ROLE', resource: string, tenant: string, at: string): Promise<boolean>;
+  /** Frees the claim if `tenant` holds it. */
+  release(kind: 'POOL' | 'ROLE', resource: string, tenant: string): Promise<void>;
+  /** Adds (or removes) pools and roles to the tenant's allow-lists; false when the tenant does not exist. */
+  allow(tenant: string, resources: { pools: string[]; roles: string[] }, mode?: 'add' | 'remove'): Promise<boolean>;
 }

@@ -19,8 +19,8 @@ export interface AccessTokenDeps {
   clock: Clock;
 }
 
-/** A verified access token: the principal it speaks for, and its `jti` and `exp`. */
-export type VerifiedAccessToken = Principal & { jti: string; exp: number };
+/** A verified access token: the principal it speaks for, and its `jti`, `iat` and `exp`. */
+export type VerifiedAccessToken = Principal & { jti: string; iat: number; exp: number };
 
 /**
  * Authenticates a fedbroker access token for use: {@link verifyAccessTokenSignature}, then the
@@ -86,6 +86,8 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
     typeof tenant !== 'string' ||
     !TENANT_ID.test(tenant) ||
     typeof payload.trust !== 'string' ||
+    typeof payload.trust_gen !== 'string' ||
+    payload.trust_gen.length === 0 ||
     !payload.sub?.startsWith(`${tenant}/`) ||
     !scopes.every((s): s is Scope => (SCOPES as readonly string[]).includes(s))
   ) {
@@ -96,9 +98,11 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
     tenant,
     sub: payload.sub,
     trust: payload.trust,
+    generation: payload.trust_gen,
     scopes: Object.freeze(scopes) as Scope[],
     tags: payload[AWS_TAGS_CLAIM] as AwsTagsClaim | undefined,
     jti: String(payload.jti),
+    iat: Number(payload.iat),
     exp: Number(payload.exp),
   });
   if (kid !== undefined) remember(token, { token: result, kid, issuer: deps.issuer });

@@ -35,6 +35,8 @@ export async function mintAccessToken(deps: MintDeps, principal: Principal, ttlS
     client_id: `${principal.tenant}/${principal.trust}`,
     tenant_id: principal.tenant,
     trust: principal.trust,
+    // Binds the token to the relationship's content when it was minted: see lib/auth/standing.ts.
+    trust_gen: principal.generation,
     scope: principal.scopes.join(' '),
     jti,
     iat,

@@ -15,6 +15,8 @@ export interface Principal {
   sub: string;
   /** Id of the trust relationship that admitted it. */
   trust: string;
+  /** That relationship's generation when it admitted the principal (access tokens carry it as `trust_gen`). */
+  generation: string;
   scopes: Scope[];
   tags: AwsTagsClaim | undefined;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PolicyInvalid } from '../errors.ts';
 import { poolRegion } from '../cognito/schema.ts';
 import { hasProtoMember } from '../proto-members.ts';
@@ -100,6 +101,23 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
   return spec;
 }
 
+/**
+ * Fields of a relationship that do not decide *who* it admits: a replace changing only these
+ * keeps the relationship's generation, so tokens it issued keep working, with each use judged
+ * against the current values (scopes intersected, audiences and durations as now configured).
+ * Everything else, including any field added later, is admission: changing it ends the tokens.
+ */
+const NON_ADMISSION = new Set([
+  'description', 'scopes', 'id_token_audiences', 'max_duration_seconds', 'enabled',
+  // Server-managed: identity and bookkeeping, not content.
+  'id', 'tenant', 'version', 'generation', 'created_at', 'updated_at',
+]);
+
+/** What admits a token through this relationship (see `StoredDocument.generation`). */
+export function relationshipAdmission(spec: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(spec).filter(([k]) => !NON_ADMISSION.has(k)));
+}
+
 /** Deployment-wide facts a relationship is compiled against. */
 export interface TrustContext {
   /** Issuer of Cognito identity pool tokens (`https://cognito-identity.amazonaws.com` in the aws partition). */
@@ -152,12 +170,14 @@ function cognitoChecks(relationship: Extract<TrustRelationship, { kind: 'aws-cog
 }
 
 /**
- * Compiles a stored relationship (memoised per id and version). Stored documents were validated
- * when written; a document that no longer compiles throws and the caller skips it — it can
- * never match.
+ * Compiles a stored relationship, memoised by a hash of its whole content: a content hash never
+ * names two different documents, so no cache can serve a deleted, recreated or rewritten
+ * relationship's old policy (a key of id and version did, after delete and recreate). Stored
+ * documents were validated when written; a document that no longer compiles throws and the
+ * caller skips it — it can never match.
  */
 export function compileRelationship(relationship: TrustRelationship, ctx: TrustContext): CompiledTrust {
-  const key = `${relationship.tenant}/${relationship.id}@${relationship.version}`;
+  const key = createHash('sha256').update(JSON.stringify([ctx.cognitoIssuer, ctx.developerProvider, relationship])).digest('base64url');
   const hit = cache.get(key);
   if (hit) return hit;
   const conditions = compileConditions(relationship.conditions);

@@ -84,13 +84,32 @@ export type TrustRelationship = TrustRelationshipSpec & {
   id: string;
   tenant: string;
   version: number;
+  /** Set on create, replaced when what admits a token changes; access tokens carry it (`trust_gen`). */
+  generation: string;
   created_at: string;
   updated_at: string;
 };
+
+/**
+ * Most trust relationships a tenant may hold. Every warm container reads and compiles all of a
+ * tenant's relationships, and an exchange may evaluate every one of them, so this caps the
+ * per-request evaluation cost (threat model I3) as well as the size of the tenant's read.
+ */
+export const MAX_RELATIONSHIPS = 100;
+/** Most outbound identity pools a tenant may hold. */
+export const MAX_IDENTITY_POOLS = 50;
 
 export const tenantSchema = z.strictObject({
   id: z.string().check(z.regex(TENANT_ID, '3-63 of lower-case letters, digits and dashes, starting with a letter or digit')),
   name: z.string().check(z.minLength(1), z.maxLength(128)),
   status: z.enum(['active', 'disabled']),
 });
-export type Tenant = z.output<typeof tenantSchema> & { version: number; created_at: string; updated_at: string };
+export type Tenant = z.output<typeof tenantSchema> & {
+  version: number;
+  created_at: string;
+  updated_at: string;
+  /** Outbound Cognito identity pools the operator allowed this tenant (and no other, see `CLAIM#` items). */
+  allowed_identity_pools?: string[];
+  /** Roles in other accounts the operator allowed this tenant's pools to be reached through. */
+  allowed_role_arns?: string[];
+};

@@ -201,6 +201,7 @@ describe('audit records of admin changes', () => {
 
   it('records identity pool create, replace and delete, one each', async () => {
     const id = cognito.createPool({ developerProvider: 'fedbroker' });
+    await tenantAdmin(broker.tableName).allowPool('acme', id);
     const base = '/v1/tenants/acme/cognito-identity-pools';
     const created = await recorded(() => api('POST', base, admin, { identity_pool_id: id }));
     const replaced = await recorded(() => api('PUT', `${base}/${id}`, admin, { identity_pool_id: id, max_duration_seconds: 600 }, { 'If-Match': '"1"' }));

@@ -27,7 +27,8 @@ beforeAll(async () => {
   const { mintAccessToken } = await env.broker.load<{ mintAccessToken: typeof MintAccessToken }>('lib/tokens/mint.ts');
   const rt = runtime();
   expect(rt.config.local).toBe(false);
-  adminToken = (await mintAccessToken({ ...rt, issuer: rt.config.issuer }, { tenant: 'acme', trust: 'admin', sub: 'acme/admin/ops', scopes: ['trust:admin'], tags: undefined }, 600)).token;
+  const { generation } = (await env.admin.store.getDocument('acme', 'TRUST', 'admin'))!;
+  adminToken = (await mintAccessToken({ ...rt, issuer: rt.config.issuer }, { tenant: 'acme', trust: 'admin', generation, sub: 'acme/admin/ops', scopes: ['trust:admin'], tags: undefined }, 600)).token;
 });
 afterAll(async () => {
   await loopback.close();

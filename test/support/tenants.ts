@@ -2,6 +2,7 @@ import { Table } from '../../lib/aws/dynamo-table.ts';
 import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { createTenant, identityPools, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
+import { allowIdentityPool } from '../../lib/tenants/ownership.ts';
 import type { Scope, TrustRelationshipInput } from '../../lib/trust/schema.ts';
 
 /**
@@ -22,7 +23,13 @@ export function tenantAdmin(tableName: string, options: { local?: boolean; cogni
       for (const r of docs) await relationships.create(deps, id, r);
     },
     relationship: (tenant: string, r: Partial<TrustRelationshipInput>) => relationships.create(deps, tenant, r),
-    pool: (tenant: string, p: Record<string, unknown>) => identityPools.create(deps, tenant, p),
+    /** As the operator: allows `tenant` the pool (and the role reaching it), see lib/tenants/ownership.ts. */
+    allowPool: (tenant: string, poolId: string, roleArn?: string) => allowIdentityPool(deps, tenant, poolId, roleArn),
+    /** Allows the pool (as the operator), then adds it (as the tenant admin). */
+    async pool(tenant: string, p: Record<string, unknown>) {
+      await allowIdentityPool(deps, tenant, String(p.identity_pool_id), typeof p.role_arn === 'string' ? p.role_arn : undefined);
+      return identityPools.create(deps, tenant, p);
+    },
     disable: (tenant: string) => setTenantStatus(deps, tenant, 'disabled'),
     enable: (tenant: string) => setTenantStatus(deps, tenant, 'active'),
   };

@@ -148,6 +148,7 @@ describe('fedbroker auth cognito-identity-pools', () => {
   const CIP = ['auth', 'cognito-identity-pools'];
 
   it('adds a pool from a file validated locally, lists it and gets it by its id', async () => {
+    await tenants.allowPool('acme', vendPool);
     const added = await admin([...CIP, 'add', '--file', tempFile('pool.json', JSON.stringify({ identity_pool_id: vendPool, max_duration_seconds: 3600 }))]);
     expect(added).toMatchObject({ code: 0, stdout: '', stderr: `fedbroker: added identity pool ${vendPool} (version 1)\n` });
     expect((await admin([...CIP, 'list', '-o', 'plain'])).stdout).toBe(`${vendPool}\n`);

@@ -16,7 +16,7 @@ import { mintAccessToken } from '../../../lib/tokens/mint.ts';
 import { startBroker, type TestBroker } from '../../support/broker.ts';
 
 const ISSUER = 'https://issuer.fedbroker.test';
-const principal = { tenant: 'acme', sub: 'acme/ci/repo:acme/app', trust: 'ci', scopes: ['id-token:issue' as const], tags: undefined };
+const principal = { tenant: 'acme', sub: 'acme/ci/repo:acme/app', trust: 'ci', generation: 'g1', scopes: ['id-token:issue' as const], tags: undefined };
 let broker: TestBroker;
 
 beforeAll(async () => {

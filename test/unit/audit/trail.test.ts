@@ -23,7 +23,7 @@ function sink(fail = false) {
 
 const granted: ExchangeOutcome = {
   response: { access_token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig', issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: 900 },
-  principal: { tenant: 'acme', sub: 'acme/ci/x', trust: 'ci', scopes: ['id-token:issue'], tags: undefined },
+  principal: { tenant: 'acme', sub: 'acme/ci/x', trust: 'ci', generation: 'g1', scopes: ['id-token:issue'], tags: undefined },
   jti: '6f1c1c1e-8c1a-4a57-9a6e-2b1f0a9b7c55',
   source: { issuer: 'https://token.example', subject: 'x' },
 };

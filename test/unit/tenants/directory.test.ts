@@ -10,6 +10,7 @@ const relationship = (id: string, enabled = true): TrustRelationship => ({
   kind: 'oidc',
   id,
   tenant: 'acme',
+  generation: `g-${id}`,
   issuer: 'https://issuer.example',
   audiences: ['fedbroker'],
   conditions: { StringEquals: { sub: 'x' } },
