@@ -56,9 +56,14 @@ export async function writeEnvFile(path: string, content: string): Promise<void>
   await writePrivateFile(path, content);
 }
 
-/** Characters STS allows in RoleSessionName. */
+/**
+ * RoleSessionName: 2-64 characters of `[\w+=,.@-]`
+ * (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
+ */
 const SESSION_CHARS = /[^\w+=,.@-]+/g;
 const MAX_SESSION_NAME = 64;
+/** 16 hex digits (64 bits) of SHA-256: finding a second principal with a given name costs ~2^64 hashes. */
+const SESSION_HASH_HEX = 16;
 
 export function sessionNameArgument(text: string): string {
   if (!/^[\w+=,.@-]{2,64}$/.test(text)) throw new InvalidArgumentError('a session name is 2-64 of letters, digits and + = , . @ - _');
@@ -66,18 +71,22 @@ export function sessionNameArgument(text: string): string {
 }
 
 /**
- * `fedbroker.<tenant>.<principal>`: the principal is the stored token's sub without its tenant
- * prefix, with every run of characters STS refuses replaced by '-'. CloudTrail shows the session
- * name, so it should say who it was; when too long, it is cut and a hash of the full sub keeps
- * two long principals apart.
+ * `fedbroker.<tenant>.<principal>.<hash>`: the principal is the stored token's sub without its
+ * tenant prefix, with every run of characters STS refuses replaced by '-' and cut to fit; the
+ * hash is of the exact tenant and sub. CloudTrail shows the session name and IAM policies can
+ * match it (`aws:userid`, the assumed-role ARN), so it names who it was and two principals never
+ * share one: `ci/app`, `ci:app` and `ci-app` all read `ci-app`, and only the hash tells them apart.
+ * The hash is always there, not only when cleaning or cutting changed something: were it
+ * conditional, a principal spelled literally `ci-app.<hash of ci/app>` (all allowed characters,
+ * so kept as is) would get the name of `ci/app` — the hash is public arithmetic.
  */
 export function defaultSessionName(tenant: string, sub: string): string {
   const principal = sub.startsWith(`${tenant}/`) ? sub.slice(tenant.length + 1) : sub;
   const cleaned = principal.replace(SESSION_CHARS, '-').replace(/^-+|-+$/g, '') || 'principal';
-  const name = `fedbroker.${tenant}.${cleaned}`;
-  if (name.length <= MAX_SESSION_NAME) return name;
-  const hash = createHash('sha256').update(sub).digest('hex').slice(0, 8);
-  return `${name.slice(0, MAX_SESSION_NAME - hash.length - 1)}-${hash}`;
+  // Both parts, unambiguously: `acme` + `acme/x` and `acme` + `x` are different stored tokens.
+  const hash = createHash('sha256').update(JSON.stringify([tenant, sub])).digest('hex').slice(0, SESSION_HASH_HEX);
+  const readable = `fedbroker.${tenant}.${cleaned}`.slice(0, MAX_SESSION_NAME - SESSION_HASH_HEX - 1).replace(/[-.]+$/, '');
+  return `${readable}.${hash}`;
 }
 
 /** `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials` (as the SDKs resolve it). */

@@ -88,9 +88,47 @@ export async function readDocument(file: string, schema: ZodMiniType, label: str
   return validateDocument(await readJsonFile(file), schema, file, label);
 }
 
-/** The version to put in If-Match: the user's, else the current one read from the server. */
-export async function expectedVersion(cmd: Command, opts: TenantOptions & { ifMatch?: number }, collection: DocumentCollection, id: string): Promise<number> {
-  if (opts.ifMatch !== undefined) return opts.ifMatch;
+/**
+ * `--if-match <version>`, required by `update` and `remove` unless `--force` is given: without it
+ * a change made since the caller last read the document would be silently overwritten (the lost
+ * update RFC 9110 §13.1.1 conditional requests exist to prevent).
+ */
+export const ifMatchOption = ['--if-match <version>', 'the version you last read ("version" in get); refused if it is no longer current', versionArgument] as const;
+export const forceOption = ['--force', 'instead of --if-match: act on whatever version is current now, and say which'] as const;
+
+/** What a change is conditional on: the version sent in If-Match, and whether --force chose it. */
+export interface Precondition {
+  version: number;
+  forced: boolean;
+  /** The If-Match header: always the quoted strong entity tag (RFC 9110 §8.8.3), never `W/` or bare. */
+  ifMatch: string;
+}
+
+/**
+ * The version an update or remove is conditional on: `--if-match`, or with `--force` the current
+ * one read from the server right now. Neither is a usage error that says how to find the version,
+ * rather than a silent read of the current one, which would make If-Match protect nothing.
+ */
+export async function precondition(
+  cmd: Command,
+  opts: TenantOptions & { ifMatch?: number; force?: boolean },
+  collection: DocumentCollection,
+  id: string,
+): Promise<Precondition> {
+  const command = `${cmd.name()} ${id}`;
+  if (opts.ifMatch !== undefined && opts.force) throw usageError(`${command}: give --if-match or --force, not both`);
+  if (opts.ifMatch !== undefined) return { version: opts.ifMatch, forced: false, ifMatch: `"${opts.ifMatch}"` };
+  if (!opts.force) {
+    throw usageError(
+      `${command} needs --if-match <version>, the version you last read (see it with: fedbroker auth ${collection.path} get ${id}, field "version"), or --force to ${cmd.name() === 'remove' ? 'remove' : 'overwrite'} whatever version is current`,
+    );
+  }
+  const version = await currentVersion(cmd, opts, collection, id);
+  return { version, forced: true, ifMatch: `"${version}"` };
+}
+
+/** The current version of a document, from its ETag (else its body), read from the server. */
+async function currentVersion(cmd: Command, opts: TenantOptions, collection: DocumentCollection, id: string): Promise<number> {
   const current = await tenantApi(cmd, opts, collection, { method: 'GET', id });
   const etag = current.headers.get('etag');
   const fromEtag = etag ? /^(?:W\/)?"(\d+)"$/.exec(etag)?.[1] : undefined;
@@ -98,4 +136,9 @@ export async function expectedVersion(cmd: Command, opts: TenantOptions & { ifMa
   const found = fromEtag !== undefined ? Number(fromEtag) : fromBody;
   if (typeof found !== 'number') throw new CliError('invalid_response', `the server did not say which version of ${id} is current`);
   return found;
+}
+
+/** `(…; --force overwrote version 3)` after a forced change, so the log shows what was replaced. */
+export function forcedNote(p: Precondition): string {
+  return p.forced ? `; --force overwrote version ${p.version}` : '';
 }

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { startDevIssuer } from '../lib/local/dev-issuer.ts';
 import { startDynalite } from '../lib/local/dynalite.ts';
+import { keepLocalDataPrivate } from '../lib/local/private-data-dir.ts';
 import type { HttpApi } from '../lib/local/http-api.ts';
 
 const port = Number(process.env.PORT ?? process.env.FEDBROKER_PORT ?? 8787);
@@ -52,6 +53,8 @@ process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 
 try {
+  // Before the store opens: every file it creates, now or later, is then owner-only.
+  keepLocalDataPrivate(dataDir);
   [db, devIssuer] = await Promise.all([
     startDynalite({ path: `${dataDir}/dynamodb`, port: Number(process.env.FEDBROKER_DYNAMODB_PORT ?? 0) }),
     startDevIssuer(Number(process.env.FEDBROKER_DEV_ISSUER_PORT ?? port + 2)),

@@ -59,7 +59,7 @@ function roleOptions(c: Command): Command {
   return c
     .requiredOption('--role-arn <arn>', 'the IAM role to assume (its trust policy must trust the broker as OIDC provider)', roleArnArgument)
     .addOption(new Option('--duration <duration>', 'session length, 15m to 12h; the ID token is issued for as long').argParser(sessionDurationOption).default(ONE_HOUR, '1h'))
-    .option('--session-name <name>', 'RoleSessionName (default: fedbroker.<tenant>.<principal>)', sessionNameArgument);
+    .option('--session-name <name>', 'RoleSessionName (default: fedbroker.<tenant>.<principal>.<hash>)', sessionNameArgument);
 }
 
 /** `fedbroker aws …`: AWS credentials from the stored fedbroker access token. */

@@ -3,7 +3,7 @@ import { cognitoPoolInputSchema, IDENTITY_POOL_ID, type CognitoPool } from '../.
 import { usageError } from '../errors.ts';
 import type { BrokerResponse } from '../http.ts';
 import { notice, outputOption, printJson, printLine, renderTable, type OutputFormat } from '../output.ts';
-import { expectedVersion, IDENTITY_POOLS, JSON_TYPE, readDocument, tenantApi, tenantOption, versionArgument, type TenantOptions } from '../tenant-documents.ts';
+import { forcedNote, forceOption, ifMatchOption, IDENTITY_POOLS, JSON_TYPE, precondition, readDocument, tenantApi, tenantOption, type TenantOptions } from '../tenant-documents.ts';
 
 interface Common extends TenantOptions {
   output: OutputFormat;
@@ -67,16 +67,17 @@ export function registerCognitoPools(auth: Command): void {
     .description('replace an identity pool with a JSON document (validated locally first)')
     .argument('<pool>', 'identity pool id', poolId)
     .requiredOption('--file <file>', 'the full pool document (JSON)')
-    .option('--if-match <version>', 'only if this is still the current version (default: the version current right now)', versionArgument)
+    .option(...ifMatchOption)
+    .option(...forceOption)
     .option(...tenantOption)
     .addOption(outputOption(['plain', 'json'], 'plain'))
-    .action(async (id: string, opts: Common & { file: string; ifMatch?: number }, cmd: Command) => {
+    .action(async (id: string, opts: Common & { file: string; ifMatch?: number; force?: boolean }, cmd: Command) => {
       const doc = await read(opts.file);
       if (doc.identity_pool_id !== id) throw usageError(`${opts.file} is for identity pool ${JSON.stringify(doc.identity_pool_id)}, not ${id}`);
-      const version = await expectedVersion(cmd, opts, IDENTITY_POOLS, id);
-      const headers = { ...JSON_TYPE, 'If-Match': `"${version}"` };
+      const expected = await precondition(cmd, opts, IDENTITY_POOLS, id);
+      const headers = { ...JSON_TYPE, 'If-Match': expected.ifMatch };
       const p = pool(await tenantApi(cmd, opts, IDENTITY_POOLS, { method: 'PUT', id, headers, body: JSON.stringify(doc) }));
-      notice(`updated identity pool ${p.identity_pool_id} (version ${p.version})`);
+      notice(`updated identity pool ${p.identity_pool_id} (version ${p.version}${forcedNote(expected)})`);
       if (opts.output === 'json') printJson(p);
     });
 
@@ -84,11 +85,12 @@ export function registerCognitoPools(auth: Command): void {
     .command('remove')
     .description('remove an identity pool: fedbroker stops vending tokens for it')
     .argument('<pool>', 'identity pool id', poolId)
-    .option('--if-match <version>', 'only if this is still the current version (default: the version current right now)', versionArgument)
+    .option(...ifMatchOption)
+    .option(...forceOption)
     .option(...tenantOption)
-    .action(async (id: string, opts: TenantOptions & { ifMatch?: number }, cmd: Command) => {
-      const version = await expectedVersion(cmd, opts, IDENTITY_POOLS, id);
-      await tenantApi(cmd, opts, IDENTITY_POOLS, { method: 'DELETE', id, headers: { 'If-Match': `"${version}"` } });
-      notice(`removed identity pool ${id} (was version ${version})`);
+    .action(async (id: string, opts: TenantOptions & { ifMatch?: number; force?: boolean }, cmd: Command) => {
+      const expected = await precondition(cmd, opts, IDENTITY_POOLS, id);
+      await tenantApi(cmd, opts, IDENTITY_POOLS, { method: 'DELETE', id, headers: { 'If-Match': expected.ifMatch } });
+      notice(`removed identity pool ${id} (was version ${expected.version}${expected.forced ? ', removed with --force' : ''})`);
     });
 }

@@ -4,7 +4,7 @@ import { readTokenSource } from '../context.ts';
 import { usageError } from '../errors.ts';
 import type { BrokerRequest, BrokerResponse } from '../http.ts';
 import { notice, outputOption, printJson, printLine, renderTable, type OutputFormat } from '../output.ts';
-import { expectedVersion as currentVersion, JSON_TYPE, readDocument as readValidDocument, tenantApi, tenantOption, TRUST_RELATIONSHIPS, versionArgument as version } from '../tenant-documents.ts';
+import { forcedNote, forceOption, ifMatchOption, JSON_TYPE, precondition, readDocument as readValidDocument, tenantApi, tenantOption, TRUST_RELATIONSHIPS } from '../tenant-documents.ts';
 
 interface Common {
   tenant?: string;
@@ -23,8 +23,6 @@ function admin(cmd: Command, opts: Common, suffix: string, request: BrokerReques
 
 /** Reads a relationship document and validates it with the same schema the server uses. */
 const readDocument = (file: string) => readValidDocument(file, trustRelationshipInputSchema, 'trust relationship');
-
-const expectedVersion = (cmd: Command, opts: Common & { ifMatch?: number }, id: string) => currentVersion(cmd, opts, TRUST_RELATIONSHIPS, id);
 
 const relationship = (res: BrokerResponse) => res.body as TrustRelationship;
 
@@ -109,28 +107,30 @@ export function registerTrustRelationships(auth: Command): void {
     .description('replace a trust relationship with a JSON document (validated locally first)')
     .argument('<id>', 'trust relationship id', relationshipId)
     .requiredOption('--file <file>', 'the full relationship document (JSON)')
-    .option('--if-match <version>', 'only if this is still the current version (default: the version current right now)', version)
+    .option(...ifMatchOption)
+    .option(...forceOption)
     .option(...tenantOption)
     .addOption(outputOption(['plain', 'json'], 'plain'))
-    .action(async (id: string, opts: Common & { file: string; ifMatch?: number }, cmd: Command) => {
+    .action(async (id: string, opts: Common & { file: string; ifMatch?: number; force?: boolean }, cmd: Command) => {
       const doc = await readDocument(opts.file);
       if (doc.id !== undefined && doc.id !== id) throw usageError(`${opts.file} has id ${JSON.stringify(doc.id)}, not ${id}`);
-      const expected = await expectedVersion(cmd, opts, id);
-      const headers = { ...JSON_TYPE, 'If-Match': `"${expected}"` };
+      const expected = await precondition(cmd, opts, TRUST_RELATIONSHIPS, id);
+      const headers = { ...JSON_TYPE, 'If-Match': expected.ifMatch };
       const r = relationship(await admin(cmd, opts, `/${encodeURIComponent(id)}`, { method: 'PUT', headers, body: JSON.stringify(doc) }));
-      notice(`updated trust relationship ${r.id} (version ${r.version})`);
+      notice(`updated trust relationship ${r.id} (version ${r.version}${forcedNote(expected)})`);
       if (opts.output === 'json') printJson(r);
     });
 
   tr.command('remove')
     .description('delete a trust relationship')
     .argument('<id>', 'trust relationship id', relationshipId)
-    .option('--if-match <version>', 'only if this is still the current version (default: the version current right now)', version)
+    .option(...ifMatchOption)
+    .option(...forceOption)
     .option(...tenantOption)
-    .action(async (id: string, opts: Common & { ifMatch?: number }, cmd: Command) => {
-      const expected = await expectedVersion(cmd, opts, id);
-      await admin(cmd, opts, `/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { 'If-Match': `"${expected}"` } });
-      notice(`removed trust relationship ${id} (was version ${expected})`);
+    .action(async (id: string, opts: Common & { ifMatch?: number; force?: boolean }, cmd: Command) => {
+      const expected = await precondition(cmd, opts, TRUST_RELATIONSHIPS, id);
+      await admin(cmd, opts, `/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { 'If-Match': expected.ifMatch } });
+      notice(`removed trust relationship ${id} (was version ${expected.version}${expected.forced ? ', removed with --force' : ''})`);
     });
 
   tr.command('explain')

@@ -99,7 +99,7 @@ export function registerWebIdentity(aws: Command): void {
     .requiredOption('--role-arn <arn>', 'the IAM role the SDKs should assume', roleArnArgument)
     .requiredOption('--token-file <file>', 'where to write the ID token (0600, replaced atomically)')
     .option('--duration <duration>', "the ID token's lifetime, e.g. 15m (default: the broker's)", durationOption)
-    .option('--session-name <name>', 'AWS_ROLE_SESSION_NAME (default: fedbroker.<tenant>.<principal>)', sessionNameArgument)
+    .option('--session-name <name>', 'AWS_ROLE_SESSION_NAME (default: fedbroker.<tenant>.<principal>.<hash>)', sessionNameArgument)
     .option('--refresh', 'keep running and rewrite the file when 80% of the token lifetime has passed (SIGINT/SIGTERM stop it); run it in the background, not inside $(…)')
     .addOption(new Option('--max-failures <n>', 'with --refresh: exit 1 after this many consecutive failed refreshes').argParser(countArgument).default(REFRESH_DEFAULTS.maxFailures))
     .addOption(new Option('--time-scale <factor>').argParser(scaleArgument).default(1).hideHelp())

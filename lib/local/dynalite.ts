@@ -4,7 +4,8 @@ import dynalite from 'dynalite';
 
 /** An embedded DynamoDB-compatible server (dynalite) on loopback; in memory unless `path` is given. */
 export async function startDynalite(options: { path?: string; port?: number } = {}): Promise<{ endpoint: string; close(): Promise<void> }> {
-  if (options.path) mkdirSync(options.path, { recursive: true });
+  // Owner-only, as every folder of the local data (lib/local/private-data-dir.ts).
+  if (options.path) mkdirSync(options.path, { recursive: true, mode: 0o700 });
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

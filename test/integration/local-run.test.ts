@@ -1,13 +1,37 @@
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startLocalRun } from '../support/local-run.ts';
 
+/** Every path under `dir` (itself included) with its permission bits, as `0700 dynamodb`. */
+function modes(dir: string, prefix = '.'): string[] {
+  const here = [`${(lstatSync(dir).mode & 0o777).toString(8).padStart(4, '0')} ${prefix}`];
+  if (!lstatSync(dir).isDirectory()) return here;
+  return [...here, ...readdirSync(dir).flatMap((entry) => modes(join(dir, entry), `${prefix}/${entry}`))];
+}
+
+/**
+ * A data folder as a run before the fix left it, under the default umask: folders 0755, a stale
+ * LevelDB log 0644. The run must tighten it as well as create its own files owner-only.
+ */
+function looseDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fedbroker-run-'));
+  mkdirSync(join(dir, 'dynamodb'), { mode: 0o755 });
+  writeFileSync(join(dir, 'dynamodb', 'LOG.old'), 'an earlier run\n', { mode: 0o644 });
+  chmodSync(join(dir, 'dynamodb'), 0o755);
+  chmodSync(join(dir, 'dynamodb', 'LOG.old'), 0o644);
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
 describe('npm start (local HTTP API, dynalite, file signer)', () => {
   let run: Awaited<ReturnType<typeof startLocalRun>>;
   beforeAll(async () => {
-    run = await startLocalRun();
+    run = await startLocalRun({ FEDBROKER_DATA_DIR: looseDataDir() });
   }, 90_000);
   afterAll(async () => run?.stop());
 
@@ -61,5 +85,20 @@ describe('npm start (local HTTP API, dynalite, file signer)', () => {
     const res = await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('keeps its data owner-only: the folder and every folder in it 0700, every file 0600 (README: mode 0600)', async () => {
+    // A write first, so the store has logged and flushed something of this run's.
+    const devToken = (await (await fetch(`${run.devIssuer}/token`, { method: 'POST', body: 'sub=dev:modes' })).text()).trim();
+    expect((await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' })).status).toBe(200);
+    const all = modes(run.dataDir);
+    expect(all).toContain('0600 ./signing-key.json');
+    expect(all).toContain('0600 ./dynamodb/LOG.old');
+    expect(all.filter((line) => line.includes('./dynamodb/')).length).toBeGreaterThan(3);
+    const loose = all.filter((line) => {
+      const [mode = '', path = ''] = line.split(' ');
+      return lstatSync(join(run.dataDir, path)).isDirectory() ? mode !== '0700' : mode !== '0600';
+    });
+    expect(loose).toEqual([]);
   });
 });

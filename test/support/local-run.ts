@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 
 /** Runs `npm start`'s script (local HTTP API + dynalite + file signer) on free loopback ports. */
-export async function startLocalRun(env: Record<string, string> = {}): Promise<{ issuer: string; devIssuer: string; output: () => string; stop(): Promise<void> }> {
+export async function startLocalRun(env: Record<string, string> = {}): Promise<{ issuer: string; devIssuer: string; dataDir: string; output: () => string; stop(): Promise<void> }> {
   const [port, devPort] = [await freePort(), await freePort()];
+  const dataDir = env.FEDBROKER_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'fedbroker-run-'));
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['scripts/start-local.ts'], {
-    env: { ...process.env, PORT: String(port), FEDBROKER_DEV_ISSUER_PORT: String(devPort), FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-run-')), ...env },
+    env: { ...process.env, PORT: String(port), FEDBROKER_DEV_ISSUER_PORT: String(devPort), ...env, FEDBROKER_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const issuer = await new Promise<string>((resolve, reject) => {
@@ -33,6 +34,7 @@ export async function startLocalRun(env: Record<string, string> = {}): Promise<{
   return {
     issuer,
     devIssuer: `http://localhost:${devPort}`,
+    dataDir,
     output: () => output,
     stop: () =>
       new Promise<void>((resolve) => {

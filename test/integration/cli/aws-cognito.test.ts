@@ -163,9 +163,22 @@ describe('fedbroker auth cognito-identity-pools', () => {
     expect(res.stderr).toMatch(/^fedbroker: usage_error: .*bad\.json is not a valid identity pool: identity_pool_id: must be <region>:<guid>; max_duration_seconds: .+\n$/);
   });
 
-  it('updates a pool at its current version', async () => {
-    const res = await admin([...CIP, 'update', vendPool, '--file', tempFile('pool.json', JSON.stringify({ identity_pool_id: vendPool, max_duration_seconds: 1800 })), '-o', 'json']);
+  it('refuses an update with neither --if-match nor --force, saying how to find the version', async () => {
+    const res = await admin([...CIP, 'update', vendPool, '--file', tempFile('pool.json', JSON.stringify({ identity_pool_id: vendPool, max_duration_seconds: 900 }))]);
+    expect(res).toMatchObject({ code: 2, stdout: '' });
+    expect(res.stderr).toBe(
+      `fedbroker: usage_error: update ${vendPool} needs --if-match <version>, the version you last read (see it with: fedbroker auth cognito-identity-pools get ${vendPool}, field "version"), or --force to overwrite whatever version is current\n`,
+    );
+    expect(JSON.parse((await admin([...CIP, 'get', vendPool])).stdout)).toMatchObject({ max_duration_seconds: 3600, version: 1 });
+  });
+
+  it('refuses an update at a stale --if-match, and applies one at the current version', async () => {
+    const file = tempFile('pool.json', JSON.stringify({ identity_pool_id: vendPool, max_duration_seconds: 1800 }));
+    const stale = await admin([...CIP, 'update', vendPool, '--file', file, '--if-match', '7']);
+    expect(stale).toMatchObject({ code: 1, stdout: '', stderr: 'fedbroker: precondition_failed: version 7 is not current\n' });
+    const res = await admin([...CIP, 'update', vendPool, '--file', file, '--if-match', '1', '-o', 'json']);
     expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toBe(`fedbroker: updated identity pool ${vendPool} (version 2)\n`);
     expect(JSON.parse(res.stdout)).toMatchObject({ max_duration_seconds: 1800, version: 2 });
   });
 });
@@ -196,8 +209,13 @@ describe('fedbroker aws cognito-credentials', () => {
   });
 
   it('stops vending once the pool is removed', async () => {
-    const removed = await admin(['auth', 'cognito-identity-pools', 'remove', vendPool]);
-    expect(removed).toMatchObject({ code: 0, stderr: `fedbroker: removed identity pool ${vendPool} (was version 2)\n` });
+    const unconditional = await admin(['auth', 'cognito-identity-pools', 'remove', vendPool]);
+    expect(unconditional).toMatchObject({ code: 2, stdout: '' });
+    expect(unconditional.stderr).toBe(
+      `fedbroker: usage_error: remove ${vendPool} needs --if-match <version>, the version you last read (see it with: fedbroker auth cognito-identity-pools get ${vendPool}, field "version"), or --force to remove whatever version is current\n`,
+    );
+    const removed = await admin(['auth', 'cognito-identity-pools', 'remove', vendPool, '--force']);
+    expect(removed).toMatchObject({ code: 0, stderr: `fedbroker: removed identity pool ${vendPool} (was version 2, removed with --force)\n` });
     expect((await admin(['aws', 'cognito-credentials', '--identity-pool', vendPool])).code).toBe(1);
     expect((await admin(['auth', 'cognito-identity-pools', 'get', vendPool])).stderr).toMatch(/^fedbroker: not_found: /);
   });

@@ -13,7 +13,7 @@ import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream
 
 const ROLE = 'arn:aws:iam::111122223333:role/deploy';
 const GLOBEX_ROLE = 'arn:aws:iam::111122223333:role/globex-only';
-const SESSION = 'fedbroker.acme.ci-deployer';
+const SESSION = 'fedbroker.acme.ci-deployer.ee02178fb6bffaef';
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 let broker: TestBroker;
@@ -94,7 +94,7 @@ describe('fedbroker aws assume-role', () => {
     expect(res.code, res.stderr).toBe(0);
     const vars = exports(res.stdout);
     expect(Object.keys(vars)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION']);
-    expect(res.stderr).toMatch(/^fedbroker: credentials for arn:aws:iam::111122223333:role\/deploy \(session fedbroker\.acme\.ci-deployer\), valid until \S+Z\n$/);
+    expect(res.stderr).toMatch(/^fedbroker: credentials for arn:aws:iam::111122223333:role\/deploy \(session fedbroker\.acme\.ci-deployer\.ee02178fb6bffaef\), valid until \S+Z\n$/);
     expect(sts.sessions).toEqual([expectedSession(3600)]);
     const loaded = await withEnv(vars, () => fromEnv()());
     expect(loaded).toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/), sessionToken: vars.AWS_SESSION_TOKEN });

@@ -110,10 +110,24 @@ describe('fedbroker auth trust-relationships', () => {
     expect(table.stdout).toMatch(/^conditions\s+\{"StringLike":\{"sub":"repo:acme\/\*"\}\}$/m);
   });
 
-  it('updates with the current version when --if-match is not given', async () => {
-    const res = await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc({ description: 'CI jobs' })), '-o', 'json']);
+  it('refuses an update with neither --if-match nor --force, saying how to find the version, and changes nothing', async () => {
+    const res = await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc({ description: 'unconditional' }))]);
+    expect(res).toMatchObject({ code: 2, stdout: '' });
+    expect(res.stderr).toBe(
+      'fedbroker: usage_error: update ci needs --if-match <version>, the version you last read (see it with: fedbroker auth trust-relationships get ci, field "version"), or --force to overwrite whatever version is current\n',
+    );
+    expect(JSON.parse((await cli([...TR, 'get', 'ci'])).stdout)).toMatchObject({ version: 1 });
+  });
+
+  it('refuses an update with both --if-match and --force', async () => {
+    const res = await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc()), '--if-match', '1', '--force']);
+    expect(res).toMatchObject({ code: 2, stdout: '', stderr: 'fedbroker: usage_error: update ci: give --if-match or --force, not both\n' });
+  });
+
+  it('updates the current version with --force, saying which version it overwrote', async () => {
+    const res = await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc({ description: 'CI jobs' })), '--force', '-o', 'json']);
     expect(res.code).toBe(0);
-    expect(res.stderr).toBe('fedbroker: updated trust relationship ci (version 2)\n');
+    expect(res.stderr).toBe('fedbroker: updated trust relationship ci (version 2; --force overwrote version 1)\n');
     expect(JSON.parse(res.stdout)).toMatchObject({ id: 'ci', version: 2, description: 'CI jobs' });
   });
 
@@ -125,11 +139,12 @@ describe('fedbroker auth trust-relationships', () => {
 
   it('applies an update whose --if-match is current, quoted as an ETag or not', async () => {
     expect((await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc()), '--if-match', '"2"'])).code).toBe(0);
-    expect((await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc()), '--if-match', '3'])).code).toBe(0);
+    const res = await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc()), '--if-match', '3']);
+    expect(res).toMatchObject({ code: 0, stderr: 'fedbroker: updated trust relationship ci (version 4)\n' });
   });
 
   it('refuses a document whose id differs from the one named', async () => {
-    const res = await cli([...TR, 'update', 'ci', '--file', tempFile('x.json', doc({ id: 'other' }))]);
+    const res = await cli([...TR, 'update', 'ci', '--file', tempFile('x.json', doc({ id: 'other' })), '--force']);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('has id "other", not ci');
   });
@@ -137,7 +152,16 @@ describe('fedbroker auth trust-relationships', () => {
   it('removes a relationship, after which get reports not_found', async () => {
     const stale = await cli([...TR, 'remove', 'ci-2', '--if-match', '7']);
     expect(stale).toMatchObject({ code: 1, stderr: 'fedbroker: precondition_failed: version 7 is not current\n' });
-    const res = await cli([...TR, 'remove', 'ci-2']);
+    const unconditional = await cli([...TR, 'remove', 'ci-2']);
+    expect(unconditional).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'fedbroker: usage_error: remove ci-2 needs --if-match <version>, the version you last read (see it with: fedbroker auth trust-relationships get ci-2, field "version"), or --force to remove whatever version is current\n',
+    });
+    const both = await cli([...TR, 'remove', 'ci-2', '--force', '--if-match', '1']);
+    expect(both).toMatchObject({ code: 2, stdout: '', stderr: 'fedbroker: usage_error: remove ci-2: give --if-match or --force, not both\n' });
+    const res = await cli([...TR, 'remove', 'ci-2', '--if-match', '1']);
     expect(res).toMatchObject({ code: 0, stdout: '', stderr: 'fedbroker: removed trust relationship ci-2 (was version 1)\n' });
     const gone = await cli([...TR, 'get', 'ci-2']);
     expect(gone).toMatchObject({ code: 1, stdout: '', stderr: 'fedbroker: not_found: trust relationship ci-2 does not exist\n' });

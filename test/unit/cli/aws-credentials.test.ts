@@ -11,14 +11,30 @@ const creds = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'se/cr+et=', sessio
 const STS_NAME = /^[\w+=,.@-]{2,64}$/;
 
 describe('default STS session names', () => {
-  it('name the tenant and the principal without the tenant prefix', () => {
-    expect(defaultSessionName('acme', 'acme/admin/ci-admin')).toBe('fedbroker.acme.admin-ci-admin');
+  it('name the tenant and the principal without the tenant prefix, then a hash of both', () => {
+    expect(defaultSessionName('acme', 'acme/admin/ci-admin')).toBe('fedbroker.acme.admin-ci-admin.2e1759e705cf69c5');
   });
 
-  it('replace characters STS refuses', () => {
+  it('replace characters STS refuses and cut the readable part to fit the hash', () => {
     const name = defaultSessionName('acme', 'acme/ci/repo:acme/app:ref:refs/heads/main');
-    expect(name).toBe('fedbroker.acme.ci-repo-acme-app-ref-refs-heads-main');
+    expect(name).toBe('fedbroker.acme.ci-repo-acme-app-ref-refs-heads.e589c21462e6f869');
     expect(name).toMatch(STS_NAME);
+  });
+
+  it('keep apart principals that read alike once cleaned', () => {
+    const names = ['acme/ci/app', 'acme/ci:app', 'acme/ci-app', 'acme/ci app', 'acme/ci/app/'].map((sub) => defaultSessionName('acme', sub));
+    expect(names.every((n) => n.startsWith('fedbroker.acme.ci-app.'))).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('keep apart a principal spelled like another one\'s name', () => {
+    const victim = defaultSessionName('acme', 'acme/ci/app');
+    const lookalike = defaultSessionName('acme', `acme/${victim.slice('fedbroker.acme.'.length)}`);
+    expect(lookalike).not.toBe(victim);
+  });
+
+  it('keep apart a sub with and without its tenant prefix', () => {
+    expect(defaultSessionName('acme', 'acme/x')).not.toBe(defaultSessionName('acme', 'x'));
   });
 
   it('stay within 64 characters and keep two long principals apart', () => {
