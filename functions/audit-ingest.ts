@@ -1,4 +1,4 @@
-import { ingestAuditLines, type LogsSubscriptionEvent } from '../lib/audit/ingest.ts';
+import { AuditPartitionsUnwritten, ingestAuditLines, type LogsSubscriptionEvent } from '../lib/audit/ingest.ts';
 import { DynamoAuditLog } from '../lib/aws/dynamo-audit-log.ts';
 import { Table } from '../lib/aws/dynamo-table.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -9,10 +9,11 @@ let writer: DynamoAuditLog | undefined;
 
 /**
  * CloudWatch Logs subscription target (serverless.yml, filter `{ $.audit IS TRUE }` on every
- * function that audits): copies audit log lines into the table for the audit API. A failed
- * write rejects, so Lambda retries the delivery (twice, asynchronous invocation), then sends it to
- * the AuditIngestFailures queue (serverless.yml), from which it can be replayed; puts are
- * idempotent by entry id.
+ * function that audits): copies audit log lines into the table for the audit API, partition by
+ * partition, so one throttled tenant does not hold back the others. A partition that cannot be
+ * written rejects the invocation once the others are written, so Lambda retries the delivery
+ * (twice, asynchronous invocation), then sends it to the AuditIngestFailures queue
+ * (serverless.yml), from which it can be replayed; puts are idempotent by entry id.
  */
 export const handler = async (event: LogsSubscriptionEvent): Promise<{ stored: number; dropped: number }> => {
   writer ??= new DynamoAuditLog(new Table(loadConfig().tableName));
@@ -23,7 +24,8 @@ export const handler = async (event: LogsSubscriptionEvent): Promise<{ stored: n
     return result;
   } catch (e) {
     countAuditWriteFailure();
-    logger.error('audit entries not copied to the table; the delivery will be retried', { error: describeError(e) });
+    const unwritten = e instanceof AuditPartitionsUnwritten ? { tenants: e.tenants, entries: e.entries } : {};
+    logger.error('audit entries not copied to the table; the delivery will be retried', { ...unwritten, error: describeError(e) });
     throw e;
   } finally {
     // Not behind httpHandler: this function flushes its own metrics, once per invocation.

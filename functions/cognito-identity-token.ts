@@ -26,7 +26,8 @@ export const handler = httpHandler(
     try {
       vended = await vendCognitoToken({ ...rt, developerProvider: rt.config.cognito.developerProvider }, principal, body);
     } catch (e) {
-      await rt.audit.recordApplied({ ...record, ...failureOf(e) });
+      // Bounded per tenant and source like the exchange's refusals: a caller can repeat this at will.
+      await rt.audit.recordRefusal({ ...record, ...failureOf(e) });
       throw e;
     }
     // Fail-closed like the exchange: a token whose issue cannot be audited is not handed out.

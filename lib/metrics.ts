@@ -86,3 +86,8 @@ export function countAuditLinesDropped(lines: number): void {
 export function countAuditWriteFailure(): void {
   metrics.addMetric('AuditWriteFailures', MetricUnit.Count, 1);
 }
+
+/** A refusal record left unwritten by the per-source limit (`lib/audit/refusal-limiter.ts`); `Exchanges` still counts the refusal. */
+export function countAuditRefusalSuppressed(): void {
+  metrics.addMetric('AuditRefusalsSuppressed', MetricUnit.Count, 1);
+}

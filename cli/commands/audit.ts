@@ -39,13 +39,23 @@ function countArgument(text: string): number {
 
 const cell = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
 
+/**
+ * The principal column: the verified principal, else what a refused token claimed, marked so that
+ * nobody reads a forged `sub` as someone who was there.
+ */
+function who(r: AuditItem): string {
+  if (r.principal !== undefined) return cell(r.principal);
+  const claimed = r.claimed_principal ?? r.claimed_subject;
+  return claimed === undefined ? '-' : `${cell(claimed)} (unverified)`;
+}
+
 /** One line per record for people: what happened, to whom, and the record's most telling detail. */
 function renderRecords(items: AuditItem[]): string {
   const rows = items.map((r) => [
     cell(r.time),
     cell(r.event),
     r.reason ? `${cell(r.outcome)} (${cell(r.reason)})` : cell(r.outcome),
-    cell(r.principal),
+    who(r),
     cell(r.target ?? r.audience),
     cell(r.jti),
     cell(r.source_ip),
@@ -82,7 +92,7 @@ export function registerAudit(auth: Command): void {
     .description("show the stored token's tenant's audit records, oldest first (needs the audit:read scope)")
     .option('--since <time>', 'start: an ISO 8601 time, or how long ago, e.g. 2h (default: 24 hours before --until)', timeArgument)
     .option('--until <time>', 'end (exclusive): an ISO 8601 time, or how long ago (default: now)', timeArgument)
-    .option('--principal <sub>', 'only records about this principal (its sub)')
+    .option('--principal <sub>', "only records about this verified principal (its sub); refusals' unverified claims never match")
     .option('--limit <n>', 'print at most this many records', countArgument, 100)
     .option('--cursor <cursor>', 'continue after a previous page (the cursor printed with it)')
     .option('--tenant <tenant>', 'refuse to run unless the stored token belongs to this tenant', tenantArgument)

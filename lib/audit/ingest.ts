@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { ServiceUnavailable } from '../errors.ts';
 import { TENANT_ID } from '../trust/schema.ts';
 import { AUDIT_EVENTS, AUDIT_OUTCOMES, type AuditEntry, type AuditTableWriter } from './ports.ts';
 import { AUDIT_LINE_PREFIX } from './sinks.ts';
@@ -25,7 +26,23 @@ const ENTRY_SUFFIX = /^#[0-9a-f]{12}$/;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const EVENTS: ReadonlySet<string> = new Set(AUDIT_EVENTS);
 const OUTCOMES: ReadonlySet<string> = new Set(AUDIT_OUTCOMES);
-const TEXT_FIELDS = ['reason', 'trust', 'principal', 'source_issuer', 'source_subject', 'audience', 'jti', 'target', 'request_id', 'source_ip'] as const;
+const TEXT_FIELDS = [
+  'reason',
+  'trust',
+  'principal',
+  'source_issuer',
+  'source_subject',
+  'claimed_tenant',
+  'claimed_principal',
+  'claimed_trust',
+  'claimed_issuer',
+  'claimed_subject',
+  'audience',
+  'jti',
+  'target',
+  'request_id',
+  'source_ip',
+] as const;
 
 const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length <= max;
 
@@ -88,12 +105,52 @@ export function decodeSubscription(event: LogsSubscriptionEvent): { entries: Aud
   return { entries, dropped };
 }
 
+/** The entries of one delivery by tenant and UTC day: the table's partitions (`AUDIT#<tenant>#<day>`). */
+function byPartition(entries: readonly AuditEntry[]): AuditEntry[][] {
+  const groups = new Map<string, AuditEntry[]>();
+  for (const entry of entries) {
+    const key = `${entry.tenant}#${entry.time.slice(0, 10)}`;
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  return [...groups.values()];
+}
+
+/** Some of a delivery's partitions could not be written; the rest were. */
+export class AuditPartitionsUnwritten extends ServiceUnavailable {
+  /** Tenants with a partition not written (tenant ids only: safe to log). */
+  readonly tenants: string[];
+  /** Entries not written. */
+  readonly entries: number;
+  constructor(tenants: string[], entries: number, cause: unknown) {
+    super('audit records of some partitions were not stored; retry later', 1, { cause });
+    this.tenants = tenants;
+    this.entries = entries;
+  }
+}
+
 /**
- * Copies the audit entries of one subscription delivery into the table. Rejects when the table
- * write fails, so Lambda retries the delivery (asynchronous invocation); writes are idempotent.
+ * Copies the audit entries of one subscription delivery into the table, one partition (tenant and
+ * day) at a time, each retried on its own by the writer. A delivery mixes tenants, and one hot
+ * partition (a tenant under a flood of refusals, throttled) must not keep the others' records out
+ * of the table: every partition that can be written is, and only then does the call reject
+ * ({@link AuditPartitionsUnwritten}) so Lambda redelivers the whole delivery (the written
+ * partitions again too: puts are idempotent by id, so nothing is duplicated).
  */
 export async function ingestAuditLines(writer: AuditTableWriter, event: LogsSubscriptionEvent): Promise<{ stored: number; dropped: number }> {
   const { entries, dropped } = decodeSubscription(event);
-  await writer.putAll(entries);
+  const failed: { group: AuditEntry[]; error: unknown }[] = [];
+  for (const group of byPartition(entries)) {
+    try {
+      await writer.putAll(group);
+    } catch (error) {
+      failed.push({ group, error });
+    }
+  }
+  if (failed.length > 0) {
+    const tenants = [...new Set(failed.map((f) => f.group[0]!.tenant))];
+    throw new AuditPartitionsUnwritten(tenants, failed.reduce((n, f) => n + f.group.length, 0), failed.length === 1 ? failed[0]!.error : new AggregateError(failed.map((f) => f.error)));
+  }
   return { stored: entries.length, dropped };
 }

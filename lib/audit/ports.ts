@@ -22,8 +22,10 @@ export const AUDIT_OUTCOMES = ['success', 'refused', 'error'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /**
- * One audit record. It describes a token (who, for whom, its `jti`), never contains one. On
- * refusals the subject fields are what the request claimed (unverified), capped and scrubbed.
+ * One audit record. It describes a token (who, for whom, its `jti`), never contains one.
+ * `principal`, `trust`, `source_issuer` and `source_subject` come only from a verified token; what
+ * an unverified token claimed (a refused exchange's subject token) goes under `claimed_*`, capped
+ * and scrubbed, so nobody can put words in a tenant's trail by presenting a forged token.
  */
 export interface AuditRecord {
   /** ISO 8601, UTC, milliseconds. */
@@ -32,15 +34,25 @@ export interface AuditRecord {
   outcome: AuditOutcome;
   /** Refusal reason: `SubjectTokenInvalid.reason` (e.g. `expired`) or the error `code`. */
   reason?: string;
-  /** `_system` for deployment-wide events (keys); `_unknown` when a refusal names no tenant. */
+  /**
+   * `_system` for deployment-wide events (keys); `_unknown` when a refusal names no tenant but in
+   * an unverified token (see `claimed_tenant`).
+   */
   tenant: string;
-  /** Trust relationship that admitted the principal (or of the acting admin). */
+  /** Trust relationship that admitted the principal (or of the acting admin). Verified only. */
   trust?: string;
-  /** The principal's `sub` (the acting admin's, for admin changes; the actor, for key events). */
+  /** The principal's `sub` (the acting admin's, for admin changes; the actor, for key events). Verified only. */
   principal?: string;
-  /** `iss` and `sub` of the presented subject token. */
+  /** `iss` and `sub` of the presented subject token, once verified. */
   source_issuer?: string;
   source_subject?: string;
+  /** Unverified: a refused fedbroker access token's `tenant_id`, `sub` and `trust` claims. */
+  claimed_tenant?: string;
+  claimed_principal?: string;
+  claimed_trust?: string;
+  /** Unverified: a refused subject token's `iss` and `sub` claims. */
+  claimed_issuer?: string;
+  claimed_subject?: string;
   audience?: string;
   scopes?: string[];
   /** `jti` of the token issued; for admin changes, of the bearer token the admin used. */
@@ -78,6 +90,7 @@ export interface AuditQuery {
   /** Inclusive lower and exclusive upper bound, ISO 8601. */
   since: string;
   until: string;
+  /** Only records whose verified `principal` is this; a refusal's `claimed_principal` never matches. */
   principal?: string;
   limit: number;
   /** Resume strictly after this record id (from a previous page). */

@@ -36,7 +36,8 @@ function decodeCursor(raw: string): string {
 
 /**
  * Parses the audit API's query string: `since`/`until` (default: the last 24 h, at most
- * {@link MAX_RANGE_DAYS} days apart), `principal`, `limit` (1–{@link MAX_LIMIT}) and `cursor`.
+ * {@link MAX_RANGE_DAYS} days apart), `principal` (matches the verified `principal` only, never a
+ * refusal's `claimed_principal`), `limit` (1–{@link MAX_LIMIT}) and `cursor`.
  */
 export function parseAuditQuery(params: Record<string, string | undefined> | undefined, nowMs: number): AuditQuery {
   const p = params ?? {};

@@ -38,16 +38,24 @@ function claimed(token: string | undefined): Record<string, unknown> {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
-/** The record of a refused exchange: what the request named or claimed, none of it verified. */
+/**
+ * The record of a refused exchange. A refusal does not say whether the subject token had been
+ * verified before it was refused (forged, expired, and genuine but asking for too much all end
+ * here), so every value read from it is `claimed_*`, never `principal`/`trust`/`source_*`:
+ * otherwise anyone could write a forged `sub` into a tenant's trail under `principal`, where the
+ * tenant's `?principal=` filter would find it. The partition is the request's `tenant` parameter
+ * (the caller chose that tenant, and its admins need to see refusals against it), else `_unknown`:
+ * a forged access token's `tenant_id` names a tenant but proves nothing, so it only goes under
+ * `claimed_tenant`.
+ */
 function refusalFields(params: Record<string, string>): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
   const claims = claimed(params.subject_token);
   const own = params.subject_token_type === TOKEN_TYPE.accessToken;
-  const tenant = [params.tenant, own ? str(claims.tenant_id) : undefined].find((t) => t !== undefined && TENANT_ID.test(t));
   return {
-    tenant: tenant ?? UNKNOWN_TENANT,
-    ...(own ? { principal: str(claims.sub), trust: str(claims.trust) } : {}),
-    source_issuer: str(claims.iss),
-    source_subject: str(claims.sub),
+    tenant: params.tenant !== undefined && TENANT_ID.test(params.tenant) ? params.tenant : UNKNOWN_TENANT,
+    ...(own ? { claimed_tenant: str(claims.tenant_id), claimed_principal: str(claims.sub), claimed_trust: str(claims.trust) } : {}),
+    claimed_issuer: str(claims.iss),
+    claimed_subject: str(claims.sub),
     audience: params.audience,
     scopes: params.scope?.split(' ').filter(Boolean),
   };
@@ -74,7 +82,7 @@ export async function auditedExchange(
     const failure = failureOf(e);
     countExchange(failure.outcome, failure.reason);
     const event = params.requested_token_type === TOKEN_TYPE.idToken ? 'id_token.issue' : 'token.exchange';
-    await deps.audit.recordApplied({ event, ...failure, ...refusalFields(params), ...request });
+    await deps.audit.recordRefusal({ event, ...failure, ...refusalFields(params), ...request });
     throw e;
   }
   const { principal, source } = outcome;

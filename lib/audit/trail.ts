@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { ServiceUnavailable } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
-import { countAuditWriteFailure } from '../metrics.ts';
+import { countAuditRefusalSuppressed, countAuditWriteFailure } from '../metrics.ts';
 import type { AuditRecord, AuditSink } from './ports.ts';
+import { RefusalLimiter } from './refusal-limiter.ts';
 
 /** Partition of deployment-wide events (signing keys). Not a valid tenant id, so no tenant can read it. */
 export const SYSTEM_TENANT = '_system';
@@ -67,16 +68,21 @@ export function entryId(time: string): string {
  *   key transitions) and for refusals: failing the call would not undo the change and would
  *   invite a confusing retry, so a failed write is logged and counted (`AuditWriteFailures`)
  *   instead.
+ *
+ * Refusals of the endpoints anyone can call ({@link AuditTrail.recordRefusal}) are also bounded
+ * per tenant and source address, so a flood of forged tokens cannot flood a tenant's trail.
  */
 export class AuditTrail {
   readonly #sink: AuditSink;
   readonly #clock: Clock;
   readonly #retentionSeconds: number;
+  readonly #refusals: RefusalLimiter;
 
   constructor(deps: { sink: AuditSink; clock: Clock; retentionDays: number }) {
     this.#sink = deps.sink;
     this.#clock = deps.clock;
     this.#retentionSeconds = deps.retentionDays * 86400;
+    this.#refusals = new RefusalLimiter({ clock: deps.clock });
   }
 
   async #write(input: AuditInput): Promise<void> {
@@ -106,6 +112,21 @@ export class AuditTrail {
       logger.error('audit record could not be stored', { event: input.event, tenant: input.tenant, error: describeError(e) });
       return false;
     }
+  }
+
+  /**
+   * A refused (or failed) request of `/v1/token` or the Cognito vending endpoint: best effort like
+   * {@link AuditTrail.recordApplied}, and at most so many per tenant and source address (see
+   * `refusal-limiter.ts`). A suppressed record is counted (`AuditRefusalsSuppressed`) and the count
+   * goes out as `detail.suppressed` on the pair's next record. Resolves false when nothing was written.
+   */
+  async recordRefusal(input: AuditInput): Promise<boolean> {
+    const admitted = this.#refusals.admit(input.tenant, input.source_ip);
+    if (!admitted.write) {
+      countAuditRefusalSuppressed();
+      return false;
+    }
+    return this.recordApplied(admitted.suppressed > 0 ? { ...input, detail: { ...input.detail, suppressed: admitted.suppressed } } : input);
   }
 
   /**

@@ -82,6 +82,7 @@ export class DynamoAuditLog implements AuditTableWriter, AuditReader {
               TableName: t.name,
               // `sk` is `<time>#…`, so BETWEEN since AND until selects since ≤ time < until.
               KeyConditionExpression: 'pk = :pk AND sk BETWEEN :since AND :until',
+              // The verified principal only: a refusal's unverified claim is `claimed_principal`.
               ...(q.principal !== undefined ? { FilterExpression: '#p = :p', ExpressionAttributeNames: { '#p': 'principal' } } : {}),
               ExpressionAttributeValues: { ':pk': pk, ':since': q.since, ':until': q.until, ...(q.principal !== undefined ? { ':p': q.principal } : {}) },
               // Without a filter every item read is returned, so read no more than still fits.

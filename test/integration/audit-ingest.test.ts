@@ -31,8 +31,8 @@ function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
 /** A log line as the Powertools logger writes it: its own fields around the entry. */
 const line = (e: object) => JSON.stringify({ level: 'INFO', message: 'audit', timestamp: time(), service: 'fedbroker', audit: true, ...e });
 
-async function stored(): Promise<Record<string, unknown>[]> {
-  const out = await direct.doc.send(new ScanCommand({ TableName: direct.name, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': `AUDIT#${tenant}#` } }));
+async function stored(of = tenant): Promise<Record<string, unknown>[]> {
+  const out = await direct.doc.send(new ScanCommand({ TableName: direct.name, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': `AUDIT#${of}#` } }));
   return out.Items ?? [];
 }
 
@@ -56,9 +56,11 @@ beforeEach(() => {
 describe('auditIngest', () => {
   it('stores each entry under its day partition with its id as sort key, without the logger fields', async () => {
     const e = entry({ scopes: ['id-token:issue'], detail: { source_jti: 'j1' }, request_id: 'r1' });
-    await expect(ingest(logsSubscriptionEvent([line(e)]))).resolves.toEqual({ stored: 1, dropped: 0 });
-    const { id, ...record } = e;
-    expect(await stored()).toEqual([{ ...record, pk: `AUDIT#${tenant}#${e.time.slice(0, 10)}`, sk: id }]);
+    const refusal = entry({ outcome: 'refused', principal: undefined, claimed_tenant: 'acme', claimed_principal: 'acme/ci/x', claimed_trust: 'ci', claimed_issuer: 'https://i', claimed_subject: 's', time: time(1) });
+    await expect(ingest(logsSubscriptionEvent([line(e), line(refusal)]))).resolves.toEqual({ stored: 2, dropped: 0 });
+    const item = ({ id, ...record }: AuditEntry) => JSON.parse(JSON.stringify({ ...record, pk: `AUDIT#${tenant}#${record.time.slice(0, 10)}`, sk: id })) as unknown;
+    expect(await stored()).toHaveLength(2);
+    expect(await stored()).toEqual(expect.arrayContaining([item(e), item(refusal)]));
   });
 
   it('stores a redelivered batch once: puts are idempotent by entry id', async () => {
@@ -102,6 +104,30 @@ describe('auditIngest', () => {
     expect(await stored()).toHaveLength(0);
   });
 
+  it("writes every other tenant's records when one tenant's partition stays throttled, then fails so the delivery is retried", async () => {
+    const hot = tenant;
+    const bystander = `${tenant}-bystander`;
+    // The hot tenant's entries first: written as one stream, they would fill the first batches,
+    // and a failure there would keep the bystander's out of the table.
+    const event = logsSubscriptionEvent([
+      ...Array.from({ length: 30 }, (_, i) => line(entry({ time: time(i) }))),
+      ...Array.from({ length: 30 }, (_, i) => line(entry({ tenant: bystander, principal: `${bystander}/ci/x`, time: time(i) }))),
+    ]);
+    proxy.hotPartition(`AUDIT#${hot}#`);
+    const failure = await ingest(event).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(await stored(bystander)).toHaveLength(30);
+    expect(await stored(hot)).toHaveLength(0);
+    expect(failure).toMatchObject({ code: 'ERR_SERVICE_UNAVAILABLE', tenants: [hot], entries: 30 });
+    // Redelivered once the partition cools down: the hot tenant's records arrive, nothing twice.
+    proxy.stop();
+    await expect(ingest(event)).resolves.toEqual({ stored: 60, dropped: 0 });
+    expect(await stored(hot)).toHaveLength(30);
+    expect(await stored(bystander)).toHaveLength(30);
+  });
+
   it('rejects a delivery while DynamoDB throttles, and stores it whole and once when redelivered', async () => {
     const event = logsSubscriptionEvent(Array.from({ length: 30 }, (_, i) => line(entry({ time: time(i) }))));
     proxy.throttleNext(Infinity, 'BatchWriteItem');
@@ -126,6 +152,8 @@ describe('auditIngest drops log lines that are not audit entries', () => {
     ['no expiry', () => line({ ...entry(), expires_at: undefined })],
     ['a text field that is not text', () => line({ ...entry(), principal: { nested: true } })],
     ['an oversized text field', () => line(entry({ principal: 'x'.repeat(257) }))],
+    ['a claimed field that is not text', () => line({ ...entry(), claimed_principal: ['acme/admin/x'] })],
+    ['an oversized claimed field', () => line(entry({ outcome: 'refused', claimed_subject: 'x'.repeat(257) }))],
     ['scopes that are not a list of strings', () => line({ ...entry(), scopes: 'id-token:issue' })],
     ['detail that nests objects', () => line({ ...entry(), detail: { deep: { x: 1 } } })],
   ];

@@ -1,11 +1,14 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { REFUSAL_RECORDS_PER_MINUTE } from '../../lib/audit/refusal-limiter.ts';
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { startCognitoStandIn, type CognitoStandIn } from '../support/cognito-stand-in.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
-import { logsSubscriptionEvent } from '../support/events.ts';
+import { httpEvent, lambdaContext, logsSubscriptionEvent } from '../support/events.ts';
+import { signJws } from '../support/jws.ts';
 import { startGateway } from '../support/gateway.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
@@ -66,6 +69,34 @@ function one(r: { items: Item[]; logged: Item[] }): Item {
 }
 
 const exchange = (params: Record<string, string | undefined>) => postExchange(gateway.url, params);
+
+/** An access token shaped like fedbroker's, claiming whatever the attacker likes, signed by a key fedbroker never saw. */
+const attackerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+function forgedAccessToken(claims: Record<string, unknown>): string {
+  const now = Math.floor(Date.now() / 1000);
+  return signJws(
+    'RS256',
+    attackerKey,
+    { alg: 'RS256', typ: 'at+jwt', kid: 'forged' },
+    { iss: ISSUER, aud: ISSUER, iat: now, exp: now + 900, jti: randomUUID(), tenant_id: 'acme', trust: 'admin', scope: 'trust:admin audit:read', ...claims },
+  );
+}
+const UNVERIFIED_AS_VERIFIED = ['principal', 'trust', 'source_issuer', 'source_subject'];
+
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
+/** Calls a handler straight, as API Gateway would from `sourceIp`: the limiter keys on the source address. */
+async function invoke(module: string, sourceIp: string, init: { headers?: Record<string, string>; body: string; path: string }): Promise<number> {
+  const { handler } = await broker.load<{ handler: Handler }>(module);
+  const event = httpEvent('POST', init.path, { headers: init.headers, body: init.body });
+  event.requestContext.http.sourceIp = sourceIp;
+  return (await handler(event, lambdaContext())).statusCode;
+}
+const forgedExchange = (sourceIp: string) =>
+  invoke('functions/token.ts', sourceIp, {
+    path: '/v1/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: forgedAccessToken({ sub: 'acme/admin/flood' }), subject_token_type: TOKEN_TYPE.accessToken }).toString(),
+  });
 const external = (claims: Record<string, unknown> = {}, now?: number) =>
   upstream.token({ sub: 'repo:acme/app', repository: 'acme/app', ...claims }, now === undefined ? {} : { now });
 
@@ -146,10 +177,40 @@ describe('audit records of exchanges', () => {
     });
   });
 
-  it('records a refusal for an expired subject token with reason expired', async () => {
+  it('regression: records a refused external token under the tenant it named, its iss and sub as claimed_*, no principal', async () => {
     const r = await recorded(async () => exchange({ subject_token: await external({}, Date.now() - 3600_000), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' }));
     expect(r.result.status).toBe(400);
-    expect(one(r)).toMatchObject({ event: 'token.exchange', outcome: 'refused', reason: 'expired', tenant: 'acme', source_issuer: upstream.issuer, source_subject: 'repo:acme/app' });
+    const item = one(r);
+    expect(item).toMatchObject({ event: 'token.exchange', outcome: 'refused', reason: 'expired', tenant: 'acme', claimed_issuer: upstream.issuer, claimed_subject: 'repo:acme/app' });
+    for (const field of UNVERIFIED_AS_VERIFIED) expect(item).not.toHaveProperty(field);
+  });
+
+  it('regression: records a forged at+jwt under _unknown, its tenant_id, sub and trust as claimed_*, no principal', async () => {
+    const r = await recorded(() => exchange({ subject_token: forgedAccessToken({ sub: 'acme/admin/admin-a' }), subject_token_type: TOKEN_TYPE.accessToken }));
+    expect(r.result.status).toBe(400);
+    const item = one(r);
+    expect(item).toMatchObject({
+      event: 'token.exchange',
+      outcome: 'refused',
+      tenant: '_unknown',
+      claimed_tenant: 'acme',
+      claimed_principal: 'acme/admin/admin-a',
+      claimed_trust: 'admin',
+      claimed_issuer: ISSUER,
+      claimed_subject: 'acme/admin/admin-a',
+    });
+    for (const field of UNVERIFIED_AS_VERIFIED) expect(item).not.toHaveProperty(field);
+  });
+
+  it("regression: the tenant's audit API filtered by a forged sub finds nothing, though the refusal is in its trail", async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const r = await recorded(() => exchange({ subject_token: forgedAccessToken({ sub: 'acme/admin/mallory' }), subject_token_type: TOKEN_TYPE.accessToken, tenant: 'acme' }));
+    expect(one(r)).toMatchObject({ tenant: 'acme', claimed_principal: 'acme/admin/mallory' });
+    const filtered = await api('GET', `/v1/tenants/acme/audit?${new URLSearchParams({ since, principal: 'acme/admin/mallory' })}`, admin);
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.items).toEqual([]);
+    const all = await api('GET', `/v1/tenants/acme/audit?${new URLSearchParams({ since })}`, admin);
+    expect(all.body.items).toContainEqual(expect.objectContaining({ outcome: 'refused', claimed_principal: 'acme/admin/mallory' }));
   });
 
   it('records a refusal for an unknown scope with reason ERR_INVALID_SCOPE', async () => {
@@ -163,11 +224,13 @@ describe('audit records of exchanges', () => {
     expect(one(r)).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'ERR_INVALID_TARGET', audience: 'https://evil.example' });
   });
 
-  it('records a revoked access token presented again with reason token_revoked, under its tenant', async () => {
+  it('records a revoked access token presented again with reason token_revoked, its claims as claimed_* (a refusal proves none of them)', async () => {
     const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
     expect((await api('POST', '/v1/tenants/acme/revocations', admin, { token: at })).status).toBe(200);
     const r = await recorded(() => exchange({ subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' }));
-    expect(one(r)).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'token_revoked', tenant: 'acme', principal: 'acme/ci/repo:acme/app' });
+    const item = one(r);
+    expect(item).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'token_revoked', tenant: '_unknown', claimed_tenant: 'acme', claimed_principal: 'acme/ci/repo:acme/app' });
+    expect(item).not.toHaveProperty('principal');
   });
 
   it('records a malformed request that names no tenant under _unknown', async () => {
@@ -181,8 +244,49 @@ describe('audit records of exchanges', () => {
       exchange({ subject_token: await external({ sub: `repo:acme/${planted}`, aud: 'x' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme', audience: planted }),
     );
     const item = one(r);
-    expect(item.source_subject).toBe('repo:acme/[jwt]');
+    expect(item.claimed_subject).toBe('repo:acme/[jwt]');
     expect(JSON.stringify(item)).not.toMatch(JWT);
+  });
+});
+
+describe('refusal records are bounded per tenant and source', () => {
+  const N = REFUSAL_RECORDS_PER_MINUTE;
+  // The limiter refills with the clock: frozen, a slow machine cannot refill it mid-flood.
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['Date'] }));
+  afterEach(() => void vi.useRealTimers());
+
+  it(`regression: writes ${N} of a flood of ${N} + 5 forged tokens from one source, carries the 5 suppressed on its next record, and another source is unaffected`, async () => {
+    const flood = await recorded(async () => {
+      for (let i = 0; i < N + 5; i++) expect(await forgedExchange('203.0.113.50')).toBe(400);
+    });
+    expect(flood.items).toHaveLength(N);
+    expect(flood.logged).toHaveLength(N);
+    expect(flood.items.every((i) => i.tenant === '_unknown' && i.source_ip === '203.0.113.50' && i.detail === undefined)).toBe(true);
+
+    const other = await recorded(() => forgedExchange('198.51.100.50'));
+    expect(one(other)).toMatchObject({ source_ip: '198.51.100.50' });
+    expect(one(other)).not.toHaveProperty('detail');
+
+    vi.setSystemTime(Date.now() + 60_000 / N); // one record's worth
+    const next = await recorded(async () => {
+      for (let i = 0; i < 2; i++) expect(await forgedExchange('203.0.113.50')).toBe(400);
+    });
+    expect(one(next)).toMatchObject({ source_ip: '203.0.113.50', detail: { suppressed: 5 } });
+  });
+
+  it(`writes ${N} refusal records of a flood of Cognito vending refusals from one source`, async () => {
+    const ci = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
+    const vend = () =>
+      invoke('functions/cognito-identity-token.ts', '203.0.113.51', {
+        path: '/v1/aws/cognito-identity-token',
+        headers: { authorization: `Bearer ${ci}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ identity_pool_id: 'us-east-1:11111111-2222-4333-8444-555555555555' }),
+      });
+    const flood = await recorded(async () => {
+      for (let i = 0; i < N + 3; i++) expect(await vend()).toBe(403);
+    });
+    expect(flood.items).toHaveLength(N);
+    expect(flood.items.every((i) => i.event === 'cognito_token.issue' && i.outcome === 'refused' && i.principal === 'acme/ci/repo:acme/app')).toBe(true);
   });
 });
 

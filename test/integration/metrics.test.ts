@@ -88,4 +88,21 @@ describe('metrics', () => {
     expect(emf().length).toBe(before);
     expect(out.join('')).not.toMatch(/No application metrics/);
   });
+  it(`counts refusal records the per-source limit suppressed (AuditRefusalsSuppressed), while Exchanges counts every refusal`, async () => {
+    const { REFUSAL_RECORDS_PER_MINUTE: N } = await import('../../lib/audit/refusal-limiter.ts');
+    const before = { refused: named('Exchanges').filter((e) => e.outcome === 'refused').length, suppressed: named('AuditRefusalsSuppressed').length };
+    // The limiter refills with the clock: frozen, a slow machine cannot refill it mid-flood.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // A tenant nobody registered: refused, and its refusals are limited like any other tenant's.
+      for (let i = 0; i < N + 4; i++) {
+        expect((await postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'ci' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'flood' })).status).toBe(400);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(named('Exchanges').filter((e) => e.outcome === 'refused').length - before.refused).toBe(N + 4);
+    const suppressed = named('AuditRefusalsSuppressed').slice(before.suppressed);
+    expect(suppressed.reduce((n, e) => n + Number(e.AuditRefusalsSuppressed), 0)).toBe(4);
+  });
 });

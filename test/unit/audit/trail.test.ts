@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeCursor, parseAuditQuery } from '../../../lib/audit/query.ts';
 import type { AuditRecord, AuditSink } from '../../../lib/audit/ports.ts';
 import { auditedExchange } from '../../../lib/audit/record-exchange.ts';
+import { REFUSAL_RECORDS_PER_MINUTE } from '../../../lib/audit/refusal-limiter.ts';
 import { AuditTrail, sanitize } from '../../../lib/audit/trail.ts';
 import { InvalidScope, ServiceUnavailable } from '../../../lib/errors.ts';
 import type { ExchangeOutcome } from '../../../lib/exchange/exchange.ts';
@@ -28,6 +29,14 @@ const granted: ExchangeOutcome = {
   source: { issuer: 'https://token.example', subject: 'x' },
 };
 const form = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', tenant: 'acme' };
+const N = REFUSAL_RECORDS_PER_MINUTE;
+
+/** A token that names whatever the attacker likes; its signature is never looked at here. */
+const forged = (typ: string, claims: Record<string, unknown>) =>
+  `${Buffer.from(JSON.stringify({ alg: 'RS256', typ, kid: 'k' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const forgedAccessToken = forged('at+jwt', { iss: 'https://issuer', sub: 'acme/admin/admin-a', tenant_id: 'acme', trust: 'admin', scope: 'trust:admin' });
+const refusing = async () => Promise.reject(new InvalidScope('nope'));
+const UNVERIFIED_AS_VERIFIED = ['principal', 'trust', 'source_issuer', 'source_subject'];
 
 describe('AuditTrail', () => {
   it('stores the record with the time and an expiry of now + retention', async () => {
@@ -53,6 +62,33 @@ describe('AuditTrail', () => {
     const { keyEvent } = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
     await keyEvent({ kid: 'k1', from: 'next', to: 'active', forced: true, actor: 'schedule' });
     expect(s.written[0]?.record).toMatchObject({ event: 'key.state_change', tenant: '_system', principal: 'schedule', target: 'k1', detail: { from: 'next', to: 'active', forced: true } });
+  });
+});
+
+describe('AuditTrail.recordRefusal', () => {
+  it(`writes ${N} refusal records per tenant and source, then carries the suppressed count on the next one, with its detail`, async () => {
+    let now = clock.now();
+    const s = sink();
+    const trail = new AuditTrail({ sink: s.sink, clock: { now: () => now }, retentionDays: 1 });
+    const refusal = { event: 'cognito_token.issue' as const, outcome: 'refused' as const, tenant: 'acme', source_ip: '203.0.113.7', detail: { source_jti: 'j' } };
+    const results = [];
+    for (let i = 0; i < N + 4; i++) results.push(await trail.recordRefusal(refusal));
+    expect(results.filter(Boolean)).toHaveLength(N);
+    expect(s.written).toHaveLength(N);
+    expect(s.written.every((w) => w.record.detail?.suppressed === undefined)).toBe(true);
+    now += 60_000;
+    await trail.recordRefusal(refusal);
+    expect(s.written.at(-1)?.record.detail).toEqual({ source_jti: 'j', suppressed: 4 });
+  });
+
+  it('never suppresses grants or changes already applied, however many come from one source', async () => {
+    const s = sink();
+    const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
+    for (let i = 0; i < N + 5; i++) {
+      await auditedExchange({ audit: trail, issuer: 'https://issuer' }, { source_ip: '203.0.113.7' }, () => form, async () => granted);
+      await trail.recordApplied({ event: 'token.revoke', outcome: 'success', tenant: 'acme', source_ip: '203.0.113.7' });
+    }
+    expect(s.written).toHaveLength(2 * (N + 5));
   });
 });
 
@@ -104,6 +140,51 @@ describe('auditedExchange', () => {
     await auditedExchange({ audit: trail, issuer: 'https://issuer' }, { request_id: 'r1', source_ip: '10.0.0.1' }, () => form, async () => granted);
     expect(s.written[0]?.record).toMatchObject({ event: 'token.exchange', outcome: 'success', tenant: 'acme', jti: granted.jti, audience: 'https://issuer', request_id: 'r1', source_ip: '10.0.0.1' });
     expect(JSON.stringify(s.written)).not.toContain('eyJ');
+  });
+});
+
+describe('auditedExchange records what a refused token claimed as claimed_*, never as verified', () => {
+  const refused = async (params: Record<string, string>) => {
+    const s = sink();
+    const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
+    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer' }, { source_ip: '203.0.113.7' }, () => params, refusing)).rejects.toBeInstanceOf(InvalidScope);
+    expect(s.written).toHaveLength(1);
+    return s.written[0]!.record;
+  };
+
+  it('regression: a forged at+jwt naming no tenant parameter goes to _unknown, its tenant_id, sub and trust under claimed_*', async () => {
+    const record = await refused({ grant_type: form.grant_type, subject_token: forgedAccessToken, subject_token_type: TOKEN_TYPE.accessToken });
+    expect(record).toMatchObject({
+      tenant: '_unknown',
+      outcome: 'refused',
+      claimed_tenant: 'acme',
+      claimed_principal: 'acme/admin/admin-a',
+      claimed_trust: 'admin',
+      claimed_issuer: 'https://issuer',
+      claimed_subject: 'acme/admin/admin-a',
+    });
+    for (const field of UNVERIFIED_AS_VERIFIED) expect(record).not.toHaveProperty(field);
+  });
+
+  it('regression: a refused external token keeps the tenant parameter as its partition, its iss and sub under claimed_*', async () => {
+    const token = forged('JWT', { iss: 'https://token.actions.githubusercontent.com', sub: 'repo:acme/app', tenant_id: 'globex' });
+    const record = await refused({ ...form, subject_token: token, subject_token_type: TOKEN_TYPE.idToken });
+    expect(record).toMatchObject({ tenant: 'acme', claimed_issuer: 'https://token.actions.githubusercontent.com', claimed_subject: 'repo:acme/app' });
+    // An external token's tenant_id claim means nothing to fedbroker.
+    expect(record).not.toHaveProperty('claimed_tenant');
+    expect(record).not.toHaveProperty('claimed_principal');
+    for (const field of UNVERIFIED_AS_VERIFIED) expect(record).not.toHaveProperty(field);
+  });
+
+  it('files a forged at+jwt under the tenant the request named, still all claimed', async () => {
+    const record = await refused({ ...form, tenant: 'globex', subject_token: forgedAccessToken, subject_token_type: TOKEN_TYPE.accessToken });
+    expect(record).toMatchObject({ tenant: 'globex', claimed_tenant: 'acme', claimed_principal: 'acme/admin/admin-a' });
+    for (const field of UNVERIFIED_AS_VERIFIED) expect(record).not.toHaveProperty(field);
+  });
+
+  it('files a refusal under _unknown when the tenant parameter is not a tenant id', async () => {
+    const record = await refused({ ...form, tenant: 'AUDIT#acme', subject_token: forgedAccessToken, subject_token_type: TOKEN_TYPE.accessToken });
+    expect(record.tenant).toBe('_unknown');
   });
 });
 
