@@ -10,6 +10,13 @@ const ROLE_SESSION_SECONDS = 900;
 /** Assumed-role credentials are replaced this long before they expire. */
 const REFRESH_MARGIN_MS = 60_000;
 
+/** A role assumed on behalf of one tenant. */
+interface AssumedRole {
+  roleArn: string;
+  tenant: string;
+}
+const roleKey = (role: AssumedRole) => `${role.roleArn}\n${role.tenant}`;
+
 interface RoleCredentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -30,44 +37,59 @@ export class CognitoIdentityAdapter implements CognitoIdentityPort {
   readonly #roles = new Map<string, Promise<RoleCredentials>>();
   #sts: STSClient | undefined;
 
-  #client(region: string, roleArn: string | undefined): CognitoIdentityClient {
-    const key = roleArn ? `${region}\n${roleArn}` : region;
+  #client(region: string, role: AssumedRole | undefined): CognitoIdentityClient {
+    const key = role ? `${region}\n${roleKey(role)}` : region;
     let client = this.#clients.get(key);
     if (!client) {
-      client = new CognitoIdentityClient({ ...SDK_DEFAULTS, region, ...(roleArn ? { credentials: () => this.#roleCredentials(roleArn) } : {}) });
+      client = new CognitoIdentityClient({ ...SDK_DEFAULTS, region, ...(role ? { credentials: () => this.#roleCredentials(role) } : {}) });
       this.#clients.set(key, client);
     }
     return client;
   }
 
-  /** The role's cached session, or a new one from STS AssumeRole (concurrent callers share it). */
-  #roleCredentials(roleArn: string): Promise<RoleCredentials> {
-    const cached = this.#roles.get(roleArn);
+  /**
+   * The role's cached session for this tenant, or a new one from STS AssumeRole (concurrent
+   * callers share it). The tenant is the ExternalId (IAM User Guide, "How to use an external ID
+   * when granting access to your AWS resources to a third party"): fedbroker is a deputy serving
+   * many tenants, and only the ExternalId lets the role's owner say which one may use it. Sessions
+   * are cached per role *and* tenant, so one tenant never rides on another's session.
+   */
+  #roleCredentials(role: AssumedRole): Promise<RoleCredentials> {
+    const key = roleKey(role);
+    const cached = this.#roles.get(key);
     if (cached) return cached;
     this.#sts ??= new STSClient({ ...SDK_DEFAULTS });
     const pending = this.#sts
-      .send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'fedbroker-vend', DurationSeconds: ROLE_SESSION_SECONDS }))
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: role.roleArn,
+          ExternalId: role.tenant,
+          // 2-64 of [\w+=,.@-] (STS API reference): tenant ids fit after the prefix once cut.
+          RoleSessionName: `fedbroker.${role.tenant}`.slice(0, 64),
+          DurationSeconds: ROLE_SESSION_SECONDS,
+        }),
+      )
       .then((out) => {
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) throw new InternalError('STS returned no credentials');
         const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
         const timer = setTimeout(() => {
-          if (this.#roles.get(roleArn) === pending) this.#roles.delete(roleArn);
+          if (this.#roles.get(key) === pending) this.#roles.delete(key);
         }, Math.max(0, credentials.expiration.getTime() - Date.now() - REFRESH_MARGIN_MS));
         timer.unref();
         return credentials;
       });
-    this.#roles.set(roleArn, pending);
+    this.#roles.set(key, pending);
     pending.catch(() => {
-      if (this.#roles.get(roleArn) === pending) this.#roles.delete(roleArn);
+      if (this.#roles.get(key) === pending) this.#roles.delete(key);
     });
     return pending;
   }
 
   /** Assumes the pool's role ahead of the Cognito call, translating STS errors for the pool. */
-  async #assume(roleArn: string, poolId: string): Promise<void> {
+  async #assume(role: AssumedRole, poolId: string): Promise<void> {
     try {
-      await this.#roleCredentials(roleArn);
+      await this.#roleCredentials(role);
     } catch (e) {
       if (e instanceof InternalError) throw e;
       if (isTransient(e)) throw unavailable('AWS STS', e);
@@ -80,9 +102,10 @@ export class CognitoIdentityAdapter implements CognitoIdentityPort {
   }
 
   async getOpenIdTokenForDeveloperIdentity(input: Parameters<CognitoIdentityPort['getOpenIdTokenForDeveloperIdentity']>[0]) {
-    if (input.roleArn) await this.#assume(input.roleArn, input.identityPoolId);
+    const role = input.roleArn ? { roleArn: input.roleArn, tenant: input.tenant } : undefined;
+    if (role) await this.#assume(role, input.identityPoolId);
     try {
-      const out = await this.#client(input.region, input.roleArn).send(
+      const out = await this.#client(input.region, role).send(
         new GetOpenIdTokenForDeveloperIdentityCommand({
           IdentityPoolId: input.identityPoolId,
           Logins: { [input.developerProvider]: input.developerUserId },

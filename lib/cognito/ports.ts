@@ -10,5 +10,7 @@ export interface CognitoIdentityPort {
     principalTags: Record<string, string> | undefined;
     /** Role to assume first (STS AssumeRole) when the pool lives in another account. */
     roleArn?: string;
+    /** The tenant vending: passed as the role's ExternalId, so the role's trust policy names the one tenant it serves. */
+    tenant: string;
   }): Promise<{ identityId: string; token: string }>;
 }

@@ -2,6 +2,8 @@ import { AccessDenied, InvalidRequest } from '../errors.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import type { Principal } from '../tokens/types.ts';
 import type { CognitoIdentityPort } from './ports.ts';
+import { poolAllowance } from '../tenants/ownership.ts';
+import { TENANT_TAG } from '../trust/session-tags.ts';
 import { IDENTITY_POOL_ID, poolRegion } from './schema.ts';
 
 export interface VendDeps {
@@ -27,13 +29,20 @@ export async function vendCognitoToken(deps: VendDeps, principal: Principal, bod
   if (requested !== undefined && (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 60)) {
     throw new InvalidRequest('duration_seconds must be a whole number of seconds, at least 60');
   }
-  const pool = (await deps.directory.get(principal.tenant)).pools.find((p) => p.identity_pool_id === poolId);
-  if (!pool) throw new AccessDenied(`identity pool ${poolId} is not configured for this tenant`);
+  const view = await deps.directory.get(principal.tenant);
+  const pool = view.pools.find((p) => p.identity_pool_id === poolId);
+  // Still allowed by the operator (within the tenant cache bound of a withdrawal): same answer as
+  // an unconfigured pool, so a refusal never says whether another tenant holds it.
+  if (!pool || !view.tenant || poolAllowance(view.tenant, pool)) throw new AccessDenied(`identity pool ${poolId} is not configured for this tenant`);
   if (requested !== undefined && requested > pool.max_duration_seconds) {
     throw new InvalidRequest(`duration_seconds exceeds the maximum of ${pool.max_duration_seconds} for this identity pool`);
   }
   const duration = requested ?? Math.min(DEFAULT_DURATION, pool.max_duration_seconds);
-  const tags = pool.principal_tags && principal.tags ? Object.fromEntries(Object.entries(principal.tags.principal_tags).map(([k, [v]]) => [k, v])) : undefined;
+  // The tenant tag always, last, so no mapped tag can stand in for it (reserved prefix, session-tags.ts).
+  const tags = {
+    ...(pool.principal_tags && principal.tags ? Object.fromEntries(Object.entries(principal.tags.principal_tags).map(([k, [v]]) => [k, v])) : {}),
+    [TENANT_TAG]: principal.tenant,
+  };
   const { identityId, token } = await deps.cognito.getOpenIdTokenForDeveloperIdentity({
     region: poolRegion(poolId),
     identityPoolId: poolId,
@@ -42,6 +51,7 @@ export async function vendCognitoToken(deps: VendDeps, principal: Principal, bod
     tokenDurationSeconds: duration,
     principalTags: tags,
     ...(pool.role_arn ? { roleArn: pool.role_arn } : {}),
+    tenant: principal.tenant,
   });
   return { identity_id: identityId, token, expires_in: duration };
 }

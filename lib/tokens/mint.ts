@@ -4,7 +4,7 @@ import { epochSeconds } from '../clock.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { Signer } from '../keys/ports.ts';
 import { signJwt } from '../jwt/sign.ts';
-import { AWS_TAGS_CLAIM } from '../trust/session-tags.ts';
+import { AWS_TAGS_CLAIM, withTenantTag } from '../trust/session-tags.ts';
 import type { Principal } from './types.ts';
 
 export interface MintDeps {
@@ -61,7 +61,7 @@ export async function mintIdToken(deps: MintDeps, principal: Principal, audience
     jti,
     tenant_id: principal.tenant,
     trust: principal.trust,
-    ...(principal.tags ? { [AWS_TAGS_CLAIM]: principal.tags } : {}),
+    [AWS_TAGS_CLAIM]: withTenantTag(principal.tenant, principal.tags),
   });
   return { token, jti, expiresIn: ttlSeconds };
 }

@@ -5,6 +5,17 @@ import type { TrustRelationshipSpec } from './schema.ts';
 /** The claim AWS STS reads session tags from (IAM User Guide, "Passing session tags using AssumeRoleWithWebIdentity"). */
 export const AWS_TAGS_CLAIM = 'https://aws.amazon.com/tags';
 export const MAX_TAGS = 50;
+/**
+ * Tag keys starting with this (case-insensitively, as IAM compares tag keys) are fedbroker's:
+ * no relationship may map one, so a role's policy can rely on them (threat model I2).
+ */
+export const RESERVED_TAG_PREFIX = 'fedbroker:';
+/**
+ * The tenant, on every ID token's session tags and every Cognito PrincipalTags set, transitive so
+ * it survives role chaining unchanged: ABAC on `aws:PrincipalTag/fedbroker:tenant` separates
+ * tenants, which tags a tenant admin chooses never could.
+ */
+export const TENANT_TAG = 'fedbroker:tenant';
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 export interface AwsTagsClaim {
@@ -15,14 +26,26 @@ export interface AwsTagsClaim {
 /** Store-time checks AWS would otherwise make at AssumeRole time, when it is too late to fix. */
 export function checkSessionTags(tags: TrustRelationshipSpec['session_tags'], issues: string[]): void {
   const keys = Object.keys(tags);
-  if (keys.length > MAX_TAGS) issues.push(`session_tags: at most ${MAX_TAGS} tags`);
+  // One of AWS's 50 is the tenant tag.
+  if (keys.length > MAX_TAGS - 1) issues.push(`session_tags: at most ${MAX_TAGS - 1} tags (the 50th is fedbroker's tenant tag)`);
   const lower = new Set<string>();
   for (const key of keys) {
     // Tag keys are case-insensitive in IAM and the aws: prefix is reserved.
     if (key.toLowerCase().startsWith('aws:')) issues.push(`session_tags["${key}"]: the aws: prefix is reserved`);
+    if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) issues.push(`session_tags["${key}"]: the ${RESERVED_TAG_PREFIX} prefix is reserved (fedbroker sets ${TENANT_TAG} itself)`);
     if (lower.has(key.toLowerCase())) issues.push(`session_tags["${key}"]: duplicate key (tag keys are case-insensitive)`);
     lower.add(key.toLowerCase());
   }
+}
+
+/**
+ * The session tags an ID token carries: the principal's mapped tags plus the tenant tag, which
+ * comes last and is transitive, so nothing a tenant configures can replace or drop it.
+ */
+export function withTenantTag(tenant: string, tags: AwsTagsClaim | undefined): AwsTagsClaim {
+  const transitive = (tags?.transitive_tag_keys ?? []).filter((k) => k.toLowerCase() !== TENANT_TAG);
+  const principal_tags = Object.fromEntries(Object.entries(tags?.principal_tags ?? {}).filter(([k]) => !k.toLowerCase().startsWith(RESERVED_TAG_PREFIX)));
+  return { principal_tags: { ...principal_tags, [TENANT_TAG]: [tenant] }, transitive_tag_keys: [...transitive, TENANT_TAG] };
 }
 
 /**

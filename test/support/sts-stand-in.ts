@@ -53,6 +53,8 @@ export interface StsSession {
 export interface StsAssumedSession {
   roleArn: string;
   sessionName: string;
+  /** The ExternalId the caller passed, if any. */
+  externalId: string | undefined;
   durationSeconds: number;
   accessKeyId: string;
 }
@@ -66,8 +68,12 @@ export interface StsStandIn {
   /** Sessions issued by AssumeRole, with the access key id handed out. */
   assumed: StsAssumedSession[];
   addRole(role: StsRole): void;
-  /** Registers a role the (signed) caller may assume with AssumeRole; any other role → AccessDenied. */
-  addAssumableRole(roleArn: string): void;
+  /**
+   * Registers a role the (signed) caller may assume with AssumeRole; any other role → AccessDenied.
+   * With `externalId`, the role's trust policy requires `sts:ExternalId` to equal it (IAM User
+   * Guide, "How to use an external ID"): a call without it, or with another, is AccessDenied.
+   */
+  addAssumableRole(roleArn: string, options?: { externalId?: string }): void;
   /** Makes the next `count` calls of `action` (or of every action with `*`) fail with `code`. */
   failNext(action: string, code: string, count?: number, status?: number): void;
   close(): Promise<void>;
@@ -90,7 +96,7 @@ export async function startStsStandIn(): Promise<StsStandIn> {
   const roles = new Map<string, StsRole & { roleId: string }>();
   const calls: Record<string, number> = {};
   const sessions: StsSession[] = [];
-  const assumable = new Map<string, string>();
+  const assumable = new Map<string, { roleId: string; externalId: string | undefined }>();
   const assumed: StsAssumedSession[] = [];
   const failures: { action: string; code: string; count: number; status: number | undefined }[] = [];
 
@@ -108,12 +114,18 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       const duration = rawDuration === null ? 3600 : Number(rawDuration);
       if (!Number.isInteger(duration)) throw validation(`Value '${rawDuration}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
       if (duration < 900) throw validation(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
-      const roleId = assumable.get(roleArn);
+      const externalId = params.get('ExternalId') ?? undefined;
+      // STS API reference, AssumeRole: ExternalId 2-1224 characters of [\w+=,.@:\/-].
+      if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
+        throw validation(`Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
+      }
+      const role = assumable.get(roleArn);
+      const roleId = role && (role.externalId === undefined || role.externalId === externalId) ? role.roleId : undefined;
       if (!roleId) throw new StsError('AccessDenied', `User: arn:aws:iam::${ACCOUNT}:user/caller is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
       // The role's MaxSessionDuration: IAM's default of one hour.
       if (duration > 3600) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', false);
       const key = accessKeyId();
-      assumed.push({ roleArn, sessionName, durationSeconds: duration, accessKeyId: key });
+      assumed.push({ roleArn, sessionName, externalId, durationSeconds: duration, accessKeyId: key });
       const now = Math.floor(Date.now() / 1000);
       const account = roleArn.split(':')[4] ?? ACCOUNT;
       const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
@@ -266,9 +278,9 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       const roleId = `AROA${base32(createHash('sha256').update(role.roleArn).digest()).slice(0, 17)}`;
       roles.set(role.roleArn, { ...role, roleId });
     },
-    addAssumableRole(roleArn) {
+    addAssumableRole(roleArn, options = {}) {
       if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/.test(roleArn)) throw new Error(`not a role ARN: ${roleArn}`);
-      assumable.set(roleArn, `AROA${base32(createHash('sha256').update(roleArn).digest()).slice(0, 17)}`);
+      assumable.set(roleArn, { roleId: `AROA${base32(createHash('sha256').update(roleArn).digest()).slice(0, 17)}`, externalId: options.externalId });
     },
     failNext: (action, code, count = 1, status) => failures.push({ action, code, count, status }),
     close: server.close,
