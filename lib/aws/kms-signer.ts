@@ -82,6 +82,10 @@ export class KmsSigner implements Signer {
         new CreateKeyCommand({
           KeySpec: KEY_SPEC[this.#options.alg],
           KeyUsage: 'SIGN_VERIFY',
+          // Named although they are the defaults: the rotation role's kms:KeyOrigin condition
+          // and kms:MultiRegion Deny (serverless.yml) are evaluated on what the request says.
+          Origin: 'AWS_KMS',
+          MultiRegion: false,
           Description: 'fedbroker OIDC issuer signing key (rotated)',
           Tags: [{ TagKey: MANAGED_TAG_KEY, TagValue: this.#options.managedTag }],
         }),
