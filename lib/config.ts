@@ -23,6 +23,14 @@ const envSchema = z.object({
   FEDBROKER_SIGNING_ALG: z._default(z.enum(SIGNING_ALGS), 'RS256'),
   FEDBROKER_LOCAL: z._default(z.enum(['true', 'false']), 'false'),
   FEDBROKER_DATA_DIR: z._default(z.string(), '.fedbroker'),
+  /**
+   * Value of the `fedbroker:managed` tag on keys rotation creates: `<service>-<stage>` deployed
+   * (serverless.yml), so one stage's IAM conditions never match another stage's keys.
+   */
+  FEDBROKER_MANAGED_KEY_TAG: z._default(z.string().check(z.regex(/^[\w.:/=+@-]{1,256}$/, 'must be a KMS tag value')), 'fedbroker-local'),
+  /** Set by the Lambda runtime (Lambda developer guide, "Defined runtime environment variables"). */
+  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
+  AWS_EXECUTION_ENV: z.optional(z.string()),
   FEDBROKER_ID_TOKEN_TTL: seconds(900),
   FEDBROKER_ID_TOKEN_MAX_TTL: seconds(3600),
   FEDBROKER_ACCESS_TOKEN_TTL: seconds(900),
@@ -51,8 +59,11 @@ export interface Config {
     | { kind: 'kms'; keyId: string; alg: SigningAlg }
     | { kind: 'kms-data-key'; wrappingKeyId: string; alg: SigningAlg; offload: boolean }
     | { kind: 'local'; dataDir: string; alg: SigningAlg; offload: boolean };
-  /** Key lifecycle: rotation period, pre-publication and retirement windows, KMS deletion window. */
-  keys: { rotationSeconds: number; prePublishSeconds: number; retirementSeconds: number; deletionWindowDays: number };
+  /**
+   * Key lifecycle: rotation period, pre-publication and retirement windows, KMS deletion window,
+   * and the `fedbroker:managed` tag value that marks this deployment's rotated keys.
+   */
+  keys: { rotationSeconds: number; prePublishSeconds: number; retirementSeconds: number; deletionWindowDays: number; managedTag: string };
   tokens: { idTokenTtl: number; idTokenMaxTtl: number; accessTokenTtl: number; accessTokenMaxTtl: number };
   /** How long a warm container trusts its copy of the key registry. */
   keyCacheSeconds: number;
@@ -78,6 +89,15 @@ export interface Config {
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * True inside a Lambda execution environment: the runtime always sets AWS_LAMBDA_FUNCTION_NAME
+ * and an AWS_EXECUTION_ENV of `AWS_Lambda_<runtime>` (Lambda developer guide, "Defined runtime
+ * environment variables"). The local HTTP API stand-in sets neither.
+ */
+function insideLambda(e: { AWS_LAMBDA_FUNCTION_NAME?: string | undefined; AWS_EXECUTION_ENV?: string | undefined }): boolean {
+  return Boolean(e.AWS_LAMBDA_FUNCTION_NAME) || (e.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda');
+}
 
 function checkIssuer(raw: string | undefined, local: boolean, issues: string[]): string {
   if (!raw) {
@@ -113,6 +133,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const issues: string[] = [];
   const local = e.FEDBROKER_LOCAL === 'true';
+  // Fail closed: local mode (http issuer, key file on disk) is never honoured in a deployed
+  // function, whatever environment the deployer's shell or a later console edit gave it.
+  if (insideLambda(e) && (local || e.FEDBROKER_SIGNER === 'local')) {
+    throw new ConfigError(['FEDBROKER_LOCAL=true and FEDBROKER_SIGNER=local are refused inside AWS Lambda']);
+  }
   const issuer = checkIssuer(e.FEDBROKER_ISSUER || e.FEDBROKER_API_ENDPOINT, local, issues);
 
   let signer: Config['signer'];
@@ -167,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       prePublishSeconds: e.FEDBROKER_KEY_PREPUBLISH_SECONDS,
       retirementSeconds: e.FEDBROKER_KEY_RETIREMENT_SECONDS,
       deletionWindowDays: e.FEDBROKER_KEY_DELETION_WINDOW_DAYS,
+      managedTag: e.FEDBROKER_MANAGED_KEY_TAG,
     },
     jwksMaxAge: e.FEDBROKER_JWKS_MAX_AGE,
     discoveryMaxAge: e.FEDBROKER_DISCOVERY_MAX_AGE,

@@ -56,7 +56,7 @@ export function createSigner(config: Config): Signer {
   if (s.kind === 'local') return new FileSigner(s.dataDir, s.alg, s.offload);
   const kms = new KMSClient(SDK_DEFAULTS);
   if (s.kind === 'kms-data-key') return new KmsDataKeySigner(kms, { wrappingKeyId: s.wrappingKeyId, alg: s.alg, offload: s.offload });
-  return new KmsSigner(kms, { keyId: s.keyId, alg: s.alg, deletionWindowDays: config.keys.deletionWindowDays });
+  return new KmsSigner(kms, { keyId: s.keyId, alg: s.alg, deletionWindowDays: config.keys.deletionWindowDays, managedTag: config.keys.managedTag });
 }
 
 /** The deployment facts trust relationships are compiled against. */

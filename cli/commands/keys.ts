@@ -27,6 +27,7 @@ by the same variables as the deployment:
   FEDBROKER_KMS_KEY_ID               with kms: the stack's signing key ARN
   FEDBROKER_KMS_WRAPPING_KEY_ID      with kms-data-key: the stack's wrapping key ARN
   FEDBROKER_SIGNING_ALG              RS256 (default) or ES256: new keys use it
+  FEDBROKER_MANAGED_KEY_TAG          with kms: the stage's fedbroker:managed tag value, <service>-<stage> (default: the table name)
   FEDBROKER_KEY_*                    only if the deployment changed them (retirement, pre-publication, deletion window)
   AWS_REGION                         the deployment's region
 FEDBROKER_ISSUER is not needed (any https URL will do).`;
@@ -56,7 +57,9 @@ async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promis
   const issuer = process.env.FEDBROKER_ISSUER || process.env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
   let config;
   try {
-    config = loadConfig({ ...process.env, FEDBROKER_TABLE: opts.table, FEDBROKER_ISSUER: issuer });
+    // The deployment tags its keys `<service>-<stage>`, which is also its default table name.
+    const managedTag = process.env.FEDBROKER_MANAGED_KEY_TAG || opts.table;
+    config = loadConfig({ ...process.env, FEDBROKER_TABLE: opts.table, FEDBROKER_ISSUER: issuer, FEDBROKER_MANAGED_KEY_TAG: managedTag });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     throw usageError(`set the signer configuration the deployment uses (see --help): ${e.issues.join('; ')}`);

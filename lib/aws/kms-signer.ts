@@ -25,8 +25,12 @@ const KMS_ALGORITHM: Record<SigningAlg, SigningAlgorithmSpec> = {
 /** KMS `Sign` takes at most 4096 bytes with MessageType RAW (KMS API reference, Sign). */
 const RAW_MESSAGE_LIMIT = 4096;
 
-/** Tag on every key rotation creates; the rotation role's IAM conditions require it. */
-export const MANAGED_TAG = { TagKey: 'fedbroker:managed', TagValue: 'true' };
+/**
+ * Tag key on every key rotation creates. Its value is the deployment's `<service>-<stage>`
+ * (config `keys.managedTag`): the IAM conditions of one stage (serverless.yml) match only that
+ * stage's keys (KMS developer guide, "ABAC for AWS KMS").
+ */
+export const MANAGED_TAG_KEY = 'fedbroker:managed';
 
 /**
  * Translates KMS errors once: throttling/outage → 503 with Retry-After; a key KMS no longer has
@@ -50,11 +54,11 @@ export async function kmsCall<T>(fn: () => Promise<T>): Promise<T> {
 export class KmsSigner implements Signer {
   readonly kind = 'kms' as const;
   readonly #kms: KMSClient;
-  readonly #options: { keyId: string; alg: SigningAlg; deletionWindowDays: number };
+  readonly #options: { keyId: string; alg: SigningAlg; deletionWindowDays: number; managedTag: string };
   /** Public keys by key ARN, to check every signature KMS returns (one GetPublicKey per key per container). */
   readonly #verifiers = new Map<string, Promise<KeyObject>>();
 
-  constructor(kms: KMSClient, options: { keyId: string; alg: SigningAlg; deletionWindowDays: number }) {
+  constructor(kms: KMSClient, options: { keyId: string; alg: SigningAlg; deletionWindowDays: number; managedTag: string }) {
     this.#kms = kms;
     this.#options = options;
   }
@@ -78,8 +82,12 @@ export class KmsSigner implements Signer {
         new CreateKeyCommand({
           KeySpec: KEY_SPEC[this.#options.alg],
           KeyUsage: 'SIGN_VERIFY',
+          // Named although they are the defaults: the rotation role's kms:KeyOrigin condition
+          // and kms:MultiRegion Deny (serverless.yml) are evaluated on what the request says.
+          Origin: 'AWS_KMS',
+          MultiRegion: false,
           Description: 'fedbroker OIDC issuer signing key (rotated)',
-          Tags: [MANAGED_TAG],
+          Tags: [{ TagKey: MANAGED_TAG_KEY, TagValue: this.#options.managedTag }],
         }),
       ),
     );

@@ -85,7 +85,7 @@ describe('issuer under faults', () => {
   it('leaves out a registered key that KMS no longer has and serves the rest', async () => {
     await call('functions/jwks.ts', 'GET', '/.well-known/jwks.json');
     const extra = await broker.kms.createKey('RSA_2048');
-    const signer = new KmsSigner(new (await import('@aws-sdk/client-kms')).KMSClient({}), { keyId: extra.Arn, alg: 'RS256', deletionWindowDays: 30 });
+    const signer = new KmsSigner(new (await import('@aws-sdk/client-kms')).KMSClient({}), { keyId: extra.Arn, alg: 'RS256', deletionWindowDays: 30, managedTag: 'fedbroker-test' });
     const info = await signer.bootstrapKey();
     const kid = await calculateJwkThumbprint(info.jwk, 'sha256');
     const store = new DynamoKeyStore(new Table(broker.tableName));

@@ -12,7 +12,7 @@ import { startBroker, type TestBroker } from '../support/broker.ts';
 
 const HOUR = 3600;
 const DAY = 86400;
-const keysConfig = { rotationSeconds: 30 * DAY, prePublishSeconds: DAY, retirementSeconds: 2 * DAY, deletionWindowDays: 30 };
+const keysConfig = { rotationSeconds: 30 * DAY, prePublishSeconds: DAY, retirementSeconds: 2 * DAY, deletionWindowDays: 30, managedTag: 'fedbroker-test' };
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -28,7 +28,7 @@ async function setup(alg: 'RS256' | 'ES256' = 'RS256') {
   await createTableFromServerlessYml(new DynamoDBClient({}), tableName);
   const clock = { ms: Date.UTC(2026, 0, 1), now: () => clock.ms };
   const store = new DynamoKeyStore(new Table(tableName));
-  const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg, deletionWindowDays: 30 });
+  const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg, deletionWindowDays: 30, managedTag: 'fedbroker-test' });
   const ring = () => new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
   const events: KeyEvent[] = [];
   const deps = { store, signer, clock, config: { keys: keysConfig }, onKeyEvent: (e: KeyEvent) => void events.push(e) };
@@ -130,7 +130,7 @@ describe('key rotation', () => {
     await rotateKeys(deps, { actor: 'schedule' });
     expect(broker.kms.stateOf(bootstrap.KeyId)).toBe('Enabled');
     expect(broker.kms.stateOf(rotated?.keyRef ?? '')).toBe('PendingDeletion');
-    expect(broker.kms.tagsOf(rotated?.keyRef ?? '')).toContainEqual({ TagKey: 'fedbroker:managed', TagValue: 'true' });
+    expect(broker.kms.tagsOf(rotated?.keyRef ?? '')).toContainEqual({ TagKey: 'fedbroker:managed', TagValue: 'fedbroker-test' });
   });
 
   it(`never publishes more than ${MAX_PUBLISHED_KEYS} keys`, async () => {

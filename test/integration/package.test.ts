@@ -1,31 +1,17 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, cpSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-type Template = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+import { packagedTemplate, resourcesOf, type Template } from '../support/packaged-template.ts';
 
 // `serverless package` with fake credentials builds the CloudFormation template offline.
+// What each function's role may do is test/integration/iam.test.ts.
 describe('serverless package', () => {
   let template: Template;
   beforeAll(() => {
-    const dir = mkdtempSync(join(tmpdir(), 'fedbroker-pkg-'));
-    for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'scripts']) cpSync(f, join(dir, f), { recursive: true });
-    symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
-    const out = spawnSync(process.execPath, [resolve('node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci'], {
-      cwd: dir,
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    const file = join(dir, '.serverless/cloudformation-template-update-stack.json');
-    if (!existsSync(file)) throw new Error(`package failed:\n${out.stdout}\n${out.stderr}`);
-    template = JSON.parse(readFileSync(file, 'utf8')) as Template;
+    template = packagedTemplate();
   }, 150_000);
 
-  const resource = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
-  const policy = () => template.Resources.IamRoleLambdaExecution?.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown[] }[];
+  const resource = (type: string) => resourcesOf(template, type);
+  const statements = (policy: string) => template.Resources[policy]?.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+  const functions = () => resource('AWS::Lambda::Function');
 
   it('creates an asymmetric KMS key for signing, with an alias', () => {
     const keys = resource('AWS::KMS::Key');
@@ -44,16 +30,6 @@ describe('serverless package', () => {
     });
   });
 
-  it('lets the functions sign only with the stack key or keys carrying the fedbroker:managed tag', () => {
-    const kms = policy().filter((s) => s.Action.some((a) => a.startsWith('kms:')));
-    const sign = kms.filter((s) => s.Action.includes('kms:Sign'));
-    expect(sign.map((s) => s.Resource)).toEqual([[{ 'Fn::GetAtt': ['SigningKey', 'Arn'] }], '*']);
-    expect((sign[1] as unknown as { Condition: unknown }).Condition).toEqual({ StringEquals: { 'aws:ResourceTag/fedbroker:managed': 'true' } });
-    expect(kms.flatMap((s) => s.Action)).not.toContain('kms:CreateKey');
-    expect(kms.flatMap((s) => s.Action)).not.toContain('kms:ScheduleKeyDeletion');
-    expect(kms.flatMap((s) => s.Action)).not.toContain('kms:*');
-  });
-
   it('subscribes auditIngest to the audit lines of every function that audits, once each log group exists', () => {
     const filters = resource('AWS::Logs::SubscriptionFilter').map(([, r]) => r as unknown as { Properties: Record<string, string>; DependsOn: string[] });
     const groups = ['token', 'cognitoIdentityToken', 'trustRelationships', 'trustRelationship', 'identityPools', 'identityPool', 'revocations', 'rotateKeys'];
@@ -66,49 +42,38 @@ describe('serverless package', () => {
     }
   });
 
-  it('gives auditIngest its own role that can only batch-write items of audit partitions and keep failed deliveries', () => {
-    const role = template.Resources.AuditIngestRole?.Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown; Condition?: unknown }[];
-    expect(role).toHaveLength(2);
-    expect(role[0]?.Action).toEqual(['dynamodb:BatchWriteItem']);
-    expect(role[0]?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } });
-    expect(role[1]).toMatchObject({ Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['AuditIngestFailures', 'Arn'] }] });
-    expect(template.Resources.AuditIngestLambdaFunction?.Properties.Role).toEqual({ 'Fn::GetAtt': ['AuditIngestRole', 'Arn'] });
-  });
-
   it('sends audit deliveries that failed every retry to a queue, kept 14 days', () => {
     const [config] = resource('AWS::Lambda::EventInvokeConfig').filter(([, r]) => JSON.stringify(r.Properties.FunctionName).includes('AuditIngest'));
     expect(config?.[1].Properties.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['AuditIngestFailures', 'Arn'] } } });
     expect(template.Resources.AuditIngestFailures?.Properties).toMatchObject({ MessageRetentionPeriod: 1209600 });
   });
 
-  it('gives the rotation function its own role that can create and delete only tagged keys', () => {
-    const role = template.Resources.RotationRole?.Properties.Policies[0].PolicyDocument.Statement as { Sid: string; Action: string[]; Resource: unknown; Condition?: unknown }[];
-    const create = role.find((s) => s.Action.includes('kms:CreateKey'));
-    expect(create?.Condition).toMatchObject({ StringEquals: { 'aws:RequestTag/fedbroker:managed': 'true' } });
-    const del = role.find((s) => s.Action.includes('kms:ScheduleKeyDeletion'));
-    expect(del?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/fedbroker:managed': 'true' } });
-    const fn = template.Resources.RotateKeysLambdaFunction?.Properties;
-    expect(fn?.Role).toEqual({ 'Fn::GetAtt': ['RotationRole', 'Arn'] });
+  it('deploys no local-run setting and only a KMS signer, with this stage\'s key tag', () => {
+    for (const [, fn] of functions()) {
+      const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect(Object.keys(env)).not.toContain('FEDBROKER_LOCAL');
+      expect(Object.keys(env)).not.toContain('FEDBROKER_DATA_DIR');
+      expect(env).toMatchObject({ FEDBROKER_SIGNER: 'kms', FEDBROKER_MANAGED_KEY_TAG: 'fedbroker-ci' });
+    }
+  });
+
+  it('gives every function a role of its own and creates no shared one', () => {
+    const roles = functions().map(([, fn]) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    expect(new Set(roles).size).toBe(functions().length);
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('names only the listed identity pools and roles for Cognito vending, never a wildcard', () => {
+    const [vend, assume] = statements('CognitoVendPolicy');
+    expect(vend).toMatchObject({ Action: 'cognito-identity:GetOpenIdTokenForDeveloperIdentity' });
+    expect(JSON.stringify(vend?.Resource)).not.toMatch(/identitypool\/\*|"\*"/);
+    expect(assume).toMatchObject({ Action: 'sts:AssumeRole' });
+    expect(JSON.stringify(assume?.Resource)).toContain('role/fedbroker-none-listed');
+  });
+
+  it('keeps the stack key out of rotation\'s reach: it carries no fedbroker:managed tag', () => {
     const stackKey = template.Resources.SigningKey?.Properties.Tags as { Key: string }[];
     expect(stackKey.map((t) => t.Key)).not.toContain('fedbroker:managed');
-  });
-
-  it('scopes DynamoDB access to the table', () => {
-    const ddb = policy().filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
-    expect(ddb.flatMap((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['Table', 'Arn'] }]);
-    expect(ddb.flatMap((s) => s.Action)).not.toContain('dynamodb:*');
-  });
-
-  it('lets the functions vend Cognito tokens only for the listed identity pools', () => {
-    const cognito = policy().filter((s) => s.Action.some((a) => a.startsWith('cognito-identity:')));
-    expect(cognito).toHaveLength(1);
-    expect(cognito[0]?.Action).toEqual(['cognito-identity:GetOpenIdTokenForDeveloperIdentity']);
-    expect(JSON.stringify(cognito[0]?.Resource)).not.toMatch(/identitypool\/\*|"\*"/);
-  });
-
-  it('lets the functions assume only the listed Cognito roles', () => {
-    const assume = policy().filter((s) => s.Action.includes('sts:AssumeRole'));
-    expect(assume.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([[['sts:AssumeRole'], expect.stringContaining('role/fedbroker-none-listed')]]);
   });
 
   it('runs every function on nodejs22.x behind HTTP API routes', () => {

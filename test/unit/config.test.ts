@@ -74,6 +74,37 @@ describe('loadConfig', () => {
     expect(issues({ ...base, ...change }).join('\n')).toMatch(message);
   });
 
+  it('tags rotated keys with the deployment\'s own value, a local one by default', () => {
+    expect(loadConfig(base).keys.managedTag).toBe('fedbroker-local');
+    expect(loadConfig({ ...base, FEDBROKER_MANAGED_KEY_TAG: 'fedbroker-prod' }).keys.managedTag).toBe('fedbroker-prod');
+    expect(issues({ ...base, FEDBROKER_MANAGED_KEY_TAG: 'two words' }).join('\n')).toMatch(/FEDBROKER_MANAGED_KEY_TAG: must be a KMS tag value/);
+  });
+
+  describe('inside AWS Lambda', () => {
+    const localRun = { ...base, FEDBROKER_ISSUER: 'http://localhost:8787', FEDBROKER_LOCAL: 'true', FEDBROKER_SIGNER: 'local' };
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fedbroker-prod-token', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
+    const refusal = ['FEDBROKER_LOCAL=true and FEDBROKER_SIGNER=local are refused inside AWS Lambda'];
+
+    it.each([
+      ['FEDBROKER_LOCAL=true with the file signer', localRun, lambda],
+      ['FEDBROKER_LOCAL=true alone', { ...base, FEDBROKER_LOCAL: 'true' }, lambda],
+      ['the file signer alone', { ...base, FEDBROKER_SIGNER: 'local' }, lambda],
+      ['local mode when only the function name shows Lambda', localRun, { AWS_LAMBDA_FUNCTION_NAME: 'fedbroker-prod-token' }],
+      ['local mode when only the execution environment shows Lambda', localRun, { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' }],
+    ])('refuses %s', (_name, env, runtimeEnv) => {
+      expect(issues({ ...env, ...runtimeEnv })).toEqual(refusal);
+    });
+
+    it('accepts the KMS signers', () => {
+      expect(loadConfig({ ...base, ...lambda }).signer.kind).toBe('kms');
+      expect(loadConfig({ ...base, ...lambda, FEDBROKER_SIGNER: 'kms-data-key', FEDBROKER_KMS_WRAPPING_KEY_ID: 'alias/wrap' }).signer.kind).toBe('kms-data-key');
+    });
+
+    it('does not take another execution environment for Lambda', () => {
+      expect(loadConfig({ ...localRun, AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE' }).local).toBe(true);
+    });
+  });
+
   it('reports every problem at once', () => {
     expect(issues({ FEDBROKER_TABLE: 'fedbroker', FEDBROKER_ISSUER: 'http://x', FEDBROKER_SIGNER: 'local' })).toHaveLength(2);
   });

@@ -30,9 +30,9 @@ async function setup() {
   await createTableFromServerlessYml(new DynamoDBClient({}), tableName);
   const clock = { ms: Date.UTC(2026, 0, 1), now: () => clock.ms };
   const store = new DynamoKeyStore(new Table(tableName));
-  const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg: 'RS256', deletionWindowDays: 30 });
+  const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg: 'RS256', deletionWindowDays: 30, managedTag: 'fedbroker-test' });
   const keyRing = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
-  const keys = { rotationSeconds: 30 * 86400, prePublishSeconds: 86400, retirementSeconds: 2 * 86400, deletionWindowDays: 30 };
+  const keys = { rotationSeconds: 30 * 86400, prePublishSeconds: 86400, retirementSeconds: 2 * 86400, deletionWindowDays: 30, managedTag: 'fedbroker-test' };
   const rotation = { store, signer, clock, config: { keys }, onKeyEvent: () => undefined };
   const { token } = await mintAccessToken({ issuer: ISSUER, keyRing, signer, clock }, principal, 900);
   return { clock, keyRing, rotation, token, deps: { issuer: ISSUER, keyRing, clock } };
