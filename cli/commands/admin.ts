@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { systemClock } from '../../lib/clock.ts';
 import { describeJsonShapeIssue, jsonShapeIssue } from '../../lib/json-shape.ts';
 import { createTenant, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
+import { allowIdentityPool, disallow } from '../../lib/tenants/ownership.ts';
 import { validateRelationship } from '../../lib/trust/policy.ts';
 import type { Tenant } from '../../lib/trust/schema.ts';
 import { tenantArgument } from '../context.ts';
@@ -41,7 +42,11 @@ async function withStore<T>(opts: StoreOptions, local: boolean, fn: (deps: Admin
 }
 
 /** Records one tenant change in the audit trail (after it was made); never fails the command. */
-type TenantAudit = (event: 'tenant.create' | 'tenant.disable' | 'tenant.enable' | 'trust_relationship.create', tenant: string, target?: string) => Promise<void>;
+type TenantAudit = (
+  event: 'tenant.create' | 'tenant.disable' | 'tenant.enable' | 'tenant.allow_resource' | 'tenant.disallow_resource' | 'trust_relationship.create',
+  tenant: string,
+  target?: string,
+) => Promise<void>;
 
 /** FEDBROKER_AUDIT_RETENTION_DAYS as the deployment reads it (default 90). */
 function retentionDays(): number {
@@ -136,6 +141,26 @@ async function setStatusCommand(tenant: string, status: Tenant['status'], opts: 
   notice(`tenant ${tenant} is ${status === 'active' ? 'enabled' : 'disabled'} (running broker instances notice within their tenant cache time)`);
 }
 
+async function allowPoolCommand(tenant: string, pool: string, opts: StoreOptions & { roleArn?: string }): Promise<void> {
+  await withStore(opts, false, async (deps, audit) => {
+    await allowIdentityPool(deps, tenant, pool, opts.roleArn);
+    await audit('tenant.allow_resource', tenant, pool);
+    if (opts.roleArn) await audit('tenant.allow_resource', tenant, opts.roleArn);
+  });
+  if (opts.output === 'json') return printJson({ tenant, identity_pool_id: pool, ...(opts.roleArn ? { role_arn: opts.roleArn } : {}) });
+  notice(`tenant ${tenant} may now use identity pool ${pool}${opts.roleArn ? ' through that role (assumed with ExternalId ' + tenant + ')' : ''}; no other tenant can be allowed it`);
+  notice(`next, a tenant admin adds it: fedbroker auth cognito-identity-pools add --file pool.json`);
+}
+
+async function disallowCommand(tenant: string, kind: 'POOL' | 'ROLE', resource: string, opts: StoreOptions): Promise<void> {
+  await withStore(opts, false, async (deps, audit) => {
+    await disallow(deps, tenant, kind, resource);
+    await audit('tenant.disallow_resource', tenant, resource);
+  });
+  if (opts.output === 'json') return printJson({ tenant, disallowed: resource });
+  notice(`tenant ${tenant} may no longer use ${kind === 'POOL' ? 'identity pool' : 'role'} ${resource} (running broker instances stop within their tenant cache time)`);
+}
+
 const tableOption = () => new Option('--table <name>', 'the broker’s DynamoDB table').env('FEDBROKER_TABLE');
 
 /** `fedbroker admin …`: operator bootstrap, straight to DynamoDB with the operator's AWS credentials. */
@@ -168,6 +193,32 @@ export function registerAdmin(program: Command): void {
       .addOption(outputOption(['plain', 'json'], 'plain'))
       .action((tenant: string, opts: StoreOptions) => setStatusCommand(tenant, status, opts));
   }
+
+  admin
+    .command('allow-identity-pool')
+    .description('allow a tenant to vend into an identity pool (and reach it through a role in another account); no other tenant can then be allowed it')
+    .argument('<tenant>', 'tenant id', tenantArgument)
+    .argument('<identity-pool>', 'identity pool id, <region>:<guid>')
+    .option('--role-arn <arn>', 'role fedbroker assumes (ExternalId = the tenant id) to reach a pool in another account')
+    .addOption(tableOption())
+    .addOption(outputOption(['plain', 'json'], 'plain'))
+    .action(allowPoolCommand);
+  admin
+    .command('disallow-identity-pool')
+    .description('withdraw an identity pool from a tenant and free it')
+    .argument('<tenant>', 'tenant id', tenantArgument)
+    .argument('<identity-pool>', 'identity pool id')
+    .addOption(tableOption())
+    .addOption(outputOption(['plain', 'json'], 'plain'))
+    .action((tenant: string, pool: string, opts: StoreOptions) => disallowCommand(tenant, 'POOL', pool, opts));
+  admin
+    .command('disallow-role')
+    .description('withdraw a role from a tenant and free it')
+    .argument('<tenant>', 'tenant id', tenantArgument)
+    .argument('<role-arn>', 'IAM role ARN')
+    .addOption(tableOption())
+    .addOption(outputOption(['plain', 'json'], 'plain'))
+    .action((tenant: string, arn: string, opts: StoreOptions) => disallowCommand(tenant, 'ROLE', arn, opts));
 
   registerKeys(admin);
 }

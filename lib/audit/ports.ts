@@ -13,6 +13,8 @@ export const AUDIT_EVENTS = [
   'tenant.create',
   'tenant.disable',
   'tenant.enable',
+  'tenant.allow_resource',
+  'tenant.disallow_resource',
   'key.state_change',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -37,8 +37,8 @@ async function accessToken(tenant: string, sub: string): Promise<string> {
 beforeAll(async () => {
   [cognito, upstream, sts] = await Promise.all([startCognitoStandIn(), startUpstreamIssuer(), startStsStandIn()]);
   broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, AWS_ENDPOINT_URL_STS: sts.url } });
-  sts.addAssumableRole(CROSS_ROLE);
-  sts.addAssumableRole(THROTTLED_ROLE);
+  sts.addAssumableRole(CROSS_ROLE, { externalId: 'acme' });
+  sts.addAssumableRole(THROTTLED_ROLE, { externalId: 'acme' });
   gateway = await startGateway((m) => broker.load(m));
   pool = cognito.createPool({ developerProvider: 'fedbroker' });
   taggedPool = cognito.createPool({ developerProvider: 'fedbroker' });
@@ -79,7 +79,8 @@ describe('vending Cognito OpenID tokens', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ identity_id: expect.stringMatching(/^us-east-1:/), expires_in: 900 });
     expect(cognito.lastRequest).toMatchObject({ IdentityPoolId: pool, Logins: { fedbroker: 'acme/vendor/vendor' }, TokenDuration: 900 });
-    expect(cognito.lastRequest).not.toHaveProperty('PrincipalTags');
+    // A pool without principal_tags still gets the tenant tag, which no tenant can set or drop.
+    expect(cognito.lastRequest?.PrincipalTags).toEqual({ 'fedbroker:tenant': 'acme' });
     expect(decodeJwt(res.body.token)).toMatchObject({ aud: pool, sub: res.body.identity_id });
   });
 
@@ -135,7 +136,8 @@ describe('vending for a pool in another account (role_arn)', () => {
     const first = await vend(vendor, { identity_pool_id: crossPool });
     expect(first.status).toBe(200);
     expect(sts.calls.AssumeRole).toBe(1);
-    expect(sts.assumed).toEqual([{ roleArn: CROSS_ROLE, sessionName: 'fedbroker-vend', durationSeconds: 900, accessKeyId: expect.stringMatching(/^ASIA/) }]);
+    // The tenant is the ExternalId: the role's trust policy names the one tenant it serves.
+    expect(sts.assumed).toEqual([{ roleArn: CROSS_ROLE, sessionName: 'fedbroker.acme', externalId: 'acme', durationSeconds: 900, accessKeyId: expect.stringMatching(/^ASIA/) }]);
     expect(cognito.lastRequest).toMatchObject({ IdentityPoolId: crossPool, Logins: { fedbroker: 'acme/vendor/vendor' } });
     expect(cognito.lastAccessKeyId).toBe(sts.assumed[0]?.accessKeyId);
 

@@ -88,7 +88,10 @@ describe('token exchange', () => {
     expect(protectedHeader.typ).toBe('JWT');
     expect(payload).toMatchObject({ sub: 'acme/ci/repo:acme/app:ref:refs/heads/main', tenant_id: 'acme', trust: 'ci' });
     expect(payload.nbf).toBe(payload.iat);
-    expect(payload['https://aws.amazon.com/tags']).toEqual({ principal_tags: { repo: ['acme/app'] }, transitive_tag_keys: ['repo'] });
+    expect(payload['https://aws.amazon.com/tags']).toEqual({
+      principal_tags: { repo: ['acme/app'], 'fedbroker:tenant': ['acme'] },
+      transitive_tag_keys: ['repo', 'fedbroker:tenant'],
+    });
   });
 
   it('issues an ID token in one hop from an external token', async () => {

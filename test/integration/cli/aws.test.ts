@@ -83,8 +83,9 @@ const expectedSession = (durationSeconds: number) => ({
   sessionName: SESSION,
   subject: 'acme/ci/deployer',
   audience: 'sts.amazonaws.com',
-  tags: { repo: 'acme/app', team: 'payments' },
-  transitiveTagKeys: ['repo'],
+  // The tenant tag rides on every ID token, transitive (lib/trust/session-tags.ts).
+  tags: { repo: 'acme/app', team: 'payments', 'fedbroker:tenant': 'acme' },
+  transitiveTagKeys: ['repo', 'fedbroker:tenant'],
   durationSeconds,
 });
 
