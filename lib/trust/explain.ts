@@ -6,6 +6,7 @@ import { unverifiedIssuer } from '../exchange/external.ts';
 import type { TrustStore } from '../tenants/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
+import { requestBudget } from './limits.ts';
 import { compileRelationship, type Check, type TrustContext } from './policy.ts';
 
 export interface ExplainDeps {
@@ -64,6 +65,8 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
   } else if (!reason) {
     reason = 'untrusted_issuer';
   }
+  // One step budget for the whole explanation, as for an exchange (lib/trust/limits.ts).
+  const budget = requestBudget();
   return {
     verified,
     ...(reason ? { reason } : {}),
@@ -71,7 +74,7 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
       const checks: Check[] = [
         { check: 'enabled', matched: t.relationship.enabled },
         { check: 'issuer', matched: t.issuer === iss, expected: t.issuer, seen: shorten(iss) },
-        ...t.evaluate(claims).checks,
+        ...t.evaluate(claims, budget).checks,
       ];
       return { id: t.relationship.id, matched: verified && checks.every((c) => c.matched), checks };
     }),
