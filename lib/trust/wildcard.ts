@@ -15,7 +15,7 @@
  * values of one condition pair share one bit vector (each pattern's start state has no incoming
  * edge, so no transition crosses from one pattern into the next), so a claim is read once per pair.
  * Cost: one pass over the claim, ⌈bits/32⌉ word operations per code point, O(n·⌈m/32⌉); every table
- * is built when the relationship is compiled.
+ * is built when the relationship is compiled, in O(m) memory (literal positions are stored sparse).
  */
 import { charge, type Budget } from './limits.ts';
 
@@ -74,6 +74,8 @@ export function wildcardBits(values: readonly string[]): number {
 export interface WildcardSet {
   /** 32-bit words per code point read: the steps charged per code point of a claim. */
   readonly words: number;
+  /** 32-bit entries in its tables (memory), O(tokens + words) whatever the alphabet. */
+  readonly tableSize: number;
   test(s: string, budget?: Budget): boolean;
 }
 
@@ -85,10 +87,13 @@ export function compileWildcards(values: readonly string[]): WildcardSet {
   const loops = new Uint32Array(words);
   const accept = new Uint32Array(words);
   const any = new Uint32Array(words);
-  const literal = new Map<number, Uint32Array>();
   const set = (mask: Uint32Array, bit: number) => {
     mask[bit >>> 5] = ((mask[bit >>> 5] as number) | (1 << (bit & 31))) >>> 0;
   };
+  // A literal's positions are kept sparse, as (word, bits) entries: a dense mask per distinct code
+  // point would take distinct code points × words (50 values of 512 distinct CJK characters: 80 MB
+  // for one pair); sparse, the tables are O(tokens + words).
+  const byLiteral = new Map<number, Map<number, number>>();
   let state = 0;
   for (const value of values) {
     set(start, state);
@@ -100,34 +105,49 @@ export function compileWildcards(values: readonly string[]): WildcardSet {
       state++;
       if (t === ANY) set(any, state);
       else {
-        let mask = literal.get(t);
-        if (!mask) literal.set(t, (mask = new Uint32Array(words)));
-        set(mask, state);
+        let entries = byLiteral.get(t);
+        if (!entries) byLiteral.set(t, (entries = new Map()));
+        entries.set(state >>> 5, ((entries.get(state >>> 5) ?? 0) | (1 << (state & 31))) >>> 0);
       }
     }
     set(accept, state);
     state++;
   }
-  // A literal's mask also admits every `?` position, so one lookup per code point suffices.
-  for (const mask of literal.values()) for (let w = 0; w < words; w++) mask[w] = ((mask[w] as number) | (any[w] as number)) >>> 0;
+  const literal = new Map<number, { at: Uint32Array; bits: Uint32Array }>();
+  for (const [cp, entries] of byLiteral) literal.set(cp, { at: Uint32Array.from(entries.keys()), bits: Uint32Array.from(entries.values()) });
   const live = new Uint32Array(words);
+  const shifted = new Uint32Array(words);
+  let tableSize = 6 * words;
+  for (const entry of literal.values()) tableSize += 2 * entry.at.length;
   return Object.freeze({
     words,
+    tableSize,
     test(s: string, budget?: Budget): boolean {
       live.set(start);
       for (let i = 0; i < s.length; ) {
         const cp = s.codePointAt(i) as number;
         i += cp > 0xffff ? 2 : 1;
         charge(budget, words);
-        const step = literal.get(cp) ?? any;
         let alive = 0;
         // High word first, so the carry read from word w-1 is still the previous state.
         for (let w = words - 1; w >= 0; w--) {
           const d = live[w] as number;
           const carry = w > 0 ? (live[w - 1] as number) >>> 31 : 0;
-          const next = ((((d << 1) | carry) & (step[w] as number)) | (d & (loops[w] as number))) >>> 0;
+          const sh = ((d << 1) | carry) >>> 0;
+          shifted[w] = sh;
+          const next = ((sh & (any[w] as number)) | (d & (loops[w] as number))) >>> 0;
           live[w] = next;
           alive |= next;
+        }
+        // The transitions on this code point: at most one entry per word.
+        const entry = literal.get(cp);
+        if (entry) {
+          for (let k = 0; k < entry.at.length; k++) {
+            const w = entry.at[k] as number;
+            const add = ((shifted[w] as number) & (entry.bits[k] as number)) >>> 0;
+            live[w] = ((live[w] as number) | add) >>> 0;
+            alive |= add;
+          }
         }
         // No live state: nothing later can match (the remaining code points are not read).
         if (alive === 0) return false;

@@ -62,6 +62,16 @@ describe('compileWildcards', () => {
     );
   });
 
+  it('keeps its tables O(tokens + words), however many distinct characters the patterns use', () => {
+    // 50 values of 512 distinct CJK characters: a dense mask per character would be 25,600 × 801 words.
+    const values = Array.from({ length: 50 }, (_, v) => String.fromCodePoint(...Array.from({ length: 512 }, (_, i) => 0x4e00 + v * 512 + i)));
+    const set = compileWildcards(values);
+    expect(set.words).toBe(Math.ceil((50 * 513) / 32));
+    expect(set.tableSize).toBeLessThanOrEqual(2 * 50 * 512 + 6 * set.words);
+    expect(set.test(values[7] as string)).toBe(true);
+    expect(set.test(`${values[7] as string}x`)).toBe(false);
+  });
+
   it('collapses consecutive stars: `a**b` costs what `a*b` costs', () => {
     expect(wildcardBits(['a**********b'])).toBe(wildcardBits(['a*b']));
   });
