@@ -119,6 +119,11 @@ const http = await section('http', async () => {
 // 4: cold start.
 const cold = await section('cold start', () => runJson<Cold>('bench/cold.ts', []));
 
+// 6: the most condition evaluation can cost one request (bench/worst-case.ts).
+type Run = { steps: number; cpuMs: number; nsPerStep: number };
+interface WorstCase { relationshipsPerTenant: number; tokenBytes: number; bound: { stepsPerRelationship: number; stepsPerTenant: number; budgetSteps: number }; unbounded: Run & { tenantCpuMsEstimate: number }; budgeted: Run }
+const worst = await section('worst-case conditions', () => runJson<WorstCase>('bench/worst-case.ts', ['--json']));
+
 // ---- report ----
 const rs = micro['RS256/local']!;
 const es = micro['ES256/local']!;
@@ -178,6 +183,7 @@ const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 
   ['5', 'DynamoDB writes per warm issued ID token (reported, no target)', perCall(sum(issueWrites), issued), '—', `${sum(issueWrites)} / ${issued}: ${named(issueWrites)}`, '—', '—'],
   ['5', 'KMS Sign per warm issued ID token, KMS signer (RS256 / ES256)', kmsCounted.map((c) => signsPer(c).toFixed(2)).join(' / '), '—', `${kmsCounted.map((c) => `${c.kms.Sign ?? 0}/${c.tokens}`).join(', ')}; other KMS calls: ${named(otherKms)}`, 'exactly 1, nothing else', verdict(kmsCounted.every((c) => signsPer(c) === 1) && sum(otherKms) === 0)],
   ['5', 'per warm exchange (external → access token), RS256 KMS signer: DynamoDB reads / KMS Sign / upstream fetches', `${perCall(sum(exReads), ex.tokens)} / ${perCall(ex.kms.Sign ?? 0, ex.tokens)} / ${perCall(sum(ex.upstream), ex.tokens)}`, '—', `${ex.tokens} exchanges: reads ${named(exReads)}; writes ${named(exWrites)}; KMS ${named(ex.kms)}; upstream ${named(ex.upstream)}`, '0 / 1 / 0', verdict(sum(exReads) === 0 && signsPer(ex) === 1 && sum(ex.upstream) === 0)],
+  ['6', `condition evaluation per request, worst case: ${worst.relationshipsPerTenant} relationships at the caps (adversarial StringLike), ${kb(worst.tokenBytes)} token; without the budget ${Math.round(worst.unbounded.tenantCpuMsEstimate)} ms (estimated from one relationship; cap-derived bound ${worst.bound.stepsPerTenant.toLocaleString('en-US')} steps)`, `${ms(worst.budgeted.cpuMs)} CPU`, '—', `${worst.budgeted.steps.toLocaleString('en-US')} steps (${worst.budgeted.nsPerStep.toFixed(2)} ns/step)`, `≤ ${worst.bound.budgetSteps.toLocaleString('en-US')} steps + one pair's words`, verdict(worst.budgeted.steps <= worst.bound.budgetSteps + 4096)],
 ]);
 
 // Signing modes: handler tokens/s (1 / median handler time per ID token) and KMS calls per warm

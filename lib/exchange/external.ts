@@ -4,6 +4,7 @@ import { SubjectTokenInvalid } from '../errors.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
 import { sessionTagsClaim } from '../trust/session-tags.ts';
+import { requestBudget } from '../trust/limits.ts';
 import { renderSubject } from '../trust/subject.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
@@ -64,7 +65,10 @@ export async function authenticateExternal(
     audiences: [...new Set(candidates.flatMap((t) => t.audiences))],
     ...tokenLimits(deps.upstream),
   });
-  const trust = candidates.find((t) => t.evaluate(claims).matched);
+  // One step budget for every candidate of this request (lib/trust/limits.ts): the hard ceiling on
+  // what a tenant's relationships and a token can cost together.
+  const budget = requestBudget();
+  const trust = candidates.find((t) => t.evaluate(claims, budget, 'first-failure').matched);
   if (!trust) throw new SubjectTokenInvalid('no_matching_trust', NOT_TRUSTED);
   const relationship = trust.relationship;
   return {

@@ -5,6 +5,7 @@ import { unverifiedIssuer } from '../exchange/external.ts';
 import type { TrustStore } from '../tenants/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
+import { requestBudget } from './limits.ts';
 import { compileRelationship, type Check, type TrustContext } from './policy.ts';
 
 export interface ExplainDeps {
@@ -62,7 +63,9 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
   // Conditions are evaluated only over claims whose signature verified against a trusted issuer
   // (threat model I3): over unverified claims an attacker would choose the input of the most
   // expensive evaluation, and the answer would describe a token nobody issued. Otherwise the
-  // answer stays at the token level: why it was not verified, and which relationships name its issuer.
+  // answer stays at the token level: why it was not verified, and which relationships name its
+  // issuer. One step budget for the whole explanation, as for an exchange (lib/trust/limits.ts).
+  const budget = requestBudget();
   return {
     verified,
     ...(reason ? { reason } : {}),
@@ -70,7 +73,7 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
       const checks: Check[] = [
         { check: 'enabled', matched: t.relationship.enabled },
         { check: 'issuer', matched: t.issuer === iss, expected: t.issuer, seen: shorten(iss) },
-        ...(verified ? t.evaluate(claims).checks : []),
+        ...(verified ? t.evaluate(claims, budget).checks : []),
       ];
       return { id: t.relationship.id, matched: verified && checks.every((c) => c.matched), checks };
     }),

@@ -3,59 +3,14 @@ import { PolicyInvalid } from '../errors.ts';
 import { poolRegion } from '../cognito/schema.ts';
 import { hasProtoMember } from '../proto-members.ts';
 import { checkIssuerUrl } from '../upstream/issuer-url.ts';
-import { compileConditions, constrainedClaims, evaluateConditions, type CompiledConditions } from './conditions.ts';
+import { compileConditions, evaluateConditions, type CompiledConditions, type EvaluationMode } from './conditions.ts';
+import { checkPublicIssuer } from './guard.ts';
+import type { Budget } from './limits.ts';
 import { trustRelationshipInputSchema, type TrustRelationship, type TrustRelationshipSpec } from './schema.ts';
 import { checkSessionTags } from './session-tags.ts';
 import { checkSubjectTemplate } from './subject.ts';
 
-/**
- * Issuers shared by everyone on the internet. A relationship trusting one of them must pin an
- * identifying claim, or "any repository on GitHub can get in". Generic prefixes alone
- * (`repo:*`) do not count as pinning.
- */
-export const PUBLIC_ISSUERS: Record<string, { name: string; identifying: string[]; genericPrefixes: string[] }> = {
-  'https://token.actions.githubusercontent.com': {
-    name: 'GitHub Actions',
-    identifying: ['sub', 'repository', 'repository_id', 'repository_owner', 'repository_owner_id', 'job_workflow_ref'],
-    genericPrefixes: ['repo:'],
-  },
-  'https://gitlab.com': {
-    name: 'GitLab.com',
-    identifying: ['sub', 'project_path', 'project_id', 'namespace_path', 'namespace_id'],
-    genericPrefixes: ['project_path:'],
-  },
-  'https://accounts.google.com': { name: 'Google accounts', identifying: ['sub', 'email', 'hd'], genericPrefixes: [] },
-  'https://cognito-identity.amazonaws.com': { name: 'Amazon Cognito', identifying: ['sub', 'aud', 'amr'], genericPrefixes: [] },
-};
-
-/** At least this many literal (non-wildcard) characters make a pattern identifying. */
-const MIN_LITERAL = 6;
-
-function isSpecific(value: unknown, genericPrefixes: string[]): boolean {
-  if (typeof value !== 'string') return typeof value === 'number';
-  const literal = value.replace(/[*?]/g, '');
-  const prefix = value.split(/[*?]/)[0] ?? '';
-  return literal.length >= MIN_LITERAL && !(value.length > prefix.length && genericPrefixes.includes(prefix));
-}
-
-function checkPublicIssuer(spec: Extract<TrustRelationshipSpec, { kind: 'oidc' }>, compiled: CompiledConditions, issues: string[]): void {
-  const known = PUBLIC_ISSUERS[spec.issuer.replace(/\/+$/, '')];
-  if (!known) return;
-  const pinned = [...constrainedClaims(compiled)].filter((claim) => known.identifying.includes(claim));
-  const specific = pinned.some((claim) => {
-    const values = Object.values(spec.conditions).flatMap((block) => {
-      const v = (block as Record<string, unknown>)[claim];
-      return v === undefined ? [] : Array.isArray(v) ? v : [v];
-    });
-    return values.length > 0 && values.every((v) => isSpecific(v, known.genericPrefixes));
-  });
-  if (!specific) {
-    issues.push(
-      `conditions: ${known.name} is a shared public issuer; without a StringEquals/StringLike condition pinning one of ` +
-        `${known.identifying.join(', ')} to a specific value, anyone on ${known.name} could get in`,
-    );
-  }
-}
+export { PUBLIC_ISSUERS } from './guard.ts';
 
 /**
  * Validates a relationship document once, when it is stored (parse → check). Throws
@@ -90,7 +45,14 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
     if (!(e instanceof PolicyInvalid)) throw e;
     issues.push(...e.issues);
   }
-  if (compiled && spec.kind === 'oidc') checkPublicIssuer(spec, compiled, issues);
+  if (compiled && spec.kind === 'oidc') checkPublicIssuer(spec.issuer, compiled, issues);
+  // Compiled as a StringLike block by compileRelationship: refused now rather than skipped then.
+  try {
+    compileConditions({ StringLike: { aud: spec.id_token_audiences } });
+  } catch (e) {
+    if (!(e instanceof PolicyInvalid)) throw e;
+    issues.push(...e.issues.map((i) => i.replace(/^conditions\.StringLike\["aud"\]/, 'id_token_audiences')));
+  }
   checkSubjectTemplate(spec.subject_template, issues);
   checkSessionTags(spec.session_tags, issues);
   if (new Set(spec.scopes).size !== spec.scopes.length) issues.push('scopes: duplicate scope');
@@ -143,8 +105,13 @@ export interface CompiledTrust {
   /** `aud` values this relationship accepts. */
   audiences: string[];
   idTokenAudiences: CompiledConditions;
-  /** Evaluates a verified token's claims: audience, kind-specific checks, then conditions. */
-  evaluate(claims: Record<string, unknown>): { matched: boolean; checks: Check[] };
+  /**
+   * Evaluates a verified token's claims: audience, kind-specific checks, then conditions. Condition
+   * steps are charged to `budget` (one per request, shared by every candidate; checks left when it
+   * runs out fail closed, see limits.ts). `all` reports every check (`:explain`); `first-failure`
+   * stops at the first failed one (the exchange).
+   */
+  evaluate(claims: Record<string, unknown>, budget?: Budget, mode?: EvaluationMode): { matched: boolean; checks: Check[] };
 }
 
 const cache = new Map<string, CompiledTrust>();
@@ -192,13 +159,15 @@ export function compileRelationship(relationship: TrustRelationship, ctx: TrustC
     idTokenAudiences: compileConditions(
       relationship.id_token_audiences.length ? { StringLike: { aud: relationship.id_token_audiences } } : { Null: { aud: 'true' } },
     ),
-    evaluate(claims) {
+    evaluate(claims, budget, mode = 'all') {
       const aud = asStrings(claims.aud);
       const checks: Check[] = [
         { check: 'audience', matched: audiences.some((a) => aud.includes(a)), expected: audiences, seen: aud.map(shorten) },
         ...kindChecks(claims),
-        ...evaluateConditions(conditions, claims).checks.map((c) => ({ check: 'condition', ...c })),
       ];
+      const failed = checks.findIndex((c) => !c.matched);
+      if (mode === 'first-failure' && failed !== -1) return { matched: false, checks: checks.slice(0, failed + 1) };
+      checks.push(...evaluateConditions(conditions, claims, budget, mode).checks.map((c) => ({ check: 'condition', ...c })));
       return { matched: checks.every((c) => c.matched), checks };
     },
   };

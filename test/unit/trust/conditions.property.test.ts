@@ -57,7 +57,8 @@ describe('conditions properties', () => {
 
   it('StringEquals on sub matches exactly the equal string, never another string or a missing sub', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 64 }), fc.string({ unit: 'binary', maxLength: 64 }), (v, w) => {
+      // Policy variables and their escapes (`${…}`) are refused or unescaped: covered in conditions.test.ts.
+      fc.property(fc.string({ unit: 'binary', maxLength: 64 }).filter((v) => !v.includes('${')), fc.string({ unit: 'binary', maxLength: 64 }), (v, w) => {
         const compiled = compileConditions({ StringEquals: { sub: v } });
         expect(evaluateConditions(compiled, { sub: v }).matched).toBe(true);
         expect(evaluateConditions(compiled, {}).matched).toBe(false);
@@ -68,7 +69,7 @@ describe('conditions properties', () => {
   });
 
   it('StringLike without wildcards behaves exactly like StringEquals', () => {
-    const literal = fc.string({ unit: 'binary', maxLength: 32 }).filter((s) => !s.includes('*') && !s.includes('?'));
+    const literal = fc.string({ unit: 'binary', maxLength: 32 }).filter((s) => !s.includes('*') && !s.includes('?') && !s.includes('${'));
     fc.assert(
       fc.property(literal, fc.oneof(literal, fc.string({ unit: 'binary', maxLength: 32 })), fc.boolean(), (p, other, same) => {
         const claim = same ? p : other;

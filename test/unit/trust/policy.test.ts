@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { validateRelationship } from '../../../lib/trust/policy.ts';
+import { NOT_EVALUATED } from '../../../lib/trust/evaluate.ts';
+import { compileRelationship, validateRelationship } from '../../../lib/trust/policy.ts';
+import type { TrustRelationship } from '../../../lib/trust/schema.ts';
 
 const options = { local: false, cognitoIssuer: 'https://cognito-identity.amazonaws.com' };
 const base = { kind: 'oidc', issuer: 'https://issuer.example.com', audiences: ['fedbroker'], scopes: ['id-token:issue'] };
@@ -22,12 +24,47 @@ describe('validateRelationship', () => {
 
   it.each([
     ['a repository pinned by sub', { StringLike: { sub: 'repo:acme/app:*' } }],
-    ['an owner pinned by repository_owner', { StringEquals: { repository_owner: 'acme-corp' } }],
+    ['an owner pinned by sub', { StringLike: { sub: 'repo:acme/*' } }],
+    ['a short owner pinned by repository_owner', { StringEquals: { repository_owner: 'acme' } }],
     ['an owner id pinned with a list of values', { StringEquals: { repository_owner_id: ['1234567', '7654321'] } }],
+    ['a repository id', { StringEquals: { repository_id: '42' } }],
+    ['repository pinned to an owner', { StringLike: { repository: 'acme/*' } }],
+    ['a custom sub template starting with repository_owner', { StringLike: { sub: 'repository_owner:acme:*' } }],
+    ['a custom sub template starting with repository_owner_id', { StringLike: { sub: 'repository_owner_id:1234:*' } }],
+    ['a custom sub template starting with repository', { StringLike: { sub: 'repository:acme/app:*' } }],
+    ['a custom sub template starting with repository_id', { StringLike: { sub: 'repository_id:42:environment:*' } }],
+    ['an exact sub', { StringEquals: { sub: 'repo:acme/app:ref:refs/heads/main' } }],
+    ['a sub pinned case-insensitively', { StringEqualsIgnoreCase: { sub: 'REPO:Acme/App:ref:refs/heads/main' } }],
+    ['a set operator whose every value pins', { 'ForAnyValue:StringLike': { sub: ['repo:acme/*', 'repo:acme-labs/*'] } }],
+    ['the key as a JSON pointer', { StringLike: { '/sub': 'repo:acme/*' } }],
+    ['the key in another case', { StringEquals: { Repository_Owner: 'acme' } }],
+    ['a pin next to other conditions', { StringEquals: { repository_owner: 'acme', ref: 'refs/heads/main' }, StringNotLike: { sub: '*:pull_request' } }],
   ])('accepts GitHub Actions with %s', (_name, conditions) => {
     expect(validateRelationship({ ...github, conditions }, options).kind).toBe('oidc');
   });
 
+  it.each([
+    ['GitLab sub pinned to a group', 'https://gitlab.com', { StringLike: { sub: 'project_path:acme/*' } }],
+    ['GitLab project_path pinned to a group', 'https://gitlab.com', { StringLike: { project_path: 'acme/*' } }],
+    ['GitLab namespace_id', 'https://gitlab.com', { StringEquals: { namespace_id: '77' } }],
+    ['Google accounts hd', 'https://accounts.google.com', { StringEquals: { hd: 'acme.com' } }],
+    ['Google accounts email', 'https://accounts.google.com', { StringEquals: { email: 'ci@acme.com' } }],
+  ])('accepts %s', (_name, issuer, conditions) => {
+    expect(validateRelationship({ ...github, issuer, conditions }, options).kind).toBe('oidc');
+  });
+
+  it.each([
+    ['GitLab sub with any group', 'https://gitlab.com', { StringLike: { sub: '*:ref_type:branch:ref:main' } }, 'GitLab.com'],
+    ['GitLab project_path without its group delimiter', 'https://gitlab.com', { StringLike: { project_path: 'acme*' } }, 'GitLab.com'],
+    ['Google accounts hd with a wildcard', 'https://accounts.google.com', { StringLike: { hd: '*.com' } }, 'Google accounts'],
+  ])('refuses %s', (_name, issuer, conditions, name) => {
+    expect(issues({ ...github, issuer, conditions })).toContain(`conditions: ${name} is a shared public issuer; pin the owner`);
+  });
+
+  const refusal =
+    'conditions: GitHub Actions is a shared public issuer; pin the owner with a positive StringEquals/StringLike condition (not negated, not IfExists) ' +
+    'whose every value fixes sub, repository, repository_owner, repository_owner_id, repository_id from its start, e.g. ' +
+    '{"StringLike": {"sub": "repo:acme/*"}} or {"StringEquals": {"repository_owner": "acme"}}; otherwise anyone on GitHub Actions could get in';
   it.each([
     ['no conditions', {}],
     ['only a negated condition', { StringNotEquals: { sub: 'repo:evil/x' } }],
@@ -36,8 +73,19 @@ describe('validateRelationship', () => {
     ['one specific value ORed with repo:*', { StringLike: { sub: ['repo:acme/app:*', 'repo:*'] } }],
     ['a non-identifying claim only', { StringEquals: { ref: 'refs/heads/main' } }],
     ['an IfExists condition on sub', { StringLikeIfExists: { sub: 'repo:acme/app:*' } }],
+    // Each of these means "any repository on GitHub" and was accepted by the literal-length guard.
+    ['sub ending in a ref, owner left open', { StringLike: { sub: '*:ref:refs/heads/main' } }],
+    ['repository with any owner', { StringLike: { repository: '*/infra' } }],
+    ['a set operator with any owner', { 'ForAnyValue:StringLike': { sub: '*:pull_request' } }],
+    ['an owner prefix without its delimiter (acme-evil matches too)', { StringLike: { sub: 'repo:acme*' } }],
+    ['a wildcard inside the owner', { StringLike: { sub: 'repo:ac?e/*' } }],
+    ['an owner with a wildcard', { StringLike: { repository_owner: 'acme*' } }],
+    ['job_workflow_ref (a reusable workflow is callable from any repository)', { StringEquals: { job_workflow_ref: 'acme/wf/.github/workflows/deploy.yml@refs/heads/main' } }],
+    ['a custom sub template that does not start with the owner', { StringLike: { sub: 'environment:prod:repo:acme/*' } }],
+    ['a dotted key that is not the claim itself', { StringEquals: { 'repository_owner.x': 'acme' } }],
+    ['an exact sub that names no owner', { StringEquals: { sub: 'environment:prod' } }],
   ])('refuses GitHub Actions with %s', (_name, conditions) => {
-    expect(issues({ ...github, conditions })).toMatch(/shared public issuer/);
+    expect(issues({ ...github, conditions })).toContain(refusal);
   });
 
   it('refuses a document with a __proto__ member, which schema parsing would silently drop', () => {
@@ -53,6 +101,12 @@ describe('validateRelationship', () => {
     expect(issues({ ...base, audiences: ['fed\u0000broker'] })).toMatch(/control characters/);
   });
 
+  it('refuses an ID token audience with a policy variable', () => {
+    expect(issues({ ...base, id_token_audiences: ['sts.amazonaws.com', 'https://${aws:username}'] })).toContain(
+      'id_token_audiences[1]: must not contain a policy variable ("${…}")',
+    );
+  });
+
   it('refuses a duplicate scope', () => {
     expect(issues({ ...base, scopes: ['id-token:issue', 'id-token:issue'] })).toMatch(/duplicate scope/);
   });
@@ -66,5 +120,36 @@ describe('validateRelationship', () => {
     expect(message).toMatch(/issuer/);
     expect(message).toMatch(/subject_template/);
     expect(message).toMatch(/reserved/);
+  });
+});
+
+describe('compileRelationship: evaluate', () => {
+  const ctx = { cognitoIssuer: options.cognitoIssuer, developerProvider: 'fedbroker' };
+  const compile = (conditions: unknown, id = 'r') =>
+    compileRelationship({ ...validateRelationship({ ...base, conditions }, options), id, tenant: 't', version: 1, created_at: '', updated_at: '' } as TrustRelationship, ctx);
+  const trust = compile({ StringEquals: { a: 'x' }, StringLike: { b: '*y' }, StringNotEquals: { c: 'z' } });
+  const claims = { aud: 'fedbroker', a: 'x', b: 'n'.repeat(500), c: 'w' };
+
+  it('reports every check in full mode and stops at the first failure in first-failure mode', () => {
+    expect(trust.evaluate(claims).checks.map((c) => c.key ?? c.check)).toEqual(['audience', 'a', 'b', 'c']);
+    expect(trust.evaluate(claims, undefined, 'first-failure').checks.map((c) => c.key ?? c.check)).toEqual(['audience', 'a', 'b']);
+    expect(trust.evaluate({ ...claims, aud: 'other' }, undefined, 'first-failure').checks.map((c) => c.check)).toEqual(['audience']);
+  });
+
+  it('charges the budget it is given, and fails closed when it runs out, negated checks included', () => {
+    const budget = { remaining: 100 };
+    const result = trust.evaluate({ ...claims, b: 'y' }, budget);
+    expect(result.matched).toBe(true);
+    expect(budget.remaining).toBeLessThan(100);
+    expect(trust.evaluate(claims, { remaining: 10 }).checks.slice(2)).toEqual([
+      { check: 'condition', operator: 'StringLike', key: 'b', matched: false, seen: NOT_EVALUATED },
+      { check: 'condition', operator: 'StringNotEquals', key: 'c', matched: false, seen: NOT_EVALUATED },
+    ]);
+  });
+
+  it('shares one budget across the candidates of a request', () => {
+    const budget = { remaining: 600 };
+    expect(trust.evaluate(claims, budget).matched).toBe(false); // 500 code points read
+    expect(compile({ StringLike: { b: '*n' } }, 'other').evaluate(claims, budget).checks.at(-1)).toMatchObject({ matched: false, seen: NOT_EVALUATED });
   });
 });
