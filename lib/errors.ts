@@ -132,9 +132,16 @@ export function isFedbrokerError(e: unknown): e is FedbrokerError {
 export class SubjectTokenInvalid extends InvalidRequest {
   override readonly code: string = 'ERR_SUBJECT_TOKEN_INVALID';
   readonly reason: string;
-  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+  /**
+   * Set when the token's signature had verified before it was refused (a revoked fedbroker access
+   * token, one that no longer stands, another tenant's): who it speaks for is then a fact the
+   * audit record may state, not a claim.
+   */
+  readonly verified: { tenant: string; sub: string; trust: string } | undefined;
+  constructor(reason: string, message: string, options?: { cause?: unknown; verified?: { tenant: string; sub: string; trust: string } }) {
     super(message, options);
     this.reason = reason;
+    this.verified = options?.verified;
   }
 }
 

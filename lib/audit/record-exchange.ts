@@ -48,9 +48,15 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * a forged access token's `tenant_id` names a tenant but proves nothing, so it only goes under
  * `claimed_tenant`.
  */
-function refusalFields(params: Record<string, string>): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
+function refusalFields(params: Record<string, string>, error: unknown): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
   const claims = claimed(params.subject_token);
   const own = params.subject_token_type === TOKEN_TYPE.accessToken;
+  // A fedbroker access token refused after its signature verified (revoked, no longer standing):
+  // who it speaks for is verified, and the record belongs to its tenant.
+  const verified = error instanceof SubjectTokenInvalid ? error.verified : undefined;
+  if (verified) {
+    return { tenant: verified.tenant, principal: verified.sub, trust: verified.trust, source_issuer: str(claims.iss), audience: params.audience, scopes: params.scope?.split(' ').filter(Boolean) };
+  }
   return {
     tenant: params.tenant !== undefined && TENANT_ID.test(params.tenant) ? params.tenant : UNKNOWN_TENANT,
     ...(own ? { claimed_tenant: str(claims.tenant_id), claimed_principal: str(claims.sub), claimed_trust: str(claims.trust) } : {}),
@@ -82,7 +88,7 @@ export async function auditedExchange(
     const failure = failureOf(e);
     countExchange(failure.outcome, failure.reason);
     const event = params.requested_token_type === TOKEN_TYPE.idToken ? 'id_token.issue' : 'token.exchange';
-    await deps.audit.recordRefusal({ event, ...failure, ...refusalFields(params), ...request });
+    await deps.audit.recordRefusal({ event, ...failure, ...refusalFields(params, e), ...request });
     throw e;
   }
   const { principal, source } = outcome;

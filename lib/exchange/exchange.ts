@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { InvalidRequest, InvalidScope, InvalidTarget, SubjectTokenInvalid, UnsupportedGrantType } from '../errors.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
-import { verifyAccessToken } from '../tokens/access-token.ts';
+import { checkRevocation, verifyAccessTokenSignature } from '../tokens/access-token.ts';
 import { mintAccessToken, mintIdToken, type MintDeps } from '../tokens/mint.ts';
 import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
 import { allowsIdTokenAudience, type CompiledTrust } from '../trust/policy.ts';
@@ -70,12 +70,17 @@ function lifetime(requested: number | undefined, fallback: number, caps: number[
 }
 
 async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<{ principal: Principal; trust: CompiledTrust; source: SubjectSource }> {
-  const verified = await verifyAccessToken(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock, revocations: deps.revocations });
+  const verified = await verifyAccessTokenSignature(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock });
+  const who = { tenant: verified.tenant, sub: verified.sub, trust: verified.trust };
+  // Past the signature every refusal is about a known principal: the audit record may say so.
+  const refuse = (e: unknown) => (e instanceof SubjectTokenInvalid ? new SubjectTokenInvalid(e.reason, e.message, { cause: e, verified: who }) : e);
   if (tenantParam !== undefined && tenantParam !== verified.tenant) {
-    throw new SubjectTokenInvalid('tenant', 'the access token belongs to another tenant');
+    throw refuse(new SubjectTokenInvalid('tenant', 'the access token belongs to another tenant'));
   }
-  // Kill switches, narrowing and rewrites apply to tokens already issued (standing.ts).
-  const { principal: current, trust } = await standing(deps, verified);
+  // The deny list, then kill switches, narrowing and rewrites (standing.ts).
+  const { principal: current, trust } = await checkRevocation(verified, deps)
+    .then(() => standing(deps, verified))
+    .catch((e: unknown) => Promise.reject(refuse(e)));
   const { jti, iat: _iat, exp: _exp, ...principal } = current;
   return { principal, trust, source: { issuer: deps.config.issuer, subject: principal.sub, jti } };
 }
@@ -91,7 +96,7 @@ export const SUBJECT_TOKEN_REFUSED = 'the subject token was refused; tenant admi
 
 /** Re-raises a subject-token refusal with the one public answer, keeping its reason for audit. */
 function opaque(e: unknown): unknown {
-  return e instanceof SubjectTokenInvalid ? new SubjectTokenInvalid(e.reason, SUBJECT_TOKEN_REFUSED, { cause: e }) : e;
+  return e instanceof SubjectTokenInvalid ? new SubjectTokenInvalid(e.reason, SUBJECT_TOKEN_REFUSED, { cause: e, ...(e.verified ? { verified: e.verified } : {}) }) : e;
 }
 
 /**

@@ -32,11 +32,16 @@ export type VerifiedAccessToken = Principal & { jti: string; iat: number; exp: n
  */
 export async function verifyAccessToken(token: string, deps: AccessTokenDeps & { revocations: RevocationStore }): Promise<VerifiedAccessToken> {
   const verified = await verifyAccessTokenSignature(token, deps);
+  await checkRevocation(verified, deps);
+  return verified;
+}
+
+/** The deny-list half of {@link verifyAccessToken}, for a token whose signature already verified. */
+export async function checkRevocation(verified: VerifiedAccessToken, deps: { clock: Clock; revocations: RevocationStore }): Promise<void> {
   const at = Math.floor(deps.clock.now() / 1000) - CLOCK_TOLERANCE;
   if (await deps.revocations.isRevoked(verified.jti, verified.tenant, at)) {
     throw new SubjectTokenInvalid('token_revoked', 'the access token has been revoked');
   }
-  return verified;
 }
 
 /**

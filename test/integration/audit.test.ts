@@ -224,13 +224,13 @@ describe('audit records of exchanges', () => {
     expect(one(r)).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'ERR_INVALID_TARGET', audience: 'https://evil.example' });
   });
 
-  it('records a revoked access token presented again with reason token_revoked, its claims as claimed_* (a refusal proves none of them)', async () => {
+  it('records a revoked access token presented again in its tenant with reason token_revoked, and its verified principal (its signature verified)', async () => {
     const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
     expect((await api('POST', '/v1/tenants/acme/revocations', admin, { token: at })).status).toBe(200);
     const r = await recorded(() => exchange({ subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' }));
     const item = one(r);
-    expect(item).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'token_revoked', tenant: '_unknown', claimed_tenant: 'acme', claimed_principal: 'acme/ci/repo:acme/app' });
-    expect(item).not.toHaveProperty('principal');
+    expect(item).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'token_revoked', tenant: 'acme', principal: 'acme/ci/repo:acme/app', trust: 'ci' });
+    expect(item).not.toHaveProperty('claimed_principal');
   });
 
   it('records a malformed request that names no tenant under _unknown', async () => {
