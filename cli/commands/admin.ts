@@ -203,22 +203,19 @@ export function registerAdmin(program: Command): void {
     .addOption(tableOption())
     .addOption(outputOption(['plain', 'json'], 'plain'))
     .action(allowPoolCommand);
-  admin
-    .command('disallow-identity-pool')
-    .description('withdraw an identity pool from a tenant and free it')
-    .argument('<tenant>', 'tenant id', tenantArgument)
-    .argument('<identity-pool>', 'identity pool id')
-    .addOption(tableOption())
-    .addOption(outputOption(['plain', 'json'], 'plain'))
-    .action((tenant: string, pool: string, opts: StoreOptions) => disallowCommand(tenant, 'POOL', pool, opts));
-  admin
-    .command('disallow-role')
-    .description('withdraw a role from a tenant and free it')
-    .argument('<tenant>', 'tenant id', tenantArgument)
-    .argument('<role-arn>', 'IAM role ARN')
-    .addOption(tableOption())
-    .addOption(outputOption(['plain', 'json'], 'plain'))
-    .action((tenant: string, arn: string, opts: StoreOptions) => disallowCommand(tenant, 'ROLE', arn, opts));
+  for (const [name, kind, what] of [
+    ['disallow-identity-pool', 'POOL', '<identity-pool>'],
+    ['disallow-role', 'ROLE', '<role-arn>'],
+  ] as const) {
+    admin
+      .command(name)
+      .description(`withdraw ${kind === 'POOL' ? 'an identity pool' : 'a role'} from a tenant and free it for another`)
+      .argument('<tenant>', 'tenant id', tenantArgument)
+      .argument(what, kind === 'POOL' ? 'identity pool id' : 'IAM role ARN')
+      .addOption(tableOption())
+      .addOption(outputOption(['plain', 'json'], 'plain'))
+      .action((tenant: string, resource: string, opts: StoreOptions) => disallowCommand(tenant, kind, resource, opts));
+  }
 
   registerKeys(admin);
 }

@@ -5,7 +5,7 @@
 // (trust-lifecycle.model.test.ts) covers random sequences of the same operations.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SUBJECT_TOKEN_REFUSED } from '../../lib/exchange/exchange.ts';
-import { startExchangeEnv, external, TOKEN_TYPE, type ExchangeEnv } from '../support/security-env.ts';
+import { ciRelationship, startExchangeEnv, external, TOKEN_TYPE, type ExchangeEnv } from '../support/security-env.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
 let env: ExchangeEnv;
@@ -14,15 +14,8 @@ let second: UpstreamIssuer;
 let root: string;
 const BASE = '/v1/tenants/acme/trust-relationships';
 
-const doc = (issuer: string, overrides: Record<string, unknown> = {}) => ({
-  kind: 'oidc',
-  id: 'deploy',
-  issuer,
-  audiences: ['fedbroker'],
-  conditions: { StringEquals: { sub: 'ci' } },
-  scopes: ['id-token:issue', 'trust:admin'],
-  ...overrides,
-});
+const doc = (issuer: string, overrides: Record<string, unknown> = {}) =>
+  ciRelationship(issuer, { id: 'deploy', conditions: { StringEquals: { sub: 'ci' } }, ...overrides });
 
 async function accessToken(upstream: UpstreamIssuer, sub = 'ci'): Promise<string> {
   const res = await env.exchange(external(await upstream.token({ sub })));

@@ -110,4 +110,32 @@ describe('fedbroker admin', () => {
     expect(res).toMatchObject({ code: 1, stdout: '' });
     expect(res.stderr).toMatch(/^fedbroker: temporarily_unavailable: DynamoDB is temporarily unavailable; retry later.*\n$/);
   });
+
+  describe('identity pool allowances (shared AWS resources: one tenant each)', () => {
+    const POOL = 'us-east-1:0a1b2c3d-0000-4000-8000-00000000000a';
+    const ROLE = 'arn:aws:iam::444455556666:role/initech-vend';
+
+    it('allows a pool and its role to one tenant, idempotently, and prints them with -o json', async () => {
+      const res = await cli(['admin', 'allow-identity-pool', 'initech', POOL, '--role-arn', ROLE, '-o', 'json']);
+      expect(res).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(res.stdout)).toEqual({ tenant: 'initech', identity_pool_id: POOL, role_arn: ROLE });
+      expect((await cli(['admin', 'allow-identity-pool', 'initech', POOL])).code).toBe(0);
+      expect((await store.readTenant('initech')).tenant).toMatchObject({ allowed_identity_pools: [POOL], allowed_role_arns: [ROLE] });
+    });
+
+    it('refuses the same pool, or the same role, to a second tenant with exit 1 (conflict)', async () => {
+      expect(await cli(['admin', 'allow-identity-pool', 'hooli', POOL])).toMatchObject({
+        code: 1,
+        stderr: `fedbroker: conflict: identity pool ${POOL} is already allowed for another tenant\n`,
+      });
+      const other = 'us-east-1:0a1b2c3d-0000-4000-8000-00000000000b';
+      expect(await cli(['admin', 'allow-identity-pool', 'hooli', other, '--role-arn', ROLE])).toMatchObject({ code: 1, stderr: 'fedbroker: conflict: that role is already allowed for another tenant\n' });
+    });
+
+    it('frees a withdrawn pool for another tenant', async () => {
+      expect((await cli(['admin', 'disallow-identity-pool', 'initech', POOL])).code).toBe(0);
+      expect((await store.readTenant('initech')).tenant?.allowed_identity_pools ?? []).toEqual([]);
+      expect((await cli(['admin', 'allow-identity-pool', 'hooli', POOL])).code).toBe(0);
+    });
+  });
 });
