@@ -69,7 +69,8 @@ export async function authenticateExternal(
   // what a tenant's relationships and a token can cost together.
   const budget = requestBudget();
   const trust = candidates.find((t) => t.evaluate(claims, budget, 'first-failure').matched);
-  if (!trust) throw new SubjectTokenInvalid('no_matching_trust', NOT_TRUSTED);
+  // The audit reason says whether the budget, not the conditions, decided (the caller sees neither).
+  if (!trust) throw new SubjectTokenInvalid(budget.remaining <= 0 ? 'evaluation_budget' : 'no_matching_trust', NOT_TRUSTED);
   const relationship = trust.relationship;
   return {
     trust,
