@@ -8,7 +8,11 @@ export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
-const envSchema = z.object({
+/**
+ * Every environment variable the configuration reads. Exported for docs/configuration.md
+ * (scripts/configuration-doc.ts, lib/config-docs.ts: the meaning of each variable lives there).
+ */
+export const envSchema = z.object({
   FEDBROKER_ISSUER: z.optional(z.string()),
   /** Set by serverless.yml from the HTTP API's own endpoint when no custom issuer is configured. */
   FEDBROKER_API_ENDPOINT: z.optional(z.string()),
