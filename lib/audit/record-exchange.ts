@@ -57,8 +57,10 @@ function refusalFields(params: Record<string, string>, error: unknown): Omit<Aud
   if (verified) {
     return { tenant: verified.tenant, principal: verified.sub, trust: verified.trust, source_issuer: str(claims.iss), audience: params.audience, scopes: params.scope?.split(' ').filter(Boolean) };
   }
+  const named = params.tenant !== undefined && TENANT_ID.test(params.tenant) && !(error instanceof SubjectTokenInvalid && error.reason === 'unknown_tenant');
   return {
-    tenant: params.tenant !== undefined && TENANT_ID.test(params.tenant) ? params.tenant : UNKNOWN_TENANT,
+    tenant: named ? (params.tenant as string) : UNKNOWN_TENANT,
+    ...(!named && params.tenant !== undefined ? { claimed_tenant: params.tenant } : {}),
     ...(own ? { claimed_tenant: str(claims.tenant_id), claimed_principal: str(claims.sub), claimed_trust: str(claims.trust) } : {}),
     claimed_issuer: str(claims.iss),
     claimed_subject: str(claims.sub),

@@ -21,7 +21,9 @@ export interface Standing {
  *   deleted and recreated, or when what admits a token (issuer, audiences, conditions, subject
  *   template, session tags) changes, so a token never outlives the content that admitted it;
  * - the token's age must be within the relationship's current `max_duration_seconds`;
- * - its scopes are cut to those the relationship grants now (narrowing takes effect at once).
+ * - its scopes are cut to those the relationship grants now (narrowing takes effect at once);
+ * - `standsUntil` says when its standing ends by that cap: ID tokens and Cognito tokens derived
+ *   from it are clamped to it, so no credential outlives the grant it came from.
  * Every refusal is `SubjectTokenInvalid('revoked')`; the caller maps it to its own answer.
  */
 export async function standing(deps: { directory: TenantDirectory; clock: Clock }, token: VerifiedAccessToken): Promise<Standing> {
@@ -33,5 +35,6 @@ export async function standing(deps: { directory: TenantDirectory; clock: Clock 
   }
   const granted = trust.relationship.scopes;
   const scopes = token.scopes.every((s) => granted.includes(s)) ? token.scopes : token.scopes.filter((s) => granted.includes(s));
-  return { principal: scopes === token.scopes ? token : Object.freeze({ ...token, scopes: Object.freeze(scopes) as typeof scopes }), trust };
+  const standsUntil = token.iat + trust.relationship.max_duration_seconds;
+  return { principal: Object.freeze({ ...token, scopes: Object.freeze(scopes) as typeof scopes, standsUntil }), trust };
 }

@@ -3,14 +3,16 @@ import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
 import type { DocumentPrefix, StoredDocument, TrustStore } from '../tenants/ports.ts';
 import type { Tenant, TrustRelationship } from '../trust/schema.ts';
+import { InternalError } from '../errors.ts';
 import type { Table } from './dynamo-table.ts';
 
 /** The partition holding a tenant, its documents and its deny list. */
 export const tenantPk = (tenant: string) => `TENANT#${tenant}`;
 /**
- * Tombstones of deleted documents (`<PREFIX>#<id>` → last version), kept apart from the tenant's
- * partition so that the exchange path's read of the tenant never pays for them. `#` is not a
- * tenant id character, so this can never be another tenant's partition.
+ * Per-id version counters (`<PREFIX>#<id>` → `seq`), which outlive the documents they number (so
+ * they also serve as tombstones), kept apart from the tenant's partition so that the exchange
+ * path's read of the tenant never pays for them. `#` is not a tenant id character, so this can
+ * never be another tenant's partition.
  */
 export const tombstonePk = (tenant: string) => `TENANT#${tenant}#TOMB`;
 const TENANT_SK = 'TENANT';
@@ -109,21 +111,8 @@ export class DynamoTrustStore implements TrustStore {
     );
   }
 
-  async deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number) {
+  deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number) {
     const t = this.#table;
-    // Tombstone first: should the delete then fail (another writer won), the tombstone holds a
-    // version the document still has, which a later delete only raises. The reverse order could
-    // lose the version and let a recreate reuse it.
-    await t.conditional(() =>
-      t.doc.send(
-        new PutCommand({
-          TableName: t.name,
-          Item: { pk: tombstonePk(tenant), sk: sk(prefix, id), version: expectedVersion },
-          ConditionExpression: 'attribute_not_exists(pk) OR version < :v',
-          ExpressionAttributeValues: { ':v': expectedVersion },
-        }),
-      ),
-    );
     return t.conditional(() =>
       t.doc.send(
         new DeleteCommand({
@@ -193,10 +182,23 @@ export class DynamoTrustStore implements TrustStore {
     );
   }
 
-  async lastVersion(tenant: string, prefix: DocumentPrefix, id: string) {
+  async nextVersion(tenant: string, prefix: DocumentPrefix, id: string, floor: number) {
     const t = this.#table;
-    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: tombstonePk(tenant), sk: sk(prefix, id) }, ConsistentRead: true })));
-    const version = out.Item?.version;
-    return typeof version === 'number' ? version : 0;
+    // One atomic counter item per id: concurrent writers (a create racing a delete included)
+    // can never be handed the same number. `floor` seeds a counter a document predates.
+    const out = await t.run(() =>
+      t.doc.send(
+        new UpdateCommand({
+          TableName: t.name,
+          Key: { pk: tombstonePk(tenant), sk: sk(prefix, id) },
+          UpdateExpression: 'SET seq = if_not_exists(seq, :floor) + :one',
+          ExpressionAttributeValues: { ':floor': floor, ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    const seq = out.Attributes?.seq;
+    if (typeof seq !== 'number') throw new InternalError('version counter update returned no value');
+    return seq;
   }
 }

@@ -1,3 +1,4 @@
+import { epochSeconds, type Clock } from '../clock.ts';
 import { AccessDenied, InvalidRequest } from '../errors.ts';
 import type { TenantDirectory } from '../tenants/directory.ts';
 import type { Principal } from '../tokens/types.ts';
@@ -11,6 +12,7 @@ export interface VendDeps {
   cognito: CognitoIdentityPort;
   /** Developer provider name used when a pool does not name its own. */
   developerProvider: string;
+  clock: Clock;
 }
 
 /** Cognito's default TokenDuration (15 min), used when the caller asks for none. */
@@ -22,7 +24,7 @@ const DEFAULT_DURATION = 900;
  * (the principal's `sub`), a TokenDuration capped by the pool's configuration, and the principal's
  * session tags as PrincipalTags where the pool asks for them.
  */
-export async function vendCognitoToken(deps: VendDeps, principal: Principal, body: Record<string, unknown>) {
+export async function vendCognitoToken(deps: VendDeps, principal: Principal & { standsUntil?: number }, body: Record<string, unknown>) {
   const poolId = body.identity_pool_id;
   if (typeof poolId !== 'string' || !IDENTITY_POOL_ID.test(poolId)) throw new InvalidRequest('identity_pool_id must be <region>:<guid>');
   const requested = body.duration_seconds;
@@ -37,7 +39,10 @@ export async function vendCognitoToken(deps: VendDeps, principal: Principal, bod
   if (requested !== undefined && requested > pool.max_duration_seconds) {
     throw new InvalidRequest(`duration_seconds exceeds the maximum of ${pool.max_duration_seconds} for this identity pool`);
   }
-  const duration = requested ?? Math.min(DEFAULT_DURATION, pool.max_duration_seconds);
+  const asked = requested ?? Math.min(DEFAULT_DURATION, pool.max_duration_seconds);
+  // Clamped to the caller's standing (iat + its relationship's current max_duration_seconds): a
+  // vended identity never outlives the grant it came from.
+  const duration = principal.standsUntil === undefined ? asked : Math.max(1, Math.min(asked, principal.standsUntil - epochSeconds(deps.clock)));
   // The tenant tag always, last, so no mapped tag can stand in for it (reserved prefix, session-tags.ts).
   const tags = {
     ...(pool.principal_tags && principal.tags ? Object.fromEntries(Object.entries(principal.tags.principal_tags).map(([k, [v]]) => [k, v])) : {}),

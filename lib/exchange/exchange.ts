@@ -1,3 +1,4 @@
+import { epochSeconds } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { InvalidRequest, InvalidScope, InvalidTarget, SubjectTokenInvalid, UnsupportedGrantType } from '../errors.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
@@ -38,6 +39,14 @@ export interface ExchangeOutcome {
   source: SubjectSource;
 }
 
+/** An authenticated subject token: who, through which relationship, and (for fedbroker's own tokens) until when it stands. */
+interface Authenticated {
+  principal: Principal;
+  trust: CompiledTrust;
+  source: SubjectSource;
+  standsUntil?: number;
+}
+
 export interface SubjectSource {
   issuer: string;
   subject: string;
@@ -69,7 +78,7 @@ function lifetime(requested: number | undefined, fallback: number, caps: number[
   return requested ?? Math.min(fallback, cap);
 }
 
-async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<{ principal: Principal; trust: CompiledTrust; source: SubjectSource }> {
+async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<Authenticated> {
   const verified = await verifyAccessTokenSignature(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock });
   const who = { tenant: verified.tenant, sub: verified.sub, trust: verified.trust };
   // Past the signature every refusal is about a known principal: the audit record may say so.
@@ -81,8 +90,8 @@ async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: s
   const { principal: current, trust } = await checkRevocation(verified, deps)
     .then(() => standing(deps, verified))
     .catch((e: unknown) => Promise.reject(refuse(e)));
-  const { jti, iat: _iat, exp: _exp, ...principal } = current;
-  return { principal, trust, source: { issuer: deps.config.issuer, subject: principal.sub, jti } };
+  const { jti, iat: _iat, exp: _exp, standsUntil, ...principal } = current;
+  return { principal, trust, source: { issuer: deps.config.issuer, subject: principal.sub, jti }, ...(standsUntil !== undefined ? { standsUntil } : {}) };
 }
 
 /**
@@ -125,7 +134,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   const tenantParam = params.tenant;
   if (tenantParam !== undefined && !TENANT_ID.test(tenantParam)) throw new InvalidRequest('tenant is not a valid tenant id');
 
-  let authenticated: { principal: Principal; trust: CompiledTrust; source: SubjectSource };
+  let authenticated: Authenticated;
   if (subjectType === TOKEN_TYPE.idToken || subjectType === TOKEN_TYPE.jwt) {
     if (!tenantParam) throw new InvalidRequest('tenant is required with an external subject token');
     authenticated = await authenticateExternal(
@@ -170,7 +179,10 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   if (audience.length > 256 || /[\u0000-\u001f\u007f]/.test(audience) || audience === deps.config.issuer || !allowsIdTokenAudience(trust, audience)) {
     throw new InvalidTarget('this audience is not allowed for this principal');
   }
-  const ttl = lifetime(duration, deps.config.tokens.idTokenTtl, [maxDuration, deps.config.tokens.idTokenMaxTtl]);
+  const capped = lifetime(duration, deps.config.tokens.idTokenTtl, [maxDuration, deps.config.tokens.idTokenMaxTtl]);
+  // Clamped, not refused: an ID token never outlives the standing of the access token it comes
+  // from (iat + the relationship's current max_duration_seconds), however late it is asked for.
+  const ttl = authenticated.standsUntil === undefined ? capped : Math.max(1, Math.min(capped, authenticated.standsUntil - epochSeconds(deps.clock)));
   const minted = await mintIdToken(deps, principal, audience, ttl);
   return {
     principal,

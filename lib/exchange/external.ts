@@ -51,7 +51,10 @@ export async function authenticateExternal(
   tenant: string,
 ): Promise<{ principal: Principal; trust: CompiledTrust; source: { issuer: string; subject: string } }> {
   const view = await deps.directory.get(tenant);
-  if (!view.tenant || view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
+  // Told apart for the audit trail only: a refusal for a tenant that does not exist is filed under
+  // `_unknown`, so made-up tenant names cannot create partitions or crowd real tenants' records.
+  if (!view.tenant) throw new SubjectTokenInvalid('unknown_tenant', NOT_TRUSTED);
+  if (view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
   const iss = unverifiedIssuer(token);
   // fedbroker's own tokens are never external identities: that would let tokens launder themselves.
   const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.issuer === iss) : [];

@@ -106,9 +106,11 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
         throw new LimitExceeded(`tenant ${tenant} already holds ${kind.max} ${kind.label}s, the most it can; delete one first`);
       }
       const id = spec.id ?? `tr-${randomBytes(6).toString('hex')}`;
+      // Checked first only so that a plain conflict does not skip a version number.
+      if (await deps.store.getDocument(tenant, kind.prefix, id)) throw new ConflictError(`${kind.label} ${id} already exists`);
       const at = iso(deps.clock);
-      // A recreated id continues after its tombstone's version: versions (and ETags) never repeat.
-      const version = (await deps.store.lastVersion(tenant, kind.prefix, id)) + 1;
+      // From the id's counter, which outlives deletes: versions (and ETags) never repeat.
+      const version = await deps.store.nextVersion(tenant, kind.prefix, id, 0);
       const doc = { ...spec, id, tenant, version, generation: newGeneration(), created_at: at, updated_at: at } as unknown as D;
       if (!(await deps.store.putDocument(kind.prefix, doc, undefined))) throw new ConflictError(`${kind.label} ${doc.id} already exists`);
       return doc;
@@ -120,12 +122,12 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
       if (spec.id !== undefined && spec.id !== id) throw new InvalidRequest('the document id does not match the URL');
       if (current.version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       const generation = sameAdmission(current, spec) && current.generation ? current.generation : newGeneration();
-      const next = { ...spec, id, tenant, version: expectedVersion + 1, generation, created_at: current.created_at, updated_at: iso(deps.clock) } as unknown as D;
+      const version = await deps.store.nextVersion(tenant, kind.prefix, id, current.version);
+      const next = { ...spec, id, tenant, version, generation, created_at: current.created_at, updated_at: iso(deps.clock) } as unknown as D;
       if (!(await deps.store.putDocument(kind.prefix, next, expectedVersion))) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       return next;
     },
     async remove(deps: AdminDeps, tenant: string, id: string, expectedVersion: number): Promise<void> {
-      // Checked before the store writes the tombstone, so a stale If-Match never raises it.
       if ((await get(deps, tenant, id)).version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       if (!(await deps.store.deleteDocument(tenant, kind.prefix, id, expectedVersion))) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
     },

@@ -48,13 +48,14 @@ export interface TrustStore {
    * none exists. Resolves false when that condition does not hold (another writer won).
    */
   putDocument(prefix: DocumentPrefix, document: StoredDocument, expectedVersion: number | undefined): Promise<boolean>;
-  /**
-   * Deletes if the stored version is `expectedVersion`, after recording that version in the id's
-   * tombstone, so a document recreated under the same id continues its version sequence.
-   */
+  /** Deletes if the stored version is `expectedVersion`. The id's version counter survives it. */
   deleteDocument(tenant: string, prefix: DocumentPrefix, id: string, expectedVersion: number): Promise<boolean>;
-  /** The highest version a deleted document of this id had (its tombstone), or 0. */
-  lastVersion(tenant: string, prefix: DocumentPrefix, id: string): Promise<number>;
+  /**
+   * The next version for a document id, from an atomic per-id counter that outlives the document:
+   * never the same number twice for an id, across delete and recreate and under concurrent
+   * writers. `floor` is the current version of a document written before the counter existed.
+   */
+  nextVersion(tenant: string, prefix: DocumentPrefix, id: string, floor: number): Promise<number>;
   /** Claims a shared AWS resource for `tenant`; false when another tenant holds it (see ownership.ts). */
   claim(kind: 'POOL' | 'ROLE', resource: string, tenant: string, at: string): Promise<boolean>;
   /** Frees the claim if `tenant` holds it. */

@@ -19,8 +19,12 @@ export interface AccessTokenDeps {
   clock: Clock;
 }
 
-/** A verified access token: the principal it speaks for, and its `jti`, `iat` and `exp`. */
-export type VerifiedAccessToken = Principal & { jti: string; iat: number; exp: number };
+/**
+ * A verified access token: the principal it speaks for, and its `jti`, `iat` and `exp`; once
+ * judged against its relationship (lib/auth/standing.ts), also the epoch second its standing ends
+ * (`iat` + the relationship's current `max_duration_seconds`), which nothing derived from it outlives.
+ */
+export type VerifiedAccessToken = Principal & { jti: string; iat: number; exp: number; standsUntil?: number };
 
 /**
  * Authenticates a fedbroker access token for use: {@link verifyAccessTokenSignature}, then the

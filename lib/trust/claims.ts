@@ -1,3 +1,5 @@
+import { charge, MAX_KEY_SEGMENTS, MAX_POINTER_SEGMENTS, type Budget } from './limits.ts';
+
 /** A parsed claim key: a dotted path or an RFC 6901 JSON Pointer. */
 export interface ClaimPath {
   readonly pointer: boolean;
@@ -11,11 +13,27 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
  * Returns a problem description instead of a path when the key is unusable.
  */
 export function parseClaimPath(key: string): ClaimPath | string {
-  if (!key.startsWith('/')) return { pointer: false, parts: key.split('.') };
-  // RFC 6901 §3-4: only ~0 and ~1 are escapes; ~1 is decoded before ~0 so "~01" means "~1".
-  if (/~(?![01])/.test(key)) return 'invalid JSON Pointer escape (only ~0 and ~1 are allowed)';
-  return { pointer: true, parts: key.slice(1).split('/').map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~')) };
+  const known = interned.get(key);
+  if (known) return known;
+  let path: ClaimPath;
+  if (!key.startsWith('/')) {
+    path = { pointer: false, parts: key.split('.') };
+    if (path.parts.length > MAX_KEY_SEGMENTS) return `a dotted claim key has at most ${MAX_KEY_SEGMENTS} segments (use a JSON Pointer for deeper claims)`;
+  } else {
+    // RFC 6901 §3-4: only ~0 and ~1 are escapes; ~1 is decoded before ~0 so "~01" means "~1".
+    if (/~(?![01])/.test(key)) return 'invalid JSON Pointer escape (only ~0 and ~1 are allowed)';
+    path = { pointer: true, parts: key.slice(1).split('/').map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~')) };
+    if (path.parts.length > MAX_POINTER_SEGMENTS) return `a JSON Pointer claim key has at most ${MAX_POINTER_SEGMENTS} reference tokens`;
+  }
+  // One object per key text, so that every relationship naming the same key shares one
+  // resolution per token (see `resolved` below). Bounded: dropped wholesale when full.
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(key, Object.freeze(path));
+  return path;
 }
+
+const MAX_INTERNED = 20_000;
+const interned = new Map<string, ClaimPath>();
 
 /** Two claims at one level differ only in case: which one a key means is ambiguous. */
 export const AMBIGUOUS = Symbol('ambiguous claim key');
@@ -75,20 +93,43 @@ function ownIgnoringCase(obj: unknown, key: string): Resolved {
  * reads `claims["kubernetes.io"].namespace` before `claims.kubernetes.io.namespace`. Every level
  * ignores case; an ambiguous level makes the whole key {@link AMBIGUOUS}.
  */
-export function resolveClaim(claims: unknown, path: ClaimPath): Resolved {
+export function resolveClaim(claims: unknown, path: ClaimPath, budget?: Budget): Resolved {
+  // Claims objects are never mutated after verification: one resolution per key and token, however
+  // many relationships name the key.
+  const memo = claims !== null && typeof claims === 'object' ? (resolved.get(claims) ?? new Map<ClaimPath, Resolved>()) : undefined;
+  if (memo?.has(path)) return memo.get(path);
+  const found = walk(claims, path, budget);
+  if (memo) {
+    if (memo.size === 0) resolved.set(claims as object, memo);
+    memo.set(path, found);
+  }
+  return found;
+}
+
+const resolved = new WeakMap<object, Map<ClaimPath, Resolved>>();
+
+function walk(claims: unknown, path: ClaimPath, budget: Budget | undefined): Resolved {
   let cur: Resolved = { value: claims };
   const { parts } = path;
   for (let i = 0; i < parts.length && cur; ) {
     if (cur === AMBIGUOUS) return AMBIGUOUS;
     const obj: unknown = cur.value;
     if (path.pointer) {
-      cur = ownIgnoringCase(obj, parts[i++] as string);
+      const token = parts[i++] as string;
+      charge(budget, 1 + (token.length >> 3));
+      cur = ownIgnoringCase(obj, token);
       continue;
     }
     if (Array.isArray(obj)) return undefined;
     let j = parts.length;
     cur = undefined;
-    while (j > i && !(cur = ownIgnoringCase(obj, parts.slice(i, j).join('.')))) j--;
+    // Each run tried is joined and folded: charged by its length (limits.ts, one step ≈ 8 characters).
+    while (j > i) {
+      const name = parts.slice(i, j).join('.');
+      charge(budget, 1 + (name.length >> 3));
+      if ((cur = ownIgnoringCase(obj, name))) break;
+      j--;
+    }
     i = j;
   }
   return cur;

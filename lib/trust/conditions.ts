@@ -214,23 +214,59 @@ function valueProblem(family: Family, v: unknown): string | undefined {
 function foldCase(x: string): string {
   let out = '';
   for (const c of x) {
+    // Astral characters (e.g. Deseret 𐐀/𐐨) are compared exactly: an evaluator working in UTF-16
+    // units would not fold them, and folding more than AWS would grant where it refuses.
+    if (c.length > 1) {
+      out += c;
+      continue;
+    }
     const lower = c.toLowerCase();
     out += lower.toUpperCase() === c.toUpperCase() ? lower : c;
   }
   return out;
 }
 
+/** True when `s` holds a surrogate pair (a character outside the Basic Multilingual Plane); no RegExp sees claim data. */
+function hasAstral(s: string): boolean {
+  for (let i = 0; i + 1 < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * A claim string folded once per request and charged by its length (one step per 4 code units):
+ * folding is the costly part of `*IgnoreCase`, and many pairs may read the same claim.
+ */
+function foldedOnce(v: string, budget: Budget | undefined): string {
+  const memo = budget?.folded;
+  const hit = memo?.get(v);
+  if (hit !== undefined) return hit;
+  charge(budget, v.length >> 2);
+  const folded = foldCase(v);
+  if (budget) (budget.folded ??= new Map()).set(v, folded);
+  return folded;
+}
+
 function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: Budget) => boolean {
   switch (s.family) {
     case 'string': {
       // Validation refused `${` here, so every value is literal text.
-      const fold = (x: string) => (s.ignoreCase ? foldCase(x) : x);
-      const wanted = new Set(values.map((v) => fold(v as string)));
-      return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(fold(v)) !== s.negated);
+      const wanted = new Set(values.map((v) => (s.ignoreCase ? foldCase(v as string) : (v as string))));
+      if (!s.ignoreCase) return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(v) !== s.negated);
+      return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(foldedOnce(v, budget)) !== s.negated);
     }
     case 'like': {
       const matcher = compileWildcards(values as string[]);
-      return (v, budget) => typeof v === 'string' && matcher.test(v, budget) !== s.negated;
+      // `?` is one character: one code point here, one UTF-16 unit in an independent evaluator.
+      // The two readings part only over astral characters (surrogate pairs), so there a `?`
+      // pattern matches nothing, negated or not: fail closed whichever reading AWS takes.
+      const question = (values as string[]).some((p) => p.replaceAll('${?}', '').includes('?'));
+      return (v, budget) => typeof v === 'string' && !(question && hasAstral(v)) && matcher.test(v, budget) !== s.negated;
     }
     case 'numeric': {
       const wanted = values.map((v) => toNumber(v) as number);

@@ -41,7 +41,7 @@ function check(c: CompiledCondition, claims: unknown, budget: Budget | undefined
   const refuse = (seen: unknown): ConditionCheck => ({ operator: c.operator, key: c.key, matched: false, seen });
   if (budget && budget.remaining <= 0) return refuse(NOT_EVALUATED);
   try {
-    const found = resolveClaim(claims, c.path);
+    const found = resolveClaim(claims, c.path, budget);
     if (found === AMBIGUOUS) return refuse(AMBIGUOUS_CLAIM);
     const oversized = found && oversize(found.value);
     if (oversized) return refuse(oversized);

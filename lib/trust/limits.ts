@@ -20,6 +20,15 @@ export const MAX_VALUES_PER_RELATIONSHIP = 200;
 /** Operator/claim-key pairs of one relationship (ANDed). */
 export const MAX_PAIRS_PER_RELATIONSHIP = 50;
 
+/**
+ * Most dot-separated segments in a dotted claim key, and most reference tokens in a JSON Pointer.
+ * Resolving a dotted key tries each run of segments at each level (longest own key first), so its
+ * cost grows with the square of the segment count; real claim names (`kubernetes.io.namespace`)
+ * use two or three.
+ */
+export const MAX_KEY_SEGMENTS = 8;
+export const MAX_POINTER_SEGMENTS = 32;
+
 /** A string claim longer than this (UTF-16 code units) fails every operator closed. */
 export const MAX_CLAIM_LENGTH = 1024;
 /** An array claim with more elements than this fails every operator closed. */
@@ -51,8 +60,11 @@ export const WORST_CASE_STEPS_PER_RELATIONSHIP =
  */
 export const REQUEST_BUDGET_STEPS = 4_000_000;
 
-/** A per-request allowance of steps, shared by every relationship evaluated for one request. */
-export interface Budget { remaining: number }
+/**
+ * A per-request allowance of steps, shared by every relationship evaluated for one request, with
+ * the request's memo of case-folded claim strings (each folded, and charged, once per request).
+ */
+export interface Budget { remaining: number; folded?: Map<string, string> }
 
 /** A fresh per-request budget. */
 export function requestBudget(steps = REQUEST_BUDGET_STEPS): Budget {

@@ -31,8 +31,12 @@ export function checkSessionTags(tags: TrustRelationshipSpec['session_tags'], is
   const lower = new Set<string>();
   for (const key of keys) {
     // Tag keys are case-insensitive in IAM and the aws: prefix is reserved.
-    if (key.toLowerCase().startsWith('aws:')) issues.push(`session_tags["${key}"]: the aws: prefix is reserved`);
-    if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) issues.push(`session_tags["${key}"]: the ${RESERVED_TAG_PREFIX} prefix is reserved (fedbroker sets ${TENANT_TAG} itself)`);
+    // Compared as a reader would see them: compatibility forms (full-width letters), any case and
+    // spaces removed, so a look-alike of a reserved prefix is refused with it.
+    const seen = key.normalize('NFKC').toLowerCase().replace(/\s+/gu, '');
+    if (seen.startsWith('aws:')) issues.push(`session_tags["${key}"]: the aws: prefix is reserved`);
+    if (seen.startsWith(RESERVED_TAG_PREFIX)) issues.push(`session_tags["${key}"]: the ${RESERVED_TAG_PREFIX} prefix is reserved (fedbroker sets ${TENANT_TAG} itself)`);
+    if (key.trim() !== key) issues.push(`session_tags["${key}"]: must not start or end with spaces`);
     if (lower.has(key.toLowerCase())) issues.push(`session_tags["${key}"]: duplicate key (tag keys are case-insensitive)`);
     lower.add(key.toLowerCase());
   }
