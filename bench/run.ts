@@ -13,7 +13,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summarize, type ProfileSummary } from './profile.ts';
-import { kb, machineLine, ms, table, times, verdict, writeSection } from './report.ts';
+import { kb, machineLine, ms, table, times, writeSection } from './report.ts';
+import { judge as judgeRow, noTarget as noTargetRow, UNSTABLE, verdict, worstOf } from './verdicts.ts';
 import { codeState, devToken, type Alg, externalForm, idTokenForm, machine, median, postToken, processCpu, readsAndWrites, runJson, spawnLocalRun, spawnServer, waitForQuiet, type LoadResult } from './support.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -193,15 +194,8 @@ const add = (a: Record<string, number>, b: Record<string, number>) => {
 };
 const named = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
 const perCall = (n: number, of: number) => (n / of).toFixed(2);
-const UNSTABLE = '`unstable`';
-/** Each pass's median differs from the others' by more than 15 %: the row is not judged. */
-const unstable = (values: number[]) => values.length > 1 && Math.min(...values) > 0 && Math.max(...values) / Math.min(...values) - 1 > TARGET.unstable;
-/** PASS when every pass's median meets the target, MISS when one does not, `unstable` when the passes disagree by more than 15 %. */
-const judge = (values: number[], ok: (x: number) => boolean) => (unstable(values) ? UNSTABLE : verdict(values.every(ok)));
-/** For rows with no target: `unstable` or —. */
-const noTarget = (values: number[]) => (unstable(values) ? UNSTABLE : '—');
-/** The worst of several verdicts: MISS, then unstable, then PASS. */
-const worstOf = (verdicts: string[]) => verdicts.find((v) => v === verdict(false)) ?? verdicts.find((v) => v === UNSTABLE) ?? verdict(true);
+const judge = (values: number[], ok: (x: number) => boolean) => judgeRow(values, ok, TARGET.unstable);
+const noTarget = (values: number[]) => noTargetRow(values, TARGET.unstable);
 const joined = (values: number[], fmt: (x: number) => string) => values.map(fmt).join(' / ');
 const each = <T>(f: (p: Pass) => T): T[] => passes.map(f);
 const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
