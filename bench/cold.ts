@@ -5,7 +5,7 @@
 // deployed configuration).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -17,7 +17,13 @@ import { startUpstreamIssuer } from '../test/support/upstream-issuer.ts';
 import { externalForm, median, report, ROOT, startStack } from './support.ts';
 
 // Nine runs: the median of nine is steadier than of five on a shared machine (import times vary ±30 ms).
-const RUNS = 9;
+// BENCH_QUICK=1 (a check that the pipeline works, not a measurement): three.
+const RUNS = process.env.BENCH_QUICK === '1' ? 3 : 9;
+// In the same round-robin as the functions: the baseline (bench/cold-baseline.ts: the same SDK
+// clients and jose, the same first calls made raw, nothing of fedbroker), bundled with the same
+// options, and an empty module, whose process wall time is Node's bare start-up.
+const BASELINE = 'coldBaseline';
+const BARE = 'nodeBare';
 
 interface Yml {
   custom: { esbuild: { minify: boolean; sourcemap: boolean; format: 'esm'; target: string; platform: 'node'; mainFields: string[]; outputFileExtension: string; exclude: string[]; banner: { js: string }; plugins?: string } };
@@ -26,7 +32,10 @@ interface Yml {
 const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as Yml;
 const opts = yml.custom.esbuild;
 const outdir = mkdtempSync(join(tmpdir(), 'fedbroker-bundles-'));
-const entries = Object.fromEntries(Object.entries(yml.functions).map(([name, fn]) => [name, join(ROOT, fn.handler.replace(/\.handler$/, '.ts'))]));
+const entries = {
+  ...Object.fromEntries(Object.entries(yml.functions).map(([name, fn]) => [name, join(ROOT, fn.handler.replace(/\.handler$/, '.ts'))])),
+  [BASELINE]: join(ROOT, 'bench/cold-baseline.ts'),
+};
 const options: BuildOptions = {
   absWorkingDir: ROOT,
   entryPoints: entries,
@@ -49,6 +58,7 @@ const options: BuildOptions = {
 const buildStart = performance.now();
 const built = await build(options);
 const buildMs = performance.now() - buildStart;
+writeFileSync(join(outdir, `${BARE}${opts.outputFileExtension}`), 'export const handler = async () => ({ statusCode: 200 });\n');
 
 /** What a bundle is made of: output bytes per npm package (or fedbroker's own code). */
 function composition(bundle: string) {
@@ -111,6 +121,7 @@ const firstRequests: Record<string, { event: unknown; expect: number }> = {
   auditIngest: { event: logsSubscriptionEvent([auditLine]), expect: 0 },
   fallback: { event: httpEvent('GET', '/no/such/route'), expect: 404 },
 };
+const runList: Record<string, { event: unknown; expect: number }> = { ...firstRequests, [BASELINE]: { event: {}, expect: 200 }, [BARE]: { event: {}, expect: 200 } };
 
 function coldRun(bundle: string, event: unknown): Promise<{ importMs: number; firstMs: number; status: number; wallMs: number; log: string }> {
   return new Promise((done, fail) => {
@@ -142,7 +153,7 @@ const prefixed = (service: string, counts: Record<string, number>) => Object.fro
 // (which the slowest-median row would then report as that function's cold start).
 const runsByFn = new Map<string, { runs: Awaited<ReturnType<typeof coldRun>>[]; calls: Record<string, number> }>();
 for (let i = 0; i < RUNS; i++) {
-  for (const [name, { event }] of Object.entries(firstRequests)) {
+  for (const [name, { event }] of Object.entries(runList)) {
     const bundle = join(outdir, `${name}${opts.outputFileExtension}`);
     const entry = runsByFn.get(name) ?? { runs: [], calls: {} };
     runsByFn.set(name, entry);
@@ -153,7 +164,8 @@ for (let i = 0; i < RUNS; i++) {
     entry.calls = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
   }
 }
-const results = Object.entries(firstRequests).map(([name, { expect }]) => {
+const baselineRuns = runsByFn.get(BASELINE)!.runs;
+const results = Object.entries(runList).map(([name, { expect }]) => {
   const { runs, calls } = runsByFn.get(name)!;
   const statuses = [...new Set(runs.map((r) => r.status))];
   return {
@@ -166,10 +178,20 @@ const results = Object.entries(firstRequests).map(([name, { expect }]) => {
     expected: expect,
     ok: statuses.length === 1 && statuses[0] === expect,
     calls,
+    // Median over rounds of this function's import + first response / the baseline's in the same round.
+    ratio: median(runs.map((r, i) => r.firstMs / baselineRuns[i]!.firstMs)),
     ...(runs.some((r) => r.status !== expect) ? { log: runs.find((r) => r.status !== expect)?.log } : {}),
   };
 });
 
-await report({ buildMs, esbuild: opts, bundles: results, tokenComposition: composition(`token${opts.outputFileExtension}`) });
+const own = (fn: string) => fn !== BASELINE && fn !== BARE;
+await report({
+  buildMs,
+  runs: RUNS,
+  esbuild: opts,
+  bundles: results.filter((r) => own(r.fn)),
+  baseline: results.find((r) => r.fn === BASELINE)!,
+  bare: results.find((r) => r.fn === BARE)!,
+  tokenComposition: composition(`token${opts.outputFileExtension}`) });
 await Promise.all([stack.close(), upstream.close()]);
 process.exit(0);

@@ -33,7 +33,7 @@ export function writeSection(name: 'bench' | 'load', markdown: string): void {
 
 export const ms = (x: number) => (x < 1 ? `${Math.round(x * 1000)} µs` : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
 export const times = (x: number) => `${x.toFixed(2)}×`;
-export const verdict = (ok: boolean) => (ok ? 'PASS' : '**MISS**');
+export { verdict } from './verdicts.ts';
 export const kb = (bytes: number) => `${(bytes / 1000).toFixed(0)} kB`;
 
 export function table(head: string[], rows: (string | number)[][]): string {

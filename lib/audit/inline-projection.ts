@@ -21,6 +21,7 @@ export class InlineAuditProjection implements SyncAuditSink {
   #pending: AuditEntry[] = [];
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #lastOk = true;
 
   constructor(writer: AuditTableWriter) {
@@ -37,15 +38,19 @@ export class InlineAuditProjection implements SyncAuditSink {
   }
 
   // Batched like the log subscription delivers: a write per batch, not per record, so the copy
-  // costs the local run little (dynalite runs in the same process as the handlers).
+  // costs the local run little (dynalite runs in the same process as the handlers). A full batch
+  // starts on the next turn of the event loop, not inside write(): building and marshalling 25
+  // items is then never paid by the request whose line filled the batch, whose response leaves first.
   #schedule(): void {
-    if (this.#pending.length >= BATCH) this.#start();
+    if (this.#pending.length >= BATCH) this.#immediate ??= setImmediate(() => this.#start()).unref();
     else if (this.#pending.length > 0) this.#timer ??= setTimeout(() => this.#start(), LINGER_MS).unref();
   }
 
   #start(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearImmediate(this.#immediate);
+    this.#immediate = undefined;
     if (this.#flushing || this.#pending.length === 0) return;
     this.#flushing = this.#flush().then((ok) => {
       this.#flushing = undefined;

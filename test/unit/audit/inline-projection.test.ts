@@ -59,6 +59,16 @@ describe('InlineAuditProjection batching', () => {
     expect(batches.map((b) => b.length)).toEqual([25]);
   });
 
+  it('starts a full batch after the writer returns, never inside the write that filled it', async () => {
+    const { w, batches } = writer();
+    let calls = 0;
+    const p = new InlineAuditProjection({ putAll: (entries) => (calls++, w.putAll(entries)) });
+    for (let i = 0; i < 25; i++) p.write(entry(i));
+    expect(calls).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(batches.map((b) => b.length)).toEqual([25]);
+  });
+
   it('copies entries written while a flush runs, with none lost or repeated', async () => {
     const { w, batches } = writer();
     const p = new InlineAuditProjection(w);
