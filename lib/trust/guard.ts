@@ -61,6 +61,18 @@ export const PUBLIC_ISSUERS: Record<string, PublicIssuer> = {
     },
     example: '{"StringLike": {"sub": "project_path:acme/*"}} or {"StringEquals": {"namespace_path": "acme"}}',
   },
+  // HCP Terraform, "Workload identity": sub = organization:<org>:project:<project>:workspace:<ws>:run_phase:<phase>.
+  'https://app.terraform.io': {
+    name: 'HCP Terraform',
+    pins: { sub: startsWith(`organization:${OWNER}:`), terraform_organization_id: exact, terraform_organization_name: exact },
+    example: '{"StringLike": {"sub": "organization:acme:*"}} or {"StringEquals": {"terraform_organization_name": "acme"}}',
+  },
+  // Buildkite, "OIDC with Buildkite": sub = organization:<slug>:pipeline:<slug>:ref:…; one issuer for every organization.
+  'https://agent.buildkite.com': {
+    name: 'Buildkite',
+    pins: { sub: startsWith(`organization:${OWNER}:`), organization_slug: exact, organization_id: exact },
+    example: '{"StringLike": {"sub": "organization:acme:*"}} or {"StringEquals": {"organization_slug": "acme"}}',
+  },
   'https://accounts.google.com': {
     name: 'Google accounts',
     pins: { sub: exact, email: exact, hd: exact },

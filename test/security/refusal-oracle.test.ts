@@ -47,6 +47,15 @@ describe('a refused subject token', () => {
     expect(res.body).toEqual({ error: 'invalid_request', error_description: SUBJECT_TOKEN_REFUSED });
   });
 
+  it('files a refusal naming a tenant that does not exist under _unknown, the name only claimed', async () => {
+    await env.exchange(external(await trusted.token({ sub: 'repo:acme/app' }), 'made-up-tenant'));
+    const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } } }>('lib/runtime.ts');
+    const window = { since: new Date(Date.now() - 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString(), limit: 200 };
+    const unknown = (await runtime().auditLog.query('_unknown', window)).items;
+    expect(unknown.find((i) => i.claimed_tenant === 'made-up-tenant')).toMatchObject({ reason: 'unknown_tenant', tenant: '_unknown' });
+    expect((await runtime().auditLog.query('made-up-tenant', window)).items).toEqual([]);
+  });
+
   it('leaves the reason in the audit trail, where only the tenant’s admins read it', async () => {
     await env.exchange(external(await trusted.token({ sub: 'repo:acme/app', aud: 'someone-else' })));
     const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: { reason?: string }[] }> } } }>('lib/runtime.ts');

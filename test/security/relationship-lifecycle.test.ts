@@ -3,6 +3,7 @@
 // the same id, :explain showing the old policy, tokens regaining power on id reuse, and narrowing
 // that left issued tokens at their old power. The stateful model test
 // (trust-lifecycle.model.test.ts) covers random sequences of the same operations.
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SUBJECT_TOKEN_REFUSED } from '../../lib/exchange/exchange.ts';
 import { ciRelationship, startExchangeEnv, external, TOKEN_TYPE, type ExchangeEnv } from '../support/security-env.ts';
@@ -131,6 +132,42 @@ describe('changing a relationship in place', () => {
     expect((await idToken(token)).body.error).toBe('invalid_request');
     expect((await env.api('PUT', `${BASE}/deploy`, root, spec, { 'If-Match': `"${before.version + 1}"` })).status).toBe(200);
     expect((await idToken(token)).status).toBe(200);
+  });
+});
+
+describe('tokens derived from an access token', () => {
+  it('an ID token asked for late never outlives iat + the relationship’s max_duration_seconds (clamped)', async () => {
+    const created = await env.api('POST', BASE, root, doc(first.issuer, { id: 'short', conditions: { StringEquals: { sub: 'short' } }, scopes: ['id-token:issue'], max_duration_seconds: 600 }));
+    expect(created.status, created.text).toBe(201);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const at = await accessToken(first, 'short');
+      const { iat } = decodeJwt(at);
+      vi.setSystemTime(Date.now() + 590_000);
+      const res = await env.exchange({ subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com', duration_seconds: '600' });
+      expect(res.status, res.text).toBe(200);
+      expect(decodeJwt(res.body.access_token).exp! - iat!).toBeLessThanOrEqual(600);
+      expect(res.body.expires_in).toBeLessThanOrEqual(10);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('versions under concurrent writers', () => {
+  it('are never handed out twice for an id: 20 creates and deletes racing on one id', async () => {
+    const seen: number[] = [];
+    const attempt = async () => {
+      const created = await env.api('POST', BASE, root, doc(first.issuer, { id: 'racy' }));
+      if (created.status !== 201) return;
+      seen.push(created.body.version as number);
+      await env.api('DELETE', `${BASE}/racy`, root, undefined, { 'If-Match': `"${created.body.version}"` });
+    };
+    await Promise.all(Array.from({ length: 20 }, attempt));
+    await attempt();
+    expect(seen.length).toBeGreaterThan(1);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.at(-1)).toBe(Math.max(...seen));
   });
 });
 

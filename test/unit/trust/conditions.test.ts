@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PolicyInvalid } from '../../../lib/errors.ts';
 import { compileConditions, evaluateConditions } from '../../../lib/trust/conditions.ts';
 import { AMBIGUOUS_CLAIM, NOT_EVALUATED } from '../../../lib/trust/evaluate.ts';
-import { evaluationWork, requestBudget } from '../../../lib/trust/limits.ts';
+import { evaluationWork, REQUEST_BUDGET_STEPS, requestBudget } from '../../../lib/trust/limits.ts';
 
 type Claims = Record<string, unknown>;
 const matches = (conditions: unknown, claims: Claims) => evaluateConditions(compileConditions(conditions), claims).matched;
@@ -45,7 +45,7 @@ describe('StringLike wildcards', () => {
     ['*', '', true], ['*', 'anything at all', true], ['**', '', true],
     ['repo:org/*', 'repo:org/', true], ['repo:org/*', 'repo:org/x:ref:refs/heads/main', true], ['repo:org/*', 'repo:other/x', false],
     ['a*b', 'ab', true], ['a*b', 'axxb', true], ['a*b', 'axxbc', false], ['a*a', 'a', false], ['*x*', 'x', true],
-    ['?', 'a', true], ['?', '', false], ['?', 'ab', false], ['???', 'abc', true], ['???', 'ab', false], ['?', '😀', true],
+    ['?', 'a', true], ['?', '', false], ['?', 'ab', false], ['???', 'abc', true], ['???', 'ab', false], ['?', 'é', true],
     ['?*', '', false], ['*?', 'a', true], ['a?c*', 'abcdef', true], ['a?c*', 'acdef', false],
     ['a.c', 'a.c', true], ['a.c', 'abc', false], ['a+', 'a+', true], ['a+', 'aa', false], ['(x)', '(x)', true], ['(x)', 'x', false],
     ['[ab]', '[ab]', true], ['[ab]', 'a', false], ['a\\d', 'a\\d', true], ['a\\d', 'a1', false], ['^a$|b', '^a$|b', true], ['a|b', 'a', false],
@@ -58,7 +58,7 @@ describe('StringLike wildcards', () => {
   it.each<[string, string, string, boolean]>([
     ['many stars', `${'*a'.repeat(200)}*b`, 'a'.repeat(1000), false],
     ['a long ? run against astral characters', `${'?'.repeat(500)}x`, '😀'.repeat(512), false],
-    ['a long ? run that matches', '?'.repeat(511), '😀'.repeat(511), true],
+    ['a long ? run that matches', '?'.repeat(511), 'é'.repeat(511), true],
   ])('matches %s in one pass over the claim (steps counted, not timed)', (_name, pattern, claim, expected) => {
     // A backtracking matcher needs up to n^k steps here; the Shift-And matcher reads each code
     // point once, costing ⌈(non-star tokens + 1) / 32⌉ words per code point (lib/trust/wildcard.ts).
@@ -68,7 +68,8 @@ describe('StringLike wildcards', () => {
     expect(evaluateConditions(compiled, { sub: claim }).matched).toBe(expected);
     const steps = evaluationWork.steps - before;
     expect(steps).toBeGreaterThan(0);
-    expect(steps).toBeLessThanOrEqual([...claim].length * words);
+    // Plus one step for resolving the claim key (claims.ts).
+    expect(steps).toBeLessThanOrEqual([...claim].length * words + 1);
   });
 
   it.each<[string, string, boolean]>([
@@ -291,5 +292,36 @@ describe('validation', () => {
 
   it('puts the issues in the error message', () => {
     expect(() => compileConditions({ StringLike: { sub: 7 } })).toThrow(/conditions\.StringLike\["sub"\]: must be a string/);
+  });
+});
+
+describe('characters outside the Basic Multilingual Plane (review: `?` is a code point here, a UTF-16 unit elsewhere)', () => {
+  it.each<[string, string, string, boolean]>([
+    ['StringLike', 'repo:acme/?', 'repo:acme/😀', false],
+    ['StringLike', '?', '😀', false],
+    ['StringNotLike', 'a??', 'a😀', false],
+    ['StringLike', 'repo:acme/*', 'repo:acme/😀', true],
+    ['StringLike', 'repo:acme/?', 'repo:acme/x', true],
+    ['StringEqualsIgnoreCase', 'team-𐐀', 'team-𐐨', false],
+    ['StringEqualsIgnoreCase', 'team-𐐀', 'team-𐐀', true],
+    ['StringEqualsIgnoreCase', 'TEAM-a', 'team-A', true],
+  ])('%s %s against %s: %s (fails closed where two readings of AWS could differ)', (operator, value, claim, expected) => {
+    expect(evaluateConditions(compileConditions({ [operator]: { c: value } }), { c: claim }).matched).toBe(expected);
+  });
+});
+
+describe('*IgnoreCase folding under the request budget', () => {
+  it('charges a claim string by its length, once per request however many relationships read it', () => {
+    const claim = 'Ab'.repeat(500);
+    const compiled = compileConditions({ StringEqualsIgnoreCase: { c: 'x' } });
+    const budget = requestBudget();
+    evaluateConditions(compiled, { c: claim }, budget);
+    const once = REQUEST_BUDGET_STEPS - budget.remaining;
+    expect(once).toBeGreaterThanOrEqual(claim.length / 4);
+    const claims = { c: claim };
+    const shared = requestBudget();
+    for (let i = 0; i < 100; i++) evaluateConditions(compiled, claims, shared);
+    // 100 relationships reading the same claim in one request: folded (and charged) once, then one step each.
+    expect(REQUEST_BUDGET_STEPS - shared.remaining).toBeLessThanOrEqual(once + 2 * 100);
   });
 });

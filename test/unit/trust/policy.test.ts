@@ -49,6 +49,10 @@ describe('validateRelationship', () => {
     ['GitLab namespace_id', 'https://gitlab.com', { StringEquals: { namespace_id: '77' } }],
     ['Google accounts hd', 'https://accounts.google.com', { StringEquals: { hd: 'acme.com' } }],
     ['Google accounts email', 'https://accounts.google.com', { StringEquals: { email: 'ci@acme.com' } }],
+    ['HCP Terraform sub pinned to an organization', 'https://app.terraform.io', { StringLike: { sub: 'organization:acme:project:*' } }],
+    ['HCP Terraform organization name', 'https://app.terraform.io', { StringEquals: { terraform_organization_name: 'acme' } }],
+    ['Buildkite sub pinned to an organization', 'https://agent.buildkite.com', { StringLike: { sub: 'organization:acme:pipeline:deploy:*' } }],
+    ['Buildkite organization slug', 'https://agent.buildkite.com', { StringEquals: { organization_slug: 'acme' } }],
   ])('accepts %s', (_name, issuer, conditions) => {
     expect(validateRelationship({ ...github, issuer, conditions }, options).kind).toBe('oidc');
   });
@@ -57,6 +61,10 @@ describe('validateRelationship', () => {
     ['GitLab sub with any group', 'https://gitlab.com', { StringLike: { sub: '*:ref_type:branch:ref:main' } }, 'GitLab.com'],
     ['GitLab project_path without its group delimiter', 'https://gitlab.com', { StringLike: { project_path: 'acme*' } }, 'GitLab.com'],
     ['Google accounts hd with a wildcard', 'https://accounts.google.com', { StringLike: { hd: '*.com' } }, 'Google accounts'],
+    ['HCP Terraform without conditions (review: any organization)', 'https://app.terraform.io', {}, 'HCP Terraform'],
+    ['HCP Terraform sub with any organization', 'https://app.terraform.io', { StringLike: { sub: '*:workspace:prod:run_phase:apply' } }, 'HCP Terraform'],
+    ['Buildkite without conditions (review: any organization)', 'https://agent.buildkite.com', {}, 'Buildkite'],
+    ['Buildkite sub with an organization prefix cut short', 'https://agent.buildkite.com', { StringLike: { sub: 'organization:acme*' } }, 'Buildkite'],
   ])('refuses %s', (_name, issuer, conditions, name) => {
     expect(issues({ ...github, issuer, conditions })).toContain(`conditions: ${name} is a shared public issuer; pin the owner`);
   });
