@@ -77,7 +77,10 @@ describe('while DynamoDB throttles', () => {
     expect(await stored('versioned')).toEqual(created.body);
     const replaced = await env.api('PUT', `${BASE}/versioned`, adminToken, { ...doc('versioned'), description: 'kept' }, { 'If-Match': '"1"' });
     expect(replaced.status, replaced.text).toBe(200);
-    expect(replaced.body.version).toBe(2);
+    // The failed write may have used up a number of the id's version counter: versions only ever
+    // increase, they are not dense (lib/tenants/ports.ts, nextVersion).
+    expect(replaced.body.version).toBeGreaterThan(1);
+    expect(await stored('versioned')).toMatchObject({ description: 'kept', version: replaced.body.version });
   });
 
   it('a container starting cold answers 503 (its key registry cannot be read), then recovers', async () => {
