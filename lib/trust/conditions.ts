@@ -200,7 +200,7 @@ function valueProblem(family: Family, v: unknown): string | undefined {
       }
       return policyVariableProblem(v);
     case 'numeric':
-      return toNumber(v) === undefined ? 'must be a finite number or a numeric string in plain decimal notation (no exponent)' : undefined;
+      return toNumber(v) === undefined ? 'must be a finite number or a numeric string in plain decimal notation (no exponent), at most 15 significant digits' : undefined;
     default:
       return toBool(v) === undefined ? 'must be true or false' : undefined;
   }
@@ -288,8 +288,21 @@ function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: B
 function toNumber(v: unknown): number | undefined {
   // A JSON number is read as its decimal text, so 1e21 (text "1e+21") is refused like "1e21".
   const text = typeof v === 'number' ? String(v) : v;
-  const n = typeof text === 'string' && text.length <= 64 && NUMERIC.test(text) ? Number(text) : NaN;
+  if (typeof text !== 'string' || text.length > 64 || !NUMERIC.test(text) || significantDigits(text) > MAX_DIGITS) return undefined;
+  const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * A double holds 15 significant decimal digits exactly. Past that, two different numbers compare
+ * equal (`9007199254740993` = `9007199254740992`) in fedbroker and in an evaluator that uses
+ * doubles, while AWS's own comparison is undocumented: such numbers are refused in policies and
+ * match nothing as claims, whichever way AWS reads them.
+ */
+const MAX_DIGITS = 15;
+function significantDigits(text: string): number {
+  const [whole = '', fraction = ''] = text.replace('-', '').split('.');
+  return `${whole}${fraction.replace(/0+$/, '')}`.replace(/^0+/, '').length;
 }
 
 function toBool(v: unknown): boolean | undefined {

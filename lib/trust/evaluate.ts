@@ -67,7 +67,9 @@ function oversize(v: unknown): string | undefined {
 }
 
 function decide(c: CompiledCondition, found: { value: unknown } | undefined, budget: Budget | undefined): boolean {
-  if (c.family === 'null') return c.test(found === undefined, budget);
+  // An empty string or array is "present" to some readers and a null data set to others (IAM User
+  // Guide, Null condition operator): it passes neither `Null: true` nor `Null: false`.
+  if (c.family === 'null') return !isEmpty(found) && c.test(found === undefined, budget);
   // AWS: ForAnyValue on a missing key is false ("Set operators for multivalued context keys"),
   // and an independent evaluator keeps it false with IfExists too: so does fedbroker.
   if (found === undefined) return c.ifExists && c.set !== 'any';
@@ -83,6 +85,10 @@ function decide(c: CompiledCondition, found: { value: unknown } | undefined, bud
     if (c.set === 'all' && !ok) return false;
   }
   return c.set === 'all';
+}
+
+function isEmpty(found: { value: unknown } | undefined): boolean {
+  return found !== undefined && (found.value === '' || (Array.isArray(found.value) && found.value.length === 0));
 }
 
 /** JSON-safe and bounded: strings cut to 256 characters, arrays to 20 elements, objects named. */

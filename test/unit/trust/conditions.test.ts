@@ -325,3 +325,22 @@ describe('*IgnoreCase folding under the request budget', () => {
     expect(REQUEST_BUDGET_STEPS - shared.remaining).toBeLessThanOrEqual(once + 2 * 100);
   });
 });
+
+describe('values whose reading AWS leaves open fail closed (review)', () => {
+  it.each<[string, unknown, unknown]>([
+    ['more than 15 significant digits, as a claim', '9007199254740993', 5],
+    ['more than 15 significant digits after the point', '1.0000000000000000001', 1],
+  ])('Numeric: %s matches nothing, NumericNotEquals included', (_name, claim, value) => {
+    expect(evaluateConditions(compileConditions({ NumericEquals: { n: value } }), { n: claim }).matched).toBe(false);
+    expect(evaluateConditions(compileConditions({ NumericNotEquals: { n: 0 } }), { n: claim }).matched).toBe(false);
+  });
+
+  it('Numeric: a policy value with more than 15 significant digits is refused when stored', () => {
+    expect(() => compileConditions({ NumericEquals: { n: '9007199254740993' } })).toThrow(/at most 15 significant digits/);
+  });
+
+  it.each<[string, unknown]>([['an empty string', ''], ['an empty array', []]])('Null: a claim holding %s passes neither Null true nor Null false', (_name, value) => {
+    expect(evaluateConditions(compileConditions({ Null: { c: true } }), { c: value }).matched).toBe(false);
+    expect(evaluateConditions(compileConditions({ Null: { c: false } }), { c: value }).matched).toBe(false);
+  });
+});
