@@ -48,7 +48,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * a forged access token's `tenant_id` names a tenant but proves nothing, so it only goes under
  * `claimed_tenant`.
  */
-function refusalFields(params: Record<string, string>, error: unknown): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
+function refusalFields(params: Record<string, string>, error: unknown, tenantExists: boolean): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
   const claims = claimed(params.subject_token);
   const own = params.subject_token_type === TOKEN_TYPE.accessToken;
   // A fedbroker access token refused after its signature verified (revoked, no longer standing):
@@ -57,7 +57,9 @@ function refusalFields(params: Record<string, string>, error: unknown): Omit<Aud
   if (verified) {
     return { tenant: verified.tenant, principal: verified.sub, trust: verified.trust, source_issuer: str(claims.iss), audience: params.audience, scopes: params.scope?.split(' ').filter(Boolean) };
   }
-  const named = params.tenant !== undefined && TENANT_ID.test(params.tenant) && !(error instanceof SubjectTokenInvalid && error.reason === 'unknown_tenant');
+  // Filed in the named tenant only when it exists: made-up names get neither partitions nor
+  // limiter buckets of their own, whatever refused the request.
+  const named = params.tenant !== undefined && TENANT_ID.test(params.tenant) && tenantExists && !(error instanceof SubjectTokenInvalid && error.reason === 'unknown_tenant');
   return {
     tenant: named ? (params.tenant as string) : UNKNOWN_TENANT,
     ...(!named && params.tenant !== undefined ? { claimed_tenant: params.tenant } : {}),
@@ -76,7 +78,12 @@ function refusalFields(params: Record<string, string>, error: unknown): Omit<Aud
  * caller gets 503. `parse` runs inside, so a malformed request is an audited refusal too.
  */
 export async function auditedExchange(
-  deps: { audit: AuditTrail; issuer: string },
+  deps: {
+    audit: AuditTrail;
+    issuer: string;
+    /** Whether a tenant exists (the directory's cached read); a failure to tell counts as no. */
+    tenantExists(tenant: string): Promise<boolean>;
+  },
   request: RequestInfo,
   parse: () => Record<string, string>,
   exchange: (params: Record<string, string>) => Promise<ExchangeOutcome>,
@@ -90,7 +97,8 @@ export async function auditedExchange(
     const failure = failureOf(e);
     countExchange(failure.outcome, failure.reason);
     const event = params.requested_token_type === TOKEN_TYPE.idToken ? 'id_token.issue' : 'token.exchange';
-    await deps.audit.recordRefusal({ event, ...failure, ...refusalFields(params, e), ...request });
+    const exists = params.tenant !== undefined && TENANT_ID.test(params.tenant) ? await deps.tenantExists(params.tenant).catch(() => false) : false;
+    await deps.audit.recordRefusal({ event, ...failure, ...refusalFields(params, e, exists), ...request });
     throw e;
   }
   const { principal, source } = outcome;

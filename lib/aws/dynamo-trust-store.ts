@@ -182,6 +182,20 @@ export class DynamoTrustStore implements TrustStore {
     );
   }
 
+  async seedVersion(tenant: string, prefix: DocumentPrefix, id: string, version: number) {
+    const t = this.#table;
+    await t.run(() =>
+      t.doc.send(
+        new UpdateCommand({
+          TableName: t.name,
+          Key: { pk: tombstonePk(tenant), sk: sk(prefix, id) },
+          UpdateExpression: 'SET seq = if_not_exists(seq, :v)',
+          ExpressionAttributeValues: { ':v': version },
+        }),
+      ),
+    );
+  }
+
   async nextVersion(tenant: string, prefix: DocumentPrefix, id: string, floor: number) {
     const t = this.#table;
     // One atomic counter item per id: concurrent writers (a create racing a delete included)

@@ -129,6 +129,8 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
     },
     async remove(deps: AdminDeps, tenant: string, id: string, expectedVersion: number): Promise<void> {
       if ((await get(deps, tenant, id)).version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
+      // Seeds the id's counter from a document that predates it, so a recreate continues after it.
+      await deps.store.seedVersion(tenant, kind.prefix, id, expectedVersion);
       if (!(await deps.store.deleteDocument(tenant, kind.prefix, id, expectedVersion))) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
     },
   };

@@ -56,6 +56,8 @@ export interface TrustStore {
    * writers. `floor` is the current version of a document written before the counter existed.
    */
   nextVersion(tenant: string, prefix: DocumentPrefix, id: string, floor: number): Promise<number>;
+  /** Starts the id's counter at `version` unless it already exists (a document written before counters). */
+  seedVersion(tenant: string, prefix: DocumentPrefix, id: string, version: number): Promise<void>;
   /** Claims a shared AWS resource for `tenant`; false when another tenant holds it (see ownership.ts). */
   claim(kind: 'POOL' | 'ROLE', resource: string, tenant: string, at: string): Promise<boolean>;
   /** Frees the claim if `tenant` holds it. */

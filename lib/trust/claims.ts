@@ -48,20 +48,36 @@ export type Resolved = { value: unknown } | undefined | typeof AMBIGUOUS;
  * check fails closed. So a key fedbroker treats as missing is missing under either reading.
  */
 const broad = (name: string) => name.toUpperCase().toLowerCase();
-const ascii = (name: string) => name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20));
+/** ASCII letters lower-cased, everything else kept: a loop, not a RegExp, on the per-request path. */
+function ascii(name: string): string {
+  let out = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c | 0x20) : name[i];
+  }
+  return out;
+}
+/** The longest forbidden name: anything longer cannot be one, whatever its case. */
+const FORBIDDEN_MAX = 11;
 
-type Index = Map<string, string | typeof AMBIGUOUS>;
+/** Own names by broad fold, and which dot counts occur among them (a dotted key only tries runs that could exist). */
+type Index = Map<string, string | typeof AMBIGUOUS> & { dots?: Set<number> };
 // Built once per claims object (claims are never mutated after verification): a lookup is one fold.
 const indexes = new WeakMap<object, Index>();
 
 function indexOf(obj: object): Index {
   let index = indexes.get(obj);
   if (index) return index;
-  index = new Map();
+  index = new Map() as Index;
+  const dots = new Set<number>();
   for (const name of Object.getOwnPropertyNames(obj)) {
     const folded = broad(name);
     index.set(folded, index.has(folded) ? AMBIGUOUS : name);
+    let n = 0;
+    for (let i = name.indexOf('.'); i !== -1; i = name.indexOf('.', i + 1)) n++;
+    dots.add(n);
   }
+  index.dots = dots;
   indexes.set(obj, index);
   return index;
 }
@@ -79,7 +95,7 @@ function ownIgnoringCase(obj: unknown, key: string): Resolved {
   if (Array.isArray(obj)) return /^(?:0|[1-9]\d*)$/.test(key) ? own(obj, key) : undefined;
   const folded = broad(key);
   // A forbidden name never resolves, whatever its case (`__PROTO__` is not a way around it).
-  if (FORBIDDEN.has(folded) || FORBIDDEN.has(ascii(key))) return undefined;
+  if (key.length <= FORBIDDEN_MAX && (FORBIDDEN.has(folded) || FORBIDDEN.has(ascii(key)))) return undefined;
   const name = indexOf(obj).get(folded);
   if (name === undefined) return undefined;
   if (name === AMBIGUOUS || ascii(name) !== ascii(key)) return AMBIGUOUS;
@@ -116,18 +132,23 @@ function walk(claims: unknown, path: ClaimPath, budget: Budget | undefined): Res
     const obj: unknown = cur.value;
     if (path.pointer) {
       const token = parts[i++] as string;
-      charge(budget, 1 + (token.length >> 3));
+      charge(budget, 8 + 4 * token.length);
       cur = ownIgnoringCase(obj, token);
       continue;
     }
     if (Array.isArray(obj)) return undefined;
     let j = parts.length;
     cur = undefined;
-    // Each run tried is joined and folded: charged by its length (limits.ts, one step ≈ 8 characters).
+    // Only runs whose dot count some own name has can match; each run tried is joined, folded and
+    // looked up, charged by its length (four steps per character: measured against the matcher's
+    // steps, see bench/worst-case.ts).
+    const dots = obj !== null && typeof obj === 'object' ? indexOf(obj).dots : undefined;
     while (j > i) {
-      const name = parts.slice(i, j).join('.');
-      charge(budget, 1 + (name.length >> 3));
-      if ((cur = ownIgnoringCase(obj, name))) break;
+      if (!dots || dots.has(j - i - 1)) {
+        const name = parts.slice(i, j).join('.');
+        charge(budget, 8 + 4 * name.length);
+        if ((cur = ownIgnoringCase(obj, name))) break;
+      }
       j--;
     }
     i = j;

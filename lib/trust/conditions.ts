@@ -242,14 +242,21 @@ function hasAstral(s: string): boolean {
  * A claim string folded once per request and charged by its length (one step per 4 code units):
  * folding is the costly part of `*IgnoreCase`, and many pairs may read the same claim.
  */
-function foldedOnce(v: string, budget: Budget | undefined): string {
-  const memo = budget?.folded;
-  const hit = memo?.get(v);
+function foldedOnce(v: string, budget: Budget | undefined, fold: (x: string) => string): string {
+  const key = fold === foldCase ? v : `\u0000${v}`;
+  const hit = budget?.folded?.get(key);
   if (hit !== undefined) return hit;
   charge(budget, v.length >> 2);
-  const folded = foldCase(v);
-  if (budget) (budget.folded ??= new Map()).set(v, folded);
+  const folded = fold(v);
+  if (budget) (budget.folded ??= new Map()).set(key, folded);
   return folded;
+}
+
+/** The widest case fold: every character, astral ones included, upper- then lower-cased. */
+function wideFold(x: string): string {
+  let out = '';
+  for (const c of x) out += c.toUpperCase().toLowerCase();
+  return out;
 }
 
 function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: Budget) => boolean {
@@ -258,7 +265,12 @@ function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: B
       // Validation refused `${` here, so every value is literal text.
       const wanted = new Set(values.map((v) => (s.ignoreCase ? foldCase(v as string) : (v as string))));
       if (!s.ignoreCase) return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(v) !== s.negated);
-      return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(foldedOnce(v, budget)) !== s.negated);
+      if (!s.negated) return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(foldedOnce(v, budget, foldCase)));
+      // Negated: "not equal" must hold under every reading of "ignoring case", the widest included
+      // (each character upper- then lower-cased, astral ones too, as Java's equalsIgnoreCase
+      // does), or a claim AWS folds onto a forbidden value would pass here.
+      const wide = new Set(values.map((v) => wideFold(v as string)));
+      return (v, budget) => (charge(budget, 1), typeof v === 'string' && !wanted.has(foldedOnce(v, budget, foldCase)) && !wide.has(foldedOnce(v, budget, wideFold)));
     }
     case 'like': {
       const matcher = compileWildcards(values as string[]);

@@ -6,6 +6,7 @@ import type { TrustStore } from '../tenants/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import { requestBudget } from './limits.ts';
+import { MAX_RELATIONSHIPS } from './schema.ts';
 import { compileRelationship, type Check, type TrustContext } from './policy.ts';
 
 export interface ExplainDeps {
@@ -29,6 +30,8 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
   const trusts = (await deps.store.readTenant(tenant)).relationships
     .sort((a, b) => a.id.localeCompare(b.id))
+    // The per-tenant cap, as the exchange path applies it (tenants/directory.ts), whatever the store holds.
+    .slice(0, MAX_RELATIONSHIPS)
     .flatMap((r) => {
       try {
         return [compileRelationship(r, deps.context)];

@@ -85,7 +85,7 @@ describe('AuditTrail.recordRefusal', () => {
     const s = sink();
     const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
     for (let i = 0; i < N + 5; i++) {
-      await auditedExchange({ audit: trail, issuer: 'https://issuer' }, { source_ip: '203.0.113.7' }, () => form, async () => granted);
+      await auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, { source_ip: '203.0.113.7' }, () => form, async () => granted);
       await trail.recordApplied({ event: 'token.revoke', outcome: 'success', tenant: 'acme', source_ip: '203.0.113.7' });
     }
     expect(s.written).toHaveLength(2 * (N + 5));
@@ -124,20 +124,20 @@ describe('sanitize', () => {
 describe('auditedExchange', () => {
   it('withholds a granted token when its audit record cannot be stored (503)', async () => {
     const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
-    const run = auditedExchange({ audit: trail, issuer: 'https://issuer' }, {}, () => form, async () => granted);
+    const run = auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, {}, () => form, async () => granted);
     await expect(run).rejects.toBeInstanceOf(ServiceUnavailable);
   });
 
   it('rethrows a refusal unchanged, even when its record cannot be stored', async () => {
     const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
     const refusal = new InvalidScope('nope');
-    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer' }, {}, () => form, async () => Promise.reject(refusal))).rejects.toBe(refusal);
+    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, {}, () => form, async () => Promise.reject(refusal))).rejects.toBe(refusal);
   });
 
   it('records a grant with the principal, source and jti, never the token', async () => {
     const s = sink();
     const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 90 });
-    await auditedExchange({ audit: trail, issuer: 'https://issuer' }, { request_id: 'r1', source_ip: '10.0.0.1' }, () => form, async () => granted);
+    await auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, { request_id: 'r1', source_ip: '10.0.0.1' }, () => form, async () => granted);
     expect(s.written[0]?.record).toMatchObject({ event: 'token.exchange', outcome: 'success', tenant: 'acme', jti: granted.jti, audience: 'https://issuer', request_id: 'r1', source_ip: '10.0.0.1' });
     expect(JSON.stringify(s.written)).not.toContain('eyJ');
   });
@@ -147,7 +147,7 @@ describe('auditedExchange records what a refused token claimed as claimed_*, nev
   const refused = async (params: Record<string, string>) => {
     const s = sink();
     const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
-    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer' }, { source_ip: '203.0.113.7' }, () => params, refusing)).rejects.toBeInstanceOf(InvalidScope);
+    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, { source_ip: '203.0.113.7' }, () => params, refusing)).rejects.toBeInstanceOf(InvalidScope);
     expect(s.written).toHaveLength(1);
     return s.written[0]!.record;
   };

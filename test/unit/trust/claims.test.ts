@@ -69,4 +69,22 @@ describe('resolving a claim key', () => {
     // The ceiling holds: at most the budget plus the one charge that overdrew it.
     expect(charged).toBeLessThanOrEqual(REQUEST_BUDGET_STEPS + 1 + (MAX_KEY_SEGMENTS * 260) / 8);
   });
+
+  it('stops at the budget when the token names a claim at every dot count, so every run of every key is tried', () => {
+    // Second review: 100 relationships × 49 `Null` pairs on distinct 8-segment keys, over claims that
+    // hold names with 1–7 dots at every level; each run tried is charged by length.
+    const seg = Array.from({ length: 7 }, (_, s) => `S${s}${'Q'.repeat(28)}`);
+    const relationships = Array.from({ length: 100 }, (_, r) =>
+      compileConditions({ Null: Object.fromEntries(Array.from({ length: 49 }, (_, p) => [[...seg, `R${r}P${p}${'Z'.repeat(24)}`].join('.'), 'true'])), StringEquals: { sub: 'never' } }),
+    );
+    const level = (): Record<string, unknown> => Object.fromEntries(Array.from({ length: 7 }, (_, d) => [Array(d + 2).fill('x').join('.'), 1]));
+    const claims: Record<string, unknown> = { sub: 'x', ...level() };
+    let at = claims;
+    for (const s of seg) at = (at[s] = level()) as Record<string, unknown>;
+    const budget = requestBudget();
+    const before = evaluationWork.steps;
+    for (const r of relationships) expect(evaluateConditions(r, claims, budget, 'first-failure').matched).toBe(false);
+    expect(budget.remaining).toBeLessThanOrEqual(0);
+    expect(evaluationWork.steps - before).toBeLessThanOrEqual(REQUEST_BUDGET_STEPS + 8 + 4 * 256);
+  });
 });
