@@ -97,7 +97,10 @@ export async function auditedExchange(
     const failure = failureOf(e);
     countExchange(failure.outcome, failure.reason);
     const event = params.requested_token_type === TOKEN_TYPE.idToken ? 'id_token.issue' : 'token.exchange';
-    const exists = params.tenant !== undefined && TENANT_ID.test(params.tenant) ? await deps.tenantExists(params.tenant).catch(() => false) : false;
+    // Looked up for refusals only: a dependency failure (5xx) keeps the named tenant without another
+    // read of the store that just failed.
+    const named = params.tenant !== undefined && TENANT_ID.test(params.tenant);
+    const exists = named && (failure.outcome === 'error' || (await deps.tenantExists(params.tenant as string).catch(() => false)));
     await deps.audit.recordRefusal({ event, ...failure, ...refusalFields(params, e, exists), ...request });
     throw e;
   }

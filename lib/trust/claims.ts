@@ -124,6 +124,13 @@ export function resolveClaim(claims: unknown, path: ClaimPath, budget?: Budget):
 
 const resolved = new WeakMap<object, Map<ClaimPath, Resolved>>();
 
+/**
+ * Steps charged for looking up one name (a run of dotted segments, or a pointer token): joining,
+ * folding and hashing it cost far more per character than a matcher step, so four steps per
+ * character (measured against the matcher's steps; see threat model I3).
+ */
+export const lookupSteps = (name: string): number => 8 + 4 * name.length;
+
 function walk(claims: unknown, path: ClaimPath, budget: Budget | undefined): Resolved {
   let cur: Resolved = { value: claims };
   const { parts } = path;
@@ -132,7 +139,7 @@ function walk(claims: unknown, path: ClaimPath, budget: Budget | undefined): Res
     const obj: unknown = cur.value;
     if (path.pointer) {
       const token = parts[i++] as string;
-      charge(budget, 8 + 4 * token.length);
+      charge(budget, lookupSteps(token));
       cur = ownIgnoringCase(obj, token);
       continue;
     }
@@ -146,7 +153,7 @@ function walk(claims: unknown, path: ClaimPath, budget: Budget | undefined): Res
     while (j > i) {
       if (!dots || dots.has(j - i - 1)) {
         const name = parts.slice(i, j).join('.');
-        charge(budget, 8 + 4 * name.length);
+        charge(budget, lookupSteps(name));
         if ((cur = ownIgnoringCase(obj, name))) break;
       }
       j--;
