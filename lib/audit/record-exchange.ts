@@ -59,7 +59,7 @@ function refusalFields(params: Record<string, string>, error: unknown, tenantExi
   }
   // Filed in the named tenant only when it exists: made-up names get neither partitions nor
   // limiter buckets of their own, whatever refused the request.
-  const named = params.tenant !== undefined && TENANT_ID.test(params.tenant) && tenantExists && !(error instanceof SubjectTokenInvalid && error.reason === 'unknown_tenant');
+  const named = params.tenant !== undefined && TENANT_ID.test(params.tenant) && tenantExists;
   return {
     tenant: named ? (params.tenant as string) : UNKNOWN_TENANT,
     ...(!named && params.tenant !== undefined ? { claimed_tenant: params.tenant } : {}),

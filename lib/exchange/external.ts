@@ -51,8 +51,7 @@ export async function authenticateExternal(
   tenant: string,
 ): Promise<{ principal: Principal; trust: CompiledTrust; source: { issuer: string; subject: string } }> {
   const view = await deps.directory.get(tenant);
-  // Told apart for the audit trail only: a refusal for a tenant that does not exist is filed under
-  // `_unknown`, so made-up tenant names cannot create partitions or crowd real tenants' records.
+  // Told apart for the audit reason and metrics only; the wire answer is the same.
   if (!view.tenant) throw new SubjectTokenInvalid('unknown_tenant', NOT_TRUSTED);
   if (view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
   const iss = unverifiedIssuer(token);

@@ -31,7 +31,7 @@ interface PublicIssuer { name: string; pins: Record<string, Rule>; example: stri
  * the subject claim (a custom template starts with the first included claim, e.g.
  * `repository_owner:acme:…`). GitLab: "OpenID Connect (OIDC) Authentication Using ID Tokens".
  */
-export const PUBLIC_ISSUERS: Record<string, PublicIssuer> = {
+const PUBLIC_ISSUERS: Record<string, PublicIssuer> = {
   'https://token.actions.githubusercontent.com': {
     name: 'GitHub Actions',
     pins: {

@@ -10,8 +10,6 @@ import { trustRelationshipInputSchema, type TrustRelationship, type TrustRelatio
 import { checkSessionTags } from './session-tags.ts';
 import { checkSubjectTemplate } from './subject.ts';
 
-export { PUBLIC_ISSUERS } from './guard.ts';
-
 /**
  * Validates a relationship document once, when it is stored (parse → check). Throws
  * {@link PolicyInvalid} listing every problem; returns the normalised spec.

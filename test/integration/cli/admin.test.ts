@@ -132,6 +132,15 @@ describe('fedbroker admin', () => {
       expect(await cli(['admin', 'allow-identity-pool', 'hooli', other, '--role-arn', ROLE])).toMatchObject({ code: 1, stderr: 'fedbroker: conflict: that role is already allowed for another tenant\n' });
     });
 
+    it.each([
+      ['a tenant that does not exist', ['allow-identity-pool', 'nobody-here', POOL], 1, 'fedbroker: not_found: tenant nobody-here does not exist\n'],
+      ['a malformed pool id', ['allow-identity-pool', 'initech', 'not-a-pool'], 1, 'fedbroker: invalid_request: identity pool must be <region>:<guid>\n'],
+      ['a malformed role ARN', ['allow-identity-pool', 'initech', POOL, '--role-arn', 'arn:aws:iam::1:user/x'], 1, 'fedbroker: invalid_request: role must be an IAM role ARN\n'],
+      ['withdrawing from a tenant that does not exist', ['disallow-identity-pool', 'nobody-here', POOL], 1, 'fedbroker: not_found: tenant nobody-here does not exist\n'],
+    ])('refuses %s, writing nothing', async (_name, args, code, stderr) => {
+      expect(await cli(['admin', ...args])).toMatchObject({ code, stdout: '', stderr });
+    });
+
     it('frees a withdrawn pool for another tenant', async () => {
       expect((await cli(['admin', 'disallow-identity-pool', 'initech', POOL])).code).toBe(0);
       expect((await store.readTenant('initech')).tenant?.allowed_identity_pools ?? []).toEqual([]);
