@@ -183,30 +183,25 @@ export class DynamoTrustStore implements TrustStore {
   }
 
   async seedVersion(tenant: string, prefix: DocumentPrefix, id: string, version: number) {
-    const t = this.#table;
-    await t.run(() =>
-      t.doc.send(
-        new UpdateCommand({
-          TableName: t.name,
-          Key: { pk: tombstonePk(tenant), sk: sk(prefix, id) },
-          UpdateExpression: 'SET seq = if_not_exists(seq, :v)',
-          ExpressionAttributeValues: { ':v': version },
-        }),
-      ),
-    );
+    await this.#counter(tenant, prefix, id, version, 0);
   }
 
-  async nextVersion(tenant: string, prefix: DocumentPrefix, id: string, floor: number) {
-    const t = this.#table;
+  nextVersion(tenant: string, prefix: DocumentPrefix, id: string, floor: number) {
     // One atomic counter item per id: concurrent writers (a create racing a delete included)
     // can never be handed the same number. `floor` seeds a counter a document predates.
+    return this.#counter(tenant, prefix, id, floor, 1);
+  }
+
+  /** `seq = (seq, or floor when absent) + step`, atomically; the new value. */
+  async #counter(tenant: string, prefix: DocumentPrefix, id: string, floor: number, step: 0 | 1): Promise<number> {
+    const t = this.#table;
     const out = await t.run(() =>
       t.doc.send(
         new UpdateCommand({
           TableName: t.name,
           Key: { pk: tombstonePk(tenant), sk: sk(prefix, id) },
-          UpdateExpression: 'SET seq = if_not_exists(seq, :floor) + :one',
-          ExpressionAttributeValues: { ':floor': floor, ':one': 1 },
+          UpdateExpression: 'SET seq = if_not_exists(seq, :floor) + :step',
+          ExpressionAttributeValues: { ':floor': floor, ':step': step },
           ReturnValues: 'UPDATED_NEW',
         }),
       ),
