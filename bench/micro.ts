@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { decodeProtectedHeader, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Table } from '../lib/aws/dynamo-table.ts';
-import { runtime } from '../lib/runtime.ts';
+import { runtime } from '../lib/handlers/runtime.ts';
 import { verifyAccessToken } from '../lib/tokens/access-token.ts';
 import { mintIdToken } from '../lib/tokens/mint.ts';
 import { httpEvent, lambdaContext } from '../test/support/events.ts';

@@ -8,7 +8,7 @@ import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import autocannon from 'autocannon';
-import { TOKEN_EXCHANGE_GRANT } from '../lib/exchange/exchange.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../lib/app/exchange.ts';
 import { startDynalite } from '../lib/local/dynalite.ts';
 import { createTableFromServerlessYml } from '../lib/local/table.ts';
 import { TOKEN_TYPE } from '../lib/tokens/types.ts';

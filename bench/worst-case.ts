@@ -5,7 +5,8 @@
 // at the 16 KB size cap whose claim every pair reads in full. Measures CPU (process.cpuUsage) and
 // matcher steps per request, without a budget (what the caps alone allow) and with the per-request
 // budget (the hard ceiling), and prints the cap-derived bounds next to them. Run by bench/run.ts too.
-import { compileConditions, evaluateConditions, type CompiledConditions } from '../lib/trust/conditions.ts';
+import { compileConditions, type CompiledConditions } from '../lib/trust/conditions.ts';
+import { evaluateConditions } from '../lib/trust/evaluate.ts';
 import {
   evaluationWork, MAX_CLAIM_LENGTH, MAX_PAIRS_PER_RELATIONSHIP, MAX_PATTERN_LENGTH, MAX_TOKEN_BYTES, MAX_VALUES_PER_PAIR,
   MAX_VALUES_PER_RELATIONSHIP, REQUEST_BUDGET_STEPS, requestBudget, WORST_CASE_STEPS_PER_RELATIONSHIP, type Budget,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { TENANT_ID } from '../lib/trust/schema.ts';
+import { TENANT_ID } from '../lib/tenants/tenant.ts';
 import { CliError, usageError } from './errors.ts';
 import { normalizeEndpoint } from './http.ts';
 import { requireValidToken, type StoredToken } from './token-file.ts';

@@ -1,4 +1,4 @@
-import { TOKEN_EXCHANGE_GRANT, type ExchangeResponse } from '../lib/exchange/exchange.ts';
+import { TOKEN_EXCHANGE_GRANT, type ExchangeResponse } from '../lib/app/exchange.ts';
 import { CliError, usageError } from './errors.ts';
 
 /** Hosts where plain http is acceptable: nothing leaves the machine. */

@@ -1,5 +1,5 @@
 import { TOKEN_TYPE } from '../lib/tokens/types.ts';
-import { SCOPES } from '../lib/trust/schema.ts';
+import { SCOPES } from '../lib/tenants/tenant.ts';
 import { formatDuration } from './duration.ts';
 import { usageError } from './errors.ts';
 import { exchangeToken } from './http.ts';

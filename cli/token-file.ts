@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { TENANT_ID } from '../lib/trust/schema.ts';
+import { TENANT_ID } from '../lib/tenants/tenant.ts';
 import { CliError } from './errors.ts';
 import { readOptionalFile, writePrivateFile } from './private-file.ts';
 

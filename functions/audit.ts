@@ -3,7 +3,7 @@ import { authorize } from '../lib/auth/bearer.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { tenantParam } from '../lib/http/params.ts';
 import { json } from '../lib/http/response.ts';
-import { runtime } from '../lib/runtime.ts';
+import { runtime } from '../lib/handlers/runtime.ts';
 
 /** GET /v1/tenants/{tenant}/audit — the tenant's audit records in time order, `audit:read` of that tenant only. */
 export const handler = httpHandler(

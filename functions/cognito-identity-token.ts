@@ -1,11 +1,12 @@
-import { failureOf, requestInfo } from '../lib/audit/record-exchange.ts';
+import { failureOf } from '../lib/app/record-exchange.ts';
+import { requestInfo } from '../lib/http/request-info.ts';
 import { authenticate } from '../lib/auth/bearer.ts';
-import { vendCognitoToken } from '../lib/cognito/vend.ts';
+import { vendCognitoToken } from '../lib/app/vend.ts';
 import { parseJsonBody } from '../lib/http/form.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { json } from '../lib/http/response.ts';
 import { countTokenIssued } from '../lib/metrics.ts';
-import { runtime } from '../lib/runtime.ts';
+import { runtime } from '../lib/handlers/runtime.ts';
 
 /** POST /v1/aws/cognito-identity-token — a Cognito OpenID token for the caller, fedbroker acting as developer provider. */
 export const handler = httpHandler(

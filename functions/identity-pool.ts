@@ -1,5 +1,5 @@
-import { documentItemHandler } from '../lib/http/documents-handler.ts';
-import { identityPools } from '../lib/tenants/admin.ts';
+import { documentItemHandler } from '../lib/handlers/documents.ts';
+import { identityPools } from '../lib/app/documents.ts';
 
 /** GET|PUT|DELETE /v1/tenants/{tenant}/cognito-identity-pools/{id} */
 export const handler = documentItemHandler(identityPools);

@@ -1,5 +1,5 @@
-import { documentCollectionHandler } from '../lib/http/documents-handler.ts';
-import { identityPools } from '../lib/tenants/admin.ts';
+import { documentCollectionHandler } from '../lib/handlers/documents.ts';
+import { identityPools } from '../lib/app/documents.ts';
 
 /** GET|POST /v1/tenants/{tenant}/cognito-identity-pools */
 export const handler = documentCollectionHandler(identityPools);

@@ -1,6 +1,6 @@
 import { httpHandler } from '../lib/http/handler.ts';
 import { jwksDocument, notModified } from '../lib/oidc/jwks.ts';
-import { runtime } from '../lib/runtime.ts';
+import { runtime } from '../lib/handlers/runtime.ts';
 
 /** GET /.well-known/jwks.json — every key a verifier may meet, with ETag revalidation. */
 export const handler = httpHandler(

@@ -1,11 +1,11 @@
-import { requestInfo } from '../lib/audit/record-exchange.ts';
+import { requestInfo } from '../lib/http/request-info.ts';
 import { authorize } from '../lib/auth/bearer.ts';
 import { parseJsonBody } from '../lib/http/form.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { tenantParam } from '../lib/http/params.ts';
 import { json } from '../lib/http/response.ts';
-import { revokeAccessToken } from '../lib/revocation/revoke.ts';
-import { runtime } from '../lib/runtime.ts';
+import { revokeAccessToken } from '../lib/app/revoke.ts';
+import { runtime } from '../lib/handlers/runtime.ts';
 
 /**
  * POST /v1/tenants/{tenant}/revocations — revoke one of the tenant's access tokens: refused on its

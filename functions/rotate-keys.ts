@@ -1,6 +1,6 @@
 import { rotateKeys } from '../lib/keys/rotation.ts';
 import { logger } from '../lib/log.ts';
-import { rotationDeps, runtime } from '../lib/runtime.ts';
+import { rotationDeps, runtime } from '../lib/handlers/runtime.ts';
 
 /**
  * Scheduled (daily) key rotation: publishes a next key, activates it once the active key is older

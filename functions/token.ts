@@ -1,9 +1,10 @@
-import { auditedExchange, requestInfo } from '../lib/audit/record-exchange.ts';
-import { exchangeToken } from '../lib/exchange/exchange.ts';
+import { auditedExchange } from '../lib/app/record-exchange.ts';
+import { requestInfo } from '../lib/http/request-info.ts';
+import { exchangeToken } from '../lib/app/exchange.ts';
 import { parseForm } from '../lib/http/form.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { json } from '../lib/http/response.ts';
-import { runtime } from '../lib/runtime.ts';
+import { runtime } from '../lib/handlers/runtime.ts';
 
 /** POST /v1/token — OAuth 2.0 Token Exchange (RFC 8693); every outcome leaves one audit record. */
 export const handler = httpHandler(

@@ -1,5 +1,5 @@
-import { documentItemHandler } from '../lib/http/documents-handler.ts';
-import { relationships } from '../lib/tenants/admin.ts';
+import { documentItemHandler } from '../lib/handlers/documents.ts';
+import { relationships } from '../lib/app/documents.ts';
 
 /** GET|PUT|DELETE /v1/tenants/{tenant}/trust-relationships/{id} */
 export const handler = documentItemHandler(relationships);

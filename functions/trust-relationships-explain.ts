@@ -3,8 +3,8 @@ import { parseJsonBody } from '../lib/http/form.ts';
 import { httpHandler } from '../lib/http/handler.ts';
 import { tenantParam } from '../lib/http/params.ts';
 import { json } from '../lib/http/response.ts';
-import { runtime, trustContext } from '../lib/runtime.ts';
-import { explainToken } from '../lib/trust/explain.ts';
+import { runtime, trustContext } from '../lib/handlers/runtime.ts';
+import { explainToken } from '../lib/app/explain.ts';
 
 /** POST /v1/tenants/{tenant}/trust-relationships:explain — why a token would or would not be admitted. */
 export const handler = httpHandler(

@@ -1,5 +1,5 @@
-import { documentCollectionHandler } from '../lib/http/documents-handler.ts';
-import { relationships } from '../lib/tenants/admin.ts';
+import { documentCollectionHandler } from '../lib/handlers/documents.ts';
+import { relationships } from '../lib/app/documents.ts';
 
 /** GET|POST /v1/tenants/{tenant}/trust-relationships */
 export const handler = documentCollectionHandler(relationships);

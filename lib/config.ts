@@ -1,6 +1,6 @@
 import * as z from './zod.ts';
 import { ConfigError, PolicyInvalid } from './errors.ts';
-import { checkIssuerUrl } from './upstream/issuer-url.ts';
+import { checkIssuerUrl } from './net/issuer-url.ts';
 
 /** Algorithms fedbroker signs with. RS256 is what every cloud IAM accepts; ES256 is smaller. */
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;

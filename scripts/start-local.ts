@@ -18,7 +18,7 @@ const region = 'us-east-1';
 const root = resolve(import.meta.dirname, '..');
 
 // The handlers' environment, set before any handler or lib module is imported (below, with
-// import()): lib/runtime.ts and the loggers read process.env when they are first loaded or used.
+// import()): lib/handlers/runtime.ts and the loggers read process.env when they are first loaded or used.
 Object.assign(process.env, {
   AWS_REGION: region,
   AWS_ACCESS_KEY_ID: 'local',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TOKEN_TYPE } from '../../lib/tokens/types.ts';
-import { SCOPES } from '../../lib/trust/schema.ts';
+import { SCOPES } from '../../lib/tenants/tenant.ts';
 import { endpointOf, readTokenSource, requireOneTokenSource, storedTokenFor, tenantArgument } from '../context.ts';
 import { durationOption } from '../duration.ts';
 import { exchangeToken } from '../http.ts';

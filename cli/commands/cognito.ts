@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID, poolRegion } from '../../lib/cognito/schema.ts';
-import { SCOPES, trustRelationshipInputSchema, type TrustRelationship } from '../../lib/trust/schema.ts';
+import { SCOPES } from '../../lib/tenants/tenant.ts';
+import { trustRelationshipInputSchema, type TrustRelationship } from '../../lib/trust/schema.ts';
 import { completeCredentials, credentialExports, credentialProcessJson, isoSeconds, writeEnvFile, type AwsCredentials } from '../aws-credentials.ts';
 import { AWS_CLIENT_DEFAULTS, awsFailure } from '../aws-sdk.ts';
 import { endpointOf, storedTokenFor, tenantArgument } from '../context.ts';

@@ -47,7 +47,7 @@ async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promis
   if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
   const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }, { tableSink }] = await Promise.all([
     import('../../lib/config.ts'),
-    import('../../lib/runtime.ts'),
+    import('../../lib/handlers/runtime.ts'),
     import('../../lib/aws/dynamo-table.ts'),
     import('../../lib/aws/dynamo-key-store.ts'),
     import('../../lib/audit/trail.ts'),

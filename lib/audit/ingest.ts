@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { ServiceUnavailable } from '../errors.ts';
-import { TENANT_ID } from '../trust/schema.ts';
+import { TENANT_ID } from '../tenants/tenant.ts';
 import { AUDIT_EVENTS, AUDIT_OUTCOMES, type AuditEntry, type AuditTableWriter } from './ports.ts';
 import { AUDIT_LINE_PREFIX } from './sinks.ts';
 import { SYSTEM_TENANT, UNKNOWN_TENANT } from './trail.ts';

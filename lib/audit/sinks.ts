@@ -3,7 +3,7 @@ import type { AuditEntry, AuditSink, AuditTableWriter } from './ports.ts';
 /**
  * Audit lines are not diagnostics: a log level raised to WARN to cut noise must not drop them.
  * Only SILENT (the tests, the CLI) silences them too; the runtime then refuses grants unless
- * another copy is configured (see `auditStorage` in lib/runtime.ts).
+ * another copy is configured (see `auditStorage` in lib/handlers/runtime.ts).
  */
 export const auditLinesSilenced = process.env.POWERTOOLS_LOG_LEVEL === 'SILENT';
 

@@ -2,9 +2,9 @@ import type { Clock } from '../clock.ts';
 import { Forbidden, InvalidBearerToken, SubjectTokenInvalid } from '../errors.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
-import type { TenantDirectory } from '../tenants/directory.ts';
+import type { TenantDirectory } from '../directory/directory.ts';
 import { verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.ts';
-import type { Scope } from '../trust/schema.ts';
+import type { Scope } from '../tenants/tenant.ts';
 import { standing } from './standing.ts';
 
 export interface BearerDeps {

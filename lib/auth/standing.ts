@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
-import type { TenantDirectory } from '../tenants/directory.ts';
+import type { TenantDirectory } from '../directory/directory.ts';
 import { CLOCK_TOLERANCE, type VerifiedAccessToken } from '../tokens/access-token.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
 

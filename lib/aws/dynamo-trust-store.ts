@@ -1,8 +1,9 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
-import type { DocumentPrefix, StoredDocument, TrustStore } from '../tenants/ports.ts';
-import type { Tenant, TrustRelationship } from '../trust/schema.ts';
+import type { DocumentPrefix, StoredDocument, TrustStore } from '../directory/ports.ts';
+import type { Tenant } from '../tenants/tenant.ts';
+import type { TrustRelationship } from '../trust/schema.ts';
 import { InternalError } from '../errors.ts';
 import type { Table } from './dynamo-table.ts';
 
@@ -16,7 +17,7 @@ export const tenantPk = (tenant: string) => `TENANT#${tenant}`;
  */
 export const tombstonePk = (tenant: string) => `TENANT#${tenant}#TOMB`;
 const TENANT_SK = 'TENANT';
-/** Global ownership claims of shared AWS resources (lib/tenants/ownership.ts): written by operators only. */
+/** Global ownership claims of shared AWS resources (lib/app/ownership.ts): written by operators only. */
 const claimPk = (kind: 'POOL' | 'ROLE', resource: string) => `CLAIM#${kind}#${resource}`;
 const CLAIM_SK = 'CLAIM';
 const sk = (prefix: DocumentPrefix, id: string) => `${prefix}#${id}`;

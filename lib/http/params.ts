@@ -1,5 +1,5 @@
 import { InvalidRequest } from '../errors.ts';
-import { TENANT_ID } from '../trust/schema.ts';
+import { TENANT_ID } from '../tenants/tenant.ts';
 import type { HttpEvent } from './handler.ts';
 
 /** The `{tenant}` path parameter, validated before it reaches any key expression. */

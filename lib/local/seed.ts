@@ -1,7 +1,7 @@
 import { systemClock } from '../clock.ts';
-import { createTenant, relationships, type AdminDeps } from '../tenants/admin.ts';
+import { createTenant, relationships, type AdminDeps } from '../app/documents.ts';
 import type { TrustRelationshipInput } from '../trust/schema.ts';
-import type { TrustStore } from '../tenants/ports.ts';
+import type { TrustStore } from '../directory/ports.ts';
 import { DEV_AUDIENCE } from './dev-issuer.ts';
 
 /**

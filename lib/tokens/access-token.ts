@@ -4,7 +4,7 @@ import { SubjectTokenInvalid } from '../errors.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
 import { AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
-import { SCOPES, TENANT_ID, type Scope } from '../trust/schema.ts';
+import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
 import type { Principal } from './types.ts';
 
 const MAX_TOKEN_BYTES = 16 * 1024;

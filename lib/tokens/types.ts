@@ -1,5 +1,5 @@
 import type { AwsTagsClaim } from '../trust/session-tags.ts';
-import type { Scope } from '../trust/schema.ts';
+import type { Scope } from '../tenants/tenant.ts';
 
 /** RFC 8693 §3 token type identifiers. */
 export const TOKEN_TYPE = {

@@ -38,7 +38,6 @@ import { parseClaimPath, type ClaimPath } from './claims.ts';
 import { charge, MAX_CLAIM_ELEMENTS, MAX_CLAIM_LENGTH, MAX_PAIRS_PER_RELATIONSHIP, MAX_PATTERN_LENGTH, MAX_VALUES_PER_PAIR, MAX_VALUES_PER_RELATIONSHIP, type Budget } from './limits.ts';
 import { compileWildcards, literalPrefix, policyVariableProblem } from './wildcard.ts';
 
-export { evaluateConditions, type ConditionCheck, type ConditionResult, type EvaluationMode } from './evaluate.ts';
 
 /** One policy value as written in JSON. */
 export type ConditionValue = string | number | boolean;

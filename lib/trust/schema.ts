@@ -1,4 +1,5 @@
 import * as z from '../zod.ts';
+import { SCOPES } from '../tenants/tenant.ts';
 import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/schema.ts';
 
 /**
@@ -8,12 +9,7 @@ import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/sch
  * identifying claims) follow in `policy.ts`.
  */
 
-export const TENANT_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 export const RELATIONSHIP_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
-/** Scopes a relationship may grant. Unknown scopes are refused, never ignored. */
-export const SCOPES = ['id-token:issue', 'trust:admin', 'aws:cognito', 'audit:read'] as const;
-export type Scope = (typeof SCOPES)[number];
 
 /** AWS session tag key rules (IAM User Guide, "Passing session tags in AWS STS"). */
 export const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
@@ -90,26 +86,3 @@ export type TrustRelationship = TrustRelationshipSpec & {
   updated_at: string;
 };
 
-/**
- * Most trust relationships a tenant may hold. Every warm container reads and compiles all of a
- * tenant's relationships, and an exchange may evaluate every one of them, so this caps the
- * per-request evaluation cost (threat model I3) as well as the size of the tenant's read.
- */
-export const MAX_RELATIONSHIPS = 100;
-/** Most outbound identity pools a tenant may hold. */
-export const MAX_IDENTITY_POOLS = 50;
-
-export const tenantSchema = z.strictObject({
-  id: z.string().check(z.regex(TENANT_ID, '3-63 of lower-case letters, digits and dashes, starting with a letter or digit')),
-  name: z.string().check(z.minLength(1), z.maxLength(128)),
-  status: z.enum(['active', 'disabled']),
-});
-export type Tenant = z.output<typeof tenantSchema> & {
-  version: number;
-  created_at: string;
-  updated_at: string;
-  /** Outbound Cognito identity pools the operator allowed this tenant (and no other, see `CLAIM#` items). */
-  allowed_identity_pools?: string[];
-  /** Roles in other accounts the operator allowed this tenant's pools to be reached through. */
-  allowed_role_arns?: string[];
-};

@@ -2,9 +2,9 @@ import type { KeyObject } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../errors.ts';
-import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../http/fetch.ts';
+import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../net/fetch.ts';
 import { describeError, logger } from '../log.ts';
-import { checkIssuerUrl, sameOriginOrDeclared } from './issuer-url.ts';
+import { checkIssuerUrl, sameOriginOrDeclared } from '../net/issuer-url.ts';
 
 /** Options of {@link UpstreamKeys}. Durations are milliseconds, measured with `clock`. */
 export interface UpstreamKeysOptions {

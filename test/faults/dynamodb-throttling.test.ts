@@ -78,7 +78,7 @@ describe('while DynamoDB throttles', () => {
     const replaced = await env.api('PUT', `${BASE}/versioned`, adminToken, { ...doc('versioned'), description: 'kept' }, { 'If-Match': '"1"' });
     expect(replaced.status, replaced.text).toBe(200);
     // The failed write may have used up a number of the id's version counter: versions only ever
-    // increase, they are not dense (lib/tenants/ports.ts, nextVersion).
+    // increase, they are not dense (lib/directory/ports.ts, nextVersion).
     expect(replaced.body.version).toBeGreaterThan(1);
     expect(await stored('versioned')).toMatchObject({ description: 'kept', version: replaced.body.version });
   });

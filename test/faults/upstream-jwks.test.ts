@@ -3,7 +3,7 @@
 // and clearly (503 + Retry-After, or 400 for a key it cannot know yet) and protect the upstream;
 // with a fake clock on the broker's key cache it must recover by itself once the upstream returns.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/handlers/runtime.ts';
 import type { UpstreamKeys as UpstreamKeysClass } from '../../lib/upstream/key-cache.ts';
 import { expectSafeRefusal, expectUnavailable, type Reply } from '../support/refusal.ts';
 import { DISCOVERY_PATH, JWKS_PATH, type Behaviour, type ScriptedIssuer } from '../support/scripted-issuer.ts';
@@ -111,7 +111,7 @@ describe('with a fake clock on the broker\'s key cache', () => {
   beforeAll(async () => {
     ({ UpstreamKeys } = await env.broker.load<{ UpstreamKeys: typeof UpstreamKeysClass }>('lib/upstream/key-cache.ts'));
     // The very runtime the token handler uses (same module graph as the gateway's handlers).
-    rt = (await env.broker.load<{ runtime: () => Runtime }>('lib/runtime.ts')).runtime();
+    rt = (await env.broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts')).runtime();
     original = rt.upstreamKeys;
   });
   afterEach(() => {

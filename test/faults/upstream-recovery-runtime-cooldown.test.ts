@@ -1,10 +1,10 @@
-// Recovery from an upstream outage on the key cache the runtime itself builds (lib/runtime.ts,
+// Recovery from an upstream outage on the key cache the runtime itself builds (lib/handlers/runtime.ts,
 // the product's configured timeout and cooldown, no test-made UpstreamKeys): refused for exactly
 // the documented cooldown, told when to come back, then admitted again without intervention.
 // Time is moved through the broker's clock port (lib/clock.ts), so nothing sleeps for 30 s.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/handlers/runtime.ts';
 import { expectUnavailable, type Reply } from '../support/refusal.ts';
 import { DISCOVERY_PATH, JWKS_PATH, type Behaviour, type ScriptedIssuer } from '../support/scripted-issuer.ts';
 import { external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   // The broker's module graph, which the gateway's handlers share: this is their clock and runtime.
   ({ systemClock } = await env.broker.load<{ systemClock: Clock }>('lib/clock.ts'));
   realNow = systemClock.now;
-  rt = (await env.broker.load<{ runtime: () => Runtime }>('lib/runtime.ts')).runtime();
+  rt = (await env.broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts')).runtime();
 });
 afterEach(() => {
   systemClock.now = realNow;

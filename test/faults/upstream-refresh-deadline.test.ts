@@ -3,7 +3,7 @@
 // configured upstream timeout + 1 s (issue #5). The timeout is set above 1 s on purpose: with
 // a per-document deadline the total reaches 2 × timeout, which only then exceeds timeout + 1 s.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/handlers/runtime.ts';
 import { expectUnavailable } from '../support/refusal.ts';
 import { DISCOVERY_PATH, JWKS_PATH } from '../support/scripted-issuer.ts';
 import { external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
@@ -14,7 +14,7 @@ let timeoutMs: number;
 beforeAll(async () => {
   env = await startExchangeEnv({ env: { FEDBROKER_UPSTREAM_TIMEOUT_MS: '2000' } });
   // The timeout the broker was actually configured with, as the token handler's runtime reads it.
-  timeoutMs = (await env.broker.load<{ runtime: () => Runtime }>('lib/runtime.ts')).runtime().config.upstream.timeoutMs;
+  timeoutMs = (await env.broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts')).runtime().config.upstream.timeoutMs;
   expect(timeoutMs).toBe(2000);
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@ import type { AuditEntry, AuditRecord } from '../../lib/audit/ports.ts';
 import { entryId } from '../../lib/audit/trail.ts';
 import { DynamoAuditLog } from '../../lib/aws/dynamo-audit-log.ts';
 import { Table } from '../../lib/aws/dynamo-table.ts';
-import type { Scope } from '../../lib/trust/schema.ts';
+import type { Scope } from '../../lib/tenants/tenant.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';

@@ -2,7 +2,7 @@ import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/handlers/runtime.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { startGateway } from '../support/gateway.ts';
 
@@ -27,7 +27,7 @@ describe.each(['RS256', 'ES256'] as const)('data-key signing mode with %s', (alg
   });
 
   async function sign() {
-    const { runtime } = await broker.load<{ runtime: () => Runtime }>('lib/runtime.ts');
+    const { runtime } = await broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts');
     const { signJwt } = await broker.load<typeof import('../../lib/jwt/sign.ts')>('lib/jwt/sign.ts');
     const rt = runtime();
     const now = Math.floor(Date.now() / 1000);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoKeyStore } from '../../lib/aws/dynamo-key-store.ts';
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { KmsSigner } from '../../lib/aws/kms-signer.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/handlers/runtime.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { STAND_IN_ACCOUNT } from '../support/kms-stand-in.ts';
@@ -57,7 +57,7 @@ describe('issuer under faults', () => {
   });
 
   it('never returns a token when KMS throttles Sign', async () => {
-    const { runtime } = await broker.load<{ runtime: () => Runtime }>('lib/runtime.ts');
+    const { runtime } = await broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts');
     const { signJwt } = await broker.load<typeof import('../../lib/jwt/sign.ts')>('lib/jwt/sign.ts');
     const rt = runtime();
     const key = await rt.keyRing.activeKey();

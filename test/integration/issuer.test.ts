@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../lib/jwt/sign.ts';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/handlers/runtime.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { startGateway } from '../support/gateway.ts';
@@ -28,7 +28,7 @@ describe.each([
   });
 
   async function signTestToken(): Promise<string> {
-    const { runtime } = await broker.load<{ runtime: () => Runtime }>('lib/runtime.ts');
+    const { runtime } = await broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts');
     const rt = runtime();
     const key = await rt.keyRing.activeKey();
     const now = Math.floor(Date.now() / 1000);

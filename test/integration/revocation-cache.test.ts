@@ -10,9 +10,9 @@ import { DynamoRevocationStore } from '../../lib/aws/dynamo-revocation-store.ts'
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
 import { isFedbrokerError } from '../../lib/errors.ts';
-import { TenantDenyList } from '../../lib/revocation/deny-list.ts';
-import { TenantDirectory } from '../../lib/tenants/directory.ts';
-import type { Scope } from '../../lib/trust/schema.ts';
+import { TenantDenyList } from '../../lib/directory/deny-list.ts';
+import { TenantDirectory } from '../../lib/directory/directory.ts';
+import type { Scope } from '../../lib/tenants/tenant.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { startThrottleProxy, type ThrottleProxy } from '../support/dynamodb-throttle-proxy.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';

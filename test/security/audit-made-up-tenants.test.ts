@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 async function trail(tenant: string) {
-  const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } } }>('lib/runtime.ts');
+  const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } } }>('lib/handlers/runtime.ts');
   const window = { since: new Date(Date.now() - 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString(), limit: 200 };
   return (await runtime().auditLog.query(tenant, window)).items;
 }

@@ -4,7 +4,7 @@
 // claims that did not verify.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluationWork } from '../../lib/trust/limits.ts';
-import { MAX_RELATIONSHIPS } from '../../lib/trust/schema.ts';
+import { MAX_RELATIONSHIPS } from '../../lib/tenants/tenant.ts';
 import { ciRelationship, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 import { startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
 

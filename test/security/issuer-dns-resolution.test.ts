@@ -7,9 +7,9 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, isIP, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceUnavailable } from '../../lib/errors.ts';
-import { createFetch, fetchLimited, UpstreamFetchError, type Resolve } from '../../lib/http/fetch.ts';
+import { createFetch, fetchLimited, UpstreamFetchError, type Resolve } from '../../lib/net/fetch.ts';
 import { UpstreamKeys } from '../../lib/upstream/key-cache.ts';
-import { blockedAddressRange } from '../../lib/upstream/issuer-url.ts';
+import { blockedAddressRange } from '../../lib/net/issuer-url.ts';
 import { rejection } from '../support/rejection.ts';
 
 const HOST = 'idp.example.com';

@@ -2,7 +2,7 @@
 // an issuer fedbroker will later GET, so an admin (or a stolen admin token) must not be able to
 // point it at cloud metadata, loopback, private ranges or non-https schemes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../lib/runtime.ts';
+import type { Runtime } from '../../lib/handlers/runtime.ts';
 import type { mintAccessToken as MintAccessToken } from '../../lib/tokens/mint.ts';
 import { expectSafeRefusal } from '../support/refusal.ts';
 import { DISCOVERY_PATH, startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   ]);
   // Not in local mode the broker cannot fetch the test issuer on 127.0.0.1, so the admin token is
   // minted by the broker's own code and key (KMS stand-in), exactly as an exchange would.
-  const { runtime } = await env.broker.load<{ runtime: () => Runtime }>('lib/runtime.ts');
+  const { runtime } = await env.broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts');
   const { mintAccessToken } = await env.broker.load<{ mintAccessToken: typeof MintAccessToken }>('lib/tokens/mint.ts');
   const rt = runtime();
   expect(rt.config.local).toBe(false);

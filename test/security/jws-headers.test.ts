@@ -1,7 +1,7 @@
 // Header attacks on subject tokens, end to end through POST /v1/token: keys named by the token
 // itself (jwk, jku, x5u, x5c), hostile kids, unknown kids as a refetch amplifier, crit/b64
 // extensions and encrypted (JWE) tokens, including the PBES2 iteration-count bomb.
-import { SUBJECT_TOKEN_REFUSED } from '../../lib/exchange/exchange.ts';
+import { SUBJECT_TOKEN_REFUSED } from '../../lib/app/exchange.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SubjectTokenInvalid } from '../../lib/errors.ts';
-import type { Fetch } from '../../lib/http/fetch.ts';
+import type { Fetch } from '../../lib/net/fetch.ts';
 import { UpstreamKeys } from '../../lib/upstream/key-cache.ts';
 import { UPSTREAM_ALGORITHMS, verifyExternalToken } from '../../lib/upstream/verify.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';

@@ -3,7 +3,7 @@
 // whether the tenant exists, trusts the token's issuer, knows its key or accepts its audience;
 // the reason goes to the audit record only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUBJECT_TOKEN_REFUSED } from '../../lib/exchange/exchange.ts';
+import { SUBJECT_TOKEN_REFUSED } from '../../lib/app/exchange.ts';
 import { expectSafeRefusal } from '../support/refusal.ts';
 import { ciRelationship, external, startExchangeEnv, TOKEN_TYPE, type ExchangeEnv } from '../support/security-env.ts';
 import { startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-issuer.ts';
@@ -49,7 +49,7 @@ describe('a refused subject token', () => {
 
   it('files a refusal naming a tenant that does not exist under _unknown, the name only claimed', async () => {
     await env.exchange(external(await trusted.token({ sub: 'repo:acme/app' }), 'made-up-tenant'));
-    const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } } }>('lib/runtime.ts');
+    const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } } }>('lib/handlers/runtime.ts');
     const window = { since: new Date(Date.now() - 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString(), limit: 200 };
     const unknown = (await runtime().auditLog.query('_unknown', window)).items;
     expect(unknown.find((i) => i.claimed_tenant === 'made-up-tenant')).toMatchObject({ reason: 'unknown_tenant', tenant: '_unknown' });
@@ -58,7 +58,7 @@ describe('a refused subject token', () => {
 
   it('leaves the reason in the audit trail, where only the tenant’s admins read it', async () => {
     await env.exchange(external(await trusted.token({ sub: 'repo:acme/app', aud: 'someone-else' })));
-    const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: { reason?: string }[] }> } } }>('lib/runtime.ts');
+    const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: { reason?: string }[] }> } } }>('lib/handlers/runtime.ts');
     const since = new Date(Date.now() - 60_000).toISOString();
     const { items } = await runtime().auditLog.query('acme', { since, until: new Date(Date.now() + 60_000).toISOString(), limit: 200 });
     expect(items.map((i) => i.reason)).toContain('audience');

@@ -5,7 +5,7 @@
 // (trust-lifecycle.model.test.ts) covers random sequences of the same operations.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SUBJECT_TOKEN_REFUSED } from '../../lib/exchange/exchange.ts';
+import { SUBJECT_TOKEN_REFUSED } from '../../lib/app/exchange.ts';
 import { ciRelationship, startExchangeEnv, external, TOKEN_TYPE, type ExchangeEnv } from '../support/security-env.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 

@@ -106,12 +106,12 @@ describe('shared AWS resources belong to one tenant', () => {
 
   it('stops vending within the cache bound once the operator withdraws the pool', async () => {
     const pool = cognito.createPool({ developerProvider: 'fedbroker' });
-    const { runtime } = await broker.load<{ runtime: () => { directory: { invalidate(t: string): void } } }>('lib/runtime.ts');
+    const { runtime } = await broker.load<{ runtime: () => { directory: { invalidate(t: string): void } } }>('lib/handlers/runtime.ts');
     // The operator writes from elsewhere; each invalidate stands for the bound elapsing (FEDBROKER_TENANT_CACHE_SECONDS).
     await admin.pool('acme', { identity_pool_id: pool });
     runtime().directory.invalidate('acme');
     expect((await call('POST', '/v1/aws/cognito-identity-token', tokens['acme/vendor']!, { identity_pool_id: pool })).status).toBe(200);
-    const { disallow } = await import('../../lib/tenants/ownership.ts');
+    const { disallow } = await import('../../lib/app/ownership.ts');
     await disallow({ store: admin.store, clock: { now: () => Date.now() } }, 'acme', 'POOL', pool);
     runtime().directory.invalidate('acme');
     const res = await call('POST', '/v1/aws/cognito-identity-token', tokens['acme/vendor']!, { identity_pool_id: pool });
@@ -125,7 +125,7 @@ describe('a vended Cognito token', () => {
     await admin.relationship('acme', trust('brief', ['aws:cognito'], { max_duration_seconds: 300 }));
     const pool = cognito.createPool({ developerProvider: 'fedbroker' });
     await admin.pool('acme', { identity_pool_id: pool, max_duration_seconds: 3600 });
-    const { runtime } = await broker.load<{ runtime: () => { directory: { invalidate(t: string): void } } }>('lib/runtime.ts');
+    const { runtime } = await broker.load<{ runtime: () => { directory: { invalidate(t: string): void } } }>('lib/handlers/runtime.ts');
     runtime().directory.invalidate('acme');
     const res = await call('POST', '/v1/aws/cognito-identity-token', await accessToken('acme', 'brief'), { identity_pool_id: pool, duration_seconds: 3600 });
     expect(res.status, res.text).toBe(200);

@@ -6,7 +6,7 @@
 // and never refuse what it grants (so the test cannot pass by refusing everything).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Scope } from '../../lib/trust/schema.ts';
+import type { Scope } from '../../lib/tenants/tenant.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { directApi, type DirectApi } from '../support/direct-api.ts';
 import { TOKEN_TYPE } from '../support/exchange-client.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { tenantPk, tombstonePk } from '../../lib/aws/dynamo-trust-store.ts';
 import { systemClock } from '../../lib/clock.ts';
-import { relationships, type AdminDeps } from '../../lib/tenants/admin.ts';
+import { relationships, type AdminDeps } from '../../lib/app/documents.ts';
 import { ciRelationship, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 
 let env: ExchangeEnv;

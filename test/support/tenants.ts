@@ -1,9 +1,10 @@
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import { DynamoTrustStore } from '../../lib/aws/dynamo-trust-store.ts';
 import { systemClock } from '../../lib/clock.ts';
-import { createTenant, identityPools, relationships, setTenantStatus, type AdminDeps } from '../../lib/tenants/admin.ts';
-import { allowIdentityPool } from '../../lib/tenants/ownership.ts';
-import type { Scope, TrustRelationshipInput } from '../../lib/trust/schema.ts';
+import { createTenant, identityPools, relationships, setTenantStatus, type AdminDeps } from '../../lib/app/documents.ts';
+import { allowIdentityPool } from '../../lib/app/ownership.ts';
+import type { Scope } from '../../lib/tenants/tenant.ts';
+import type { TrustRelationshipInput } from '../../lib/trust/schema.ts';
 
 /**
  * Writes tenants and their documents through the same admin code the API and CLI use. Runs as a
@@ -23,7 +24,7 @@ export function tenantAdmin(tableName: string, options: { local?: boolean; cogni
       for (const r of docs) await relationships.create(deps, id, r);
     },
     relationship: (tenant: string, r: Partial<TrustRelationshipInput>) => relationships.create(deps, tenant, r),
-    /** As the operator: allows `tenant` the pool (and the role reaching it), see lib/tenants/ownership.ts. */
+    /** As the operator: allows `tenant` the pool (and the role reaching it), see lib/app/ownership.ts. */
     allowPool: (tenant: string, poolId: string, roleArn?: string) => allowIdentityPool(deps, tenant, poolId, roleArn),
     /** Allows the pool (as the operator), then adds it (as the tenant admin). */
     async pool(tenant: string, p: Record<string, unknown>) {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CompactEncrypt, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../../../lib/errors.ts';
-import { createFetch, type Fetch } from '../../../lib/http/fetch.ts';
+import { createFetch, type Fetch } from '../../../lib/net/fetch.ts';
 import { UpstreamKeys } from '../../../lib/upstream/key-cache.ts';
 import { verifyExternalToken, type VerifyExternalOptions } from '../../../lib/upstream/verify.ts';
 

@@ -2,7 +2,8 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PolicyInvalid } from '../../../lib/errors.ts';
-import { compileConditions, evaluateConditions } from '../../../lib/trust/conditions.ts';
+import { compileConditions } from '../../../lib/trust/conditions.ts';
+import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 
 // Differential test of THE RULE (conditions.ts): fedbroker grants ⇒ AWS IAM grants. The reference
 // is @cloud-copilot/iam-simulate, an independent IAM policy simulator that runs offline.

@@ -2,7 +2,8 @@
 // case" folds onto a forbidden value (second adversarial review: the narrow fold that keeps
 // StringEqualsIgnoreCase safe was the granting direction for the negated operator).
 import { describe, expect, it } from 'vitest';
-import { compileConditions, evaluateConditions } from '../../../lib/trust/conditions.ts';
+import { compileConditions } from '../../../lib/trust/conditions.ts';
+import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 
 /** java.lang.String#equalsIgnoreCase over UTF-16 units (regionMatches: toUpperCase, then toLowerCase). */
 function javaEqualsIgnoreCase(a: string, b: string): boolean {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PolicyInvalid } from '../../../lib/errors.ts';
-import { compileConditions, evaluateConditions } from '../../../lib/trust/conditions.ts';
+import { compileConditions } from '../../../lib/trust/conditions.ts';
+import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 
 const STRING_OPERATORS = ['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike'];
 const OPERATORS = [

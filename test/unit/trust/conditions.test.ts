@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyInvalid } from '../../../lib/errors.ts';
 import { lookupSteps } from '../../../lib/trust/claims.ts';
-import { compileConditions, evaluateConditions } from '../../../lib/trust/conditions.ts';
+import { compileConditions } from '../../../lib/trust/conditions.ts';
+import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 import { AMBIGUOUS_CLAIM, NOT_EVALUATED } from '../../../lib/trust/evaluate.ts';
 import { evaluationWork, REQUEST_BUDGET_STEPS, requestBudget } from '../../../lib/trust/limits.ts';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileConditions, evaluateConditions } from '../../../lib/trust/conditions.ts';
+import { compileConditions } from '../../../lib/trust/conditions.ts';
+import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 import { validateRelationship } from '../../../lib/trust/policy.ts';
 
 // The guard's promise, as a property: no relationship it accepts for GitHub Actions matches the

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ServiceUnavailable } from '../../../lib/errors.ts';
-import type { Fetch } from '../../../lib/http/fetch.ts';
+import type { Fetch } from '../../../lib/net/fetch.ts';
 import { UpstreamKeys } from '../../../lib/upstream/key-cache.ts';
 import { rejection } from '../../support/rejection.ts';
 

@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SubjectTokenInvalid } from '../../../lib/errors.ts';
-import type { Fetch } from '../../../lib/http/fetch.ts';
+import type { Fetch } from '../../../lib/net/fetch.ts';
 import { UpstreamKeys } from '../../../lib/upstream/key-cache.ts';
 import { verifyExternalToken, type VerifyExternalOptions } from '../../../lib/upstream/verify.ts';
 import { b64url, signJws } from '../../support/jws.ts';

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
 import { compileRelationship, type CompiledTrust, type TrustContext } from '../trust/policy.ts';
-import { MAX_RELATIONSHIPS, type Tenant } from '../trust/schema.ts';
+import { MAX_RELATIONSHIPS, type Tenant } from '../tenants/tenant.ts';
 import { describeError, logger } from '../log.ts';
 import type { TrustStore } from './ports.ts';
 

@@ -1,13 +1,13 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { InvalidRequest, SubjectTokenInvalid } from '../errors.ts';
-import { unverifiedIssuer } from '../exchange/external.ts';
-import type { TrustStore } from '../tenants/ports.ts';
+import { unverifiedIssuer } from './external.ts';
+import type { TrustStore } from '../directory/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
-import { requestBudget } from './limits.ts';
-import { MAX_RELATIONSHIPS } from './schema.ts';
-import { compileRelationship, type Check, type TrustContext } from './policy.ts';
+import { requestBudget } from '../trust/limits.ts';
+import { MAX_RELATIONSHIPS } from '../tenants/tenant.ts';
+import { compileRelationship, type Check, type TrustContext } from '../trust/policy.ts';
 
 export interface ExplainDeps {
   store: TrustStore;
@@ -30,7 +30,7 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
   const trusts = (await deps.store.readTenant(tenant)).relationships
     .sort((a, b) => a.id.localeCompare(b.id))
-    // The per-tenant cap, as the exchange path applies it (tenants/directory.ts), whatever the store holds.
+    // The per-tenant cap, as the exchange path applies it (directory/directory.ts), whatever the store holds.
     .slice(0, MAX_RELATIONSHIPS)
     .flatMap((r) => {
       try {

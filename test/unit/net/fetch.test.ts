@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../../../lib/http/fetch.ts';
+import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../../../lib/net/fetch.ts';
 import { rejection } from '../../support/rejection.ts';
 
 // The production fetch as the local run builds it: these upstreams listen on 127.0.0.1.

@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
-import { requestInfo } from '../audit/record-exchange.ts';
+import { requestInfo } from '../http/request-info.ts';
 import { authorize } from '../auth/bearer.ts';
-import { adminDeps, runtime } from '../runtime.ts';
-import { parseIfMatch, type Documents } from '../tenants/admin.ts';
-import { parseJsonBody } from './form.ts';
-import { httpHandler, type HttpEvent } from './handler.ts';
-import { documentParam, tenantParam } from './params.ts';
-import { json } from './response.ts';
+import { adminDeps, runtime } from './runtime.ts';
+import { parseIfMatch, type Documents } from '../app/documents.ts';
+import { parseJsonBody } from '../http/form.ts';
+import { httpHandler, type HttpEvent } from '../http/handler.ts';
+import { documentParam, tenantParam } from '../http/params.ts';
+import { json } from '../http/response.ts';
 
 async function authorized(event: HttpEvent, context: Context) {
   const rt = runtime();

@@ -1,22 +1,16 @@
-import type { Context } from 'aws-lambda';
 import { decodeJwt } from 'jose';
 import { FedbrokerError, SubjectTokenInvalid } from '../errors.ts';
-import type { ExchangeOutcome } from '../exchange/exchange.ts';
-import type { HttpEvent } from '../http/handler.ts';
+import type { ExchangeOutcome } from './exchange.ts';
 import { audienceDimension, countExchange, countTokenIssued } from '../metrics.ts';
 import { TOKEN_TYPE } from '../tokens/types.ts';
-import { TENANT_ID } from '../trust/schema.ts';
-import type { AuditOutcome, AuditRecord } from './ports.ts';
-import { UNKNOWN_TENANT, type AuditTrail } from './trail.ts';
+import { TENANT_ID } from '../tenants/tenant.ts';
+import type { AuditOutcome, AuditRecord } from '../audit/ports.ts';
+import { UNKNOWN_TENANT, type AuditTrail } from '../audit/trail.ts';
 
 /** Where a request came from, for the audit record. */
 export interface RequestInfo {
   request_id?: string;
   source_ip?: string;
-}
-
-export function requestInfo(event: HttpEvent, context: Context | undefined): RequestInfo {
-  return { request_id: context?.awsRequestId ?? event.requestContext?.requestId, source_ip: event.requestContext?.http?.sourceIp };
 }
 
 /** How a failure is audited: 4xx are refusals, the rest errors; the reason is the most specific code. */

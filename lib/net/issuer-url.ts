@@ -9,7 +9,7 @@ import { PolicyInvalid } from '../errors.ts';
  * `http://0x7f.1` and `http://0177.0.0.1` all normalise to `127.0.0.1`, and IPv6 literals to
  * their compressed hex form, so checking the normalised host catches every spelling. It does not
  * resolve DNS; a name that resolves to a blocked address is refused when the connection is made:
- * the production fetch (`createFetch` in lib/http/fetch.ts) runs every resolved address through
+ * the production fetch (`createFetch` in lib/net/fetch.ts) runs every resolved address through
  * {@link blockedAddressRange}, the same range tables, and the socket connects only to an address
  * that passed. Redirects are never followed (see `fetchLimited`), so a checked URL cannot be
  * bounced elsewhere.

@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { Forbidden, InvalidRequest, RevocationLimitExceeded, SubjectTokenInvalid } from '../errors.ts';
 import { CLOCK_TOLERANCE, verifyAccessTokenSignature, type AccessTokenDeps } from '../tokens/access-token.ts';
-import { REVOCATION_CAP, type RevocationStore } from './ports.ts';
+import { REVOCATION_CAP, type RevocationStore } from '../revocation/ports.ts';
 
 export interface RevokeDeps extends AccessTokenDeps {
   clock: Clock;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TenantDenyList } from '../../../lib/revocation/deny-list.ts';
+import { TenantDenyList } from '../../../lib/directory/deny-list.ts';
 import type { Revocation, RevocationWriter } from '../../../lib/revocation/ports.ts';
-import { TenantDirectory } from '../../../lib/tenants/directory.ts';
-import type { TenantRecord, TrustStore } from '../../../lib/tenants/ports.ts';
+import { TenantDirectory } from '../../../lib/directory/directory.ts';
+import type { TenantRecord, TrustStore } from '../../../lib/directory/ports.ts';
 
 const context = { cognitoIssuer: 'https://cognito-identity.amazonaws.com', developerProvider: 'fedbroker' };
 

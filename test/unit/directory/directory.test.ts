@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Revocation } from '../../../lib/revocation/ports.ts';
-import { TenantDirectory } from '../../../lib/tenants/directory.ts';
-import type { TrustStore } from '../../../lib/tenants/ports.ts';
-import type { Tenant, TrustRelationship } from '../../../lib/trust/schema.ts';
+import { TenantDirectory } from '../../../lib/directory/directory.ts';
+import type { TrustStore } from '../../../lib/directory/ports.ts';
+import type { Tenant } from '../../../lib/tenants/tenant.ts';
+import type { TrustRelationship } from '../../../lib/trust/schema.ts';
 
 const context = { cognitoIssuer: 'https://cognito-identity.amazonaws.com', developerProvider: 'fedbroker' };
 const tenant = (status: Tenant['status']): Tenant => ({ id: 'acme', name: 'acme', status, version: 1, created_at: '', updated_at: '' });

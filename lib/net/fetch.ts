@@ -5,7 +5,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { systemClock, type Clock } from '../clock.ts';
-import { blockedAddressRange } from '../upstream/issuer-url.ts';
+import { blockedAddressRange } from './issuer-url.ts';
 
 /** The part of a Fetch API `Response` that {@link fetchLimited} reads (a `Response` is one). */
 export interface UpstreamResponse {

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.ts';
 import { IDENTITY_POOL_ID, ROLE_ARN } from '../cognito/schema.ts';
 import { ConflictError, InvalidRequest, NotFound } from '../errors.ts';
-import { TENANT_ID, type Tenant } from '../trust/schema.ts';
-import type { TrustStore } from './ports.ts';
+import { TENANT_ID, type Tenant } from '../tenants/tenant.ts';
+import type { TrustStore } from '../directory/ports.ts';
 
 /**
  * Who may use which shared AWS resource (threat model I2). An outbound Cognito identity pool, and

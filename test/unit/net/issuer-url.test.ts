@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyInvalid } from '../../../lib/errors.ts';
-import { checkIssuerUrl, sameOriginOrDeclared } from '../../../lib/upstream/issuer-url.ts';
+import { checkIssuerUrl, sameOriginOrDeclared } from '../../../lib/net/issuer-url.ts';
 
 function refusal(fn: () => unknown): PolicyInvalid {
   try {

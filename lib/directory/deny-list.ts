@@ -1,5 +1,5 @@
-import type { TenantDirectory } from '../tenants/directory.ts';
-import type { Revocation, RevocationStore, RevocationWriter, RevokeOutcome } from './ports.ts';
+import type { TenantDirectory } from './directory.ts';
+import type { Revocation, RevocationStore, RevocationWriter, RevokeOutcome } from '../revocation/ports.ts';
 
 /**
  * The deny list served from the {@link TenantDirectory}: each tenant's entries are part of its

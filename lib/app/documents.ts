@@ -3,9 +3,10 @@ import type { Clock } from '../clock.ts';
 import { cognitoPoolInputSchema, IDENTITY_POOL_ID, type CognitoPool } from '../cognito/schema.ts';
 import { AccessDenied, ConflictError, InvalidRequest, LimitExceeded, NotFound, PolicyInvalid, PreconditionFailed, PreconditionRequired } from '../errors.ts';
 import { relationshipAdmission, validateRelationship } from '../trust/policy.ts';
-import { MAX_IDENTITY_POOLS, MAX_RELATIONSHIPS, RELATIONSHIP_ID, TENANT_ID, tenantSchema, type Tenant, type TrustRelationship } from '../trust/schema.ts';
+import { MAX_IDENTITY_POOLS, MAX_RELATIONSHIPS, TENANT_ID, tenantSchema, type Tenant } from '../tenants/tenant.ts';
+import { RELATIONSHIP_ID, type TrustRelationship } from '../trust/schema.ts';
 import { poolAllowance } from './ownership.ts';
-import type { DocumentPrefix, StoredDocument, TrustStore } from './ports.ts';
+import type { DocumentPrefix, StoredDocument, TrustStore } from '../directory/ports.ts';
 
 export interface AdminDeps {
   store: TrustStore;

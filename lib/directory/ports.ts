@@ -1,6 +1,7 @@
 import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
-import type { Tenant, TrustRelationship } from '../trust/schema.ts';
+import type { Tenant } from '../tenants/tenant.ts';
+import type { TrustRelationship } from '../trust/schema.ts';
 
 /** Kinds of versioned documents a tenant owns, by their sort-key prefix. */
 export type DocumentPrefix = 'TRUST' | 'POOL';

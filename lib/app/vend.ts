@@ -1,11 +1,11 @@
 import { epochSeconds, type Clock } from '../clock.ts';
 import { AccessDenied, InvalidRequest } from '../errors.ts';
-import type { TenantDirectory } from '../tenants/directory.ts';
+import type { TenantDirectory } from '../directory/directory.ts';
 import type { Principal } from '../tokens/types.ts';
-import type { CognitoIdentityPort } from './ports.ts';
-import { poolAllowance } from '../tenants/ownership.ts';
+import type { CognitoIdentityPort } from '../cognito/ports.ts';
+import { poolAllowance } from './ownership.ts';
 import { TENANT_TAG } from '../trust/session-tags.ts';
-import { IDENTITY_POOL_ID, poolRegion } from './schema.ts';
+import { IDENTITY_POOL_ID, poolRegion } from '../cognito/schema.ts';
 
 export interface VendDeps {
   directory: TenantDirectory;
