@@ -24,7 +24,12 @@ const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error',
 
 module.exports = {
   forbidden: [
-    forbid('leaf-imports-up', 'Leaf utilities (lib/*.ts, lib/net/) import only other leaves.', leaf, `${domainAll}|${app}|${adapters}|${composition}|${entry}`),
+    forbid(
+      'leaf-imports-up',
+      'Leaf utilities (lib/*.ts, lib/net/) import only other leaves.',
+      leaf,
+      `${domainAll}|${app}|${adapters}|${composition}|${entry}`,
+    ),
     ...DOMAIN.map((concept, i) =>
       forbid(
         `domain-${concept}-imports-up`,
@@ -33,7 +38,12 @@ module.exports = {
         `${i + 1 < DOMAIN.length ? `${domainAt(i + 1)}|` : ''}${app}|${adapters}|${composition}|${entry}`,
       ),
     ),
-    forbid('app-imports-up', 'Use cases (lib/app/) depend on the domain and its ports, never on an adapter or a handler.', app, `${adapters}|${composition}|${entry}`),
+    forbid(
+      'app-imports-up',
+      'Use cases (lib/app/) depend on the domain and its ports, never on an adapter or a handler.',
+      app,
+      `${adapters}|${composition}|${entry}`,
+    ),
     ...ADAPTERS.map((adapter) =>
       forbid(
         `adapter-${adapter}-imports-up`,
@@ -42,7 +52,12 @@ module.exports = {
         `^lib/(?:${ADAPTERS.filter((a) => a !== adapter).join('|')})/|${composition}|${entry}`,
       ),
     ),
-    forbid('composition-imports-entry', 'lib/handlers/ wires the layers below for functions/ and cli/; it never imports them.', composition, entry),
+    forbid(
+      'composition-imports-entry',
+      'lib/handlers/ wires the layers below for functions/ and cli/; it never imports them.',
+      composition,
+      entry,
+    ),
     forbid('functions-and-cli-apart', 'Lambda handlers and the CLI share lib/, not each other.', '^functions/', '^cli/'),
     forbid('cli-and-functions-apart', 'Lambda handlers and the CLI share lib/, not each other.', '^cli/', '^functions/'),
     { name: 'no-circular', comment: 'No module-level cycle anywhere.', severity: 'error', from: {}, to: { circular: true } },

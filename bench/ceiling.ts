@@ -13,7 +13,8 @@ import { report } from './support.ts';
 
 const MAX_LIFETIME_MS = 10 * 60_000;
 const alg = process.argv[2] === 'ES256' ? 'ES256' : 'RS256';
-const { privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+const { privateKey } =
+  alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
 const header = Buffer.from(JSON.stringify({ alg, kid: 'ceiling', typ: 'JWT' })).toString('base64url');
 
 const server = createServer((req, res) => {
@@ -21,13 +22,31 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     const iat = Math.floor(Date.now() / 1000);
     // The claims fedbroker's ID tokens carry (lib/tokens/mint.ts), so the signing input is as long.
-    const claims = { iss: 'http://localhost:8787', sub: 'dev/dev/dev:bench', aud: 'sts.amazonaws.com', iat, nbf: iat, exp: iat + 900, jti: randomUUID(), tenant_id: 'dev', trust: 'dev' };
+    const claims = {
+      iss: 'http://localhost:8787',
+      sub: 'dev/dev/dev:bench',
+      aud: 'sts.amazonaws.com',
+      iat,
+      nbf: iat,
+      exp: iat + 900,
+      jti: randomUUID(),
+      tenant_id: 'dev',
+      trust: 'dev',
+    };
     const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    signWithKey(alg, privateKey, Buffer.from(input, 'latin1'), true).then((signature) => {
-      const body = JSON.stringify({ access_token: `${input}.${Buffer.from(signature).toString('base64url')}`, issued_token_type: 'urn:ietf:params:oauth:token-type:id_token', token_type: 'N_A', expires_in: 900 });
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    }, () => res.writeHead(500).end());
+    signWithKey(alg, privateKey, Buffer.from(input, 'latin1'), true).then(
+      (signature) => {
+        const body = JSON.stringify({
+          access_token: `${input}.${Buffer.from(signature).toString('base64url')}`,
+          issued_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+          token_type: 'N_A',
+          expires_in: 900,
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      },
+      () => res.writeHead(500).end(),
+    );
   });
 });
 server.listen(0, '127.0.0.1', () => {

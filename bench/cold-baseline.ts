@@ -21,7 +21,14 @@ export async function handler(): Promise<{ statusCode: number; body: string }> {
   const table = process.env.FEDBROKER_TABLE ?? '';
   // The calls' own order of dependence: the registry names the key; its public half (to check
   // the signature) and the signature itself are independent of each other.
-  const registry = await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'KEY' }, ConsistentRead: true }));
+  const registry = await doc.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'KEY' },
+      ConsistentRead: true,
+    }),
+  );
   const key = registry.Items?.find((i) => typeof i.sk === 'string' && i.sk.startsWith('KEY#'));
   const keyId = String(key?.keyRef ?? process.env.FEDBROKER_KMS_KEY_ID ?? '');
   const iat = Math.floor(Date.now() / 1000);
@@ -29,7 +36,14 @@ export async function handler(): Promise<{ statusCode: number; body: string }> {
   const input = `${encode({ alg: 'RS256', kid: String(key?.kid ?? 'baseline'), typ: 'JWT' })}.${encode({ iss: 'https://issuer.fedbroker.bench', sub: 'bench', aud: 'sts.amazonaws.com', iat, exp: iat + 900 })}`;
   const [pub, signed] = await Promise.all([
     kms.send(new GetPublicKeyCommand({ KeyId: keyId })),
-    kms.send(new SignCommand({ KeyId: keyId, Message: new TextEncoder().encode(input), MessageType: 'RAW', SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' })),
+    kms.send(
+      new SignCommand({
+        KeyId: keyId,
+        Message: new TextEncoder().encode(input),
+        MessageType: 'RAW',
+        SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
+      }),
+    ),
   ]);
   if (!pub.PublicKey || !signed.Signature) throw new Error('KMS returned no public key or no signature');
   const token = `${input}.${base64url.encode(signed.Signature)}`;

@@ -7,7 +7,9 @@ import { pathToFileURL } from 'node:url';
 const event = JSON.parse(process.env.BENCH_EVENT ?? '{}') as Record<string, unknown>;
 const context = { awsRequestId: 'cold', functionName: 'cold', getRemainingTimeInMillis: () => 10_000 };
 const t0 = performance.now();
-const mod = (await import(pathToFileURL(process.argv[2] ?? '').href)) as { handler: (e: unknown, c: unknown) => Promise<{ statusCode?: number }> };
+const mod = (await import(pathToFileURL(process.argv[2] ?? '').href)) as {
+  handler: (e: unknown, c: unknown) => Promise<{ statusCode?: number }>;
+};
 const imported = performance.now();
 const res = await mod.handler(event, context);
 const served = performance.now();

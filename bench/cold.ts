@@ -26,7 +26,20 @@ const BASELINE = 'coldBaseline';
 const BARE = 'nodeBare';
 
 interface Yml {
-  custom: { esbuild: { minify: boolean; sourcemap: boolean; format: 'esm'; target: string; platform: 'node'; mainFields: string[]; outputFileExtension: string; exclude: string[]; banner: { js: string }; plugins?: string } };
+  custom: {
+    esbuild: {
+      minify: boolean;
+      sourcemap: boolean;
+      format: 'esm';
+      target: string;
+      platform: 'node';
+      mainFields: string[];
+      outputFileExtension: string;
+      exclude: string[];
+      banner: { js: string };
+      plugins?: string;
+    };
+  };
   functions: Record<string, { handler: string }>;
 }
 const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as Yml;
@@ -68,7 +81,10 @@ function composition(bundle: string) {
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'fedbroker (lib/, functions/)';
     bytes.set(pkg, (bytes.get(pkg) ?? 0) + bytesInOutput);
   }
-  return [...bytes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([pkg, n]) => ({ pkg, bytes: n }));
+  return [...bytes.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([pkg, n]) => ({ pkg, bytes: n }));
 }
 
 // A deployment that already served traffic: registry bootstrapped, a tenant, an access token.
@@ -76,12 +92,26 @@ const stack = await startStack({ signer: 'kms', alg: 'RS256' });
 const upstream = await startUpstreamIssuer();
 Object.assign(process.env, stack.env);
 await tenantAdmin(stack.tableName).tenant('bench', [
-  { kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue', 'trust:admin', 'audit:read'], id_token_audiences: ['sts.amazonaws.com'] },
+  {
+    kind: 'oidc',
+    id: 'ci',
+    issuer: upstream.issuer,
+    audiences: ['fedbroker'],
+    conditions: { StringLike: { sub: 'repo:acme/*' } },
+    scopes: ['id-token:issue', 'trust:admin', 'audit:read'],
+    id_token_audiences: ['sts.amazonaws.com'],
+  },
 ]);
 type Handler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 const { handler } = (await import('../functions/token.ts')) as unknown as { handler: Handler };
 const external = await upstream.token({ sub: 'repo:acme/app' });
-const res = await handler(httpEvent('POST', '/v1/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: externalForm(external, 'bench') }), lambdaContext());
+const res = await handler(
+  httpEvent('POST', '/v1/token', {
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: externalForm(external, 'bench'),
+  }),
+  lambdaContext(),
+);
 if (res.statusCode !== 200) throw new Error(`setup exchange failed: ${res.body}`);
 const accessToken = (JSON.parse(res.body ?? '{}') as { access_token: string }).access_token;
 const bearer = { authorization: `Bearer ${accessToken}` };
@@ -92,28 +122,72 @@ const bearer = { authorization: `Bearer ${accessToken}` };
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const json = { ...bearer, 'content-type': 'application/json' };
 const nowIso = new Date().toISOString();
-const auditLine = JSON.stringify({ level: 'INFO', message: 'audit', timestamp: nowIso, service: 'fedbroker', audit: true, time: nowIso, id: `${nowIso}#0123456789ab`, event: 'token.exchange', outcome: 'success', tenant: 'bench', expires_at: Math.floor(Date.now() / 1000) + 3600 });
+const auditLine = JSON.stringify({
+  level: 'INFO',
+  message: 'audit',
+  timestamp: nowIso,
+  service: 'fedbroker',
+  audit: true,
+  time: nowIso,
+  id: `${nowIso}#0123456789ab`,
+  event: 'token.exchange',
+  outcome: 'success',
+  tenant: 'bench',
+  expires_at: Math.floor(Date.now() / 1000) + 3600,
+});
 const firstRequests: Record<string, { event: unknown; expect: number }> = {
   discovery: { event: httpEvent('GET', '/.well-known/openid-configuration'), expect: 200 },
   jwks: { event: httpEvent('GET', '/.well-known/jwks.json'), expect: 200 },
   token: {
     event: httpEvent('POST', '/v1/token', {
       headers: form,
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: accessToken, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', requested_token_type: 'urn:ietf:params:oauth:token-type:id_token', audience: 'sts.amazonaws.com' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: accessToken,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        requested_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+        audience: 'sts.amazonaws.com',
+      }).toString(),
     }),
     expect: 200,
   },
-  trustRelationships: { event: httpEvent('GET', '/v1/tenants/bench/trust-relationships', { headers: bearer, pathParameters: { tenant: 'bench' } }), expect: 200 },
-  trustRelationship: { event: httpEvent('GET', '/v1/tenants/bench/trust-relationships/ci', { headers: bearer, pathParameters: { tenant: 'bench', id: 'ci' } }), expect: 200 },
-  trustRelationshipsExplain: {
-    event: httpEvent('POST', '/v1/tenants/bench/trust-relationships:explain', { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ token: external }), pathParameters: { tenant: 'bench' } }),
+  trustRelationships: {
+    event: httpEvent('GET', '/v1/tenants/bench/trust-relationships', { headers: bearer, pathParameters: { tenant: 'bench' } }),
     expect: 200,
   },
-  identityPools: { event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools', { headers: bearer, pathParameters: { tenant: 'bench' } }), expect: 200 },
-  identityPool: { event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools/us-east-1:00000000-0000-4000-8000-000000000000', { headers: bearer, pathParameters: { tenant: 'bench', id: 'us-east-1:00000000-0000-4000-8000-000000000000' } }), expect: 404 },
-  cognitoIdentityToken: { event: httpEvent('POST', '/v1/aws/cognito-identity-token', { headers: json, body: JSON.stringify({ identity_pool: 'none' }) }), expect: 403 },
+  trustRelationship: {
+    event: httpEvent('GET', '/v1/tenants/bench/trust-relationships/ci', { headers: bearer, pathParameters: { tenant: 'bench', id: 'ci' } }),
+    expect: 200,
+  },
+  trustRelationshipsExplain: {
+    event: httpEvent('POST', '/v1/tenants/bench/trust-relationships:explain', {
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: external }),
+      pathParameters: { tenant: 'bench' },
+    }),
+    expect: 200,
+  },
+  identityPools: {
+    event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools', { headers: bearer, pathParameters: { tenant: 'bench' } }),
+    expect: 200,
+  },
+  identityPool: {
+    event: httpEvent('GET', '/v1/tenants/bench/cognito-identity-pools/us-east-1:00000000-0000-4000-8000-000000000000', {
+      headers: bearer,
+      pathParameters: { tenant: 'bench', id: 'us-east-1:00000000-0000-4000-8000-000000000000' },
+    }),
+    expect: 404,
+  },
+  cognitoIdentityToken: {
+    event: httpEvent('POST', '/v1/aws/cognito-identity-token', { headers: json, body: JSON.stringify({ identity_pool: 'none' }) }),
+    expect: 403,
+  },
   revocations: {
-    event: httpEvent('POST', '/v1/tenants/bench/revocations', { headers: json, body: JSON.stringify({ jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 600 }), pathParameters: { tenant: 'bench' } }),
+    event: httpEvent('POST', '/v1/tenants/bench/revocations', {
+      headers: json,
+      body: JSON.stringify({ jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 600 }),
+      pathParameters: { tenant: 'bench' },
+    }),
     expect: 200,
   },
   audit: { event: httpEvent('GET', '/v1/tenants/bench/audit', { headers: bearer, pathParameters: { tenant: 'bench' } }), expect: 200 },
@@ -121,9 +195,16 @@ const firstRequests: Record<string, { event: unknown; expect: number }> = {
   auditIngest: { event: logsSubscriptionEvent([auditLine]), expect: 0 },
   fallback: { event: httpEvent('GET', '/no/such/route'), expect: 404 },
 };
-const runList: Record<string, { event: unknown; expect: number }> = { ...firstRequests, [BASELINE]: { event: {}, expect: 200 }, [BARE]: { event: {}, expect: 200 } };
+const runList: Record<string, { event: unknown; expect: number }> = {
+  ...firstRequests,
+  [BASELINE]: { event: {}, expect: 200 },
+  [BARE]: { event: {}, expect: 200 },
+};
 
-function coldRun(bundle: string, event: unknown): Promise<{ importMs: number; firstMs: number; status: number; wallMs: number; log: string }> {
+function coldRun(
+  bundle: string,
+  event: unknown,
+): Promise<{ importMs: number; firstMs: number; status: number; wallMs: number; log: string }> {
   return new Promise((done, fail) => {
     const start = performance.now();
     const child = spawn(process.execPath, [join(ROOT, 'bench/cold-child.ts'), bundle], {
@@ -138,16 +219,24 @@ function coldRun(bundle: string, event: unknown): Promise<{ importMs: number; fi
     child.once('exit', (code) => {
       clearTimeout(timer);
       const wallMs = performance.now() - start;
-      const line = out.split('\n').findLast((l) => l.startsWith('@@bench '))?.slice('@@bench '.length);
+      const line = out
+        .split('\n')
+        .findLast((l) => l.startsWith('@@bench '))
+        ?.slice('@@bench '.length);
       if (code !== 0 || !line) return fail(new Error(`cold run of ${bundle} failed (${code}): ${err.slice(-2000)}`));
       // The handler's own warnings and errors (Powertools JSON lines), to explain an unexpected status.
-      const log = `${out}\n${err}`.split('\n').filter((l) => /"level":"(WARN|ERROR)"/.test(l)).join('\n').slice(0, 1000);
+      const log = `${out}\n${err}`
+        .split('\n')
+        .filter((l) => /"level":"(WARN|ERROR)"/.test(l))
+        .join('\n')
+        .slice(0, 1000);
       done({ ...(JSON.parse(line) as { importMs: number; firstMs: number; status: number }), wallMs, log });
     });
   });
 }
 
-const prefixed = (service: string, counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${service} ${k}`, v]));
+const prefixed = (service: string, counts: Record<string, number>) =>
+  Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${service} ${k}`, v]));
 // Round-robin over the functions, one fresh process each per round, so a noisy stretch on a
 // shared machine slows every function's runs a little instead of all nine runs of one function
 // (which the slowest-median row would then report as that function's cold start).
@@ -161,7 +250,11 @@ for (let i = 0; i < RUNS; i++) {
     const before = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
     entry.runs.push(await coldRun(bundle, event));
     const after = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
-    entry.calls = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
+    entry.calls = Object.fromEntries(
+      Object.keys(after)
+        .map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)])
+        .filter(([, n]) => n !== 0),
+    );
   }
 }
 const baselineRuns = runsByFn.get(BASELINE)!.runs;
@@ -192,6 +285,7 @@ await report({
   bundles: results.filter((r) => own(r.fn)),
   baseline: results.find((r) => r.fn === BASELINE)!,
   bare: results.find((r) => r.fn === BARE)!,
-  tokenComposition: composition(`token${opts.outputFileExtension}`) });
+  tokenComposition: composition(`token${opts.outputFileExtension}`),
+});
 await Promise.all([stack.close(), upstream.close()]);
 process.exit(0);

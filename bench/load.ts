@@ -9,7 +9,19 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { machineLine, table, verdict, writeSection } from './report.ts';
-import { codeState, devToken, externalForm, idTokenForm, machine, postToken, processCpu, runJson, spawnLocalRun, startInProcessBroker, type LoadResult } from './support.ts';
+import {
+  codeState,
+  devToken,
+  externalForm,
+  idTokenForm,
+  machine,
+  postToken,
+  processCpu,
+  runJson,
+  spawnLocalRun,
+  startInProcessBroker,
+  type LoadResult,
+} from './support.ts';
 
 const bounded = (name: string, fallback: number, max: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -38,7 +50,10 @@ async function mixedRequests(url: string, devIssuer: string) {
   ];
 }
 const generate = (url: string, requests: Awaited<ReturnType<typeof mixedRequests>>, seconds: number) =>
-  runJson<LoadResult>('bench/load-client.ts', [], { env: { BENCH_LOAD: JSON.stringify({ url, connections: CONNECTIONS, seconds, requests }) }, timeoutMs: (seconds + 60) * 1000 });
+  runJson<LoadResult>('bench/load-client.ts', [], {
+    env: { BENCH_LOAD: JSON.stringify({ url, connections: CONNECTIONS, seconds, requests }) },
+    timeoutMs: (seconds + 60) * 1000,
+  });
 
 async function settledHeapMb(): Promise<number> {
   // Several passes with turns of the event loop in between, so finalizers and weak caches settle.
@@ -113,13 +128,42 @@ try {
 const growth = heap.after - heap.before;
 // autocannon counts a timeout as an error too.
 const failed = (r: LoadResult) => r.non2xx + r.errors;
-const statuses = (r: LoadResult) => Object.entries(r.statusCodes).map(([code, n]) => `${n} × ${code}`).join(', ');
-const row = (name: string, r: LoadResult, heapCells: string[]) => [name, r.total, `${r.rps.toFixed(0)} req/s`, `${r.p50} ms`, `${r.p99} ms`, statuses(r), r.non2xx, `${r.errors} (${r.timeouts} timeouts)`, verdict(failed(r) === 0), ...heapCells];
+const statuses = (r: LoadResult) =>
+  Object.entries(r.statusCodes)
+    .map(([code, n]) => `${n} × ${code}`)
+    .join(', ');
+const row = (name: string, r: LoadResult, heapCells: string[]) => [
+  name,
+  r.total,
+  `${r.rps.toFixed(0)} req/s`,
+  `${r.p50} ms`,
+  `${r.p99} ms`,
+  statuses(r),
+  r.non2xx,
+  `${r.errors} (${r.timeouts} timeouts)`,
+  verdict(failed(r) === 0),
+  ...heapCells,
+];
 const summary = table(
-  ['target', 'responses', 'throughput', 'p50', 'p99', 'statuses', 'non-2xx', 'errors', 'no failures', 'heap after GC: before → after (growth)', `growth < ${HEAP_TARGET_MB} MB`],
+  [
+    'target',
+    'responses',
+    'throughput',
+    'p50',
+    'p99',
+    'statuses',
+    'non-2xx',
+    'errors',
+    'no failures',
+    'heap after GC: before → after (growth)',
+    `growth < ${HEAP_TARGET_MB} MB`,
+  ],
   [
     row('`npm start`, spawned', localRun, ['not measured (another process)', '—']),
-    row('same handlers and HTTP front in this process', inProcess, [`${heap.before.toFixed(1)} → ${heap.after.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB; peak without GC ${heap.peak.toFixed(0)} MB)`, verdict(growth < HEAP_TARGET_MB)]),
+    row('same handlers and HTTP front in this process', inProcess, [
+      `${heap.before.toFixed(1)} → ${heap.after.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB; peak without GC ${heap.peak.toFixed(0)} MB)`,
+      verdict(growth < HEAP_TARGET_MB),
+    ]),
   ],
 );
 const m = machine();
@@ -127,7 +171,12 @@ writeSection(
   'load',
   `## npm run load
 
-${machineLine(m, `Code: ${codeState()}. Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}.`)}
+${machineLine(
+  m,
+  `Code: ${codeState()}. Load average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')}.`,
+)}
 
 ${CONNECTIONS} connections × ${SECONDS} s per target (after a ${WARM_SECONDS} s warm-up), each connection alternating an exchange (dev-issuer ES256 token → access token) and an RS256 ID token issuance from an access token; file signer, dynalite. The load generator (autocannon) runs in a child process.
 

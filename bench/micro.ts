@@ -116,12 +116,21 @@ if (profileOnly) {
 // cache windows, which the totals below then cover at length).
 const snapshot = async () => ({ ...(await stack.counts()), upstream: { ...upstream.hits } });
 const diff = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.keys({ ...a, ...b }).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => v !== 0));
+  Object.fromEntries(
+    Object.keys({ ...a, ...b })
+      .map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)])
+      .filter(([, v]) => v !== 0),
+  );
 async function count(n: number, make: (i: number) => APIGatewayProxyEventV2) {
   const before = await snapshot();
   for (let i = 0; i < n; i++) await invoke(make(i));
   const after = await snapshot();
-  return { tokens: n, dynamo: diff(before.dynamo, after.dynamo), kms: diff(before.kms, after.kms), upstream: diff(before.upstream, after.upstream) };
+  return {
+    tokens: n,
+    dynamo: diff(before.dynamo, after.dynamo),
+    kms: diff(before.kms, after.kms),
+    upstream: diff(before.upstream, after.upstream),
+  };
 }
 const counts = {
   issue: await count(100, () => event(idBody)),
@@ -132,21 +141,45 @@ const counts = {
 // key of the same spec for KMS (whose private key cannot be exported).
 const rawKey: CryptoKey =
   signer === 'local'
-    ? ((await importJWK(JSON.parse(readFileSync(join(stack.env.FEDBROKER_DATA_DIR!, 'signing-key.json'), 'utf8')) as JWK, alg)) as CryptoKey)
+    ? ((await importJWK(
+        JSON.parse(readFileSync(join(stack.env.FEDBROKER_DATA_DIR!, 'signing-key.json'), 'utf8')) as JWK,
+        alg,
+      )) as CryptoKey)
     : (await generateKeyPair(alg)).privateKey;
 const upstreamJwks = (await (await fetch(`${upstream.issuer}/jwks`)).json()) as { keys: JWK[] };
 const upstreamKey = await importJWK(upstreamJwks.keys[0]!, 'RS256');
 const now = () => Math.floor(Date.now() / 1000);
 const rawIdToken = () => {
   const iat = now();
-  return new SignJWT({ iss: issuer, sub: 'bench/ci/repo:acme/app', aud: 'sts.amazonaws.com', iat, nbf: iat, exp: iat + 900, jti: randomUUID(), tenant_id: 'bench', trust: 'ci' })
+  return new SignJWT({
+    iss: issuer,
+    sub: 'bench/ci/repo:acme/app',
+    aud: 'sts.amazonaws.com',
+    iat,
+    nbf: iat,
+    exp: iat + 900,
+    jti: randomUUID(),
+    tenant_id: 'bench',
+    trust: 'ci',
+  })
     .setProtectedHeader({ alg, kid: 'raw', typ: 'JWT' })
     .sign(rawKey);
 };
 const rawExchange = async (token: string) => {
   const { payload } = await jwtVerify(token, upstreamKey, { issuer: upstream.issuer, audience: 'fedbroker', algorithms: ['RS256'] });
   const iat = now();
-  return new SignJWT({ iss: issuer, sub: `bench/ci/${payload.sub}`, aud: issuer, client_id: 'bench/ci', tenant_id: 'bench', trust: 'ci', scope: 'id-token:issue', jti: randomUUID(), iat, exp: iat + 900 })
+  return new SignJWT({
+    iss: issuer,
+    sub: `bench/ci/${payload.sub}`,
+    aud: issuer,
+    client_id: 'bench/ci',
+    tenant_id: 'bench',
+    trust: 'ci',
+    scope: 'id-token:issue',
+    jti: randomUUID(),
+    iat,
+    exp: iat + 900,
+  })
     .setProtectedHeader({ alg, kid: 'raw', typ: 'at+jwt' })
     .sign(rawKey);
 };
@@ -155,7 +188,10 @@ const rawExchange = async (token: string) => {
  * Interleaves the series round by round so drift (thermal, GC, neighbours) hits all alike and
  * returns medians. Store, KMS and upstream calls are accounted to the series that made them.
  */
-const perSeries: Record<string, { calls: number; seconds: number; dynamo: Record<string, number>; kms: Record<string, number>; upstream: Record<string, number> }> = {};
+const perSeries: Record<
+  string,
+  { calls: number; seconds: number; dynamo: Record<string, number>; kms: Record<string, number>; upstream: Record<string, number> }
+> = {};
 async function compare<K extends string>(name: string, series: Record<K, () => Promise<number>>) {
   const keys = Object.keys(series) as K[];
   const rounds = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
@@ -194,17 +230,37 @@ const timedStart = performance.now();
 const issue = await compare('issue', {
   raw: () => batch(() => undefined, rawIdToken),
   handler: () => batch(() => event(idBody), invoke),
-  verify: () => batch(() => undefined, () => verifyAccessToken(accessToken, deps)),
-  mint: () => batch(() => undefined, () => mintIdToken(deps, principal, 'sts.amazonaws.com', 900)),
+  verify: () =>
+    batch(
+      () => undefined,
+      () => verifyAccessToken(accessToken, deps),
+    ),
+  mint: () =>
+    batch(
+      () => undefined,
+      () => mintIdToken(deps, principal, 'sts.amazonaws.com', 900),
+    ),
   // One DynamoDB round trip to the stand-in, read and write, for items the handler never touches.
-  dynamoGet: () => batch(() => undefined, () => probe.doc.send(new GetCommand({ TableName: probe.name, Key: { pk: 'BENCH#probe', sk: 'BENCH' } }))),
-  dynamoPut: () => batch((i) => i, (i) => probe.doc.send(new PutCommand({ TableName: probe.name, Item: { pk: 'BENCH#probe', sk: `BENCH#${i}`, at: Date.now() } }))),
+  dynamoGet: () =>
+    batch(
+      () => undefined,
+      () => probe.doc.send(new GetCommand({ TableName: probe.name, Key: { pk: 'BENCH#probe', sk: 'BENCH' } })),
+    ),
+  dynamoPut: () =>
+    batch(
+      (i) => i,
+      (i) => probe.doc.send(new PutCommand({ TableName: probe.name, Item: { pk: 'BENCH#probe', sk: `BENCH#${i}`, at: Date.now() } })),
+    ),
 });
 const exchange = await compare('exchange', {
   raw: () => batch((i) => externals[i % externals.length]!, rawExchange),
   handler: () => batch((i) => event(externalForm(externals[i % externals.length]!, 'bench')), invoke),
 });
-const totals = { seconds: (performance.now() - timedStart) / 1000, issue: perSeries['issue.handler']!, exchange: perSeries['exchange.handler']! };
+const totals = {
+  seconds: (performance.now() - timedStart) / 1000,
+  issue: perSeries['issue.handler']!,
+  exchange: perSeries['exchange.handler']!,
+};
 
 const ratio = (x: { raw: number; handler: number }) => x.handler / x.raw;
 await report({ alg, signer, issue: { ...issue, ratio: ratio(issue) }, exchange: { ...exchange, ratio: ratio(exchange) }, counts, totals });

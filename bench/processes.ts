@@ -22,11 +22,19 @@ export function report(value: unknown): Promise<void> {
  * stops reading its output once the banner is there: the handlers log every request (audit lines,
  * metrics), and keeping (and re-scanning) that text would load the process that runs the load generator.
  */
-export async function spawnLocalRun(env: Record<string, string> = {}): Promise<{ url: string; devIssuer: string; pid: number; stop(): Promise<void> }> {
+export async function spawnLocalRun(
+  env: Record<string, string> = {},
+): Promise<{ url: string; devIssuer: string; pid: number; stop(): Promise<void> }> {
   const [port, devPort] = [await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, ['scripts/start-local.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), FEDBROKER_DEV_ISSUER_PORT: String(devPort), FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-bench-run-')), ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      FEDBROKER_DEV_ISSUER_PORT: String(devPort),
+      FEDBROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'fedbroker-bench-run-')),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let banner = '';
@@ -67,8 +75,16 @@ export function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Starts `node <script> ...args` (a server) and resolves what it `report`s once it listens. */
-export async function spawnServer<T = Record<string, string>>(script: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<{ info: T; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnServer<T = Record<string, string>>(
+  script: string,
+  args: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<{ info: T; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   const info = await new Promise<T>((done, fail) => {
     const timer = setTimeout(() => (child.kill('SIGKILL'), fail(new Error(`${script} did not start in 60 s:\n${text}`))), 60_000);
@@ -96,9 +112,17 @@ export async function spawnServer<T = Record<string, string>>(script: string, ar
  * what it `report`ed. Only the result line and the output's tail are kept: handlers in the child
  * write a log line and metrics per request.
  */
-export function runJson<T>(script: string, args: string[] = [], options: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<T> {
+export function runJson<T>(
+  script: string,
+  args: string[] = [],
+  options: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number } = {},
+): Promise<T> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let partial = '';
     let result: string | undefined;
     let tail = '';
@@ -138,7 +162,11 @@ export function processCpu(pid: number): { self: number; descendants: number; th
       // Fields after the parenthesised command name: state(3) ppid(4) ... utime(14) stime(15) in clock
       // ticks ... num_threads(20); numbered as in proc(5).
       const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ').pop()!.split(' ');
-      stats.set(Number(entry), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS, threads: Number(fields[17]) });
+      stats.set(Number(entry), {
+        ppid: Number(fields[1]),
+        cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+        threads: Number(fields[17]),
+      });
     } catch {
       // the process ended while we looked
     }

@@ -37,7 +37,19 @@ function area(url: string, fn: string): string {
 }
 
 // The stages of the ID-token path a reader will ask about.
-const FRAMES = ['verifyAccessToken', 'jwtVerify', 'signJwt', 'sign', 'parseForm', 'exchangeToken', 'mintIdToken', 'get', 'runMiddlewares', 'randomUUID', 'json'];
+const FRAMES = [
+  'verifyAccessToken',
+  'jwtVerify',
+  'signJwt',
+  'sign',
+  'parseForm',
+  'exchangeToken',
+  'mintIdToken',
+  'get',
+  'runMiddlewares',
+  'randomUUID',
+  'json',
+];
 
 export function summarize(path: string, from: number, to: number, top = 12): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
@@ -69,7 +81,8 @@ export function summarize(path: string, from: number, to: number, top = 12): Pro
     let origin = '';
     for (let id: number | undefined = node.id; id !== undefined && !origin; id = parent.get(id)) {
       const f = byId.get(id)!.callFrame;
-      if (f.url.includes('node_modules/') || f.url.includes(`${ROOT}/lib/`) || f.url.includes(`${ROOT}/functions/`)) origin = `${f.functionName || '(anonymous)'} (${area(f.url, f.functionName)})`;
+      if (f.url.includes('node_modules/') || f.url.includes(`${ROOT}/lib/`) || f.url.includes(`${ROOT}/functions/`))
+        origin = `${f.functionName || '(anonymous)'} (${area(f.url, f.functionName)})`;
     }
     if (!origin) {
       // No package or repository frame on the stack (an async continuation): name the callers.
@@ -86,19 +99,27 @@ export function summarize(path: string, from: number, to: number, top = 12): Pro
     const seen = new Set<string>();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const f = byId.get(id)!.callFrame;
-      const inRepo = f.url.includes(`${ROOT}/lib/`) || f.url.includes(`${ROOT}/functions/`) || f.url.includes('/jose/') || f.url.includes('/@middy/');
+      const inRepo =
+        f.url.includes(`${ROOT}/lib/`) || f.url.includes(`${ROOT}/functions/`) || f.url.includes('/jose/') || f.url.includes('/@middy/');
       if (inRepo && FRAMES.includes(f.functionName)) seen.add(`${f.functionName} (${area(f.url, f.functionName)})`);
     }
     for (const s of seen) frames.set(s, (frames.get(s) ?? 0) + dt);
   }
   const busy = total - idle || 1;
   const rank = (m: Map<string, number>) =>
-    [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, top).map(([k, v]) => [k, Math.round((v / busy) * 1000) / 10] as const);
+    [...m.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, top)
+      .map(([k, v]) => [k, Math.round((v / busy) * 1000) / 10] as const);
   return {
     sampledMs: Math.round(total / 1000),
     idleShare: Math.round((idle / (total || 1)) * 1000) / 10,
     byArea: rank(selfArea).map(([area, share]) => ({ area, share })),
-    byFunction: rank(selfFn).map(([fn, share]) => ({ fn, share, from: [...(origins.get(fn) ?? new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '—' })),
+    byFunction: rank(selfFn).map(([fn, share]) => ({
+      fn,
+      share,
+      from: [...(origins.get(fn) ?? new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '—',
+    })),
     frames: rank(frames).map(([frame, share]) => ({ frame, share })),
   };
 }

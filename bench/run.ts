@@ -15,7 +15,23 @@ import { parseArgs } from 'node:util';
 import { summarize, type ProfileSummary } from './profile.ts';
 import { kb, machineLine, ms, table, times, writeSection } from './report.ts';
 import { judge as judgeRow, noTarget as noTargetRow, UNSTABLE, verdict, worstOf } from './verdicts.ts';
-import { codeState, devToken, type Alg, externalForm, idTokenForm, machine, median, postToken, processCpu, readsAndWrites, runJson, spawnLocalRun, spawnServer, waitForQuiet, type LoadResult } from './support.ts';
+import {
+  codeState,
+  devToken,
+  type Alg,
+  externalForm,
+  idTokenForm,
+  machine,
+  median,
+  postToken,
+  processCpu,
+  readsAndWrites,
+  runJson,
+  spawnLocalRun,
+  spawnServer,
+  waitForQuiet,
+  type LoadResult,
+} from './support.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const { values: args } = parseArgs({ options: { repeat: { type: 'string' } } });
@@ -26,7 +42,16 @@ const whole = (name: string, value: string | undefined, fallback: number, min: n
 };
 const REPEAT = whole('--repeat', args.repeat, 2, 1, 5);
 // Targets of issue #15. Timing targets are judged here only, never in tests.
-const TARGET = { handlerRatio: 1.15, exchangeRatio: 1.3, httpVsPeer: 1.0, httpVsCeiling: 0.5, cpuVsPeer: 1.0, coldRatio: 1.25, bundleBytes: 1_000_000, unstable: 0.15 };
+const TARGET = {
+  handlerRatio: 1.15,
+  exchangeRatio: 1.3,
+  httpVsPeer: 1.0,
+  httpVsCeiling: 0.5,
+  cpuVsPeer: 1.0,
+  coldRatio: 1.25,
+  bundleBytes: 1_000_000,
+  unstable: 0.15,
+};
 const HTTP = {
   connections: 10,
   rounds: whole('BENCH_ROUNDS', process.env.BENCH_ROUNDS, QUICK ? 2 : 5, 1, 50),
@@ -42,13 +67,38 @@ type Counts = { tokens: number; dynamo: Record<string, number>; kms: Record<stri
 interface Micro {
   alg: string;
   signer: string;
-  issue: { raw: number; handler: number; verify: number; mint: number; dynamoGet: number; dynamoPut: number; ratio: number; cpuMs: { raw: number; handler: number } };
+  issue: {
+    raw: number;
+    handler: number;
+    verify: number;
+    mint: number;
+    dynamoGet: number;
+    dynamoPut: number;
+    ratio: number;
+    cpuMs: { raw: number; handler: number };
+  };
   exchange: { raw: number; handler: number; ratio: number; cpuMs: { raw: number; handler: number } };
   counts: { issue: Counts; exchange: Counts };
   totals: { seconds: number; issue: Series; exchange: Series };
 }
-type Series = { calls: number; seconds: number; dynamo: Record<string, number>; kms: Record<string, number>; upstream: Record<string, number> };
-type ColdRun = { fn: string; bytes: number; importMs: number; firstMs: number; wallMs: number; status: string; ok: boolean; calls: Record<string, number>; ratio: number };
+type Series = {
+  calls: number;
+  seconds: number;
+  dynamo: Record<string, number>;
+  kms: Record<string, number>;
+  upstream: Record<string, number>;
+};
+type ColdRun = {
+  fn: string;
+  bytes: number;
+  importMs: number;
+  firstMs: number;
+  wallMs: number;
+  status: string;
+  ok: boolean;
+  calls: Record<string, number>;
+  ratio: number;
+};
 interface Cold {
   buildMs: number;
   runs: number;
@@ -89,7 +139,12 @@ async function measure(t: Target, seconds: number, connections = HTTP.connection
   await new Promise((r) => setTimeout(r, HTTP.settleMs));
   const after = processCpu(t.pid);
   const serverCpuSeconds = before && after ? after.self + after.descendants - before.self - before.descendants : undefined;
-  return { ...result, ...(serverCpuSeconds !== undefined ? { serverCpuSeconds, ...(result.total ? { cpuPerRequest: (serverCpuSeconds * 1000) / result.total } : {}) } : {}) };
+  return {
+    ...result,
+    ...(serverCpuSeconds !== undefined
+      ? { serverCpuSeconds, ...(result.total ? { cpuPerRequest: (serverCpuSeconds * 1000) / result.total } : {}) }
+      : {}),
+  };
 }
 const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
 async function fedbrokerTarget(server: { url: string; devIssuer: string; pid: number }): Promise<Target> {
@@ -113,8 +168,16 @@ async function httpComparison(alg: Alg): Promise<AlgHttp> {
     const p = op.info;
     const targets: Partial<Record<ServerName, Target>> = {
       localRun: await fedbrokerTarget(run),
-      peer: { url: p.url!, pid: op.pid, request: { method: 'POST', path: p.path!, headers: { ...formHeaders, authorization: p.authorization! }, body: p.body! } },
-      ceiling: { url: bare.info.url!, pid: bare.pid, request: { method: 'POST', path: bare.info.path!, headers: formHeaders, body: 'x=1' } },
+      peer: {
+        url: p.url!,
+        pid: op.pid,
+        request: { method: 'POST', path: p.path!, headers: { ...formHeaders, authorization: p.authorization! }, body: p.body! },
+      },
+      ceiling: {
+        url: bare.info.url!,
+        pid: bare.pid,
+        request: { method: 'POST', path: bare.info.path!, headers: formHeaders, body: 'x=1' },
+      },
     };
     if (alg === 'RS256') {
       // As deployed, the token function does not write the audit table (auditIngest does, from
@@ -125,7 +188,9 @@ async function httpComparison(alg: Alg): Promise<AlgHttp> {
       targets.noCopy = await fedbrokerTarget(sub);
     }
     const names = SERVERS.filter((n) => targets[n]);
-    log(`  ${alg}: shared warm-up ${HTTP.warmSeconds} s each, then ${HTTP.rounds} rounds of ${names.join(', ')}, ${HTTP.seconds} s × ${HTTP.connections} connections each`);
+    log(
+      `  ${alg}: shared warm-up ${HTTP.warmSeconds} s each, then ${HTTP.rounds} rounds of ${names.join(', ')}, ${HTTP.seconds} s × ${HTTP.connections} connections each`,
+    );
     for (const n of names) await measure(targets[n]!, HTTP.warmSeconds);
     const rounds: AlgHttp['rounds'] = {};
     for (let r = 0; r < HTTP.rounds; r++) {
@@ -149,20 +214,31 @@ async function measurePass(n: number): Promise<Pass> {
   const tag = REPEAT > 1 ? `pass ${n}: ` : '';
   // 1, 2, 5: in-process handler vs raw jose, and calls counted per warm token.
   const micro: Record<string, Micro> = {};
-  for (const [alg, signer] of [['RS256', 'local'], ['ES256', 'local'], ['RS256', 'kms'], ['ES256', 'kms']] as const) {
-    micro[`${alg}/${signer}`] = await section(`${tag}handler ${alg} ${signer} signer`, () => runJson<Micro>('bench/micro.ts', [alg, signer]));
+  for (const [alg, signer] of [
+    ['RS256', 'local'],
+    ['ES256', 'local'],
+    ['RS256', 'kms'],
+    ['ES256', 'kms'],
+  ] as const) {
+    micro[`${alg}/${signer}`] = await section(`${tag}handler ${alg} ${signer} signer`, () =>
+      runJson<Micro>('bench/micro.ts', [alg, signer]),
+    );
   }
   // Data-key signing mode (key pair generated under a symmetric KMS key, decrypted once per
   // container): only for the signing-modes table, so micro.ts runs it with fewer rounds.
   for (const alg of ['RS256', 'ES256'] as const) {
-    micro[`${alg}/kms-data-key`] = await section(`${tag}handler ${alg} kms-data-key signer`, () => runJson<Micro>('bench/micro.ts', [alg, 'kms-data-key']));
+    micro[`${alg}/kms-data-key`] = await section(`${tag}handler ${alg} kms-data-key signer`, () =>
+      runJson<Micro>('bench/micro.ts', [alg, 'kms-data-key']),
+    );
   }
   // A missed handler ratio gets a CPU profile of the handler loop alone, to name the hot spots (first pass only).
   for (const alg of n === 1 ? ['RS256', 'ES256'] : []) {
     if (micro[`${alg}/local`]!.issue.ratio <= TARGET.handlerRatio) continue;
     const dir = mkdtempSync(join(tmpdir(), 'fedbroker-prof-'));
     const window = await section(`cpu profile ${alg}`, () =>
-      runJson<{ from: number; to: number }>('bench/micro.ts', [alg, 'local', 'profile'], { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '100'] }),
+      runJson<{ from: number; to: number }>('bench/micro.ts', [alg, 'local', 'profile'], {
+        nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '100'],
+      }),
     );
     const file = globSync(join(dir, '*.cpuprofile'))[0];
     if (file) profiles[alg] = summarize(file, window.from, window.to);
@@ -180,7 +256,13 @@ for (let n = 1; n <= REPEAT; n++) passes.push(await measurePass(n));
 // 6: the most condition evaluation can cost one request (bench/worst-case.ts). Counted steps, not
 // a timing: measured once.
 type Run = { steps: number; cpuMs: number; nsPerStep: number };
-interface WorstCase { relationshipsPerTenant: number; tokenBytes: number; bound: { stepsPerRelationship: number; stepsPerTenant: number; budgetSteps: number }; unbounded: Run & { tenantCpuMsEstimate: number }; budgeted: Run }
+interface WorstCase {
+  relationshipsPerTenant: number;
+  tokenBytes: number;
+  bound: { stepsPerRelationship: number; stepsPerTenant: number; budgetSteps: number };
+  unbounded: Run & { tenantCpuMsEstimate: number };
+  budgeted: Run;
+}
 const worst = await section('worst-case conditions', () => runJson<WorstCase>('bench/worst-case.ts', ['--json']));
 
 // ---- report ----
@@ -192,7 +274,10 @@ const add = (a: Record<string, number>, b: Record<string, number>) => {
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
   return out;
 };
-const named = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+const named = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ') || 'none';
 const perCall = (n: number, of: number) => (n / of).toFixed(2);
 const judge = (values: number[], ok: (x: number) => boolean) => judgeRow(values, ok, TARGET.unstable);
 const noTarget = (values: number[]) => noTargetRow(values, TARGET.unstable);
@@ -208,8 +293,14 @@ const microRow = (num: string, label: string, key: string, part: 'issue' | 'exch
   return [
     num,
     label,
-    `${joined(each((p) => mic(key)(p)[part].handler), ms)}/token`,
-    `${joined(each((p) => mic(key)(p)[part].raw), ms)}/token`,
+    `${joined(
+      each((p) => mic(key)(p)[part].handler),
+      ms,
+    )}/token`,
+    `${joined(
+      each((p) => mic(key)(p)[part].raw),
+      ms,
+    )}/token`,
     `${joined(values, times)} (CPU time ${joined(cpu, times)})`,
     target === undefined ? '—' : `≤ ${target}×`,
     target === undefined ? noTarget(values) : judge(values, (x) => x <= target),
@@ -236,7 +327,8 @@ function httpStats(h: AlgHttp) {
     noCopyVsPeer: r.noCopy ? perRound(r.noCopy, r.peer!, rps) : undefined,
     noCopyCpuVsPeer: r.noCopy ? perRound(r.noCopy, r.peer!, cpu) : undefined,
     rps: (n: ServerName) => median(r[n]!.map(rps)),
-    cpuPerRequest: (n: ServerName) => (r[n]!.every((x) => x.cpuPerRequest !== undefined) ? median(r[n]!.map((x) => x.cpuPerRequest!)) : undefined),
+    cpuPerRequest: (n: ServerName) =>
+      r[n]!.every((x) => x.cpuPerRequest !== undefined) ? median(r[n]!.map((x) => x.cpuPerRequest!)) : undefined,
   };
 }
 const stats = passes.map((p) => ({ RS256: httpStats(p.http.RS256), ES256: httpStats(p.http.ES256) }));
@@ -244,12 +336,42 @@ const fmtSpread = (s: Spread | undefined, f: (x: number) => string = times) => (
 const httpLabel = `interleaved, median of ${HTTP.rounds} rounds × ${HTTP.seconds} s, ${HTTP.connections} connections`;
 const httpSummary = (['RS256', 'ES256'] as const).flatMap((alg) => {
   const st = stats.map((s) => s[alg]);
-  const rpsOf = (n: ServerName) => `${joined(st.map((s) => s.rps(n)), (x) => x.toFixed(0))} req/s`;
-  const cpuOf = (n: ServerName) => st.map((s) => s.cpuPerRequest(n)).map((x) => (x === undefined ? 'n/a' : ms(x))).join(' / ');
+  const rpsOf = (n: ServerName) =>
+    `${joined(
+      st.map((s) => s.rps(n)),
+      (x) => x.toFixed(0),
+    )} req/s`;
+  const cpuOf = (n: ServerName) =>
+    st
+      .map((s) => s.cpuPerRequest(n))
+      .map((x) => (x === undefined ? 'n/a' : ms(x)))
+      .join(' / ');
   const cpuRatios = st.map((s) => s.cpuVsPeer);
   const rows = [
-    ['3', `HTTP: \`npm start\` local run vs oidc-provider client_credentials, ${alg}, ${httpLabel}`, rpsOf('localRun'), rpsOf('peer'), st.map((s) => fmtSpread(s.vsPeer)).join(' / '), `≥ ${TARGET.httpVsPeer.toFixed(1)}×`, judge(st.map((s) => s.vsPeer.median), (x) => x >= TARGET.httpVsPeer)],
-    ['3', `same, \`npm start\` vs the ceiling: node:http + one ${alg} signature per request and nothing else (bench/ceiling.ts), same rounds`, rpsOf('localRun'), rpsOf('ceiling'), st.map((s) => fmtSpread(s.vsCeiling, pct)).join(' / '), `≥ ${pct(TARGET.httpVsCeiling)}`, judge(st.map((s) => s.vsCeiling.median), (x) => x >= TARGET.httpVsCeiling)],
+    [
+      '3',
+      `HTTP: \`npm start\` local run vs oidc-provider client_credentials, ${alg}, ${httpLabel}`,
+      rpsOf('localRun'),
+      rpsOf('peer'),
+      st.map((s) => fmtSpread(s.vsPeer)).join(' / '),
+      `≥ ${TARGET.httpVsPeer.toFixed(1)}×`,
+      judge(
+        st.map((s) => s.vsPeer.median),
+        (x) => x >= TARGET.httpVsPeer,
+      ),
+    ],
+    [
+      '3',
+      `same, \`npm start\` vs the ceiling: node:http + one ${alg} signature per request and nothing else (bench/ceiling.ts), same rounds`,
+      rpsOf('localRun'),
+      rpsOf('ceiling'),
+      st.map((s) => fmtSpread(s.vsCeiling, pct)).join(' / '),
+      `≥ ${pct(TARGET.httpVsCeiling)}`,
+      judge(
+        st.map((s) => s.vsCeiling.median),
+        (x) => x >= TARGET.httpVsCeiling,
+      ),
+    ],
     [
       '3',
       `same, server CPU per request (OS accounting: utime + stime of each server's process tree), \`npm start\` vs oidc-provider, ${alg}`,
@@ -257,11 +379,24 @@ const httpSummary = (['RS256', 'ES256'] as const).flatMap((alg) => {
       cpuOf('peer'),
       cpuRatios.map((s) => fmtSpread(s)).join(' / '),
       "≤ the peer's (1.0×)",
-      cpuRatios.every((s) => s) ? judge(cpuRatios.map((s) => s!.median), (x) => x <= TARGET.cpuVsPeer) : 'n/a (no /proc)',
+      cpuRatios.every((s) => s)
+        ? judge(
+            cpuRatios.map((s) => s!.median),
+            (x) => x <= TARGET.cpuVsPeer,
+          )
+        : 'n/a (no /proc)',
     ],
   ];
   if (alg === 'RS256') {
-    rows.push(['3', 'same, `npm start` without the in-process audit table copy (as deployed, auditIngest makes it; same rounds; reported, no target)', rpsOf('noCopy'), rpsOf('peer'), `${st.map((s) => fmtSpread(s.noCopyVsPeer)).join(' / ')}; CPU per request ${st.map((s) => fmtSpread(s.noCopyCpuVsPeer)).join(' / ')} the peer's`, '—', noTarget(st.map((s) => s.noCopyVsPeer!.median))]);
+    rows.push([
+      '3',
+      'same, `npm start` without the in-process audit table copy (as deployed, auditIngest makes it; same rounds; reported, no target)',
+      rpsOf('noCopy'),
+      rpsOf('peer'),
+      `${st.map((s) => fmtSpread(s.noCopyVsPeer)).join(' / ')}; CPU per request ${st.map((s) => fmtSpread(s.noCopyCpuVsPeer)).join(' / ')} the peer's`,
+      '—',
+      noTarget(st.map((s) => s.noCopyVsPeer!.median)),
+    ]);
   }
   return rows;
 });
@@ -277,10 +412,18 @@ const firstMsOf = (fn: string) => each((p) => p.cold.bundles.find((b) => b.fn ==
 // 5: counted calls, over every pass.
 const configs = ['RS256/local', 'ES256/local', 'RS256/kms', 'ES256/kms'];
 const merged = (key: string, part: 'issue' | 'exchange'): Counts =>
-  passes.reduce<Counts>((a, p) => {
-    const c = p.micro[key]!.counts[part];
-    return { tokens: a.tokens + c.tokens, dynamo: add(a.dynamo, c.dynamo), kms: add(a.kms, c.kms), upstream: add(a.upstream, c.upstream) };
-  }, { tokens: 0, dynamo: {}, kms: {}, upstream: {} });
+  passes.reduce<Counts>(
+    (a, p) => {
+      const c = p.micro[key]!.counts[part];
+      return {
+        tokens: a.tokens + c.tokens,
+        dynamo: add(a.dynamo, c.dynamo),
+        kms: add(a.kms, c.kms),
+        upstream: add(a.upstream, c.upstream),
+      };
+    },
+    { tokens: 0, dynamo: {}, kms: {}, upstream: {} },
+  );
 const issueCounts = configs.map((k) => merged(k, 'issue'));
 const issued = issueCounts.reduce((n, c) => n + c.tokens, 0);
 let issueReads: Record<string, number> = {};
@@ -292,37 +435,117 @@ for (const c of issueCounts) {
 }
 const kmsCounted = [merged('RS256/kms', 'issue'), merged('ES256/kms', 'issue')];
 const signsPer = (c: Counts) => (c.kms.Sign ?? 0) / c.tokens;
-const otherKms = kmsCounted.reduce<Record<string, number>>((a, c) => add(a, Object.fromEntries(Object.entries(c.kms).filter(([k]) => k !== 'Sign'))), {});
+const otherKms = kmsCounted.reduce<Record<string, number>>(
+  (a, c) => add(a, Object.fromEntries(Object.entries(c.kms).filter(([k]) => k !== 'Sign'))),
+  {},
+);
 const ex = merged('RS256/kms', 'exchange');
 const exReads = readsAndWrites(ex.dynamo).reads;
 const exWrites = readsAndWrites(ex.dynamo).writes;
 const passesNote = passCount > 1 ? `, ${passCount} passes` : '';
 
-const summary = table(['#', 'measurement', 'fedbroker', 'baseline', 'measured', 'target', 'result'], [
-  microRow('1', 'ID token through functions/token.ts handler vs raw jose `SignJWT.sign`, RS256, file signer', 'RS256/local', 'issue', TARGET.handlerRatio),
-  microRow('1', 'same, ES256, file signer', 'ES256/local', 'issue', TARGET.handlerRatio),
-  microRow('1', 'same, RS256, KMS signer → KMS stand-in over HTTP (reported, no target)', 'RS256/kms', 'issue'),
-  microRow('1', 'same, ES256, KMS signer → KMS stand-in over HTTP (reported, no target)', 'ES256/kms', 'issue'),
-  microRow('2', 'exchange (external RS256 token, warm JWKS cache → access token) vs raw jose verify + sign, RS256', 'RS256/local', 'exchange', TARGET.exchangeRatio),
-  microRow('2', 'same, ES256 broker key', 'ES256/local', 'exchange', TARGET.exchangeRatio),
-  ...httpSummary,
-  ['4', `largest bundle (of ${cold.bundles.length}): ${largest.fn}`, kb(largest.bytes), `baseline ${kb(cold.baseline.bytes)}`, kb(largest.bytes), '≤ 1 MB (1,000,000 bytes) each', verdict(passes.every((p) => p.cold.bundles.every((b) => b.bytes <= TARGET.bundleBytes)))],
+const summary = table(
+  ['#', 'measurement', 'fedbroker', 'baseline', 'measured', 'target', 'result'],
   [
-    '4',
-    `import + first response, fresh process, vs the baseline (bench/cold-baseline.ts: same SDK clients and jose, same first calls raw, same esbuild options) in the same round-robin; median of ${cold.runs} per-round ratios; highest: ${worstCold.fn}`,
-    joined(firstMsOf(worstCold.fn), ms),
-    joined(each((p) => p.cold.baseline.firstMs), ms),
-    joined(coldRatios(worstCold.fn), times),
-    `≤ ${TARGET.coldRatio}× each function`,
-    worstOf(coldVerdicts),
+    microRow(
+      '1',
+      'ID token through functions/token.ts handler vs raw jose `SignJWT.sign`, RS256, file signer',
+      'RS256/local',
+      'issue',
+      TARGET.handlerRatio,
+    ),
+    microRow('1', 'same, ES256, file signer', 'ES256/local', 'issue', TARGET.handlerRatio),
+    microRow('1', 'same, RS256, KMS signer → KMS stand-in over HTTP (reported, no target)', 'RS256/kms', 'issue'),
+    microRow('1', 'same, ES256, KMS signer → KMS stand-in over HTTP (reported, no target)', 'ES256/kms', 'issue'),
+    microRow(
+      '2',
+      'exchange (external RS256 token, warm JWKS cache → access token) vs raw jose verify + sign, RS256',
+      'RS256/local',
+      'exchange',
+      TARGET.exchangeRatio,
+    ),
+    microRow('2', 'same, ES256 broker key', 'ES256/local', 'exchange', TARGET.exchangeRatio),
+    ...httpSummary,
+    [
+      '4',
+      `largest bundle (of ${cold.bundles.length}): ${largest.fn}`,
+      kb(largest.bytes),
+      `baseline ${kb(cold.baseline.bytes)}`,
+      kb(largest.bytes),
+      '≤ 1 MB (1,000,000 bytes) each',
+      verdict(passes.every((p) => p.cold.bundles.every((b) => b.bytes <= TARGET.bundleBytes))),
+    ],
+    [
+      '4',
+      `import + first response, fresh process, vs the baseline (bench/cold-baseline.ts: same SDK clients and jose, same first calls raw, same esbuild options) in the same round-robin; median of ${cold.runs} per-round ratios; highest: ${worstCold.fn}`,
+      joined(firstMsOf(worstCold.fn), ms),
+      joined(
+        each((p) => p.cold.baseline.firstMs),
+        ms,
+      ),
+      joined(coldRatios(worstCold.fn), times),
+      `≤ ${TARGET.coldRatio}× each function`,
+      worstOf(coldVerdicts),
+    ],
+    [
+      '4',
+      "Node's bare start-up: spawn → exit of a process importing an empty module (context, no target)",
+      joined(
+        each((p) => p.cold.bare.wallMs),
+        ms,
+      ),
+      '—',
+      '—',
+      '—',
+      '—',
+    ],
+    [
+      '5',
+      `DynamoDB reads per warm issued ID token (all 4 configurations, ${issued} tokens${passesNote})`,
+      perCall(sum(issueReads), issued),
+      '—',
+      `${sum(issueReads)} / ${issued}: ${named(issueReads)}`,
+      '0',
+      verdict(sum(issueReads) === 0),
+    ],
+    [
+      '5',
+      'DynamoDB writes per warm issued ID token (reported, no target)',
+      perCall(sum(issueWrites), issued),
+      '—',
+      `${sum(issueWrites)} / ${issued}: ${named(issueWrites)}`,
+      '—',
+      '—',
+    ],
+    [
+      '5',
+      `KMS Sign per warm issued ID token, KMS signer (RS256 / ES256${passesNote})`,
+      kmsCounted.map((c) => signsPer(c).toFixed(2)).join(' / '),
+      '—',
+      `${kmsCounted.map((c) => `${c.kms.Sign ?? 0}/${c.tokens}`).join(', ')}; other KMS calls: ${named(otherKms)}`,
+      'exactly 1, nothing else',
+      verdict(kmsCounted.every((c) => signsPer(c) === 1) && sum(otherKms) === 0),
+    ],
+    [
+      '5',
+      `per warm exchange (external → access token), RS256 KMS signer: DynamoDB reads / KMS Sign / upstream fetches${passesNote}`,
+      `${perCall(sum(exReads), ex.tokens)} / ${perCall(ex.kms.Sign ?? 0, ex.tokens)} / ${perCall(sum(ex.upstream), ex.tokens)}`,
+      '—',
+      `${ex.tokens} exchanges: reads ${named(exReads)}; writes ${named(exWrites)}; KMS ${named(ex.kms)}; upstream ${named(ex.upstream)}`,
+      '0 / 1 / 0',
+      verdict(sum(exReads) === 0 && signsPer(ex) === 1 && sum(ex.upstream) === 0),
+    ],
+    [
+      '6',
+      `condition evaluation per request, worst case: ${worst.relationshipsPerTenant} relationships at the caps (adversarial StringLike), ${kb(worst.tokenBytes)} token; without the budget ${Math.round(worst.unbounded.tenantCpuMsEstimate)} ms (estimated from one relationship; cap-derived bound ${worst.bound.stepsPerTenant.toLocaleString('en-US')} steps)`,
+      `${ms(worst.budgeted.cpuMs)} CPU`,
+      '—',
+      `${worst.budgeted.steps.toLocaleString('en-US')} steps (${worst.budgeted.nsPerStep.toFixed(2)} ns/step)`,
+      `≤ ${worst.bound.budgetSteps.toLocaleString('en-US')} steps + one pair's words`,
+      verdict(worst.budgeted.steps <= worst.bound.budgetSteps + 4096),
+    ],
   ],
-  ['4', "Node's bare start-up: spawn → exit of a process importing an empty module (context, no target)", joined(each((p) => p.cold.bare.wallMs), ms), '—', '—', '—', '—'],
-  ['5', `DynamoDB reads per warm issued ID token (all 4 configurations, ${issued} tokens${passesNote})`, perCall(sum(issueReads), issued), '—', `${sum(issueReads)} / ${issued}: ${named(issueReads)}`, '0', verdict(sum(issueReads) === 0)],
-  ['5', 'DynamoDB writes per warm issued ID token (reported, no target)', perCall(sum(issueWrites), issued), '—', `${sum(issueWrites)} / ${issued}: ${named(issueWrites)}`, '—', '—'],
-  ['5', `KMS Sign per warm issued ID token, KMS signer (RS256 / ES256${passesNote})`, kmsCounted.map((c) => signsPer(c).toFixed(2)).join(' / '), '—', `${kmsCounted.map((c) => `${c.kms.Sign ?? 0}/${c.tokens}`).join(', ')}; other KMS calls: ${named(otherKms)}`, 'exactly 1, nothing else', verdict(kmsCounted.every((c) => signsPer(c) === 1) && sum(otherKms) === 0)],
-  ['5', `per warm exchange (external → access token), RS256 KMS signer: DynamoDB reads / KMS Sign / upstream fetches${passesNote}`, `${perCall(sum(exReads), ex.tokens)} / ${perCall(ex.kms.Sign ?? 0, ex.tokens)} / ${perCall(sum(ex.upstream), ex.tokens)}`, '—', `${ex.tokens} exchanges: reads ${named(exReads)}; writes ${named(exWrites)}; KMS ${named(ex.kms)}; upstream ${named(ex.upstream)}`, '0 / 1 / 0', verdict(sum(exReads) === 0 && signsPer(ex) === 1 && sum(ex.upstream) === 0)],
-  ['6', `condition evaluation per request, worst case: ${worst.relationshipsPerTenant} relationships at the caps (adversarial StringLike), ${kb(worst.tokenBytes)} token; without the budget ${Math.round(worst.unbounded.tenantCpuMsEstimate)} ms (estimated from one relationship; cap-derived bound ${worst.bound.stepsPerTenant.toLocaleString('en-US')} steps)`, `${ms(worst.budgeted.cpuMs)} CPU`, '—', `${worst.budgeted.steps.toLocaleString('en-US')} steps (${worst.budgeted.nsPerStep.toFixed(2)} ns/step)`, `≤ ${worst.bound.budgetSteps.toLocaleString('en-US')} steps + one pair's words`, verdict(worst.budgeted.steps <= worst.bound.budgetSteps + 4096)],
-]);
+);
 // Signing modes: handler tokens/s (1 / median handler time per ID token) and KMS calls per warm
 // token, KMS asymmetric Sign per token vs data-key signing (one Decrypt per container, then local).
 const modeRows = (['RS256', 'ES256'] as const).flatMap((alg) =>
@@ -334,7 +557,9 @@ const modeRows = (['RS256', 'ES256'] as const).flatMap((alg) =>
     const expected = signer === 'kms' ? (c.kms.Sign ?? 0) === c.tokens && !c.kms.Decrypt && sum(others) === 0 : sum(c.kms) === 0;
     return [
       alg,
-      signer === 'kms' ? '`kms` (KMS Sign per token, KMS stand-in over HTTP)' : '`kms-data-key` (data key pair, decrypted once, signed in process)',
+      signer === 'kms'
+        ? '`kms` (KMS Sign per token, KMS stand-in over HTTP)'
+        : '`kms-data-key` (data key pair, decrypted once, signed in process)',
       `${(1000 / x.issue.handler).toFixed(0)} tokens/s`,
       `${ms(x.issue.handler)}/token`,
       ms(x.issue.mint),
@@ -345,45 +570,129 @@ const modeRows = (['RS256', 'ES256'] as const).flatMap((alg) =>
     ];
   }),
 );
-const signingModes = table(['alg', 'signing mode', 'handler tokens/s', 'handler time', 'mintIdToken', 'KMS Sign / Decrypt per warm token', 'KMS calls counted after warm-up', 'expected', 'result'], modeRows);
+const signingModes = table(
+  [
+    'alg',
+    'signing mode',
+    'handler tokens/s',
+    'handler time',
+    'mintIdToken',
+    'KMS Sign / Decrypt per warm token',
+    'KMS calls counted after warm-up',
+    'expected',
+    'result',
+  ],
+  modeRows,
+);
 
-const stageRows = configs.map((k) => first.micro[k]!).map((m) => {
-  const c = readsAndWrites(m.counts.issue.dynamo);
-  const perToken = (r: Record<string, number>) => (sum(r) / m.counts.issue.tokens).toFixed(1);
-  return [`${m.alg}, ${m.signer === 'kms' ? 'KMS stand-in' : 'file signer'}`, ms(m.issue.handler), ms(m.issue.verify), ms(m.issue.mint), ms(Math.max(0, m.issue.handler - m.issue.verify - m.issue.mint)), `${perToken(c.reads)} / ${perToken(c.writes)}`, `${ms(m.issue.dynamoGet)} / ${ms(m.issue.dynamoPut)}`, ms(m.issue.raw)];
-});
-const stages = table(['configuration', 'whole handler', 'verifyAccessToken (subject token)', 'mintIdToken (key lookup + signJwt + signer)', 'rest of the handler', 'DynamoDB reads / writes per token', 'one DynamoDB GetItem / PutItem round trip (dynalite)', 'raw jose SignJWT'], stageRows);
+const stageRows = configs
+  .map((k) => first.micro[k]!)
+  .map((m) => {
+    const c = readsAndWrites(m.counts.issue.dynamo);
+    const perToken = (r: Record<string, number>) => (sum(r) / m.counts.issue.tokens).toFixed(1);
+    return [
+      `${m.alg}, ${m.signer === 'kms' ? 'KMS stand-in' : 'file signer'}`,
+      ms(m.issue.handler),
+      ms(m.issue.verify),
+      ms(m.issue.mint),
+      ms(Math.max(0, m.issue.handler - m.issue.verify - m.issue.mint)),
+      `${perToken(c.reads)} / ${perToken(c.writes)}`,
+      `${ms(m.issue.dynamoGet)} / ${ms(m.issue.dynamoPut)}`,
+      ms(m.issue.raw),
+    ];
+  });
+const stages = table(
+  [
+    'configuration',
+    'whole handler',
+    'verifyAccessToken (subject token)',
+    'mintIdToken (key lookup + signJwt + signer)',
+    'rest of the handler',
+    'DynamoDB reads / writes per token',
+    'one DynamoDB GetItem / PutItem round trip (dynalite)',
+    'raw jose SignJWT',
+  ],
+  stageRows,
+);
 const profileText = Object.entries(profiles)
-  .map(([alg, p]) => [
-    `**${alg} handler loop, ${p.sampledMs} ms sampled, main thread idle ${p.idleShare} % (waiting on I/O: the DynamoDB/KMS stand-ins' answers, WebCrypto jobs in the libuv pool).** Shares of busy time:`,
-    '',
-    table(['self time by area', 'share'], p.byArea.slice(0, 8).map((a) => [a.area, `${a.share} %`])),
-    '',
-    table(['hottest functions (self)', 'share', 'reached from (nearest package / repository frame)'], p.byFunction.slice(0, 10).map((f) => [`\`${f.fn}\``, `${f.share} %`, `\`${f.from}\``])),
-    '',
-    table(['under frame (sync part, inclusive)', 'share'], p.frames.map((f) => [`\`${f.frame}\``, `${f.share} %`])),
-  ].join('\n'))
+  .map(([alg, p]) =>
+    [
+      `**${alg} handler loop, ${p.sampledMs} ms sampled, main thread idle ${p.idleShare} % (waiting on I/O: the DynamoDB/KMS stand-ins' answers, WebCrypto jobs in the libuv pool).** Shares of busy time:`,
+      '',
+      table(
+        ['self time by area', 'share'],
+        p.byArea.slice(0, 8).map((a) => [a.area, `${a.share} %`]),
+      ),
+      '',
+      table(
+        ['hottest functions (self)', 'share', 'reached from (nearest package / repository frame)'],
+        p.byFunction.slice(0, 10).map((f) => [`\`${f.fn}\``, `${f.share} %`, `\`${f.from}\``]),
+      ),
+      '',
+      table(
+        ['under frame (sync part, inclusive)', 'share'],
+        p.frames.map((f) => [`\`${f.frame}\``, `${f.share} %`]),
+      ),
+    ].join('\n'),
+  )
   .join('\n\n');
 const median0 = (xs: number[]) => (xs.length ? median(xs) : NaN);
 const httpRow = (name: string, pass: number, xs: Measured[]) => {
   const rps = spread(xs.map((x) => x.rps));
   const totals = (f: (x: Measured) => number) => xs.reduce((n, x) => n + f(x), 0);
-  const serverPct = xs.every((x) => x.serverCpuSeconds !== undefined) ? pct(median0(xs.map((x) => x.serverCpuSeconds! / x.seconds))) : 'n/a';
+  const serverPct = xs.every((x) => x.serverCpuSeconds !== undefined)
+    ? pct(median0(xs.map((x) => x.serverCpuSeconds! / x.seconds)))
+    : 'n/a';
   const cpuPerRequest = xs.every((x) => x.cpuPerRequest !== undefined) ? ms(median0(xs.map((x) => x.cpuPerRequest!))) : 'n/a';
-  return [name, pass, xs.length, `${rps.median.toFixed(0)} (${rps.min.toFixed(0)}–${rps.max.toFixed(0)})`, `${median0(xs.map((x) => x.p50))} ms`, `${median0(xs.map((x) => x.p99))} ms`, totals((x) => x.non2xx), totals((x) => x.errors), totals((x) => x.timeouts), totals((x) => x.total), serverPct, pct(median0(xs.map((x) => x.clientCpuSeconds / x.seconds))), cpuPerRequest];
+  return [
+    name,
+    pass,
+    xs.length,
+    `${rps.median.toFixed(0)} (${rps.min.toFixed(0)}–${rps.max.toFixed(0)})`,
+    `${median0(xs.map((x) => x.p50))} ms`,
+    `${median0(xs.map((x) => x.p99))} ms`,
+    totals((x) => x.non2xx),
+    totals((x) => x.errors),
+    totals((x) => x.timeouts),
+    totals((x) => x.total),
+    serverPct,
+    pct(median0(xs.map((x) => x.clientCpuSeconds / x.seconds))),
+    cpuPerRequest,
+  ];
 };
 const serverNames: Record<ServerName, (alg: Alg) => string> = {
   localRun: (alg) => `fedbroker \`npm start\`, ${alg}`,
-  noCopy: (alg) => `fedbroker \`npm start\`, ${alg}, with \`FEDBROKER_AUDIT_TABLE_WRITE=subscription\`: the token function's own work as deployed, the audit table copy left to auditIngest (reported, no target)`,
+  noCopy: (alg) =>
+    `fedbroker \`npm start\`, ${alg}, with \`FEDBROKER_AUDIT_TABLE_WRITE=subscription\`: the token function's own work as deployed, the audit table copy left to auditIngest (reported, no target)`,
   ceiling: (alg) => `ceiling: node:http + one ${alg} signature (bench/ceiling.ts)`,
   peer: (alg) => `oidc-provider 9 client_credentials, JWT access token ${alg}`,
 };
 const httpTable = table(
-  ['server (10 connections unless noted)', 'pass', 'rounds', 'req/s median (min–max)', 'p50', 'p99', 'non-2xx', 'errors (incl. timeouts)', 'timeouts', 'requests', 'server process tree CPU (100 % = one core)', 'load generator CPU', 'server CPU per request'],
+  [
+    'server (10 connections unless noted)',
+    'pass',
+    'rounds',
+    'req/s median (min–max)',
+    'p50',
+    'p99',
+    'non-2xx',
+    'errors (incl. timeouts)',
+    'timeouts',
+    'requests',
+    'server process tree CPU (100 % = one core)',
+    'load generator CPU',
+    'server CPU per request',
+  ],
   passes.flatMap((p, i) =>
     (['RS256', 'ES256'] as const).flatMap((alg) => [
       ...SERVERS.filter((n) => p.http[alg].rounds[n]).map((n) => httpRow(serverNames[n](alg), i + 1, p.http[alg].rounds[n]!)),
-      ...(p.http[alg].localRun1 ? [httpRow(`fedbroker \`npm start\`, ${alg}, 1 connection, after the rounds (reported, no target)`, i + 1, [p.http[alg].localRun1!])] : []),
+      ...(p.http[alg].localRun1
+        ? [
+            httpRow(`fedbroker \`npm start\`, ${alg}, 1 connection, after the rounds (reported, no target)`, i + 1, [
+              p.http[alg].localRun1!,
+            ]),
+          ]
+        : []),
     ]),
   ),
 );
@@ -392,32 +701,109 @@ const httpTable = table(
 const ceilingText = (['RS256', 'ES256'] as const)
   .map((alg) => {
     const st = stats.map((s) => s[alg]);
-    return `${alg}: the ceiling answers ${joined(st.map((s) => s.ceilingVsPeer.median), times)} the peer's requests (median per-round ratio${passCount > 1 ? ', per pass' : ''}), so ≥ ${TARGET.httpVsPeer.toFixed(1)}× the peer needs fedbroker at ${joined(st.map((s) => TARGET.httpVsPeer / s.ceilingVsPeer.median), pct)} of it; fedbroker reaches ${joined(st.map((s) => s.vsCeiling.median), pct)}.`;
+    return `${alg}: the ceiling answers ${joined(
+      st.map((s) => s.ceilingVsPeer.median),
+      times,
+    )} the peer's requests (median per-round ratio${passCount > 1 ? ', per pass' : ''}), so ≥ ${TARGET.httpVsPeer.toFixed(1)}× the peer needs fedbroker at ${joined(
+      st.map((s) => TARGET.httpVsPeer / s.ceilingVsPeer.median),
+      pct,
+    )} of it; fedbroker reaches ${joined(
+      st.map((s) => s.vsCeiling.median),
+      pct,
+    )}.`;
   })
   .join(' ');
 const coldTable = table(
-  ['function', 'bundle', '≤ 1 MB', 'import', 'import + first response', `÷ baseline (median per-round ratio${passCount > 1 ? ', per pass' : ''})`, `≤ ${TARGET.coldRatio}×`, 'process wall (spawn → exit)', 'first status', 'calls made by the first request'],
   [
-    ...cold.bundles.map((b, i) => [b.fn, kb(b.bytes), verdict(b.bytes <= TARGET.bundleBytes), ms(b.importMs), joined(firstMsOf(b.fn), ms), joined(coldRatios(b.fn), times), coldVerdicts[i]!, ms(b.wallMs), `${b.status}${b.ok ? '' : ' (unexpected)'}`, named(b.calls)]),
-    ['baseline (bench/cold-baseline.ts)', kb(cold.baseline.bytes), '—', ms(cold.baseline.importMs), joined(each((p) => p.cold.baseline.firstMs), ms), '1.00×', '—', ms(cold.baseline.wallMs), `${cold.baseline.status}${cold.baseline.ok ? '' : ' (unexpected)'}`, named(cold.baseline.calls)],
-    ["empty module (Node's bare start-up)", kb(cold.bare.bytes), '—', ms(cold.bare.importMs), joined(each((p) => p.cold.bare.firstMs), ms), '—', '—', joined(each((p) => p.cold.bare.wallMs), ms), cold.bare.status, 'none'],
+    'function',
+    'bundle',
+    '≤ 1 MB',
+    'import',
+    'import + first response',
+    `÷ baseline (median per-round ratio${passCount > 1 ? ', per pass' : ''})`,
+    `≤ ${TARGET.coldRatio}×`,
+    'process wall (spawn → exit)',
+    'first status',
+    'calls made by the first request',
+  ],
+  [
+    ...cold.bundles.map((b, i) => [
+      b.fn,
+      kb(b.bytes),
+      verdict(b.bytes <= TARGET.bundleBytes),
+      ms(b.importMs),
+      joined(firstMsOf(b.fn), ms),
+      joined(coldRatios(b.fn), times),
+      coldVerdicts[i]!,
+      ms(b.wallMs),
+      `${b.status}${b.ok ? '' : ' (unexpected)'}`,
+      named(b.calls),
+    ]),
+    [
+      'baseline (bench/cold-baseline.ts)',
+      kb(cold.baseline.bytes),
+      '—',
+      ms(cold.baseline.importMs),
+      joined(
+        each((p) => p.cold.baseline.firstMs),
+        ms,
+      ),
+      '1.00×',
+      '—',
+      ms(cold.baseline.wallMs),
+      `${cold.baseline.status}${cold.baseline.ok ? '' : ' (unexpected)'}`,
+      named(cold.baseline.calls),
+    ],
+    [
+      "empty module (Node's bare start-up)",
+      kb(cold.bare.bytes),
+      '—',
+      ms(cold.bare.importMs),
+      joined(
+        each((p) => p.cold.bare.firstMs),
+        ms,
+      ),
+      '—',
+      '—',
+      joined(
+        each((p) => p.cold.bare.wallMs),
+        ms,
+      ),
+      cold.bare.status,
+      'none',
+    ],
   ],
 );
 const totalsTable = table(
   ['configuration', 'handler calls', 'wall time span', 'DynamoDB reads', 'DynamoDB writes', 'KMS calls', 'upstream fetches'],
-  configs.map((k) => first.micro[k]!).flatMap((m) =>
-    (['issue', 'exchange'] as const).map((kind) => {
-      const t = m.totals[kind];
-      const { reads, writes } = readsAndWrites(t.dynamo);
-      return [`${m.alg} ${m.signer === 'kms' ? 'KMS stand-in' : 'file signer'}, ${kind === 'issue' ? 'ID token' : 'exchange'}`, t.calls, `${m.totals.seconds.toFixed(1)} s`, named(reads), named(writes), m.signer === 'kms' ? named(t.kms) : 'n/a', named(t.upstream)];
-    }),
-  ),
+  configs
+    .map((k) => first.micro[k]!)
+    .flatMap((m) =>
+      (['issue', 'exchange'] as const).map((kind) => {
+        const t = m.totals[kind];
+        const { reads, writes } = readsAndWrites(t.dynamo);
+        return [
+          `${m.alg} ${m.signer === 'kms' ? 'KMS stand-in' : 'file signer'}, ${kind === 'issue' ? 'ID token' : 'exchange'}`,
+          t.calls,
+          `${m.totals.seconds.toFixed(1)} s`,
+          named(reads),
+          named(writes),
+          m.signer === 'kms' ? named(t.kms) : 'n/a',
+          named(t.upstream),
+        ];
+      }),
+    ),
 );
 
 const m = machine();
 const markdown = `## npm run bench
 
-${machineLine(m, `Code: ${codeState()}. Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}. Total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`)}
+${machineLine(
+  m,
+  `Code: ${codeState()}. Load average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')}. Total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`,
+)}
 
 ${summary}
 
@@ -467,8 +853,14 @@ if (QUICK) {
   writeSection('bench', markdown);
   log(`wrote bench/RESULTS.md`);
 }
-const measured = passes.flatMap((p) => (['RS256', 'ES256'] as const).flatMap((alg) => [...Object.values(p.http[alg].rounds).flat(), ...(p.http[alg].localRun1 ? [p.http[alg].localRun1] : [])]));
-const broken = measured.some((r) => r.non2xx + r.errors > 0) || passes.some((p) => [...p.cold.bundles, p.cold.baseline, p.cold.bare].some((b) => !b.ok));
+const measured = passes.flatMap((p) =>
+  (['RS256', 'ES256'] as const).flatMap((alg) => [
+    ...Object.values(p.http[alg].rounds).flat(),
+    ...(p.http[alg].localRun1 ? [p.http[alg].localRun1] : []),
+  ]),
+);
+const broken =
+  measured.some((r) => r.non2xx + r.errors > 0) || passes.some((p) => [...p.cold.bundles, p.cold.baseline, p.cold.bare].some((b) => !b.ok));
 if (broken) {
   log('requests failed or timed out during the measurements (counted in the tables in bench/RESULTS.md)');
   process.exit(1);

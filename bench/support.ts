@@ -29,12 +29,23 @@ export function exchangeForm(params: Record<string, string>): string {
   return new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, ...params }).toString();
 }
 export const idTokenForm = (accessToken: string) =>
-  exchangeForm({ subject_token: accessToken, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
-export const externalForm = (token: string, tenant: string) => exchangeForm({ subject_token: token, subject_token_type: TOKEN_TYPE.idToken, tenant });
+  exchangeForm({
+    subject_token: accessToken,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
+export const externalForm = (token: string, tenant: string) =>
+  exchangeForm({ subject_token: token, subject_token_type: TOKEN_TYPE.idToken, tenant });
 
 /** POSTs a token request; throws on anything but 200 so a broken setup never gets measured. */
 export async function postToken(base: string, body: string): Promise<string> {
-  const res = await fetch(`${base}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${base}/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${text}`);
   return (JSON.parse(text) as { access_token: string }).access_token;
@@ -57,13 +68,19 @@ export async function countingProxy(target: string) {
   const upstream = new URL(target);
   const server = await listen(async (req, res) => {
     const body = await readBody(req);
-    const op = String(req.headers['x-amz-target'] ?? '?').split('.').pop() ?? '?';
+    const op =
+      String(req.headers['x-amz-target'] ?? '?')
+        .split('.')
+        .pop() ?? '?';
     const label = `${op} ${itemKind(body)}`.trim();
     counts[label] = (counts[label] ?? 0) + 1;
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
-      res.writeHead(up.statusCode ?? 500, up.headers);
-      up.pipe(res);
-    });
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (up) => {
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      },
+    );
     out.on('error', () => res.writeHead(502).end());
     out.end(body);
   });
@@ -73,8 +90,13 @@ export async function countingProxy(target: string) {
 /** The prefix of the partition key a request addresses (`TENANT#acme` → `TENANT`), or ''. */
 function itemKind(body: string): string {
   try {
-    const req = JSON.parse(body) as { Key?: { pk?: { S?: string } }; Item?: { pk?: { S?: string } }; ExpressionAttributeValues?: Record<string, { S?: string }> };
-    const pk = req.Key?.pk?.S ?? req.Item?.pk?.S ?? Object.values(req.ExpressionAttributeValues ?? {}).find((v) => typeof v.S === 'string')?.S;
+    const req = JSON.parse(body) as {
+      Key?: { pk?: { S?: string } };
+      Item?: { pk?: { S?: string } };
+      ExpressionAttributeValues?: Record<string, { S?: string }>;
+    };
+    const pk =
+      req.Key?.pk?.S ?? req.Item?.pk?.S ?? Object.values(req.ExpressionAttributeValues ?? {}).find((v) => typeof v.S === 'string')?.S;
     return pk ? (pk.split('#')[0] ?? '') : '';
   } catch {
     return '';
@@ -105,9 +127,18 @@ export async function startStack(options: { signer: SignerMode; alg: Alg }): Pro
   const proxy = await countingProxy(dynamodb.endpoint);
   const tableName = `fedbroker-bench-${randomUUID().slice(0, 8)}`;
   const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-  await createTableFromServerlessYml(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamodb.endpoint, credentials }), tableName, join(ROOT, 'serverless.yml'));
+  await createTableFromServerlessYml(
+    new DynamoDBClient({ region: 'us-east-1', endpoint: dynamodb.endpoint, credentials }),
+    tableName,
+    join(ROOT, 'serverless.yml'),
+  );
   // kms-data-key: the symmetric wrapping key under which the signer generates its key pairs.
-  const key = options.signer === 'local' ? undefined : await kms.createKey(options.signer === 'kms-data-key' ? 'SYMMETRIC_DEFAULT' : options.alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048');
+  const key =
+    options.signer === 'local'
+      ? undefined
+      : await kms.createKey(
+          options.signer === 'kms-data-key' ? 'SYMMETRIC_DEFAULT' : options.alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048',
+        );
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
@@ -148,12 +179,19 @@ export interface StandIns {
 
 /** Starts bench/stand-ins.ts (dynalite + counting proxy + KMS stand-in [+ dev issuer]) in its own process. */
 export async function spawnStandIns(options: { signer: SignerMode; alg: Alg; dev?: boolean }): Promise<StandIns> {
-  const child = await spawnServer<{ env: Record<string, string>; tableName: string; control: string; devIssuer?: string }>('bench/stand-ins.ts', [options.signer, options.alg, ...(options.dev ? ['dev'] : [])]);
+  const child = await spawnServer<{ env: Record<string, string>; tableName: string; control: string; devIssuer?: string }>(
+    'bench/stand-ins.ts',
+    [options.signer, options.alg, ...(options.dev ? ['dev'] : [])],
+  );
   return {
     env: child.info.env,
     tableName: child.info.tableName,
     devIssuer: child.info.devIssuer ?? '',
-    counts: async () => (await fetch(`${child.info.control}/counts`, { signal: AbortSignal.timeout(5000) })).json() as Promise<{ dynamo: Record<string, number>; kms: Record<string, number> }>,
+    counts: async () =>
+      (await fetch(`${child.info.control}/counts`, { signal: AbortSignal.timeout(5000) })).json() as Promise<{
+        dynamo: Record<string, number>;
+        kms: Record<string, number>;
+      }>,
     stop: child.stop,
   };
 }
@@ -195,8 +233,19 @@ export interface LoadResult {
 }
 
 /** One bounded autocannon run; `requests` are cycled per connection. */
-export async function load(options: { url: string; connections: number; seconds: number; requests: { method: 'POST' | 'GET'; path: string; headers?: Record<string, string>; body?: string }[] }): Promise<LoadResult> {
-  const result = await autocannon({ url: options.url, connections: options.connections, duration: options.seconds, requests: options.requests, timeout: 10 });
+export async function load(options: {
+  url: string;
+  connections: number;
+  seconds: number;
+  requests: { method: 'POST' | 'GET'; path: string; headers?: Record<string, string>; body?: string }[];
+}): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.seconds,
+    requests: options.requests,
+    timeout: 10,
+  });
   // Completed requests over the measured duration: autocannon's per-second average drops partial seconds.
   return {
     rps: result.requests.total / result.duration,
@@ -220,7 +269,10 @@ export const median = (xs: number[]) => {
 /** Share of the whole machine's CPU time spent idle over `ms`: other people's work shows up here. */
 export async function machineIdle(ms = 1000): Promise<number> {
   const sum = () =>
-    cpus().reduce((acc, { times: t }) => ({ idle: acc.idle + t.idle, total: acc.total + t.idle + t.user + t.nice + t.sys + t.irq }), { idle: 0, total: 0 });
+    cpus().reduce((acc, { times: t }) => ({ idle: acc.idle + t.idle, total: acc.total + t.idle + t.user + t.nice + t.sys + t.irq }), {
+      idle: 0,
+      total: 0,
+    });
   const a = sum();
   await new Promise((r) => setTimeout(r, ms));
   const b = sum();

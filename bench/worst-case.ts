@@ -8,8 +8,17 @@
 import { compileConditions, type CompiledConditions } from '../lib/trust/conditions.ts';
 import { evaluateConditions } from '../lib/trust/evaluate.ts';
 import {
-  evaluationWork, MAX_CLAIM_LENGTH, MAX_PAIRS_PER_RELATIONSHIP, MAX_PATTERN_LENGTH, MAX_TOKEN_BYTES, MAX_VALUES_PER_PAIR,
-  MAX_VALUES_PER_RELATIONSHIP, REQUEST_BUDGET_STEPS, requestBudget, WORST_CASE_STEPS_PER_RELATIONSHIP, type Budget,
+  evaluationWork,
+  MAX_CLAIM_LENGTH,
+  MAX_PAIRS_PER_RELATIONSHIP,
+  MAX_PATTERN_LENGTH,
+  MAX_TOKEN_BYTES,
+  MAX_VALUES_PER_PAIR,
+  MAX_VALUES_PER_RELATIONSHIP,
+  REQUEST_BUDGET_STEPS,
+  requestBudget,
+  WORST_CASE_STEPS_PER_RELATIONSHIP,
+  type Budget,
 } from '../lib/trust/limits.ts';
 import { validateRelationship } from '../lib/trust/policy.ts';
 import { report } from './processes.ts';
@@ -21,7 +30,8 @@ if (valuesPerPair > MAX_VALUES_PER_PAIR) throw new Error('caps changed: revisit 
 // Patterns of exactly 512 characters. A leading `*` keeps the start state alive through the whole
 // claim, so nothing ends early; `?` runs maximise tokens (bits) per character; one pattern per pair
 // carries astral literals (two UTF-16 units each, one code point).
-const fill = (head: string, unit: string, tail: string) => head + unit.repeat(Math.floor((MAX_PATTERN_LENGTH - head.length - tail.length) / unit.length)) + tail;
+const fill = (head: string, unit: string, tail: string) =>
+  head + unit.repeat(Math.floor((MAX_PATTERN_LENGTH - head.length - tail.length) / unit.length)) + tail;
 const PATTERNS = [fill('*', '?', 'x'), fill('*', '?*', 'x'), fill('*', '?', '😀x'), fill('*😀', '?😀', 'x')];
 // Keys that all resolve to the one large claim (keys ignore case; `/groups` is the same claim).
 const keyVariants = (name: string): string[] => {
@@ -36,8 +46,16 @@ const keyVariants = (name: string): string[] => {
 function relationship(i: number): Record<string, unknown> {
   const keys = keyVariants('groups').slice(0, MAX_PAIRS_PER_RELATIONSHIP);
   // ForAnyValue:StringLike reads every element until one matches, and none does.
-  const pairs = Object.fromEntries(keys.map((k, j) => [k, Array.from({ length: valuesPerPair }, (_, v) => PATTERNS[(i + j + v) % PATTERNS.length] as string)]));
-  return { kind: 'oidc', issuer: 'https://ci.example.com', audiences: ['fedbroker'], scopes: ['id-token:issue'], conditions: { 'ForAnyValue:StringLike': pairs } };
+  const pairs = Object.fromEntries(
+    keys.map((k, j) => [k, Array.from({ length: valuesPerPair }, (_, v) => PATTERNS[(i + j + v) % PATTERNS.length] as string)]),
+  );
+  return {
+    kind: 'oidc',
+    issuer: 'https://ci.example.com',
+    audiences: ['fedbroker'],
+    scopes: ['id-token:issue'],
+    conditions: { 'ForAnyValue:StringLike': pairs },
+  };
 }
 
 // A token at the size cap: the payload is base64url (4 characters per 3 bytes) beside an RS256
@@ -45,7 +63,12 @@ function relationship(i: number): Record<string, unknown> {
 // most code points per byte) as fit.
 const payloadBytes = Math.floor(((MAX_TOKEN_BYTES - 40 - 343) * 3) / 4) - 200;
 const elements = Math.floor(payloadBytes / (MAX_CLAIM_LENGTH + 3));
-const claims = { iss: 'https://ci.example.com', aud: 'fedbroker', sub: 'x', groups: Array.from({ length: elements }, (_, e) => String.fromCharCode(97 + (e % 26)).repeat(MAX_CLAIM_LENGTH)) };
+const claims = {
+  iss: 'https://ci.example.com',
+  aud: 'fedbroker',
+  sub: 'x',
+  groups: Array.from({ length: elements }, (_, e) => String.fromCharCode(97 + (e % 26)).repeat(MAX_CLAIM_LENGTH)),
+};
 const tokenBytes = Math.ceil((JSON.stringify(claims).length * 4) / 3) + 40 + 343;
 
 const tenant: CompiledConditions[] = [];
@@ -75,8 +98,16 @@ const result = {
   relationshipBytes,
   tokenBytes,
   claimElements: elements,
-  bound: { stepsPerRelationship: WORST_CASE_STEPS_PER_RELATIONSHIP, stepsPerTenant: WORST_CASE_STEPS_PER_RELATIONSHIP * RELATIONSHIPS_PER_TENANT, budgetSteps: REQUEST_BUDGET_STEPS },
-  unbounded: { ...oneUnbounded, nsPerStep: (oneUnbounded.cpuMs * 1e6) / oneUnbounded.steps, tenantCpuMsEstimate: oneUnbounded.cpuMs * RELATIONSHIPS_PER_TENANT },
+  bound: {
+    stepsPerRelationship: WORST_CASE_STEPS_PER_RELATIONSHIP,
+    stepsPerTenant: WORST_CASE_STEPS_PER_RELATIONSHIP * RELATIONSHIPS_PER_TENANT,
+    budgetSteps: REQUEST_BUDGET_STEPS,
+  },
+  unbounded: {
+    ...oneUnbounded,
+    nsPerStep: (oneUnbounded.cpuMs * 1e6) / oneUnbounded.steps,
+    tenantCpuMsEstimate: oneUnbounded.cpuMs * RELATIONSHIPS_PER_TENANT,
+  },
   budgeted: { ...budgeted, nsPerStep: (budgeted.cpuMs * 1e6) / budgeted.steps },
 };
 

@@ -14,7 +14,10 @@ export interface AwsCredentials {
 }
 
 /** Checks an SDK answer for the four fields, so a malformed answer is one clear failure. */
-export function completeCredentials(c: { AccessKeyId?: string; SecretAccessKey?: string; SecretKey?: string; SessionToken?: string; Expiration?: Date }, from: string): AwsCredentials {
+export function completeCredentials(
+  c: { AccessKeyId?: string; SecretAccessKey?: string; SecretKey?: string; SessionToken?: string; Expiration?: Date },
+  from: string,
+): AwsCredentials {
   const secretAccessKey = c.SecretAccessKey ?? c.SecretKey;
   if (!c.AccessKeyId || !secretAccessKey || !c.SessionToken || !(c.Expiration instanceof Date)) {
     throw new CliError('invalid_response', `${from} answered without complete credentials`);
@@ -47,7 +50,13 @@ export function credentialExports(c: AwsCredentials): string {
 
 /** Exactly what `credential_process` must print (AWS CLI and SDKs: "Sourcing credentials with an external process"). */
 export function credentialProcessJson(c: AwsCredentials): string {
-  const out = { Version: 1, AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: isoSeconds(c.expiration) };
+  const out = {
+    Version: 1,
+    AccessKeyId: c.accessKeyId,
+    SecretAccessKey: c.secretAccessKey,
+    SessionToken: c.sessionToken,
+    Expiration: isoSeconds(c.expiration),
+  };
   return `${JSON.stringify(out)}\n`;
 }
 
@@ -84,7 +93,10 @@ export function defaultSessionName(tenant: string, sub: string): string {
   const principal = sub.startsWith(`${tenant}/`) ? sub.slice(tenant.length + 1) : sub;
   const cleaned = principal.replace(SESSION_CHARS, '-').replace(/^-+|-+$/g, '') || 'principal';
   // Both parts, unambiguously: `acme` + `acme/x` and `acme` + `x` are different stored tokens.
-  const hash = createHash('sha256').update(JSON.stringify([tenant, sub])).digest('hex').slice(0, SESSION_HASH_HEX);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([tenant, sub]))
+    .digest('hex')
+    .slice(0, SESSION_HASH_HEX);
   const readable = `fedbroker.${tenant}.${cleaned}`.slice(0, MAX_SESSION_NAME - SESSION_HASH_HEX - 1).replace(/[-.]+$/, '');
   return `${readable}.${hash}`;
 }
@@ -98,7 +110,8 @@ export function sharedCredentialsPath(env: NodeJS.ProcessEnv = process.env): str
 
 export function profileArgument(text: string): string {
   // What the SDKs' INI parser reads back as a plain section name; __proto__ it refuses.
-  if (!/^[\w.@+-]{1,128}$/.test(text) || text === '__proto__') throw new InvalidArgumentError('a profile name is 1-128 of letters, digits and . @ + - _');
+  if (!/^[\w.@+-]{1,128}$/.test(text) || text === '__proto__')
+    throw new InvalidArgumentError('a profile name is 1-128 of letters, digits and . @ + - _');
   return text;
 }
 

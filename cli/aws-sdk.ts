@@ -42,7 +42,10 @@ export function awsFailure(e: unknown, call: string): CliError {
   if (e instanceof CliError) return e;
   if (!(e instanceof Error)) return new CliError('aws_error', `${call} failed`);
   if (e.name === 'CredentialsProviderError') {
-    return new CliError('no_aws_credentials', `${call}: no usable AWS credentials (${e.message.split('\n')[0]}); run with the workload's AWS credentials or name a profile`);
+    return new CliError(
+      'no_aws_credentials',
+      `${call}: no usable AWS credentials (${e.message.split('\n')[0]}); run with the workload's AWS credentials or name a profile`,
+    );
   }
   const name = serviceErrorName(e);
   if (name !== undefined) return new CliError(awsErrorCode(name), `${call}: ${name}: ${e.message}`);

@@ -32,10 +32,16 @@ export async function storedTokenFor(cmd: Command, tenant?: string): Promise<Sto
   const { endpoint, chosen } = endpointOf(cmd);
   const stored = await requireValidToken();
   if (chosen && stored.endpoint !== endpoint) {
-    throw new CliError('endpoint_mismatch', `the stored token was issued by ${stored.endpoint}; run fedbroker auth exchange-oidc-token --endpoint ${endpoint} first`);
+    throw new CliError(
+      'endpoint_mismatch',
+      `the stored token was issued by ${stored.endpoint}; run fedbroker auth exchange-oidc-token --endpoint ${endpoint} first`,
+    );
   }
   if (tenant !== undefined && tenant !== stored.tenant) {
-    throw new CliError('tenant_mismatch', `the stored token belongs to tenant ${stored.tenant}; run fedbroker auth exchange-oidc-token --tenant ${tenant} first`);
+    throw new CliError(
+      'tenant_mismatch',
+      `the stored token belongs to tenant ${stored.tenant}; run fedbroker auth exchange-oidc-token --tenant ${tenant} first`,
+    );
   }
   return stored;
 }

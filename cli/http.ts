@@ -19,7 +19,8 @@ export function normalizeEndpoint(raw: string): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
     throw usageError('--endpoint must use https (plain http only for localhost)');
   }
-  if (url.search || url.hash || url.username || url.password) throw usageError('--endpoint must not have credentials, a query or a fragment');
+  if (url.search || url.hash || url.username || url.password)
+    throw usageError('--endpoint must not have credentials, a query or a fragment');
   return url.href.replace(/\/+$/, '');
 }
 

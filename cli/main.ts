@@ -26,7 +26,8 @@ export function buildProgram(): Command {
 
 /** Commander's own refusals are usage errors (exit 2); help and --version exit 0 as they are. */
 function fromCommander(e: CommanderError): CliError | number {
-  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return e.exitCode === 0 ? 0 : 2;
+  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+    return e.exitCode === 0 ? 0 : 2;
   const description = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   return new CliError('usage_error', `${description} (see --help)`, 2);
 }

@@ -93,7 +93,12 @@ function hint(code: string, role: string, id: StsIdToken): string {
  * auth), so no AWS credentials are needed or looked up — which also keeps a `credential_process`
  * profile from calling this CLI again.
  */
-export async function assumeRoleWithWebIdentity(input: { roleArn: string; sessionName: string; durationSeconds?: number; id: StsIdToken }): Promise<AwsCredentials> {
+export async function assumeRoleWithWebIdentity(input: {
+  roleArn: string;
+  sessionName: string;
+  durationSeconds?: number;
+  id: StsIdToken;
+}): Promise<AwsCredentials> {
   const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
   const client = new STSClient({ region: stsRegion(), ...AWS_CLIENT_DEFAULTS });
   try {

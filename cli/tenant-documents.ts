@@ -42,7 +42,12 @@ export function versionArgument(text: string): number {
  * Calls the admin API of the stored token's tenant, with that token as the bearer. `id` is
  * percent-encoded (identity pool ids contain ':'); `suffix` is appended as is (`:explain`).
  */
-export async function tenantApi(cmd: Command, opts: TenantOptions, collection: DocumentCollection, request: BrokerRequest & { id?: string; suffix?: string }): Promise<BrokerResponse> {
+export async function tenantApi(
+  cmd: Command,
+  opts: TenantOptions,
+  collection: DocumentCollection,
+  request: BrokerRequest & { id?: string; suffix?: string },
+): Promise<BrokerResponse> {
   const stored = await storedTokenFor(cmd, opts.tenant);
   const item = request.id !== undefined ? `/${encodeURIComponent(request.id)}` : '';
   const path = `/v1/tenants/${encodeURIComponent(stored.tenant)}/${collection.path}${item}${request.suffix ?? ''}`;
@@ -93,7 +98,11 @@ export async function readDocument(file: string, schema: ZodMiniType, label: str
  * a change made since the caller last read the document would be silently overwritten (the lost
  * update RFC 9110 §13.1.1 conditional requests exist to prevent).
  */
-export const ifMatchOption = ['--if-match <version>', 'the version you last read ("version" in get); refused if it is no longer current', versionArgument] as const;
+export const ifMatchOption = [
+  '--if-match <version>',
+  'the version you last read ("version" in get); refused if it is no longer current',
+  versionArgument,
+] as const;
 export const forceOption = ['--force', 'instead of --if-match: act on whatever version is current now, and say which'] as const;
 
 /** What a change is conditional on: the version sent in If-Match, and whether --force chose it. */

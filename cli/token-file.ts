@@ -52,7 +52,8 @@ export function secondsLeft(token: StoredToken, now = Date.now()): number {
 export async function requireValidToken(path = tokenFilePath()): Promise<StoredToken> {
   const token = await readStoredToken(path);
   if (!token) throw new CliError('no_token', `no stored access token; ${FIRST_STEP}`);
-  if (secondsLeft(token) <= EXPIRY_MARGIN_SECONDS) throw new CliError('token_expired', `the stored access token has expired; ${FIRST_STEP}`);
+  if (secondsLeft(token) <= EXPIRY_MARGIN_SECONDS)
+    throw new CliError('token_expired', `the stored access token has expired; ${FIRST_STEP}`);
   return token;
 }
 

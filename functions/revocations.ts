@@ -16,7 +16,11 @@ export const handler = httpHandler(
     const rt = runtime();
     const tenant = tenantParam(event);
     const admin = await authorize({ ...rt, issuer: rt.config.issuer }, event.headers?.authorization, tenant, 'trust:admin');
-    const result = await revokeAccessToken({ ...rt, issuer: rt.config.issuer, accessTokenMaxTtl: rt.config.tokens.accessTokenMaxTtl }, tenant, parseJsonBody(event));
+    const result = await revokeAccessToken(
+      { ...rt, issuer: rt.config.issuer, accessTokenMaxTtl: rt.config.tokens.accessTokenMaxTtl },
+      tenant,
+      parseJsonBody(event),
+    );
     // Applied already (and idempotent): audited best effort, see AuditTrail.recordApplied.
     await rt.audit.recordApplied({
       event: 'token.revoke',

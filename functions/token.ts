@@ -10,8 +10,17 @@ import { runtime } from '../lib/handlers/runtime.ts';
 export const handler = httpHandler(
   async (event, context) => {
     const rt = runtime();
-    const deps = { audit: rt.audit, issuer: rt.config.issuer, tenantExists: async (t: string) => (await rt.directory.get(t)).tenant !== undefined };
-    const { response } = await auditedExchange(deps, requestInfo(event, context), () => parseForm(event), (params) => exchangeToken({ ...rt, issuer: rt.config.issuer }, params));
+    const deps = {
+      audit: rt.audit,
+      issuer: rt.config.issuer,
+      tenantExists: async (t: string) => (await rt.directory.get(t)).tenant !== undefined,
+    };
+    const { response } = await auditedExchange(
+      deps,
+      requestInfo(event, context),
+      () => parseForm(event),
+      (params) => exchangeToken({ ...rt, issuer: rt.config.issuer }, params),
+    );
     // RFC 6749 §5.1: token responses are never cached.
     return json(200, response, { Pragma: 'no-cache' });
   },

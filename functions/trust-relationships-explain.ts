@@ -13,7 +13,14 @@ export const handler = httpHandler(
     const tenant = tenantParam(event);
     await authorize({ ...rt, issuer: rt.config.issuer }, event.headers?.authorization, tenant, 'trust:admin');
     const body = parseJsonBody(event);
-    return json(200, await explainToken({ ...rt, store: rt.trustStore, upstream: rt.config.upstream, context: trustContext(rt.config) }, tenant, body.token));
+    return json(
+      200,
+      await explainToken(
+        { ...rt, store: rt.trustStore, upstream: rt.config.upstream, context: trustContext(rt.config) },
+        tenant,
+        body.token,
+      ),
+    );
   },
   { methods: ['POST'] },
 );

@@ -24,11 +24,13 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   },
   FEDBROKER_API_ENDPOINT: {
     unset: '—',
-    meaning: "the issuer when `FEDBROKER_ISSUER` is empty; serverless.yml sets it to the HTTP API's own endpoint. One of the two is required",
+    meaning:
+      "the issuer when `FEDBROKER_ISSUER` is empty; serverless.yml sets it to the HTTP API's own endpoint. One of the two is required",
   },
   FEDBROKER_TABLE: {
     unset: 'required',
-    meaning: 'the single DynamoDB table; serverless.yml names it `<service>-<stage>` (`fedbroker-<stage>`) unless `FEDBROKER_TABLE` is set when you deploy',
+    meaning:
+      'the single DynamoDB table; serverless.yml names it `<service>-<stage>` (`fedbroker-<stage>`) unless `FEDBROKER_TABLE` is set when you deploy',
   },
   FEDBROKER_SIGNER: {
     meaning:
@@ -45,26 +47,30 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_KEY_ROTATION_DAYS: { meaning: 'age at which the active key is replaced' },
   FEDBROKER_KEY_PREPUBLISH_SECONDS: { meaning: 'how long a next key is published before it may sign (≥ `FEDBROKER_JWKS_MAX_AGE`)' },
   FEDBROKER_KEY_RETIREMENT_SECONDS: {
-    meaning: 'how long a retired key stays published (≥ the longer of `FEDBROKER_ID_TOKEN_MAX_TTL` and `FEDBROKER_ACCESS_TOKEN_MAX_TTL`, plus `FEDBROKER_JWKS_MAX_AGE`)',
+    meaning:
+      'how long a retired key stays published (≥ the longer of `FEDBROKER_ID_TOKEN_MAX_TTL` and `FEDBROKER_ACCESS_TOKEN_MAX_TTL`, plus `FEDBROKER_JWKS_MAX_AGE`)',
   },
   FEDBROKER_KEY_DELETION_WINDOW_DAYS: { meaning: 'KMS pending-deletion window for removed keys (7–30)' },
   FEDBROKER_SIGNING_ALG: {
     meaning: 'the algorithm every token is signed with; when you deploy, it also picks the KMS key spec (`RSA_2048` or `ECC_NIST_P256`)',
   },
   FEDBROKER_LOCAL: {
-    meaning: '`true` only for `npm start` and the tests: allows an http://localhost issuer and the `local` signer; refused inside AWS Lambda',
+    meaning:
+      '`true` only for `npm start` and the tests: allows an http://localhost issuer and the `local` signer; refused inside AWS Lambda',
   },
   FEDBROKER_DATA_DIR: {
-    meaning: 'with `FEDBROKER_SIGNER=local`, the folder of the key files; `npm start` also keeps its dynalite database there ([local run](local-run.md))',
+    meaning:
+      'with `FEDBROKER_SIGNER=local`, the folder of the key files; `npm start` also keeps its dynalite database there ([local run](local-run.md))',
   },
   FEDBROKER_MANAGED_KEY_TAG: {
     meaning:
-      'value of the `fedbroker:managed` tag on rotated keys; the IAM conditions match only it. serverless.yml sets `<service>-<stage>`, so one stage\'s IAM conditions never match another stage\'s keys',
+      "value of the `fedbroker:managed` tag on rotated keys; the IAM conditions match only it. serverless.yml sets `<service>-<stage>`, so one stage's IAM conditions never match another stage's keys",
   },
   AWS_LAMBDA_FUNCTION_NAME: {
     unset: '—',
     deployed: 'set by the Lambda runtime',
-    meaning: 'when it (or an `AWS_EXECUTION_ENV` starting `AWS_Lambda`) is present, `FEDBROKER_LOCAL=true` and `FEDBROKER_SIGNER=local` are refused at start',
+    meaning:
+      'when it (or an `AWS_EXECUTION_ENV` starting `AWS_Lambda`) is present, `FEDBROKER_LOCAL=true` and `FEDBROKER_SIGNER=local` are refused at start',
   },
   AWS_EXECUTION_ENV: {
     unset: '—',
@@ -72,23 +78,27 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
     meaning: 'see `AWS_LAMBDA_FUNCTION_NAME`',
   },
   FEDBROKER_ID_TOKEN_TTL: {
-    meaning: 'ID token lifetime, seconds, when the request names no `duration_seconds` (capped by the relationship\'s `max_duration_seconds`); at most `FEDBROKER_ID_TOKEN_MAX_TTL`',
+    meaning:
+      "ID token lifetime, seconds, when the request names no `duration_seconds` (capped by the relationship's `max_duration_seconds`); at most `FEDBROKER_ID_TOKEN_MAX_TTL`",
   },
   FEDBROKER_ID_TOKEN_MAX_TTL: {
     meaning:
-      'longest ID token lifetime a request may ask for, seconds (≤ 43200); a relationship\'s `max_duration_seconds` caps it further. AWS sessions over 1 h need it raised ([aws](aws.md#sessions-longer-than-one-hour))',
+      "longest ID token lifetime a request may ask for, seconds (≤ 43200); a relationship's `max_duration_seconds` caps it further. AWS sessions over 1 h need it raised ([aws](aws.md#sessions-longer-than-one-hour))",
   },
   FEDBROKER_ACCESS_TOKEN_TTL: {
-    meaning: 'fedbroker access token lifetime, seconds, when the request names no `duration_seconds` (capped by the relationship\'s `max_duration_seconds`); at most `FEDBROKER_ACCESS_TOKEN_MAX_TTL`',
+    meaning:
+      "fedbroker access token lifetime, seconds, when the request names no `duration_seconds` (capped by the relationship's `max_duration_seconds`); at most `FEDBROKER_ACCESS_TOKEN_MAX_TTL`",
   },
   FEDBROKER_ACCESS_TOKEN_MAX_TTL: {
-    meaning: 'longest fedbroker access token lifetime a request may ask for, seconds; a relationship\'s `max_duration_seconds` caps it further',
+    meaning:
+      "longest fedbroker access token lifetime a request may ask for, seconds; a relationship's `max_duration_seconds` caps it further",
   },
   FEDBROKER_KEY_CACHE_SECONDS: { meaning: 'how long a warm container trusts its copy of the key registry' },
   FEDBROKER_JWKS_MAX_AGE: { meaning: '`Cache-Control: max-age` of the JWKS' },
   FEDBROKER_DISCOVERY_MAX_AGE: { meaning: '`Cache-Control: max-age` of discovery' },
   FEDBROKER_TENANT_CACHE_SECONDS: {
-    meaning: 'bound on how long a warm container keeps using a changed tenant or relationship, or a revoked access token ([kill switches](operations.md#kill-switches))',
+    meaning:
+      'bound on how long a warm container keeps using a changed tenant or relationship, or a revoked access token ([kill switches](operations.md#kill-switches))',
   },
   FEDBROKER_AUDIT_RETENTION_DAYS: { meaning: 'how long audit records stay in the table (1–3650)' },
   FEDBROKER_AUDIT_TABLE_WRITE: {
@@ -122,14 +132,27 @@ export interface OtherVariableDoc {
 }
 
 export const OTHER_VARIABLES: OtherVariableDoc[] = [
-  { name: 'PORT', readBy: 'scripts/start-local.ts', meaning: '`npm start`: the port of the broker (default 8787; `FEDBROKER_PORT` also works)' },
+  {
+    name: 'PORT',
+    readBy: 'scripts/start-local.ts',
+    meaning: '`npm start`: the port of the broker (default 8787; `FEDBROKER_PORT` also works)',
+  },
   { name: 'FEDBROKER_PORT', readBy: 'scripts/start-local.ts', meaning: '`npm start`: the port, when `PORT` is unset' },
-  { name: 'FEDBROKER_DEV_ISSUER_PORT', readBy: 'scripts/start-local.ts', meaning: '`npm start`: the port of the dev-only issuer (default: the broker\'s port + 2)' },
-  { name: 'FEDBROKER_DYNAMODB_PORT', readBy: 'scripts/start-local.ts', meaning: '`npm start`: the port of the embedded dynalite (default: any free port)' },
+  {
+    name: 'FEDBROKER_DEV_ISSUER_PORT',
+    readBy: 'scripts/start-local.ts',
+    meaning: "`npm start`: the port of the dev-only issuer (default: the broker's port + 2)",
+  },
+  {
+    name: 'FEDBROKER_DYNAMODB_PORT',
+    readBy: 'scripts/start-local.ts',
+    meaning: '`npm start`: the port of the embedded dynalite (default: any free port)',
+  },
   {
     name: 'FEDBROKER_ENDPOINT',
     readBy: 'cli/main.ts',
-    meaning: 'the CLI: the broker endpoint, like `--endpoint` (default `http://localhost:8787`); set it when `npm start` runs on another port',
+    meaning:
+      'the CLI: the broker endpoint, like `--endpoint` (default `http://localhost:8787`); set it when `npm start` runs on another port',
   },
   {
     name: 'FEDBROKER_COGNITO_POOL_ARNS',
@@ -140,11 +163,15 @@ export const OTHER_VARIABLES: OtherVariableDoc[] = [
   {
     name: 'FEDBROKER_COGNITO_ROLE_ARNS',
     readBy: 'serverless.yml',
-    meaning: 'deploy time: comma-separated role ARNs fedbroker may assume (`sts:AssumeRole`) for identity pools in other accounts; unset, none',
+    meaning:
+      'deploy time: comma-separated role ARNs fedbroker may assume (`sts:AssumeRole`) for identity pools in other accounts; unset, none',
   },
-  { name: 'FEDBROKER_ROTATION_SCHEDULE', readBy: 'serverless.yml', meaning: "deploy time: the rotation function's schedule (default `rate(1 day)`)" },
+  {
+    name: 'FEDBROKER_ROTATION_SCHEDULE',
+    readBy: 'serverless.yml',
+    meaning: "deploy time: the rotation function's schedule (default `rate(1 day)`)",
+  },
 ];
-
 
 /** The schema's variables, in declaration order. */
 export function schemaVariables(): string[] {
@@ -225,7 +252,7 @@ export function renderConfigurationDoc(serverlessYml = readFileSync('serverless.
     '| --- | --- | --- | --- |',
     ...rows,
     '',
-    'AWS endpoints are changed only through the SDK\'s standard variables (`AWS_ENDPOINT_URL`,',
+    "AWS endpoints are changed only through the SDK's standard variables (`AWS_ENDPOINT_URL`,",
     '`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_KMS`, …).',
     '',
     '## Read elsewhere',

@@ -50,7 +50,10 @@ export const envSchema = z.object({
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: seconds(86400),
   FEDBROKER_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10000)), 3000),
   FEDBROKER_COGNITO_ISSUER: z._default(z.string(), 'https://cognito-identity.amazonaws.com'),
-  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z._default(z.string().check(z.regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name')), 'fedbroker'),
+  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z._default(
+    z.string().check(z.regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name')),
+    'fedbroker',
+  ),
 });
 
 export interface Config {
@@ -150,7 +153,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signer = { kind: 'local', dataDir: e.FEDBROKER_DATA_DIR, alg: e.FEDBROKER_SIGNING_ALG, offload: e.FEDBROKER_SIGN_OFFLOAD === 'true' };
   } else if (e.FEDBROKER_SIGNER === 'kms-data-key') {
     if (!e.FEDBROKER_KMS_WRAPPING_KEY_ID) issues.push('FEDBROKER_KMS_WRAPPING_KEY_ID is required with FEDBROKER_SIGNER=kms-data-key');
-    signer = { kind: 'kms-data-key', wrappingKeyId: e.FEDBROKER_KMS_WRAPPING_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG, offload: e.FEDBROKER_SIGN_OFFLOAD === 'true' };
+    signer = {
+      kind: 'kms-data-key',
+      wrappingKeyId: e.FEDBROKER_KMS_WRAPPING_KEY_ID ?? '',
+      alg: e.FEDBROKER_SIGNING_ALG,
+      offload: e.FEDBROKER_SIGN_OFFLOAD === 'true',
+    };
   } else {
     if (!e.FEDBROKER_KMS_KEY_ID) issues.push('FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms');
     signer = { kind: 'kms', keyId: e.FEDBROKER_KMS_KEY_ID ?? '', alg: e.FEDBROKER_SIGNING_ALG };

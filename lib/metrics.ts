@@ -25,7 +25,12 @@ const quiet = {
 export const metrics = new Metrics({ namespace: 'fedbroker', serviceName: 'fedbroker', logger: quiet });
 
 /** Audiences worth their own time series; anything else is counted as `other`. */
-const KNOWN_AUDIENCES = new Set(['sts.amazonaws.com', 'sts.amazonaws.com.cn', 'cognito-identity.amazonaws.com', 'api://AzureADTokenExchange']);
+const KNOWN_AUDIENCES = new Set([
+  'sts.amazonaws.com',
+  'sts.amazonaws.com.cn',
+  'cognito-identity.amazonaws.com',
+  'api://AzureADTokenExchange',
+]);
 
 /** The `audience` dimension: `fedbroker` for fedbroker's own access tokens, a known audience, or `other`. */
 export function audienceDimension(audience: string | undefined, issuer: string): string {

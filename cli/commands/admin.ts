@@ -32,10 +32,16 @@ const cognitoIssuer = () => (process.env.FEDBROKER_COGNITO_ISSUER ?? 'https://co
  */
 async function withStore<T>(opts: StoreOptions, local: boolean, fn: (deps: AdminDeps, audit: TenantAudit) => Promise<T>): Promise<T> {
   if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
-  const [{ Table }, { DynamoTrustStore }] = await Promise.all([import('../../lib/aws/dynamo-table.ts'), import('../../lib/aws/dynamo-trust-store.ts')]);
+  const [{ Table }, { DynamoTrustStore }] = await Promise.all([
+    import('../../lib/aws/dynamo-table.ts'),
+    import('../../lib/aws/dynamo-trust-store.ts'),
+  ]);
   const table = new Table(opts.table);
   try {
-    return await fn({ store: new DynamoTrustStore(table), clock: systemClock, local, cognitoIssuer: cognitoIssuer() }, await tenantAudit(table));
+    return await fn(
+      { store: new DynamoTrustStore(table), clock: systemClock, local, cognitoIssuer: cognitoIssuer() },
+      await tenantAudit(table),
+    );
   } finally {
     table.doc.destroy();
   }
@@ -43,7 +49,13 @@ async function withStore<T>(opts: StoreOptions, local: boolean, fn: (deps: Admin
 
 /** Records one tenant change in the audit trail (after it was made); never fails the command. */
 type TenantAudit = (
-  event: 'tenant.create' | 'tenant.disable' | 'tenant.enable' | 'tenant.allow_resource' | 'tenant.disallow_resource' | 'trust_relationship.create',
+  event:
+    | 'tenant.create'
+    | 'tenant.disable'
+    | 'tenant.enable'
+    | 'tenant.allow_resource'
+    | 'tenant.disallow_resource'
+    | 'trust_relationship.create',
   tenant: string,
   target?: string,
 ) => Promise<void>;
@@ -73,7 +85,14 @@ async function tenantAudit(table: import('../../lib/aws/dynamo-table.ts').Table)
     // no passwd entry (some containers): the record still says it came from the CLI
   }
   return async (event, tenant, target = tenant) => {
-    const stored = await trail.recordApplied({ event, outcome: 'success', tenant, principal: `operator:${user}`, target, detail: { via: 'cli' } });
+    const stored = await trail.recordApplied({
+      event,
+      outcome: 'success',
+      tenant,
+      principal: `operator:${user}`,
+      target,
+      detail: { via: 'cli' },
+    });
     if (!stored) notice(`the change was made, but its audit record could not be stored`);
   };
 }
@@ -97,7 +116,8 @@ function parseConditions(text: string | undefined): Record<string, unknown> {
   }
   const issue = jsonShapeIssue(text);
   if (issue) throw usageError(describeJsonShapeIssue('--admin-condition', issue));
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError('--admin-condition must be a JSON object, e.g. {"StringEquals":{"sub":"…"}}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw usageError('--admin-condition must be a JSON object, e.g. {"StringEquals":{"sub":"…"}}');
   return value as Record<string, unknown>;
 }
 
@@ -128,7 +148,9 @@ async function createTenantCommand(tenant: string, opts: CreateTenantOptions): P
   });
   if (opts.output === 'json') return printJson({ tenant: created, relationship });
   notice(`created tenant ${created.id} (${JSON.stringify(created.name)}, ${created.status})`);
-  notice(`created trust relationship ${relationship.id}: issuer ${opts.adminIssuer}, audience ${opts.adminAudience}, scopes ${relationship.scopes.join(' ')}`);
+  notice(
+    `created trust relationship ${relationship.id}: issuer ${opts.adminIssuer}, audience ${opts.adminAudience}, scopes ${relationship.scopes.join(' ')}`,
+  );
   notice(`next: fedbroker auth exchange-oidc-token --tenant ${created.id} --token-file <token from ${opts.adminIssuer}>`);
 }
 
@@ -138,7 +160,9 @@ async function setStatusCommand(tenant: string, status: Tenant['status'], opts: 
     await audit(status === 'active' ? 'tenant.enable' : 'tenant.disable', tenant);
   });
   if (opts.output === 'json') return printJson({ tenant, status });
-  notice(`tenant ${tenant} is ${status === 'active' ? 'enabled' : 'disabled'} (running broker instances notice within their tenant cache time)`);
+  notice(
+    `tenant ${tenant} is ${status === 'active' ? 'enabled' : 'disabled'} (running broker instances notice within their tenant cache time)`,
+  );
 }
 
 async function allowPoolCommand(tenant: string, pool: string, opts: StoreOptions & { roleArn?: string }): Promise<void> {
@@ -148,7 +172,9 @@ async function allowPoolCommand(tenant: string, pool: string, opts: StoreOptions
     if (opts.roleArn) await audit('tenant.allow_resource', tenant, opts.roleArn);
   });
   if (opts.output === 'json') return printJson({ tenant, identity_pool_id: pool, ...(opts.roleArn ? { role_arn: opts.roleArn } : {}) });
-  notice(`tenant ${tenant} may now use identity pool ${pool}${opts.roleArn ? ' through that role (assumed with ExternalId ' + tenant + ')' : ''}; no other tenant can be allowed it`);
+  notice(
+    `tenant ${tenant} may now use identity pool ${pool}${opts.roleArn ? ' through that role (assumed with ExternalId ' + tenant + ')' : ''}; no other tenant can be allowed it`,
+  );
   notice(`next, a tenant admin adds it: fedbroker auth cognito-identity-pools add --file pool.json`);
 }
 
@@ -158,7 +184,9 @@ async function disallowCommand(tenant: string, kind: 'POOL' | 'ROLE', resource: 
     await audit('tenant.disallow_resource', tenant, resource);
   });
   if (opts.output === 'json') return printJson({ tenant, disallowed: resource });
-  notice(`tenant ${tenant} may no longer use ${kind === 'POOL' ? 'identity pool' : 'role'} ${resource} (running broker instances stop within their tenant cache time)`);
+  notice(
+    `tenant ${tenant} may no longer use ${kind === 'POOL' ? 'identity pool' : 'role'} ${resource} (running broker instances stop within their tenant cache time)`,
+  );
 }
 
 const tableOption = () => new Option('--table <name>', 'the broker’s DynamoDB table').env('FEDBROKER_TABLE');
@@ -187,7 +215,9 @@ export function registerAdmin(program: Command): void {
   ] as const) {
     admin
       .command(name)
-      .description(status === 'disabled' ? 'disable a tenant: it can exchange nothing, and its tokens stop working' : 're-enable a disabled tenant')
+      .description(
+        status === 'disabled' ? 'disable a tenant: it can exchange nothing, and its tokens stop working' : 're-enable a disabled tenant',
+      )
       .argument('<tenant>', 'tenant id', tenantArgument)
       .addOption(tableOption())
       .addOption(outputOption(['plain', 'json'], 'plain'))
@@ -196,7 +226,9 @@ export function registerAdmin(program: Command): void {
 
   admin
     .command('allow-identity-pool')
-    .description('allow a tenant to vend into an identity pool (and reach it through a role in another account); no other tenant can then be allowed it')
+    .description(
+      'allow a tenant to vend into an identity pool (and reach it through a role in another account); no other tenant can then be allowed it',
+    )
     .argument('<tenant>', 'tenant id', tenantArgument)
     .argument('<identity-pool>', 'identity pool id, <region>:<guid>')
     .option('--role-arn <arn>', 'role fedbroker assumes (ExternalId = the tenant id) to reach a pool in another account')

@@ -70,7 +70,8 @@ async function showAudit(opts: AuditOptions, cmd: Command): Promise<void> {
   // Follows the server's cursors until --limit records or the end of the window.
   do {
     const query = new URLSearchParams();
-    for (const [k, v] of Object.entries({ since: opts.since, until: opts.until, principal: opts.principal, cursor })) if (v !== undefined) query.set(k, v);
+    for (const [k, v] of Object.entries({ since: opts.since, until: opts.until, principal: opts.principal, cursor }))
+      if (v !== undefined) query.set(k, v);
     query.set('limit', String(Math.min(PAGE, opts.limit - items.length)));
     const res = await callBroker(stored.endpoint, `/v1/tenants/${encodeURIComponent(stored.tenant)}/audit?${query}`, {
       method: 'GET',

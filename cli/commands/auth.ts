@@ -62,7 +62,11 @@ export function registerAuth(program: Command): void {
     .option('--token-file <file>', 'file holding the OIDC token')
     .option('--scope <scopes>', `scopes to ask for, space or comma separated (${SCOPES.join(', ')})`)
     .option('--duration <duration>', 'lifetime to ask for, e.g. 15m or 1h', durationOption)
-    .option('--ensure <duration>', 'do nothing when the stored token is for this endpoint and tenant and valid at least this long', durationOption)
+    .option(
+      '--ensure <duration>',
+      'do nothing when the stored token is for this endpoint and tenant and valid at least this long',
+      durationOption,
+    )
     .addOption(outputOption(['plain', 'json'], 'plain'))
     .action(exchangeOidcToken);
 

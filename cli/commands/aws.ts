@@ -1,5 +1,15 @@
 import { Option, type Command } from 'commander';
-import { credentialExports, credentialProcessJson, defaultSessionName, isoSeconds, profileArgument, sessionNameArgument, writeEnvFile, writeProfile, type AwsCredentials } from '../aws-credentials.ts';
+import {
+  credentialExports,
+  credentialProcessJson,
+  defaultSessionName,
+  isoSeconds,
+  profileArgument,
+  sessionNameArgument,
+  writeEnvFile,
+  writeProfile,
+  type AwsCredentials,
+} from '../aws-credentials.ts';
 import { storedTokenFor } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { notice } from '../output.ts';
@@ -58,18 +68,28 @@ async function credentialProcess(opts: RoleOptions, cmd: Command): Promise<void>
 function roleOptions(c: Command): Command {
   return c
     .requiredOption('--role-arn <arn>', 'the IAM role to assume (its trust policy must trust the broker as OIDC provider)', roleArnArgument)
-    .addOption(new Option('--duration <duration>', 'session length, 15m to 12h; the ID token is issued for as long').argParser(sessionDurationOption).default(ONE_HOUR, '1h'))
+    .addOption(
+      new Option('--duration <duration>', 'session length, 15m to 12h; the ID token is issued for as long')
+        .argParser(sessionDurationOption)
+        .default(ONE_HOUR, '1h'),
+    )
     .option('--session-name <name>', 'RoleSessionName (default: fedbroker.<tenant>.<principal>.<hash>)', sessionNameArgument);
 }
 
 /** `fedbroker aws …`: AWS credentials from the stored fedbroker access token. */
 export function registerAws(program: Command): void {
-  const aws = program.command('aws').description('get AWS credentials with the stored access token (STS web identity, Cognito identity pools)');
+  const aws = program
+    .command('aws')
+    .description('get AWS credentials with the stored access token (STS web identity, Cognito identity pools)');
 
   roleOptions(aws.command('assume-role'))
     .description('assume an IAM role with an ID token for sts.amazonaws.com; print export lines, or write them to a file or a profile')
     .option('--write-env <file>', 'write the export lines to this file (0600) instead of stdout')
-    .option('--profile <name>', 'write the credentials as this profile of the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)', profileArgument)
+    .option(
+      '--profile <name>',
+      'write the credentials as this profile of the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)',
+      profileArgument,
+    )
     .action(assumeRole);
 
   roleOptions(aws.command('credential-process'))

@@ -3,7 +3,18 @@ import { cognitoPoolInputSchema, IDENTITY_POOL_ID, type CognitoPool } from '../.
 import { usageError } from '../errors.ts';
 import type { BrokerResponse } from '../http.ts';
 import { notice, outputOption, printJson, printLine, renderTable, type OutputFormat } from '../output.ts';
-import { forcedNote, forceOption, ifMatchOption, IDENTITY_POOLS, JSON_TYPE, precondition, readDocument, tenantApi, tenantOption, type TenantOptions } from '../tenant-documents.ts';
+import {
+  forcedNote,
+  forceOption,
+  ifMatchOption,
+  IDENTITY_POOLS,
+  JSON_TYPE,
+  precondition,
+  readDocument,
+  tenantApi,
+  tenantOption,
+  type TenantOptions,
+} from '../tenant-documents.ts';
 
 interface Common extends TenantOptions {
   output: OutputFormat;
@@ -37,7 +48,14 @@ export function registerCognitoPools(auth: Command): void {
       const items = (res.body as { items?: CognitoPool[] } | undefined)?.items ?? [];
       if (opts.output === 'json') return printJson({ items });
       if (opts.output === 'plain') return items.forEach((p) => printLine(p.identity_pool_id));
-      const rows = items.map((p) => [p.identity_pool_id, p.developer_provider ?? '-', String(p.max_duration_seconds), String(p.principal_tags), String(p.enabled), String(p.version)]);
+      const rows = items.map((p) => [
+        p.identity_pool_id,
+        p.developer_provider ?? '-',
+        String(p.max_duration_seconds),
+        String(p.principal_tags),
+        String(p.enabled),
+        String(p.version),
+      ]);
       printLine(renderTable(['identity_pool_id', 'developer_provider', 'max_duration', 'principal_tags', 'enabled', 'version'], rows));
     });
 
@@ -47,7 +65,9 @@ export function registerCognitoPools(auth: Command): void {
     .argument('<pool>', 'identity pool id', poolId)
     .option(...tenantOption)
     .addOption(outputOption(['json'], 'json'))
-    .action(async (id: string, opts: Common, cmd: Command) => printJson(pool(await tenantApi(cmd, opts, IDENTITY_POOLS, { method: 'GET', id }))));
+    .action(async (id: string, opts: Common, cmd: Command) =>
+      printJson(pool(await tenantApi(cmd, opts, IDENTITY_POOLS, { method: 'GET', id }))),
+    );
 
   pools
     .command('add')
@@ -73,7 +93,8 @@ export function registerCognitoPools(auth: Command): void {
     .addOption(outputOption(['plain', 'json'], 'plain'))
     .action(async (id: string, opts: Common & { file: string; ifMatch?: number; force?: boolean }, cmd: Command) => {
       const doc = await read(opts.file);
-      if (doc.identity_pool_id !== id) throw usageError(`${opts.file} is for identity pool ${JSON.stringify(doc.identity_pool_id)}, not ${id}`);
+      if (doc.identity_pool_id !== id)
+        throw usageError(`${opts.file} is for identity pool ${JSON.stringify(doc.identity_pool_id)}, not ${id}`);
       const expected = await precondition(cmd, opts, IDENTITY_POOLS, id);
       const headers = { ...JSON_TYPE, 'If-Match': expected.ifMatch };
       const p = pool(await tenantApi(cmd, opts, IDENTITY_POOLS, { method: 'PUT', id, headers, body: JSON.stringify(doc) }));

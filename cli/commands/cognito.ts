@@ -2,7 +2,14 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID, poolRegion } from '../../lib/cognito/schema.ts';
 import { SCOPES } from '../../lib/tenants/tenant.ts';
 import { trustRelationshipInputSchema, type TrustRelationship } from '../../lib/trust/schema.ts';
-import { completeCredentials, credentialExports, credentialProcessJson, isoSeconds, writeEnvFile, type AwsCredentials } from '../aws-credentials.ts';
+import {
+  completeCredentials,
+  credentialExports,
+  credentialProcessJson,
+  isoSeconds,
+  writeEnvFile,
+  type AwsCredentials,
+} from '../aws-credentials.ts';
 import { AWS_CLIENT_DEFAULTS, awsFailure } from '../aws-sdk.ts';
 import { endpointOf, storedTokenFor, tenantArgument } from '../context.ts';
 import { durationOption } from '../duration.ts';
@@ -64,9 +71,15 @@ async function trustPool(opts: TrustOptions, cmd: Command): Promise<void> {
   };
   validateDocument(document, trustRelationshipInputSchema, 'the relationship built from the options', 'trust relationship');
   // storedTokenFor (inside) refuses before any request when the stored token is another tenant's.
-  const res = await tenantApi(cmd, { tenant: opts.tenant }, TRUST_RELATIONSHIPS, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(document) });
+  const res = await tenantApi(cmd, { tenant: opts.tenant }, TRUST_RELATIONSHIPS, {
+    method: 'POST',
+    headers: JSON_TYPE,
+    body: JSON.stringify(document),
+  });
   const r = res.body as TrustRelationship;
-  notice(`created trust relationship ${r.id} (version ${r.version}): tenant ${opts.tenant} admits identities of ${opts.identityPool} (developer provider ${opts.developerProvider ?? 'of the deployment'})`);
+  notice(
+    `created trust relationship ${r.id} (version ${r.version}): tenant ${opts.tenant} admits identities of ${opts.identityPool} (developer provider ${opts.developerProvider ?? 'of the deployment'})`,
+  );
   if (opts.output === 'json') printJson(r);
 }
 
@@ -90,13 +103,25 @@ interface ExchangeCognitoOptions {
 async function cognitoOpenIdToken(opts: ExchangeCognitoOptions): Promise<string> {
   const { CognitoIdentityClient, GetOpenIdTokenForDeveloperIdentityCommand } = await import('@aws-sdk/client-cognito-identity');
   // `profile` makes the SDK's default chain read that profile (and skip environment keys).
-  const client = new CognitoIdentityClient({ region: opts.awsRegion, ...AWS_CLIENT_DEFAULTS, ...(opts.awsProfile !== undefined ? { profile: opts.awsProfile } : {}) });
+  const client = new CognitoIdentityClient({
+    region: opts.awsRegion,
+    ...AWS_CLIENT_DEFAULTS,
+    ...(opts.awsProfile !== undefined ? { profile: opts.awsProfile } : {}),
+  });
   try {
-    const out = await client.send(new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: opts.identityPool, Logins: { [opts.developerProvider]: opts.tenant } }));
+    const out = await client.send(
+      new GetOpenIdTokenForDeveloperIdentityCommand({
+        IdentityPoolId: opts.identityPool,
+        Logins: { [opts.developerProvider]: opts.tenant },
+      }),
+    );
     if (!out.Token) throw new CliError('invalid_response', 'Cognito answered without a token');
     return out.Token;
   } catch (e) {
-    throw awsFailure(e, `Cognito GetOpenIdTokenForDeveloperIdentity on ${opts.identityPool}${opts.awsProfile !== undefined ? ` (profile ${opts.awsProfile})` : ''}`);
+    throw awsFailure(
+      e,
+      `Cognito GetOpenIdTokenForDeveloperIdentity on ${opts.identityPool}${opts.awsProfile !== undefined ? ` (profile ${opts.awsProfile})` : ''}`,
+    );
   } finally {
     client.destroy();
   }
@@ -114,27 +139,47 @@ async function exchangeCognitoToken(opts: ExchangeCognitoOptions, cmd: Command):
 export function registerCognitoAuth(auth: Command): void {
   auth
     .command('trust-aws-cognito-identity-pool')
-    .description('let workloads authenticated by a Cognito identity pool (fedbroker as developer provider) sign in to a tenant (needs trust:admin)')
+    .description(
+      'let workloads authenticated by a Cognito identity pool (fedbroker as developer provider) sign in to a tenant (needs trust:admin)',
+    )
     .requiredOption('--aws-region <region>', 'region of the identity pool', regionArgument)
     .requiredOption('--identity-pool <id>', 'identity pool id, <region>:<guid>', poolArgument)
     .requiredOption('--tenant <tenant>', 'the tenant to trust the pool (the stored token must be its admin)', tenantArgument)
     .option('--id <id>', 'relationship id (default: assigned by the server)')
-    .option('--scope <scopes>', `scopes granted, repeatable, space or comma separated (${SCOPES.join(', ')}; default id-token:issue)`, collect)
-    .option('--developer-provider <name>', "developer provider name in the tokens' amr (default: the deployment's, fedbroker)", providerArgument)
+    .option(
+      '--scope <scopes>',
+      `scopes granted, repeatable, space or comma separated (${SCOPES.join(', ')}; default id-token:issue)`,
+      collect,
+    )
+    .option(
+      '--developer-provider <name>',
+      "developer provider name in the tokens' amr (default: the deployment's, fedbroker)",
+      providerArgument,
+    )
     .addOption(outputOption(['plain', 'json'], 'plain'))
     .action(trustPool);
 
   auth
     .command('exchange-aws-cognito-token')
-    .description("sign in from AWS: get a Cognito token for the tenant with this workload's AWS credentials and exchange it; stored like exchange-oidc-token")
+    .description(
+      "sign in from AWS: get a Cognito token for the tenant with this workload's AWS credentials and exchange it; stored like exchange-oidc-token",
+    )
     .requiredOption('--aws-region <region>', 'region of the identity pool', regionArgument)
     .requiredOption('--identity-pool <id>', 'identity pool id, <region>:<guid>', poolArgument)
     .requiredOption('--tenant <tenant>', 'tenant to sign in to (the developer user id in the Cognito login)', tenantArgument)
     .option('--aws-profile <name>', 'AWS profile to call Cognito with (default: the SDK default credential chain)')
-    .addOption(new Option('--developer-provider <name>', 'developer provider name of the pool').argParser(providerArgument).default(DEFAULT_PROVIDER))
+    .addOption(
+      new Option('--developer-provider <name>', 'developer provider name of the pool')
+        .argParser(providerArgument)
+        .default(DEFAULT_PROVIDER),
+    )
     .option('--scope <scopes>', `scopes to ask for, space or comma separated (${SCOPES.join(', ')})`)
     .option('--duration <duration>', 'lifetime to ask for, e.g. 15m or 1h', durationOption)
-    .option('--ensure <duration>', 'do nothing when the stored token is for this endpoint and tenant and valid at least this long', durationOption)
+    .option(
+      '--ensure <duration>',
+      'do nothing when the stored token is for this endpoint and tenant and valid at least this long',
+      durationOption,
+    )
     .addOption(outputOption(['plain', 'json'], 'plain'))
     .action(exchangeCognitoToken);
 
@@ -159,16 +204,22 @@ async function cognitoCredentials(opts: CredentialsOptions, cmd: Command): Promi
   const res = await callBroker(stored.endpoint, '/v1/aws/cognito-identity-token', {
     method: 'POST',
     headers: { Authorization: `Bearer ${stored.access_token}`, ...JSON_TYPE },
-    body: JSON.stringify({ identity_pool_id: opts.identityPool, ...(opts.duration !== undefined ? { duration_seconds: opts.duration } : {}) }),
+    body: JSON.stringify({
+      identity_pool_id: opts.identityPool,
+      ...(opts.duration !== undefined ? { duration_seconds: opts.duration } : {}),
+    }),
   });
   const vended = res.body as { identity_id?: unknown; token?: unknown } | undefined;
-  if (typeof vended?.identity_id !== 'string' || typeof vended.token !== 'string') throw new CliError('invalid_response', `${stored.endpoint} vended no Cognito token`);
+  if (typeof vended?.identity_id !== 'string' || typeof vended.token !== 'string')
+    throw new CliError('invalid_response', `${stored.endpoint} vended no Cognito token`);
 
   const { CognitoIdentityClient, GetCredentialsForIdentityCommand } = await import('@aws-sdk/client-cognito-identity');
   const client = new CognitoIdentityClient({ region: poolRegion(opts.identityPool), ...AWS_CLIENT_DEFAULTS });
   let credentials: AwsCredentials;
   try {
-    const out = await client.send(new GetCredentialsForIdentityCommand({ IdentityId: vended.identity_id, Logins: { [COGNITO_LOGIN]: vended.token } }));
+    const out = await client.send(
+      new GetCredentialsForIdentityCommand({ IdentityId: vended.identity_id, Logins: { [COGNITO_LOGIN]: vended.token } }),
+    );
     credentials = completeCredentials(out.Credentials ?? {}, 'Cognito');
   } catch (e) {
     throw awsFailure(e, `Cognito GetCredentialsForIdentity for ${vended.identity_id} in ${opts.identityPool}`);
@@ -190,8 +241,14 @@ export function registerCognitoCredentials(aws: Command): void {
     .command('cognito-credentials')
     .description("AWS credentials of a Cognito identity pool's role, fedbroker as developer provider (needs the aws:cognito scope)")
     .requiredOption('--identity-pool <id>', 'identity pool id, <region>:<guid> (configured for the tenant)', poolArgument)
-    .option('--duration <duration>', "lifetime of the Cognito token to ask for (the credentials' own lifetime is the pool role's)", durationOption)
+    .option(
+      '--duration <duration>',
+      "lifetime of the Cognito token to ask for (the credentials' own lifetime is the pool role's)",
+      durationOption,
+    )
     .option('--write-env <file>', 'write the export lines to this file (0600) instead of stdout')
-    .addOption(new Option('-o, --output <format>', 'env: export lines; json: the credential_process JSON').choices(['env', 'json']).default('env'))
+    .addOption(
+      new Option('-o, --output <format>', 'env: export lines; json: the credential_process JSON').choices(['env', 'json']).default('env'),
+    )
     .action(cognitoCredentials);
 }

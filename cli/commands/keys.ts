@@ -45,15 +45,16 @@ function kidArgument(text: string): string {
  */
 async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promise<RotationReport>): Promise<RotationReport> {
   if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
-  const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }, { tableSink }] = await Promise.all([
-    import('../../lib/config.ts'),
-    import('../../lib/handlers/runtime.ts'),
-    import('../../lib/aws/dynamo-table.ts'),
-    import('../../lib/aws/dynamo-key-store.ts'),
-    import('../../lib/audit/trail.ts'),
-    import('../../lib/aws/dynamo-audit-log.ts'),
-    import('../../lib/audit/sinks.ts'),
-  ]);
+  const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }, { tableSink }] =
+    await Promise.all([
+      import('../../lib/config.ts'),
+      import('../../lib/handlers/runtime.ts'),
+      import('../../lib/aws/dynamo-table.ts'),
+      import('../../lib/aws/dynamo-key-store.ts'),
+      import('../../lib/audit/trail.ts'),
+      import('../../lib/aws/dynamo-audit-log.ts'),
+      import('../../lib/audit/sinks.ts'),
+    ]);
   const issuer = process.env.FEDBROKER_ISSUER || process.env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
   let config;
   try {
@@ -68,7 +69,11 @@ async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promis
   const store = new DynamoKeyStore(table);
   const signer = createSigner(config);
   const events: KeyEvent[] = [];
-  const trail = new AuditTrail({ sink: tableSink(new DynamoAuditLog(table)), clock: systemClock, retentionDays: config.auditRetentionDays });
+  const trail = new AuditTrail({
+    sink: tableSink(new DynamoAuditLog(table)),
+    clock: systemClock,
+    retentionDays: config.auditRetentionDays,
+  });
   const onKeyEvent = async (event: KeyEvent) => {
     events.push(event);
     if (opts.output !== 'json') printLine(`${event.kid}  ${event.from} → ${event.to}${event.forced ? '  (forced)' : ''}`);
@@ -78,11 +83,14 @@ async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promis
     const { keys, active } = await store.readRegistry();
     const current = keys.find((k) => k.kid === active?.kid);
     if (current && (current.signer !== signer.kind || current.alg !== config.signer.alg)) {
-      throw usageError(`the active key ${current.kid} is ${current.signer}/${current.alg}, but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say ${signer.kind}/${config.signer.alg}; set them as the deployment does`);
+      throw usageError(
+        `the active key ${current.kid} is ${current.signer}/${current.alg}, but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say ${signer.kind}/${config.signer.alg}; set them as the deployment does`,
+      );
     }
     const report = await fn({ store, signer, clock: systemClock, config, onKeyEvent });
     if (opts.output === 'json') printJson({ events, ...(report.skipped ? { skipped: report.skipped } : {}) });
-    if (events.some((e) => e.forced && e.to === 'active')) notice('forced: the new key signs before verifiers caching the JWKS may have seen it (recorded in the audit trail)');
+    if (events.some((e) => e.forced && e.to === 'active'))
+      notice('forced: the new key signs before verifiers caching the JWKS may have seen it (recorded in the audit trail)');
     if (events.some((e) => e.to === 'active' || e.to === 'revoked')) {
       notice(`running broker instances use the new key registry within FEDBROKER_KEY_CACHE_SECONDS (${config.keyCacheSeconds}s)`);
     }
@@ -114,7 +122,9 @@ const tableOption = () => new Option('--table <name>', 'the broker’s DynamoDB 
 export function registerKeys(admin: Command): void {
   admin
     .command('rotate-keys')
-    .description('rotate the signing key now: publish a next key, and activate it once it has been published for the pre-publication window')
+    .description(
+      'rotate the signing key now: publish a next key, and activate it once it has been published for the pre-publication window',
+    )
     .option('--force', 'activate the next key without waiting for pre-publication (emergencies; logged and audited)')
     .addOption(tableOption())
     .addOption(outputOption(['plain', 'json'], 'plain'))

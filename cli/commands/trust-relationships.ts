@@ -4,7 +4,17 @@ import { readTokenSource } from '../context.ts';
 import { usageError } from '../errors.ts';
 import type { BrokerRequest, BrokerResponse } from '../http.ts';
 import { notice, outputOption, printJson, printLine, renderTable, type OutputFormat } from '../output.ts';
-import { forcedNote, forceOption, ifMatchOption, JSON_TYPE, precondition, readDocument as readValidDocument, tenantApi, tenantOption, TRUST_RELATIONSHIPS } from '../tenant-documents.ts';
+import {
+  forcedNote,
+  forceOption,
+  ifMatchOption,
+  JSON_TYPE,
+  precondition,
+  readDocument as readValidDocument,
+  tenantApi,
+  tenantOption,
+  TRUST_RELATIONSHIPS,
+} from '../tenant-documents.ts';
 
 interface Common {
   tenant?: string;
@@ -41,7 +51,11 @@ function printRelationshipTable(r: TrustRelationship): void {
 interface Explanation {
   verified: boolean;
   reason?: string;
-  relationships: { id: string; matched: boolean; checks: { check: string; matched: boolean; operator?: string; key?: string; seen?: unknown; expected?: unknown }[] }[];
+  relationships: {
+    id: string;
+    matched: boolean;
+    checks: { check: string; matched: boolean; operator?: string; key?: string; seen?: unknown; expected?: unknown }[];
+  }[];
 }
 
 /** The explain answer for people: one line per relationship, one per check under it. */
@@ -52,7 +66,10 @@ function renderExplanation(e: Explanation): string {
     lines.push(`${r.id}: ${r.matched ? 'matched' : 'not matched'}`);
     for (const c of r.checks) {
       const name = c.check === 'condition' ? `condition ${c.operator ?? ''} ${c.key ?? ''}`.trimEnd() : c.check;
-      const detail = [c.expected !== undefined ? `expected ${JSON.stringify(c.expected)}` : '', c.seen !== undefined ? `seen ${JSON.stringify(c.seen)}` : '']
+      const detail = [
+        c.expected !== undefined ? `expected ${JSON.stringify(c.expected)}` : '',
+        c.seen !== undefined ? `seen ${JSON.stringify(c.seen)}` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       lines.push(`  ${c.matched ? 'ok  ' : 'FAIL'}  ${name}${detail && !c.matched ? `: ${detail}` : ''}`);

@@ -78,7 +78,8 @@ async function webIdentity(opts: WebIdentityOptions, cmd: Command): Promise<void
         // --time-scale (hidden, for tests) shortens every wait by its factor.
         sleep: (ms, signal) => abortableSleep(ms / opts.timeScale, signal),
         onRefreshed: (l) => notice(`refreshed ${path}: valid until ${until(l)}`),
-        onFailure: (e, n, wait) => notice(`refresh ${n}/${opts.maxFailures} failed (${describeFailure(e)}); retrying in ${Math.ceil(wait / 1000)}s`),
+        onFailure: (e, n, wait) =>
+          notice(`refresh ${n}/${opts.maxFailures} failed (${describeFailure(e)}); retrying in ${Math.ceil(wait / 1000)}s`),
       },
       { ...REFRESH_DEFAULTS, maxFailures: opts.maxFailures, signal: controller.signal },
     );
@@ -95,13 +96,22 @@ async function webIdentity(opts: WebIdentityOptions, cmd: Command): Promise<void
 export function registerWebIdentity(aws: Command): void {
   aws
     .command('web-identity')
-    .description('write an ID token for sts.amazonaws.com to a file and print AWS_ROLE_ARN / AWS_WEB_IDENTITY_TOKEN_FILE exports for the SDKs')
+    .description(
+      'write an ID token for sts.amazonaws.com to a file and print AWS_ROLE_ARN / AWS_WEB_IDENTITY_TOKEN_FILE exports for the SDKs',
+    )
     .requiredOption('--role-arn <arn>', 'the IAM role the SDKs should assume', roleArnArgument)
     .requiredOption('--token-file <file>', 'where to write the ID token (0600, replaced atomically)')
     .option('--duration <duration>', "the ID token's lifetime, e.g. 15m (default: the broker's)", durationOption)
     .option('--session-name <name>', 'AWS_ROLE_SESSION_NAME (default: fedbroker.<tenant>.<principal>.<hash>)', sessionNameArgument)
-    .option('--refresh', 'keep running and rewrite the file when 80% of the token lifetime has passed (SIGINT/SIGTERM stop it); run it in the background, not inside $(…)')
-    .addOption(new Option('--max-failures <n>', 'with --refresh: exit 1 after this many consecutive failed refreshes').argParser(countArgument).default(REFRESH_DEFAULTS.maxFailures))
+    .option(
+      '--refresh',
+      'keep running and rewrite the file when 80% of the token lifetime has passed (SIGINT/SIGTERM stop it); run it in the background, not inside $(…)',
+    )
+    .addOption(
+      new Option('--max-failures <n>', 'with --refresh: exit 1 after this many consecutive failed refreshes')
+        .argParser(countArgument)
+        .default(REFRESH_DEFAULTS.maxFailures),
+    )
     .addOption(new Option('--time-scale <factor>').argParser(scaleArgument).default(1).hideHelp())
     .action(webIdentity);
 }

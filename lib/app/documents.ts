@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { cognitoPoolInputSchema, IDENTITY_POOL_ID, type CognitoPool } from '../cognito/schema.ts';
-import { AccessDenied, ConflictError, InvalidRequest, LimitExceeded, NotFound, PolicyInvalid, PreconditionFailed, PreconditionRequired } from '../errors.ts';
+import {
+  AccessDenied,
+  ConflictError,
+  InvalidRequest,
+  LimitExceeded,
+  NotFound,
+  PolicyInvalid,
+  PreconditionFailed,
+  PreconditionRequired,
+} from '../errors.ts';
 import { relationshipAdmission, validateRelationship } from '../trust/policy.ts';
 import { MAX_IDENTITY_POOLS, MAX_RELATIONSHIPS, TENANT_ID, tenantSchema, type Tenant } from '../tenants/tenant.ts';
 import { RELATIONSHIP_ID, type TrustRelationship } from '../trust/schema.ts';
@@ -25,7 +34,8 @@ function checkTenantId(tenant: string): void {
 /** Creates a tenant (operator bootstrap). Refuses an existing id with 409. */
 export async function createTenant(deps: AdminDeps, input: { id: string; name?: string }): Promise<Tenant> {
   const parsed = tenantSchema.safeParse({ id: input.id, name: input.name ?? input.id, status: 'active' });
-  if (!parsed.success) throw new InvalidRequest(`invalid tenant: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new InvalidRequest(`invalid tenant: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const at = iso(deps.clock);
   const tenant: Tenant = { ...parsed.data, version: 1, created_at: at, updated_at: at };
   if (!(await deps.store.createTenant(tenant))) throw new ConflictError(`tenant ${tenant.id} already exists`);
@@ -124,15 +134,26 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
       if (current.version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       const generation = sameAdmission(current, spec) && current.generation ? current.generation : newGeneration();
       const version = await deps.store.nextVersion(tenant, kind.prefix, id, current.version);
-      const next = { ...spec, id, tenant, version, generation, created_at: current.created_at, updated_at: iso(deps.clock) } as unknown as D;
-      if (!(await deps.store.putDocument(kind.prefix, next, expectedVersion))) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
+      const next = {
+        ...spec,
+        id,
+        tenant,
+        version,
+        generation,
+        created_at: current.created_at,
+        updated_at: iso(deps.clock),
+      } as unknown as D;
+      if (!(await deps.store.putDocument(kind.prefix, next, expectedVersion)))
+        throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       return next;
     },
     async remove(deps: AdminDeps, tenant: string, id: string, expectedVersion: number): Promise<void> {
-      if ((await get(deps, tenant, id)).version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
+      if ((await get(deps, tenant, id)).version !== expectedVersion)
+        throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       // Seeds the id's counter from a document that predates it, so a recreate continues after it.
       await deps.store.seedVersion(tenant, kind.prefix, id, expectedVersion);
-      if (!(await deps.store.deleteDocument(tenant, kind.prefix, id, expectedVersion))) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
+      if (!(await deps.store.deleteDocument(tenant, kind.prefix, id, expectedVersion)))
+        throw new PreconditionFailed(`version ${expectedVersion} is not current`);
     },
   };
 }
@@ -140,7 +161,9 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
 /** Key-order-independent JSON, so equal content compares equal whatever order it was written in. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 
@@ -162,7 +185,8 @@ export const identityPools = documents<CognitoPool>({
   idPattern: IDENTITY_POOL_ID,
   validate: (body, _deps, tenant) => {
     const parsed = cognitoPoolInputSchema.safeParse(body);
-    if (!parsed.success) throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
+    if (!parsed.success)
+      throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
     // Pools and roles are shared AWS resources: only the ones the operator allowed this tenant.
     const refusal = poolAllowance(tenant, parsed.data);
     if (refusal) throw new AccessDenied(refusal);

@@ -82,7 +82,8 @@ async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: s
   const verified = await verifyAccessTokenSignature(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock });
   const who = { tenant: verified.tenant, sub: verified.sub, trust: verified.trust };
   // Past the signature every refusal is about a known principal: the audit record may say so.
-  const refuse = (e: unknown) => (e instanceof SubjectTokenInvalid ? new SubjectTokenInvalid(e.reason, e.message, { cause: e, verified: who }) : e);
+  const refuse = (e: unknown) =>
+    e instanceof SubjectTokenInvalid ? new SubjectTokenInvalid(e.reason, e.message, { cause: e, verified: who }) : e;
   if (tenantParam !== undefined && tenantParam !== verified.tenant) {
     throw refuse(new SubjectTokenInvalid('tenant', 'the access token belongs to another tenant'));
   }
@@ -91,7 +92,12 @@ async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: s
     .then(() => standing(deps, verified))
     .catch((e: unknown) => Promise.reject(refuse(e)));
   const { jti, iat: _iat, exp: _exp, standsUntil, ...principal } = current;
-  return { principal, trust, source: { issuer: deps.config.issuer, subject: principal.sub, jti }, ...(standsUntil !== undefined ? { standsUntil } : {}) };
+  return {
+    principal,
+    trust,
+    source: { issuer: deps.config.issuer, subject: principal.sub, jti },
+    ...(standsUntil !== undefined ? { standsUntil } : {}),
+  };
 }
 
 /**
@@ -101,11 +107,14 @@ async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: s
  * the reason goes to the audit record and the `Exchanges` metric instead, and tenant admins get
  * the per-condition answer from `:explain`.
  */
-export const SUBJECT_TOKEN_REFUSED = 'the subject token was refused; tenant admins can see why in the audit trail or with trust-relationships:explain';
+export const SUBJECT_TOKEN_REFUSED =
+  'the subject token was refused; tenant admins can see why in the audit trail or with trust-relationships:explain';
 
 /** Re-raises a subject-token refusal with the one public answer, keeping its reason for audit. */
 function opaque(e: unknown): unknown {
-  return e instanceof SubjectTokenInvalid ? new SubjectTokenInvalid(e.reason, SUBJECT_TOKEN_REFUSED, { cause: e, ...(e.verified ? { verified: e.verified } : {}) }) : e;
+  return e instanceof SubjectTokenInvalid
+    ? new SubjectTokenInvalid(e.reason, SUBJECT_TOKEN_REFUSED, { cause: e, ...(e.verified ? { verified: e.verified } : {}) })
+    : e;
 }
 
 /**
@@ -116,7 +125,9 @@ function opaque(e: unknown): unknown {
  */
 export async function exchangeToken(deps: ExchangeDeps, params: Record<string, string>): Promise<ExchangeOutcome> {
   if (params.grant_type !== TOKEN_EXCHANGE_GRANT) {
-    throw params.grant_type ? new UnsupportedGrantType('only the token exchange grant is supported') : new InvalidRequest('grant_type is required');
+    throw params.grant_type
+      ? new UnsupportedGrantType('only the token exchange grant is supported')
+      : new InvalidRequest('grant_type is required');
   }
   const { subject_token: subjectToken, subject_token_type: subjectType } = params;
   if (!subjectToken) throw new InvalidRequest('subject_token is required');
@@ -138,7 +149,13 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   if (subjectType === TOKEN_TYPE.idToken || subjectType === TOKEN_TYPE.jwt) {
     if (!tenantParam) throw new InvalidRequest('tenant is required with an external subject token');
     authenticated = await authenticateExternal(
-      { issuer: deps.config.issuer, directory: deps.directory, upstreamKeys: deps.upstreamKeys, clock: deps.clock, upstream: deps.config.upstream },
+      {
+        issuer: deps.config.issuer,
+        directory: deps.directory,
+        upstreamKeys: deps.upstreamKeys,
+        clock: deps.clock,
+        upstream: deps.config.upstream,
+      },
       subjectToken,
       tenantParam,
     ).catch((e: unknown) => Promise.reject(opaque(e)));
@@ -169,20 +186,32 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
       principal: scoped,
       jti: minted.jti,
       source,
-      response: { access_token: minted.token, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: ttl, scope: scoped.scopes.join(' ') },
+      response: {
+        access_token: minted.token,
+        issued_token_type: TOKEN_TYPE.accessToken,
+        token_type: 'Bearer',
+        expires_in: ttl,
+        scope: scoped.scopes.join(' '),
+      },
     };
   }
 
   if (!principal.scopes.includes('id-token:issue')) throw new InvalidScope('issuing ID tokens needs the id-token:issue scope');
   const audience = params.audience;
   if (!audience) throw new InvalidRequest('audience is required for an id_token');
-  if (audience.length > 256 || /[\u0000-\u001f\u007f]/.test(audience) || audience === deps.config.issuer || !allowsIdTokenAudience(trust, audience)) {
+  if (
+    audience.length > 256 ||
+    /[\u0000-\u001f\u007f]/.test(audience) ||
+    audience === deps.config.issuer ||
+    !allowsIdTokenAudience(trust, audience)
+  ) {
     throw new InvalidTarget('this audience is not allowed for this principal');
   }
   const capped = lifetime(duration, deps.config.tokens.idTokenTtl, [maxDuration, deps.config.tokens.idTokenMaxTtl]);
   // Clamped, not refused: an ID token never outlives the standing of the access token it comes
   // from (iat + the relationship's current max_duration_seconds), however late it is asked for.
-  const ttl = authenticated.standsUntil === undefined ? capped : Math.max(1, Math.min(capped, authenticated.standsUntil - epochSeconds(deps.clock)));
+  const ttl =
+    authenticated.standsUntil === undefined ? capped : Math.max(1, Math.min(capped, authenticated.standsUntil - epochSeconds(deps.clock)));
   const minted = await mintIdToken(deps, principal, audience, ttl);
   return {
     principal,

@@ -58,7 +58,10 @@ export async function authenticateExternal(
   // fedbroker's own tokens are never external identities: that would let tokens launder themselves.
   const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.issuer === iss) : [];
   if (!iss || candidates.length === 0) {
-    throw new SubjectTokenInvalid(iss ? 'untrusted_issuer' : 'malformed', iss ? NOT_TRUSTED : 'the subject token is not a well-formed signed JWT');
+    throw new SubjectTokenInvalid(
+      iss ? 'untrusted_issuer' : 'malformed',
+      iss ? NOT_TRUSTED : 'the subject token is not a well-formed signed JWT',
+    );
   }
   const { claims } = await verifyExternalToken(token, {
     keys: deps.upstreamKeys,

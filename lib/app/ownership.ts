@@ -45,9 +45,12 @@ export async function allowIdentityPool(deps: OwnershipDeps, tenant: string, poo
   if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) throw new InvalidRequest('role must be an IAM role ARN');
   if (!(await deps.store.readTenant(tenant)).tenant) throw new NotFound(`tenant ${tenant} does not exist`);
   const at = new Date(deps.clock.now()).toISOString();
-  if (!(await deps.store.claim('POOL', poolId, tenant, at))) throw new ConflictError(`identity pool ${poolId} is already allowed for another tenant`);
-  if (roleArn !== undefined && !(await deps.store.claim('ROLE', roleArn, tenant, at))) throw new ConflictError('that role is already allowed for another tenant');
-  if (!(await deps.store.allow(tenant, { pools: [poolId], roles: roleArn === undefined ? [] : [roleArn] }))) throw new NotFound(`tenant ${tenant} does not exist`);
+  if (!(await deps.store.claim('POOL', poolId, tenant, at)))
+    throw new ConflictError(`identity pool ${poolId} is already allowed for another tenant`);
+  if (roleArn !== undefined && !(await deps.store.claim('ROLE', roleArn, tenant, at)))
+    throw new ConflictError('that role is already allowed for another tenant');
+  if (!(await deps.store.allow(tenant, { pools: [poolId], roles: roleArn === undefined ? [] : [roleArn] })))
+    throw new NotFound(`tenant ${tenant} does not exist`);
 }
 
 /** Operator: withdraws a pool (or role) from `tenant` and frees its claim. Takes effect within the tenant cache bound. */

@@ -42,14 +42,25 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * a forged access token's `tenant_id` names a tenant but proves nothing, so it only goes under
  * `claimed_tenant`.
  */
-function refusalFields(params: Record<string, string>, error: unknown, tenantExists: boolean): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
+function refusalFields(
+  params: Record<string, string>,
+  error: unknown,
+  tenantExists: boolean,
+): Omit<AuditRecord, 'time' | 'event' | 'outcome'> {
   const claims = claimed(params.subject_token);
   const own = params.subject_token_type === TOKEN_TYPE.accessToken;
   // A fedbroker access token refused after its signature verified (revoked, no longer standing):
   // who it speaks for is verified, and the record belongs to its tenant.
   const verified = error instanceof SubjectTokenInvalid ? error.verified : undefined;
   if (verified) {
-    return { tenant: verified.tenant, principal: verified.sub, trust: verified.trust, source_issuer: str(claims.iss), audience: params.audience, scopes: params.scope?.split(' ').filter(Boolean) };
+    return {
+      tenant: verified.tenant,
+      principal: verified.sub,
+      trust: verified.trust,
+      source_issuer: str(claims.iss),
+      audience: params.audience,
+      scopes: params.scope?.split(' ').filter(Boolean),
+    };
   }
   // Filed in the named tenant only when it exists: made-up names get neither partitions nor
   // limiter buckets of their own, whatever refused the request.

@@ -22,7 +22,10 @@ export interface RevokeResult {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const bodySchema = z.union([
-  z.strictObject({ jti: z.string().check(z.toLowerCase(), z.regex(UUID, 'must be a token id (a UUID)')), exp: z.number().check(z.int(), z.positive()) }),
+  z.strictObject({
+    jti: z.string().check(z.toLowerCase(), z.regex(UUID, 'must be a token id (a UUID)')),
+    exp: z.number().check(z.int(), z.positive()),
+  }),
   z.strictObject({ token: z.string().check(z.minLength(1), z.maxLength(16 * 1024)) }),
 ]);
 
@@ -41,7 +44,8 @@ const bodySchema = z.union([
  */
 export async function revokeAccessToken(deps: RevokeDeps, tenant: string, body: unknown): Promise<RevokeResult> {
   const parsed = bodySchema.safeParse(body);
-  if (!parsed.success) throw new InvalidRequest('the body must be {"token": "<access token>"} or {"jti": "<uuid>", "exp": <epoch seconds>}');
+  if (!parsed.success)
+    throw new InvalidRequest('the body must be {"token": "<access token>"} or {"jti": "<uuid>", "exp": <epoch seconds>}');
   const now = Math.floor(deps.clock.now() / 1000);
   let jti: string;
   let exp: number;

@@ -35,17 +35,21 @@ export async function vendCognitoToken(deps: VendDeps, principal: Principal & { 
   const pool = view.pools.find((p) => p.identity_pool_id === poolId);
   // Still allowed by the operator (within the tenant cache bound of a withdrawal): same answer as
   // an unconfigured pool, so a refusal never says whether another tenant holds it.
-  if (!pool || !view.tenant || poolAllowance(view.tenant, pool)) throw new AccessDenied(`identity pool ${poolId} is not configured for this tenant`);
+  if (!pool || !view.tenant || poolAllowance(view.tenant, pool))
+    throw new AccessDenied(`identity pool ${poolId} is not configured for this tenant`);
   if (requested !== undefined && requested > pool.max_duration_seconds) {
     throw new InvalidRequest(`duration_seconds exceeds the maximum of ${pool.max_duration_seconds} for this identity pool`);
   }
   const asked = requested ?? Math.min(DEFAULT_DURATION, pool.max_duration_seconds);
   // Clamped to the caller's standing (iat + its relationship's current max_duration_seconds): a
   // vended identity never outlives the grant it came from.
-  const duration = principal.standsUntil === undefined ? asked : Math.max(1, Math.min(asked, principal.standsUntil - epochSeconds(deps.clock)));
+  const duration =
+    principal.standsUntil === undefined ? asked : Math.max(1, Math.min(asked, principal.standsUntil - epochSeconds(deps.clock)));
   // The tenant tag always, last, so no mapped tag can stand in for it (reserved prefix, session-tags.ts).
   const tags = {
-    ...(pool.principal_tags && principal.tags ? Object.fromEntries(Object.entries(principal.tags.principal_tags).map(([k, [v]]) => [k, v])) : {}),
+    ...(pool.principal_tags && principal.tags
+      ? Object.fromEntries(Object.entries(principal.tags.principal_tags).map(([k, [v]]) => [k, v]))
+      : {}),
     [TENANT_TAG]: principal.tenant,
   };
   const { identityId, token } = await deps.cognito.getOpenIdTokenForDeveloperIdentity({

@@ -65,7 +65,8 @@ export function entryFromLine(message: string): AuditEntry | undefined {
   }
   if (typeof line !== 'object' || line === null || line.audit !== true) return undefined;
   const { time, id, tenant, event, outcome, expires_at: expiresAt, scopes, detail } = line;
-  if (!isText(time) || !ISO_MS.test(time) || !isText(id) || !id.startsWith(`${time}#`) || !ENTRY_SUFFIX.test(id.slice(time.length))) return undefined;
+  if (!isText(time) || !ISO_MS.test(time) || !isText(id) || !id.startsWith(`${time}#`) || !ENTRY_SUFFIX.test(id.slice(time.length)))
+    return undefined;
   if (!isText(tenant) || !(TENANT_ID.test(tenant) || tenant === SYSTEM_TENANT || tenant === UNKNOWN_TENANT)) return undefined;
   if (!isText(event) || !EVENTS.has(event) || !isText(outcome) || !OUTCOMES.has(outcome)) return undefined;
   if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt <= 0) return undefined;
@@ -93,7 +94,9 @@ export function entryFromLine(message: string): AuditEntry | undefined {
 export function decodeSubscription(event: LogsSubscriptionEvent): { entries: AuditEntry[]; dropped: number } {
   const data = event?.awslogs?.data;
   if (typeof data !== 'string') throw new TypeError('not a CloudWatch Logs subscription event');
-  const payload = JSON.parse(gunzipSync(Buffer.from(data, 'base64'), { maxOutputLength: MAX_DECODED_BYTES }).toString('utf8')) as LogsPayload;
+  const payload = JSON.parse(
+    gunzipSync(Buffer.from(data, 'base64'), { maxOutputLength: MAX_DECODED_BYTES }).toString('utf8'),
+  ) as LogsPayload;
   if (payload.messageType !== 'DATA_MESSAGE') return { entries: [], dropped: 0 };
   const entries: AuditEntry[] = [];
   let dropped = 0;
@@ -138,7 +141,10 @@ export class AuditPartitionsUnwritten extends ServiceUnavailable {
  * ({@link AuditPartitionsUnwritten}) so Lambda redelivers the whole delivery (the written
  * partitions again too: puts are idempotent by id, so nothing is duplicated).
  */
-export async function ingestAuditLines(writer: AuditTableWriter, event: LogsSubscriptionEvent): Promise<{ stored: number; dropped: number }> {
+export async function ingestAuditLines(
+  writer: AuditTableWriter,
+  event: LogsSubscriptionEvent,
+): Promise<{ stored: number; dropped: number }> {
   const { entries, dropped } = decodeSubscription(event);
   const failed: { group: AuditEntry[]; error: unknown }[] = [];
   for (const group of byPartition(entries)) {
@@ -150,7 +156,11 @@ export async function ingestAuditLines(writer: AuditTableWriter, event: LogsSubs
   }
   if (failed.length > 0) {
     const tenants = [...new Set(failed.map((f) => f.group[0]!.tenant))];
-    throw new AuditPartitionsUnwritten(tenants, failed.reduce((n, f) => n + f.group.length, 0), failed.length === 1 ? failed[0]!.error : new AggregateError(failed.map((f) => f.error)));
+    throw new AuditPartitionsUnwritten(
+      tenants,
+      failed.reduce((n, f) => n + f.group.length, 0),
+      failed.length === 1 ? failed[0]!.error : new AggregateError(failed.map((f) => f.error)),
+    );
   }
   return { stored: entries.length, dropped };
 }

@@ -30,7 +30,8 @@ function decodeCursor(raw: string): string {
   } catch {
     after = undefined;
   }
-  if (raw.length > 200 || typeof after !== 'string' || !RECORD_ID.test(after)) throw new InvalidRequest('cursor is not a cursor this API returned');
+  if (raw.length > 200 || typeof after !== 'string' || !RECORD_ID.test(after))
+    throw new InvalidRequest('cursor is not a cursor this API returned');
   return after;
 }
 

@@ -41,7 +41,8 @@ export function sourceKey(ip: string | undefined): string {
   const [head = '', tail] = ip.split('::');
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - size(headGroups) - size(tailGroups)).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - size(headGroups) - size(tailGroups)).fill('0'), ...tailGroups];
   return `${groups
     .slice(0, 4)
     .map((g) => Number.parseInt(g, 16).toString(16))

@@ -23,7 +23,13 @@ export function logAuditLine(entry: AuditEntry): void {
   // errors the OS reports later (EPIPE) surface as the stream's error event instead.
   if (!process.stdout.writable) throw new Error('standard output is not writable');
   const trace = process.env._X_AMZN_TRACE_ID;
-  const head = { level: 'INFO', message: 'audit', timestamp: new Date().toISOString(), service: 'fedbroker', ...(trace ? { xray_trace_id: trace.split(';')[0]?.replace('Root=', '') } : {}) };
+  const head = {
+    level: 'INFO',
+    message: 'audit',
+    timestamp: new Date().toISOString(),
+    service: 'fedbroker',
+    ...(trace ? { xray_trace_id: trace.split(';')[0]?.replace('Root=', '') } : {}),
+  };
   process.stdout.write(`${JSON.stringify({ ...head, audit: true, ...entry })}\n`);
 }
 

@@ -29,7 +29,8 @@ export async function authenticate(deps: BearerDeps, authorization: string | und
   try {
     principal = (await standing(deps, await verifyAccessToken(m[1], deps))).principal;
   } catch (e) {
-    if (e instanceof SubjectTokenInvalid) throw new InvalidBearerToken(e.reason === 'expired' ? 'the access token has expired' : 'the access token is not valid');
+    if (e instanceof SubjectTokenInvalid)
+      throw new InvalidBearerToken(e.reason === 'expired' ? 'the access token has expired' : 'the access token is not valid');
     throw e;
   }
   if (!principal.scopes.includes(scope)) throw new Forbidden(`this call needs the ${scope} scope`);
@@ -37,7 +38,12 @@ export async function authenticate(deps: BearerDeps, authorization: string | und
 }
 
 /** {@link authenticate}, for a call on `tenant`'s resources: another tenant's token is 403, never served. */
-export async function authorize(deps: BearerDeps, authorization: string | undefined, tenant: string, scope: Scope): Promise<VerifiedAccessToken> {
+export async function authorize(
+  deps: BearerDeps,
+  authorization: string | undefined,
+  tenant: string,
+  scope: Scope,
+): Promise<VerifiedAccessToken> {
   const principal = await authenticate(deps, authorization, scope);
   if (principal.tenant !== tenant) throw new Forbidden('the access token belongs to another tenant');
   return principal;

@@ -71,11 +71,20 @@ export class CognitoIdentityAdapter implements CognitoIdentityPort {
       )
       .then((out) => {
         const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) throw new InternalError('STS returned no credentials');
-        const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
-        const timer = setTimeout(() => {
-          if (this.#roles.get(key) === pending) this.#roles.delete(key);
-        }, Math.max(0, credentials.expiration.getTime() - Date.now() - REFRESH_MARGIN_MS));
+        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
+          throw new InternalError('STS returned no credentials');
+        const credentials = {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+          expiration: c.Expiration,
+        };
+        const timer = setTimeout(
+          () => {
+            if (this.#roles.get(key) === pending) this.#roles.delete(key);
+          },
+          Math.max(0, credentials.expiration.getTime() - Date.now() - REFRESH_MARGIN_MS),
+        );
         timer.unref();
         return credentials;
       });
@@ -124,7 +133,8 @@ export class CognitoIdentityAdapter implements CognitoIdentityPort {
       if (name === 'NotAuthorizedException' || name === 'AccessDeniedException') {
         throw new AccessDenied(`fedbroker is not authorized as developer provider of identity pool ${input.identityPoolId}`);
       }
-      if (name === 'InvalidParameterException') throw new InvalidRequest(`Cognito refused the request for identity pool ${input.identityPoolId}`);
+      if (name === 'InvalidParameterException')
+        throw new InvalidRequest(`Cognito refused the request for identity pool ${input.identityPoolId}`);
       throw new InternalError('Cognito request failed', { cause: e });
     }
   }

@@ -84,7 +84,12 @@ export class DynamoAuditLog implements AuditTableWriter, AuditReader {
               KeyConditionExpression: 'pk = :pk AND sk BETWEEN :since AND :until',
               // The verified principal only: a refusal's unverified claim is `claimed_principal`.
               ...(q.principal !== undefined ? { FilterExpression: '#p = :p', ExpressionAttributeNames: { '#p': 'principal' } } : {}),
-              ExpressionAttributeValues: { ':pk': pk, ':since': q.since, ':until': q.until, ...(q.principal !== undefined ? { ':p': q.principal } : {}) },
+              ExpressionAttributeValues: {
+                ':pk': pk,
+                ':since': q.since,
+                ':until': q.until,
+                ...(q.principal !== undefined ? { ':p': q.principal } : {}),
+              },
               // Without a filter every item read is returned, so read no more than still fits.
               Limit: q.principal !== undefined ? PAGE_SIZE : q.limit - items.length,
               ExclusiveStartKey: start,

@@ -29,7 +29,13 @@ export class DynamoKeyStore implements KeyStore {
   createKey(record: KeyRecord) {
     const t = this.#table;
     return t.conditional(() =>
-      t.doc.send(new PutCommand({ TableName: t.name, Item: { pk: PK, sk: `KEY#${record.kid}`, ...record }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: { pk: PK, sk: `KEY#${record.kid}`, ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     );
   }
 

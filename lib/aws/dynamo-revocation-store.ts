@@ -80,7 +80,13 @@ export class DynamoRevocationStore implements RevocationWriter {
       t.doc.send(
         new PutCommand({
           TableName: t.name,
-          Item: { pk: tenantPk(entry.tenant), sk: free[randomInt(free.length)], jti: entry.jti, tenant: entry.tenant, expires_at: entry.exp },
+          Item: {
+            pk: tenantPk(entry.tenant),
+            sk: free[randomInt(free.length)],
+            jti: entry.jti,
+            tenant: entry.tenant,
+            expires_at: entry.exp,
+          },
           // Empty, or holding an entry that no longer stops anything.
           ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :live',
           ExpressionAttributeValues: { ':live': liveAt },

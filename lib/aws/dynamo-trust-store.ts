@@ -27,7 +27,8 @@ export const REVOKED_PREFIX = 'REVOKED#';
 /** A deny-list item as an entry, or undefined when it is not one of `tenant`'s. */
 export function revocationOf(item: Record<string, unknown>, tenant: string): Revocation | undefined {
   const { jti, tenant: owner, expires_at: exp } = item;
-  if (!String(item.sk).startsWith(REVOKED_PREFIX) || owner !== tenant || typeof jti !== 'string' || typeof exp !== 'number') return undefined;
+  if (!String(item.sk).startsWith(REVOKED_PREFIX) || owner !== tenant || typeof jti !== 'string' || typeof exp !== 'number')
+    return undefined;
   return { jti, tenant, exp };
 }
 
@@ -71,7 +72,13 @@ export class DynamoTrustStore implements TrustStore {
   createTenant(tenant: Tenant) {
     const t = this.#table;
     return t.conditional(() =>
-      t.doc.send(new PutCommand({ TableName: t.name, Item: { pk: tenantPk(tenant.id), sk: TENANT_SK, ...tenant }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      t.doc.send(
+        new PutCommand({
+          TableName: t.name,
+          Item: { pk: tenantPk(tenant.id), sk: TENANT_SK, ...tenant },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     );
   }
 
@@ -93,7 +100,9 @@ export class DynamoTrustStore implements TrustStore {
 
   async getDocument<T extends StoredDocument>(tenant: string, prefix: DocumentPrefix, id: string) {
     const t = this.#table;
-    const out = await t.run(() => t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: tenantPk(tenant), sk: sk(prefix, id) }, ConsistentRead: true })));
+    const out = await t.run(() =>
+      t.doc.send(new GetCommand({ TableName: t.name, Key: { pk: tenantPk(tenant), sk: sk(prefix, id) }, ConsistentRead: true })),
+    );
     return out.Item ? strip<T>(out.Item) : undefined;
   }
 

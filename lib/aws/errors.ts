@@ -32,7 +32,7 @@ export function awsErrorName(e: unknown): string | undefined {
 /** True when the error is throttling, a 5xx, a timeout or a broken connection. */
 export function isTransient(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  const meta = (e as { $metadata?: { httpStatusCode?: number }; code?: string; $retryable?: unknown });
+  const meta = e as { $metadata?: { httpStatusCode?: number }; code?: string; $retryable?: unknown };
   if (TRANSIENT.has(e.name)) return true;
   if (meta.$retryable) return true;
   if (meta.code && NETWORK_CODES.has(meta.code)) return true;

@@ -1,5 +1,13 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, ScheduleKeyDeletionCommand, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  ScheduleKeyDeletionCommand,
+  SignCommand,
+  type KeySpec,
+  type SigningAlgorithmSpec,
+} from '@aws-sdk/client-kms';
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
@@ -139,6 +147,8 @@ export class KmsSigner implements Signer {
   async destroyKey(record: KeyRecord): Promise<void> {
     // The deployment's own key belongs to the CloudFormation stack: fedbroker never deletes it.
     if (record.origin === 'bootstrap') return;
-    await kmsCall(() => this.#kms.send(new ScheduleKeyDeletionCommand({ KeyId: record.keyRef, PendingWindowInDays: this.#options.deletionWindowDays })));
+    await kmsCall(() =>
+      this.#kms.send(new ScheduleKeyDeletionCommand({ KeyId: record.keyRef, PendingWindowInDays: this.#options.deletionWindowDays })),
+    );
   }
 }

@@ -59,7 +59,11 @@ export class TenantDirectory {
           try {
             return [compileRelationship(r, this.#context)];
           } catch (e) {
-            logger.error('stored trust relationship does not compile; it can never match', { tenant, trust: r.id, error: describeError(e) });
+            logger.error('stored trust relationship does not compile; it can never match', {
+              tenant,
+              trust: r.id,
+              error: describeError(e),
+            });
             return [];
           }
         }),

@@ -56,7 +56,12 @@ export function createSigner(config: Config): Signer {
   if (s.kind === 'local') return new FileSigner(s.dataDir, s.alg, s.offload);
   const kms = new KMSClient(SDK_DEFAULTS);
   if (s.kind === 'kms-data-key') return new KmsDataKeySigner(kms, { wrappingKeyId: s.wrappingKeyId, alg: s.alg, offload: s.offload });
-  return new KmsSigner(kms, { keyId: s.keyId, alg: s.alg, deletionWindowDays: config.keys.deletionWindowDays, managedTag: config.keys.managedTag });
+  return new KmsSigner(kms, {
+    keyId: s.keyId,
+    alg: s.alg,
+    deletionWindowDays: config.keys.deletionWindowDays,
+    managedTag: config.keys.managedTag,
+  });
 }
 
 /** The deployment facts trust relationships are compiled against. */
@@ -83,7 +88,13 @@ function auditStorage(config: Config, table: Table): { sink: AuditSink; reader: 
   const stored = new DynamoAuditLog(table);
   if (config.auditTableWrite !== 'inline') {
     // The line is the only record here: with lines silenced, nothing could be granted audited.
-    if (auditLinesSilenced) return { sink: { write: () => Promise.reject(new Error('audit lines are silenced (POWERTOOLS_LOG_LEVEL=SILENT) and no other copy is configured')) }, reader: stored };
+    if (auditLinesSilenced)
+      return {
+        sink: {
+          write: () => Promise.reject(new Error('audit lines are silenced (POWERTOOLS_LOG_LEVEL=SILENT) and no other copy is configured')),
+        },
+        reader: stored,
+      };
     return { sink: new LogAuditSink(), reader: stored };
   }
   const projection = new InlineAuditProjection(stored);
@@ -113,7 +124,12 @@ export function runtime(): Runtime {
   const keyRing = new KeyRing({ store: keyStore, signer, clock, config });
   const trustStore = new DynamoTrustStore(table);
   const directory = new TenantDirectory({ store: trustStore, clock, ttlSeconds: config.tenantCacheSeconds, context: trustContext(config) });
-  const upstreamKeys = new UpstreamKeys({ clock, timeoutMs: config.upstream.timeoutMs, local: config.local, onFetch: countUpstreamKeyFetch });
+  const upstreamKeys = new UpstreamKeys({
+    clock,
+    timeoutMs: config.upstream.timeoutMs,
+    local: config.local,
+    onFetch: countUpstreamKeyFetch,
+  });
   const { sink, reader: auditLog } = auditStorage(config, table);
   const audit = new AuditTrail({ sink, clock, retentionDays: config.auditRetentionDays });
   built = {

@@ -45,7 +45,12 @@ export function parseJsonBody(event: HttpEvent): Record<string, unknown> {
     throw new InvalidRequest('request body is not valid JSON');
   }
   const issue = jsonShapeIssue(text);
-  if (issue) throw new InvalidRequest(issue.kind === 'duplicate' ? 'request body must not repeat a member name within an object' : `request body must not be nested deeper than ${issue.maxDepth} levels`);
+  if (issue)
+    throw new InvalidRequest(
+      issue.kind === 'duplicate'
+        ? 'request body must not repeat a member name within an object'
+        : `request body must not be nested deeper than ${issue.maxDepth} levels`,
+    );
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequest('request body must be a JSON object');
   if (hasProtoMember(value)) throw new InvalidRequest('request body must not contain __proto__ members');
   return value as Record<string, unknown>;

@@ -144,7 +144,17 @@ export class KeyRing {
       visible.map(async (record) => {
         try {
           const jwk = await this.#publicKey(record);
-          return { kty: jwk.kty, crv: jwk.crv, n: jwk.n, e: jwk.e, x: jwk.x, y: jwk.y, kid: record.kid, alg: record.alg, use: 'sig' as const };
+          return {
+            kty: jwk.kty,
+            crv: jwk.crv,
+            n: jwk.n,
+            e: jwk.e,
+            x: jwk.x,
+            y: jwk.y,
+            kid: record.kid,
+            alg: record.alg,
+            use: 'sig' as const,
+          };
         } catch (e) {
           if (e instanceof KeyUnavailable) {
             logger.warn('signing key left out of JWKS', { kid: record.kid, reason: e.message });
@@ -155,7 +165,11 @@ export class KeyRing {
       }),
     );
     // Stable order (active, next, then retired newest first) keeps the ETag stable across containers.
-    return Object.freeze(results.filter((k): k is NonNullable<typeof k> => k !== undefined).map((k) => Object.freeze(JSON.parse(JSON.stringify(k)) as PublishedKey)));
+    return Object.freeze(
+      results
+        .filter((k): k is NonNullable<typeof k> => k !== undefined)
+        .map((k) => Object.freeze(JSON.parse(JSON.stringify(k)) as PublishedKey)),
+    );
   }
 }
 

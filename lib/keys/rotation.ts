@@ -44,7 +44,14 @@ async function withLease<T>(deps: RotationDeps, fn: () => Promise<T>): Promise<T
   }
 }
 
-async function transition(deps: RotationDeps, events: KeyEvent[], record: KeyRecord, to: KeyStatus, extra: Partial<KeyRecord>, meta: { forced: boolean; actor: string }) {
+async function transition(
+  deps: RotationDeps,
+  events: KeyEvent[],
+  record: KeyRecord,
+  to: KeyStatus,
+  extra: Partial<KeyRecord>,
+  meta: { forced: boolean; actor: string },
+) {
   const next: KeyRecord = { ...record, ...extra, status: to, version: record.version + 1 };
   if (!(await deps.store.updateKey(next, record.version))) throw new ConflictError(`key ${record.kid} changed concurrently; retry`);
   const event: KeyEvent = { kid: record.kid, from: record.status, to, ...meta };
@@ -78,12 +85,20 @@ async function createNext(deps: RotationDeps, events: KeyEvent[], meta: { forced
  * winner when two rotations race, so exactly one key is ever active. The old key is retired and
  * stays published until every token it signed has expired plus the JWKS cache lifetime.
  */
-async function activate(deps: RotationDeps, events: KeyEvent[], next: KeyRecord, current: KeyRecord | undefined, pointerVersion: number | undefined, meta: { forced: boolean; actor: string }) {
+async function activate(
+  deps: RotationDeps,
+  events: KeyEvent[],
+  next: KeyRecord,
+  current: KeyRecord | undefined,
+  pointerVersion: number | undefined,
+  meta: { forced: boolean; actor: string },
+) {
   const now = Math.floor(deps.clock.now() / 1000);
   if (!(await deps.store.setActivePointer(next.kid, pointerVersion))) throw new ConflictError('another rotation activated a key first');
   if (meta.forced) logger.warn('signing key activated before its pre-publication window (forced)', { kid: next.kid, actor: meta.actor });
   await transition(deps, events, next, 'active', { activatedAt: now }, meta);
-  if (current) await transition(deps, events, current, 'retired', { retiredAt: now, publishUntil: now + deps.config.keys.retirementSeconds }, meta);
+  if (current)
+    await transition(deps, events, current, 'retired', { retiredAt: now, publishUntil: now + deps.config.keys.retirementSeconds }, meta);
 }
 
 /**
@@ -93,7 +108,10 @@ async function activate(deps: RotationDeps, events: KeyEvent[], next: KeyRecord,
  * rotation period — but only after `next` has been published for the pre-publication window, so
  * verifiers caching the JWKS already know it. `force` activates at once (emergencies; logged).
  */
-export async function rotateKeys(deps: RotationDeps, options: { force?: boolean; actor: string; manual?: boolean }): Promise<RotationReport> {
+export async function rotateKeys(
+  deps: RotationDeps,
+  options: { force?: boolean; actor: string; manual?: boolean },
+): Promise<RotationReport> {
   const result = await withLease(deps, async () => {
     const events: KeyEvent[] = [];
     const meta = { forced: Boolean(options.force), actor: options.actor };
@@ -107,13 +125,16 @@ export async function rotateKeys(deps: RotationDeps, options: { force?: boolean;
       await deps.onKeyEvent?.(event);
     }
     const current = keys.find((k) => k.kid === active?.kid);
-    const published = keys.filter((k) => k.status === 'next' || k.status === 'active' || (k.status === 'retired' && (k.publishUntil ?? 0) > now));
+    const published = keys.filter(
+      (k) => k.status === 'next' || k.status === 'active' || (k.status === 'retired' && (k.publishUntil ?? 0) > now),
+    );
     let next = keys.filter((k) => k.status === 'next').sort((a, b) => a.createdAt - b.createdAt)[0];
     if (!next) {
       if (published.length >= MAX_PUBLISHED_KEYS) return { events, skipped: `the JWKS already holds ${MAX_PUBLISHED_KEYS} keys` };
       next = await createNext(deps, events, meta);
     }
-    const due = options.force || options.manual || !current || now - (current.activatedAt ?? current.createdAt) >= deps.config.keys.rotationSeconds;
+    const due =
+      options.force || options.manual || !current || now - (current.activatedAt ?? current.createdAt) >= deps.config.keys.rotationSeconds;
     if (!due) return { events, skipped: 'the active key is younger than the rotation period' };
     const readyAt = next.createdAt + deps.config.keys.prePublishSeconds;
     if (now < readyAt && !options.force) {

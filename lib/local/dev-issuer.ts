@@ -15,7 +15,17 @@ export async function startDevIssuer(port: number): Promise<{ issuer: string; cl
     const url = new URL(req.url ?? '/', issuer);
     const send = (status: number, body: string, type = 'application/json') => res.writeHead(status, { 'Content-Type': type }).end(body);
     if (req.method === 'GET' && url.pathname === '/.well-known/openid-configuration') {
-      return send(200, JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token`, id_token_signing_alg_values_supported: ['ES256'], response_types_supported: ['id_token'], subject_types_supported: ['public'] }));
+      return send(
+        200,
+        JSON.stringify({
+          issuer,
+          jwks_uri: `${issuer}/jwks`,
+          token_endpoint: `${issuer}/token`,
+          id_token_signing_alg_values_supported: ['ES256'],
+          response_types_supported: ['id_token'],
+          subject_types_supported: ['public'],
+        }),
+      );
     }
     if (req.method === 'GET' && url.pathname === '/jwks') return send(200, JSON.stringify({ keys: [jwk] }));
     if (req.method === 'POST' && url.pathname === '/token') {

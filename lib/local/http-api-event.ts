@@ -57,7 +57,9 @@ function put(obj: Record<string, string>, key: string, value: string): void {
 /** Splits a request target (`/path?query`) into `rawPath` and `rawQueryString`. */
 export function splitTarget(target: string): { rawPath: string; rawQueryString: string } {
   const q = target.indexOf('?');
-  return q === -1 ? { rawPath: decodePath(target), rawQueryString: '' } : { rawPath: decodePath(target.slice(0, q)), rawQueryString: target.slice(q + 1) };
+  return q === -1
+    ? { rawPath: decodePath(target), rawQueryString: '' }
+    : { rawPath: decodePath(target.slice(0, q)), rawQueryString: target.slice(q + 1) };
 }
 
 /** Decodes percent-escapes in the path, except `%25`, as HTTP APIs build `rawPath`. */
@@ -69,7 +71,7 @@ export function decodePath(raw: string): string {
     const flush = () => ((out += Buffer.from(bytes).toString('utf8')), (bytes = []));
     for (let i = 0; i < run.length; i += 3) {
       const byte = parseInt(run.slice(i + 1, i + 3), 16);
-      if (byte === 0x25) (flush(), (out += '%25'));
+      if (byte === 0x25) flush(), (out += '%25');
       else bytes.push(byte);
     }
     flush();
@@ -97,7 +99,7 @@ function clfTime(epochMs: number): string {
 const pool = Buffer.alloc(4096);
 let poolOffset = pool.length;
 function randomText(bytes: number, encoding: 'base64' | 'hex'): string {
-  if (poolOffset + bytes > pool.length) (randomFillSync(pool), (poolOffset = 0));
+  if (poolOffset + bytes > pool.length) randomFillSync(pool), (poolOffset = 0);
   poolOffset += bytes;
   return pool.toString(encoding, poolOffset - bytes, poolOffset);
 }
@@ -112,7 +114,13 @@ export function gatewayRequestId(): string {
  * Cookie headers moved to `cookies`, repeated query parameters joined with commas, absent fields
  * omitted (not null), and the headers API Gateway adds (x-forwarded-*, x-amzn-trace-id).
  */
-export function toEvent(req: WireRequest, match: RouteMatch, api: ApiIdentity, requestId: string, now = Date.now()): APIGatewayProxyEventV2 {
+export function toEvent(
+  req: WireRequest,
+  match: RouteMatch,
+  api: ApiIdentity,
+  requestId: string,
+  now = Date.now(),
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
   const raw = req.rawHeaders;
@@ -151,7 +159,13 @@ export function toEvent(req: WireRequest, match: RouteMatch, api: ApiIdentity, r
       apiId: api.apiId,
       domainName: host,
       domainPrefix: host.split('.', 1)[0]!,
-      http: { method: req.method, path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.sourceIp, userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method,
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: match.route.routeKey,
       stage: '$default',
@@ -185,13 +199,16 @@ export function fromResult(result: unknown): WireResponse {
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body };
   }
   const r = result as { statusCode: unknown; headers?: unknown; cookies?: unknown; body?: unknown; isBase64Encoded?: unknown };
-  if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599) throw new MalformedLambdaResponse('statusCode is not an HTTP status');
+  if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599)
+    throw new MalformedLambdaResponse('statusCode is not an HTTP status');
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') throw new MalformedLambdaResponse('body is not a string');
-  if (r.cookies !== undefined && !(Array.isArray(r.cookies) && r.cookies.every((c) => typeof c === 'string'))) throw new MalformedLambdaResponse('cookies is not a list of strings');
+  if (r.cookies !== undefined && !(Array.isArray(r.cookies) && r.cookies.every((c) => typeof c === 'string')))
+    throw new MalformedLambdaResponse('cookies is not a list of strings');
   const headers: Record<string, string | string[]> = {};
   const setCookie: string[] = [...((r.cookies as string[] | undefined) ?? [])];
   for (const [name, value] of Object.entries((r.headers ?? {}) as Record<string, unknown>)) {
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new MalformedLambdaResponse(`header ${name} is not a scalar`);
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw new MalformedLambdaResponse(`header ${name} is not a scalar`);
     const lower = name.toLowerCase();
     // Framing is the front's job: the body's length is computed from the body actually sent.
     if (FRAMING.has(lower)) continue;

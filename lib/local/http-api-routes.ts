@@ -79,7 +79,8 @@ export function routesFromServerlessYml(ymlPath = 'serverless.yml', stage = 'loc
 
 /** `httpApi: '*'` and `{ method: '*', path: '*' }` are the $default route; `'GET /x'` and `{ method, path }` are routes. */
 function routeOf(event: HttpApiEvent): [string | undefined, string | undefined] {
-  const [rawMethod, rawPath] = typeof event === 'string' ? (event === '*' ? ['*', '*'] : event.split(' ', 2)) : [event.method ?? '*', event.path];
+  const [rawMethod, rawPath] =
+    typeof event === 'string' ? (event === '*' ? ['*', '*'] : event.split(' ', 2)) : [event.method ?? '*', event.path];
   const method = unresolved(rawMethod ?? '*', 'httpApi method');
   const path = unresolved(rawPath ?? '*', 'httpApi path');
   if (path === '*') return [undefined, undefined];
@@ -88,7 +89,8 @@ function routeOf(event: HttpApiEvent): [string | undefined, string | undefined] 
 
 /** serverless.yml variables (`${...}`) are not resolved here: refuse them rather than serve a wrong route. */
 function unresolved(value: string, where: string): string {
-  if (value.includes('${')) throw new Error(`serverless.yml ${where} uses a variable (${value}); the local HTTP API does not resolve those`);
+  if (value.includes('${'))
+    throw new Error(`serverless.yml ${where} uses a variable (${value}); the local HTTP API does not resolve those`);
   return value;
 }
 
@@ -138,7 +140,12 @@ export function compileRoutes(routes: readonly HttpApiRoute[]): RouteTable {
       return variable[2] ? '(.+)' : '([^/]+)';
     });
     const literals = route.path.split('/').filter((s) => s && !s.startsWith('{')).length;
-    templated.push({ route, pattern: new RegExp(`^${source.join('/')}$`), params, rank: [1 - greedy, literals, route.method === 'ANY' ? 0 : 1] });
+    templated.push({
+      route,
+      pattern: new RegExp(`^${source.join('/')}$`),
+      params,
+      rank: [1 - greedy, literals, route.method === 'ANY' ? 0 : 1],
+    });
   }
   templated.sort((a, b) => b.rank[0] - a.rank[0] || b.rank[1] - a.rank[1] || b.rank[2] - a.rank[2]);
 

@@ -51,7 +51,11 @@ export class FunctionTimeout extends Error {
 }
 
 // API Gateway's own answers: a JSON `message`, never the function's error.
-const gatewayError = (statusCode: number, message: string): WireResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) });
+const gatewayError = (statusCode: number, message: string): WireResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ message }),
+});
 const NOT_FOUND = gatewayError(404, 'Not Found');
 const TOO_LARGE = gatewayError(413, 'Request Entity Too Large');
 const INTERNAL = gatewayError(500, 'Internal Server Error');
@@ -80,7 +84,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const streams = new Map<string, string>();
   const logStream = (route: HttpApiRoute) => {
     let name = streams.get(route.functionName);
-    if (!name) streams.set(route.functionName, (name = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomBytes(16).toString('hex')}`));
+    if (!name)
+      streams.set(
+        route.functionName,
+        (name = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomBytes(16).toString('hex')}`),
+      );
     return name;
   };
 
@@ -98,7 +106,16 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     if (!match) return send(res, NOT_FOUND, requestId);
     const { route } = match;
     const event = toEvent(
-      { method, rawPath, rawQueryString, rawHeaders: req.rawHeaders, body, sourceIp: clientIp(req), httpVersion: req.httpVersion, localPort: req.socket.localPort ?? 0 },
+      {
+        method,
+        rawPath,
+        rawQueryString,
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: clientIp(req),
+        httpVersion: req.httpVersion,
+        localPort: req.socket.localPort ?? 0,
+      },
       match,
       api,
       requestId,
@@ -161,7 +178,11 @@ function send(res: ServerResponse, response: WireResponse, requestId: string): v
     res.writeHead(response.statusCode, { ...response.headers, 'content-length': length, 'apigw-requestid': requestId });
   } catch {
     // A header value node:http refuses (e.g. a control character) is a malformed response.
-    res.writeHead(INTERNAL.statusCode, { ...INTERNAL.headers, 'content-length': Buffer.byteLength(INTERNAL.body), 'apigw-requestid': requestId });
+    res.writeHead(INTERNAL.statusCode, {
+      ...INTERNAL.headers,
+      'content-length': Buffer.byteLength(INTERNAL.body),
+      'apigw-requestid': requestId,
+    });
     res.end(INTERNAL.body);
     return;
   }
@@ -172,7 +193,10 @@ function send(res: ServerResponse, response: WireResponse, requestId: string): v
 function withDeadline<T>(work: Promise<T>, deadline: number, route: HttpApiRoute): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => fail(new FunctionTimeout(`Task timed out after ${route.timeoutSeconds.toFixed(2)} seconds`)), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(
+      () => fail(new FunctionTimeout(`Task timed out after ${route.timeoutSeconds.toFixed(2)} seconds`)),
+      Math.max(0, deadline - Date.now()),
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
@@ -200,5 +224,7 @@ function lambdaContext(route: HttpApiRoute, region: string, accountId: string, l
 function logFunctionError(error: unknown, route: HttpApiRoute, awsRequestId: string): void {
   const errorType = error instanceof Error ? error.name : typeof error;
   const errorMessage = error instanceof Error ? redact(error.message).slice(0, 500) : '[non-error thrown]';
-  process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: 'Invoke Error', function: route.functionName, requestId: awsRequestId, errorType, errorMessage })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'ERROR', message: 'Invoke Error', function: route.functionName, requestId: awsRequestId, errorType, errorMessage })}\n`,
+  );
 }

@@ -25,5 +25,6 @@ export async function seedDevTenant(store: TrustStore, devIssuer: string, cognit
   const existing = (await store.readTenant('dev')).relationships.find((r) => r.id === 'dev-issuer');
   if (!existing) await relationships.create(deps, 'dev', relationship);
   // Also re-saved when it predates generations (a .fedbroker/ from an older build): unsaved, it never matches.
-  else if (existing.kind !== 'oidc' || existing.issuer !== devIssuer || !existing.generation) await relationships.replace(deps, 'dev', 'dev-issuer', relationship, existing.version);
+  else if (existing.kind !== 'oidc' || existing.issuer !== devIssuer || !existing.generation)
+    await relationships.replace(deps, 'dev', 'dev-issuer', relationship, existing.version);
 }

@@ -206,7 +206,9 @@ async function readChecked(res: UpstreamResponse, maxBytes: number, aborted: Pro
     throw error;
   };
   if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
-    return refuse(new UpstreamFetchError('redirect', `upstream redirected (${res.status}); redirects are not followed`, { httpStatus: res.status }));
+    return refuse(
+      new UpstreamFetchError('redirect', `upstream redirected (${res.status}); redirects are not followed`, { httpStatus: res.status }),
+    );
   }
   if (res.status !== 200) {
     return refuse(new UpstreamFetchError('status', `upstream answered ${res.status}`, { httpStatus: res.status }));

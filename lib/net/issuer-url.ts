@@ -184,14 +184,10 @@ export function checkIssuerUrl(raw: string, opts: { local: boolean }): URL {
  *
  * @throws PolicyInvalid when the URI is unsafe or on an undeclared host.
  */
-export function sameOriginOrDeclared(
-  issuer: URL,
-  jwksUri: string,
-  opts: { local: boolean; allowedJwksHosts?: string[] },
-): URL {
+export function sameOriginOrDeclared(issuer: URL, jwksUri: string, opts: { local: boolean; allowedJwksHosts?: string[] }): URL {
   const url = check(jwksUri, opts.local, 'jwks_uri');
   if (url.origin === issuer.origin) return url;
   const allowed = (opts.allowedJwksHosts ?? []).map((h) => h.toLowerCase());
   if (url.protocol === issuer.protocol && allowed.includes(url.host)) return url;
-  throw new PolicyInvalid(['jwks_uri must be on the issuer\'s host or on a declared JWKS host']);
+  throw new PolicyInvalid(["jwks_uri must be on the issuer's host or on a declared JWKS host"]);
 }

@@ -34,7 +34,10 @@ export type VerifiedAccessToken = Principal & { jti: string; iat: number; exp: n
  * FEDBROKER_TENANT_CACHE_SECONDS in every other warm container — the bound of the kill switches.
  * Only tokens whose signature verified reach the deny list, so garbage costs no tenant read.
  */
-export async function verifyAccessToken(token: string, deps: AccessTokenDeps & { revocations: RevocationStore }): Promise<VerifiedAccessToken> {
+export async function verifyAccessToken(
+  token: string,
+  deps: AccessTokenDeps & { revocations: RevocationStore },
+): Promise<VerifiedAccessToken> {
   const verified = await verifyAccessTokenSignature(token, deps);
   await checkRevocation(verified, deps);
   return verified;

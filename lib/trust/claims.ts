@@ -18,11 +18,18 @@ export function parseClaimPath(key: string): ClaimPath | string {
   let path: ClaimPath;
   if (!key.startsWith('/')) {
     path = { pointer: false, parts: key.split('.') };
-    if (path.parts.length > MAX_KEY_SEGMENTS) return `a dotted claim key has at most ${MAX_KEY_SEGMENTS} segments (use a JSON Pointer for deeper claims)`;
+    if (path.parts.length > MAX_KEY_SEGMENTS)
+      return `a dotted claim key has at most ${MAX_KEY_SEGMENTS} segments (use a JSON Pointer for deeper claims)`;
   } else {
     // RFC 6901 §3-4: only ~0 and ~1 are escapes; ~1 is decoded before ~0 so "~01" means "~1".
     if (/~(?![01])/.test(key)) return 'invalid JSON Pointer escape (only ~0 and ~1 are allowed)';
-    path = { pointer: true, parts: key.slice(1).split('/').map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~')) };
+    path = {
+      pointer: true,
+      parts: key
+        .slice(1)
+        .split('/')
+        .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~')),
+    };
     if (path.parts.length > MAX_POINTER_SEGMENTS) return `a JSON Pointer claim key has at most ${MAX_POINTER_SEGMENTS} reference tokens`;
   }
   // One object per key text, so that every relationship naming the same key shares one

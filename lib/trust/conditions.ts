@@ -35,9 +35,17 @@
  */
 import { PolicyInvalid } from '../errors.ts';
 import { parseClaimPath, type ClaimPath } from './claims.ts';
-import { charge, MAX_CLAIM_ELEMENTS, MAX_CLAIM_LENGTH, MAX_PAIRS_PER_RELATIONSHIP, MAX_PATTERN_LENGTH, MAX_VALUES_PER_PAIR, MAX_VALUES_PER_RELATIONSHIP, type Budget } from './limits.ts';
+import {
+  charge,
+  MAX_CLAIM_ELEMENTS,
+  MAX_CLAIM_LENGTH,
+  MAX_PAIRS_PER_RELATIONSHIP,
+  MAX_PATTERN_LENGTH,
+  MAX_VALUES_PER_PAIR,
+  MAX_VALUES_PER_RELATIONSHIP,
+  type Budget,
+} from './limits.ts';
 import { compileWildcards, literalPrefix, policyVariableProblem } from './wildcard.ts';
-
 
 /** One policy value as written in JSON. */
 export type ConditionValue = string | number | boolean;
@@ -48,7 +56,10 @@ type SetMode = 'single' | 'any' | 'all';
 type Family = 'string' | 'like' | 'numeric' | 'bool' | 'null';
 
 /** What a string value pins: the literal text it starts with, and whether that is all of it. */
-export interface Pin { readonly prefix: string; readonly exact: boolean }
+export interface Pin {
+  readonly prefix: string;
+  readonly exact: boolean;
+}
 
 /** One compiled `(operator, claim key)` pair; build it only with {@link compileConditions}. */
 export interface CompiledCondition {
@@ -68,7 +79,9 @@ export interface CompiledCondition {
    */
   readonly test: (value: unknown, budget?: Budget) => boolean;
 }
-export interface CompiledConditions { readonly conditions: readonly CompiledCondition[] }
+export interface CompiledConditions {
+  readonly conditions: readonly CompiledCondition[];
+}
 
 const MAX_KEY = 256;
 const MAX_ISSUES = 100;
@@ -77,19 +90,31 @@ const MAX_ISSUES = 100;
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
 
 type Cmp = (a: number, b: number) => boolean;
-interface Spec { readonly family: Family; readonly negated: boolean; readonly ignoreCase: boolean; readonly cmp: Cmp }
+interface Spec {
+  readonly family: Family;
+  readonly negated: boolean;
+  readonly ignoreCase: boolean;
+  readonly cmp: Cmp;
+}
 const equal: Cmp = (a, b) => a === b;
 const spec = (family: Family, negated = false, ignoreCase = false, cmp = equal): Spec => ({ family, negated, ignoreCase, cmp });
 const numeric = (cmp: Cmp) => spec('numeric', false, false, cmp);
 // A Map, not an object literal, so that `toString` or `__proto__` are never mistaken for operators.
 const OPERATORS = new Map<string, Spec>([
-  ['StringEquals', spec('string')], ['StringNotEquals', spec('string', true)],
-  ['StringEqualsIgnoreCase', spec('string', false, true)], ['StringNotEqualsIgnoreCase', spec('string', true, true)],
-  ['StringLike', spec('like')], ['StringNotLike', spec('like', true)],
-  ['NumericEquals', spec('numeric')], ['NumericNotEquals', spec('numeric', true)],
-  ['NumericLessThan', numeric((a, b) => a < b)], ['NumericLessThanEquals', numeric((a, b) => a <= b)],
-  ['NumericGreaterThan', numeric((a, b) => a > b)], ['NumericGreaterThanEquals', numeric((a, b) => a >= b)],
-  ['Bool', spec('bool')], ['Null', spec('null')],
+  ['StringEquals', spec('string')],
+  ['StringNotEquals', spec('string', true)],
+  ['StringEqualsIgnoreCase', spec('string', false, true)],
+  ['StringNotEqualsIgnoreCase', spec('string', true, true)],
+  ['StringLike', spec('like')],
+  ['StringNotLike', spec('like', true)],
+  ['NumericEquals', spec('numeric')],
+  ['NumericNotEquals', spec('numeric', true)],
+  ['NumericLessThan', numeric((a, b) => a < b)],
+  ['NumericLessThanEquals', numeric((a, b) => a <= b)],
+  ['NumericGreaterThan', numeric((a, b) => a > b)],
+  ['NumericGreaterThanEquals', numeric((a, b) => a >= b)],
+  ['Bool', spec('bool')],
+  ['Null', spec('null')],
 ]);
 
 /**
@@ -122,8 +147,10 @@ export function compileConditions(raw: unknown): CompiledConditions {
       if (compiled) out.push(compiled);
     }
   }
-  if (pairs > MAX_PAIRS_PER_RELATIONSHIP) issues.push(`conditions: at most ${MAX_PAIRS_PER_RELATIONSHIP} operator/claim-key pairs are allowed, found ${pairs}`);
-  if (values > MAX_VALUES_PER_RELATIONSHIP) issues.push(`conditions: at most ${MAX_VALUES_PER_RELATIONSHIP} values over all operator/claim-key pairs are allowed, found ${values}`);
+  if (pairs > MAX_PAIRS_PER_RELATIONSHIP)
+    issues.push(`conditions: at most ${MAX_PAIRS_PER_RELATIONSHIP} operator/claim-key pairs are allowed, found ${pairs}`);
+  if (values > MAX_VALUES_PER_RELATIONSHIP)
+    issues.push(`conditions: at most ${MAX_VALUES_PER_RELATIONSHIP} values over all operator/claim-key pairs are allowed, found ${values}`);
   if (issues.length > MAX_ISSUES) issues.splice(MAX_ISSUES, Infinity, `… and ${issues.length - MAX_ISSUES} more issues`);
   if (issues.length > 0) throw new PolicyInvalid(issues);
   return Object.freeze({ conditions: Object.freeze(out) });
@@ -156,7 +183,8 @@ function compilePair(operator: string, op: Parsed, key: string, raw: unknown, at
   const path = parseKey(key, at, issues);
   const values: readonly unknown[] = Array.isArray(raw) ? raw : [raw];
   if (values.length === 0) issues.push(`${at}: must list at least one value`);
-  else if (values.length > MAX_VALUES_PER_PAIR) issues.push(`${at}: must list at most ${MAX_VALUES_PER_PAIR} values, found ${values.length}`);
+  else if (values.length > MAX_VALUES_PER_PAIR)
+    issues.push(`${at}: must list at most ${MAX_VALUES_PER_PAIR} values, found ${values.length}`);
   else {
     // Indexed, so a hole in a sparse array is reported rather than skipped.
     for (let i = 0; i < values.length; i++) {
@@ -173,7 +201,18 @@ function compilePair(operator: string, op: Parsed, key: string, raw: unknown, at
     return { prefix, exact: !wildcard };
   });
   const test = buildTest(op.spec, values);
-  return Object.freeze({ operator, key, family, set: op.set, ifExists: op.ifExists, negated, ignoreCase, path, pins: Object.freeze(pins), test });
+  return Object.freeze({
+    operator,
+    key,
+    family,
+    set: op.set,
+    ifExists: op.ifExists,
+    negated,
+    ignoreCase,
+    path,
+    pins: Object.freeze(pins),
+    test,
+  });
 }
 
 function parseKey(key: string, at: string, issues: string[]): ClaimPath | undefined {
@@ -199,7 +238,9 @@ function valueProblem(family: Family, v: unknown): string | undefined {
       }
       return policyVariableProblem(v);
     case 'numeric':
-      return toNumber(v) === undefined ? 'must be a finite number or a numeric string in plain decimal notation (no exponent), at most 15 significant digits' : undefined;
+      return toNumber(v) === undefined
+        ? 'must be a finite number or a numeric string in plain decimal notation (no exponent), at most 15 significant digits'
+        : undefined;
     default:
       return toBool(v) === undefined ? 'must be true or false' : undefined;
   }
@@ -269,7 +310,10 @@ function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: B
       // (each character upper- then lower-cased, astral ones too, as Java's equalsIgnoreCase
       // does), or a claim AWS folds onto a forbidden value would pass here.
       const wide = new Set(values.map((v) => wideFold(v as string)));
-      return (v, budget) => (charge(budget, 1), typeof v === 'string' && !wanted.has(foldedOnce(v, budget, foldCase)) && !wide.has(foldedOnce(v, budget, wideFold)));
+      return (v, budget) => (
+        charge(budget, 1),
+        typeof v === 'string' && !wanted.has(foldedOnce(v, budget, foldCase)) && !wide.has(foldedOnce(v, budget, wideFold))
+      );
     }
     case 'like': {
       const matcher = compileWildcards(values as string[]);

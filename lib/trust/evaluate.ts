@@ -7,9 +7,17 @@ import type { CompiledCondition, CompiledConditions } from './conditions.ts';
 import { BudgetExhausted, MAX_CLAIM_ELEMENTS, MAX_CLAIM_LENGTH, type Budget } from './limits.ts';
 
 /** The outcome of one `(operator, claim key)` pair; `seen` is a bounded, JSON-safe summary. */
-export interface ConditionCheck { operator: string; key: string; matched: boolean; seen: unknown }
+export interface ConditionCheck {
+  operator: string;
+  key: string;
+  matched: boolean;
+  seen: unknown;
+}
 /** `matched` is true only when every check matched. */
-export interface ConditionResult { matched: boolean; checks: ConditionCheck[] }
+export interface ConditionResult {
+  matched: boolean;
+  checks: ConditionCheck[];
+}
 /** `all` evaluates every check (`:explain`); `first-failure` stops at the first one that fails (the exchange). */
 export type EvaluationMode = 'all' | 'first-failure';
 
@@ -25,7 +33,12 @@ export const AMBIGUOUS_CLAIM = '[ambiguous: two claims differ only in case]';
  * ends at the first failed check. Steps are charged to `budget` when given: once it is used up,
  * every remaining check fails closed with `seen` = {@link NOT_EVALUATED}.
  */
-export function evaluateConditions(compiled: CompiledConditions, claims: Record<string, unknown>, budget?: Budget, mode: EvaluationMode = 'all'): ConditionResult {
+export function evaluateConditions(
+  compiled: CompiledConditions,
+  claims: Record<string, unknown>,
+  budget?: Budget,
+  mode: EvaluationMode = 'all',
+): ConditionResult {
   const checks: ConditionCheck[] = [];
   let matched = true;
   for (const c of compiled.conditions) {

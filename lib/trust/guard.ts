@@ -23,7 +23,11 @@ const OWNER = '[^/:*?]+';
 const DIGITS = '\\d+';
 const startsWith = (...forms: string[]): Rule => ({ prefix: new RegExp(`^(?:${forms.join('|')})`) });
 
-interface PublicIssuer { name: string; pins: Record<string, Rule>; example: string }
+interface PublicIssuer {
+  name: string;
+  pins: Record<string, Rule>;
+  example: string;
+}
 
 /**
  * Issuers shared by everyone on the internet, with what pins a relationship to one owner.

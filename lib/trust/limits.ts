@@ -64,7 +64,10 @@ export const REQUEST_BUDGET_STEPS = 4_000_000;
  * A per-request allowance of steps, shared by every relationship evaluated for one request, with
  * the request's memo of case-folded claim strings (each folded, and charged, once per request).
  */
-export interface Budget { remaining: number; folded?: Map<string, string> }
+export interface Budget {
+  remaining: number;
+  folded?: Map<string, string>;
+}
 
 /** A fresh per-request budget. */
 export function requestBudget(steps = REQUEST_BUDGET_STEPS): Budget {
@@ -83,7 +86,9 @@ export class BudgetExhausted extends Error {
  * word per code point read, every other comparison one. Tests count work with it instead of timing.
  * Kept on globalThis, so that it stays one counter when a test loads the handlers' modules afresh.
  */
-export const evaluationWork: { steps: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('fedbroker.evaluationWork')] ??= { steps: 0 }) as { steps: number };
+export const evaluationWork: { steps: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('fedbroker.evaluationWork')] ??= {
+  steps: 0,
+}) as { steps: number };
 
 /** Charges `steps` to the process counter and to `budget`, throwing once the budget is overdrawn. */
 export function charge(budget: Budget | undefined, steps: number): void {

@@ -32,7 +32,9 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
       issues.push(...e.issues.map((i) => `issuer: ${i}`));
     }
     if (spec.issuer.replace(/\/+$/, '') === options.cognitoIssuer) {
-      issues.push('issuer: Amazon Cognito identity pools are trusted with kind "aws-cognito", which also checks the pool and developer provider');
+      issues.push(
+        'issuer: Amazon Cognito identity pools are trusted with kind "aws-cognito", which also checks the pool and developer provider',
+      );
     }
   } else if (poolRegion(spec.identity_pool_id) !== spec.region) {
     issues.push('identity_pool_id: the pool id names another region than region');
@@ -69,9 +71,18 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
  * Everything else, including any field added later, is admission: changing it ends the tokens.
  */
 const NON_ADMISSION = new Set([
-  'description', 'scopes', 'id_token_audiences', 'max_duration_seconds', 'enabled',
+  'description',
+  'scopes',
+  'id_token_audiences',
+  'max_duration_seconds',
+  'enabled',
   // Server-managed: identity and bookkeeping, not content.
-  'id', 'tenant', 'version', 'generation', 'created_at', 'updated_at',
+  'id',
+  'tenant',
+  'version',
+  'generation',
+  'created_at',
+  'updated_at',
 ]);
 
 /** What admits a token through this relationship (see `StoredDocument.generation`). */
@@ -114,7 +125,8 @@ export interface CompiledTrust {
 }
 
 const cache = new Map<string, CompiledTrust>();
-const asStrings = (v: unknown) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const asStrings = (v: unknown) =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 const shorten = (v: unknown) => (typeof v === 'string' && v.length > 256 ? `${v.slice(0, 256)}…` : v);
 
 /**
@@ -143,7 +155,9 @@ function cognitoChecks(relationship: Extract<TrustRelationship, { kind: 'aws-cog
  * caller skips it — it can never match.
  */
 export function compileRelationship(relationship: TrustRelationship, ctx: TrustContext): CompiledTrust {
-  const key = createHash('sha256').update(JSON.stringify([ctx.cognitoIssuer, ctx.developerProvider, relationship])).digest('base64url');
+  const key = createHash('sha256')
+    .update(JSON.stringify([ctx.cognitoIssuer, ctx.developerProvider, relationship]))
+    .digest('base64url');
   const hit = cache.get(key);
   if (hit) return hit;
   const conditions = compileConditions(relationship.conditions);

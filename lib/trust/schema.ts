@@ -16,7 +16,11 @@ export const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 const claimPath = z
   .string()
-  .check(z.minLength(1), z.maxLength(256), z.describe('Claim to read: dotted path (`kubernetes.io.namespace`) or JSON Pointer (`/kubernetes.io/namespace`)'));
+  .check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.describe('Claim to read: dotted path (`kubernetes.io.namespace`) or JSON Pointer (`/kubernetes.io/namespace`)'),
+  );
 
 export const sessionTagSchema = z.strictObject({
   claim: claimPath,
@@ -24,7 +28,9 @@ export const sessionTagSchema = z.strictObject({
 });
 
 const common = {
-  id: z.optional(z.string().check(z.regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63'))).check(z.describe('Assigned by the server when omitted')),
+  id: z
+    .optional(z.string().check(z.regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63')))
+    .check(z.describe('Assigned by the server when omitted')),
   description: z.optional(z.string().check(z.maxLength(512))),
   conditions: z
     ._default(z.record(z.string(), z.unknown()), {})
@@ -34,7 +40,9 @@ const common = {
     .check(z.minLength(1), z.maxLength(SCOPES.length), z.describe('Scopes a token obtained through this relationship may carry')),
   id_token_audiences: z
     ._default(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(20)), ['sts.amazonaws.com'])
-    .check(z.describe('Audiences fedbroker may issue ID tokens for through this relationship (exact, or StringLike patterns with * and ?)')),
+    .check(
+      z.describe('Audiences fedbroker may issue ID tokens for through this relationship (exact, or StringLike patterns with * and ?)'),
+    ),
   max_duration_seconds: z
     ._default(z.number().check(z.int(), z.gte(60), z.lte(43200)), 3600)
     .check(z.describe('Longest lifetime of a token granted through this relationship')),
@@ -42,7 +50,10 @@ const common = {
     ._default(z.string().check(z.minLength(1), z.maxLength(255)), '{trust}/{claims.sub}')
     .check(z.describe('Rendered after `<tenant>/`; placeholders {trust}, {tenant}, {claims.<path>}')),
   session_tags: z
-    ._default(z.record(z.string().check(z.regex(TAG_KEY, 'AWS tag keys: 1-128 of letters, digits, spaces and _ . : / = + - @')), sessionTagSchema), {})
+    ._default(
+      z.record(z.string().check(z.regex(TAG_KEY, 'AWS tag keys: 1-128 of letters, digits, spaces and _ . : / = + - @')), sessionTagSchema),
+      {},
+    )
     .check(z.describe('AWS session tags: tag key → claim')),
   enabled: z._default(z.boolean(), true),
 };
@@ -52,7 +63,11 @@ export const oidcRelationshipSchema = z.strictObject({
   issuer: z.string().check(z.minLength(1), z.maxLength(512), z.describe('Exact issuer URL (https)')),
   audiences: z
     .array(z.string().check(z.minLength(1), z.maxLength(256)))
-    .check(z.minLength(1, 'at least one audience is required'), z.maxLength(10), z.describe('The presented token’s `aud` must contain one of these')),
+    .check(
+      z.minLength(1, 'at least one audience is required'),
+      z.maxLength(10),
+      z.describe('The presented token’s `aud` must contain one of these'),
+    ),
   ...common,
 });
 
@@ -85,4 +100,3 @@ export type TrustRelationship = TrustRelationshipSpec & {
   created_at: string;
   updated_at: string;
 };
-

@@ -35,7 +35,8 @@ export function checkSessionTags(tags: TrustRelationshipSpec['session_tags'], is
     // spaces removed, so a look-alike of a reserved prefix is refused with it.
     const seen = key.normalize('NFKC').toLowerCase().replace(/\s+/gu, '');
     if (seen.startsWith('aws:')) issues.push(`session_tags["${key}"]: the aws: prefix is reserved`);
-    if (seen.startsWith(RESERVED_TAG_PREFIX)) issues.push(`session_tags["${key}"]: the ${RESERVED_TAG_PREFIX} prefix is reserved (fedbroker sets ${TENANT_TAG} itself)`);
+    if (seen.startsWith(RESERVED_TAG_PREFIX))
+      issues.push(`session_tags["${key}"]: the ${RESERVED_TAG_PREFIX} prefix is reserved (fedbroker sets ${TENANT_TAG} itself)`);
     if (key.trim() !== key) issues.push(`session_tags["${key}"]: must not start or end with spaces`);
     if (lower.has(key.toLowerCase())) issues.push(`session_tags["${key}"]: duplicate key (tag keys are case-insensitive)`);
     lower.add(key.toLowerCase());
@@ -48,7 +49,9 @@ export function checkSessionTags(tags: TrustRelationshipSpec['session_tags'], is
  */
 export function withTenantTag(tenant: string, tags: AwsTagsClaim | undefined): AwsTagsClaim {
   const transitive = (tags?.transitive_tag_keys ?? []).filter((k) => k.toLowerCase() !== TENANT_TAG);
-  const principal_tags = Object.fromEntries(Object.entries(tags?.principal_tags ?? {}).filter(([k]) => !k.toLowerCase().startsWith(RESERVED_TAG_PREFIX)));
+  const principal_tags = Object.fromEntries(
+    Object.entries(tags?.principal_tags ?? {}).filter(([k]) => !k.toLowerCase().startsWith(RESERVED_TAG_PREFIX)),
+  );
   return { principal_tags: { ...principal_tags, [TENANT_TAG]: [tenant] }, transitive_tag_keys: [...transitive, TENANT_TAG] };
 }
 

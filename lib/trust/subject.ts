@@ -96,6 +96,7 @@ export function renderSubject(template: string, ctx: { tenant: string; trust: st
   if (refused) throw new SubjectTokenInvalid('subject', `the rendered subject contains ${refused}`);
   if (!isNfkc(sub)) throw new SubjectTokenInvalid('subject', 'the rendered subject is not NFKC-normalised');
   if (hasDotSegment(sub)) throw new SubjectTokenInvalid('subject', 'the rendered subject has a "." or ".." path segment');
-  if (sub.length > MAX_SUBJECT_LENGTH) throw new SubjectTokenInvalid('subject', `the rendered subject exceeds ${MAX_SUBJECT_LENGTH} characters`);
+  if (sub.length > MAX_SUBJECT_LENGTH)
+    throw new SubjectTokenInvalid('subject', `the rendered subject exceeds ${MAX_SUBJECT_LENGTH} characters`);
   return sub;
 }

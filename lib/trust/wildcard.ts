@@ -114,7 +114,8 @@ export function compileWildcards(values: readonly string[]): WildcardSet {
     state++;
   }
   const literal = new Map<number, { at: Uint32Array; bits: Uint32Array }>();
-  for (const [cp, entries] of byLiteral) literal.set(cp, { at: Uint32Array.from(entries.keys()), bits: Uint32Array.from(entries.values()) });
+  for (const [cp, entries] of byLiteral)
+    literal.set(cp, { at: Uint32Array.from(entries.keys()), bits: Uint32Array.from(entries.values()) });
   const live = new Uint32Array(words);
   const shifted = new Uint32Array(words);
   let tableSize = 6 * words;

@@ -146,9 +146,9 @@ export class UpstreamKeys {
     }
     if (!set || (found === undefined && state.lastAttemptFailed)) {
       const wait = (state.lastAttemptAt ?? 0) + this.#cooldownMs - this.#clock.now();
-      throw new ServiceUnavailable('the subject token issuer\'s keys cannot be fetched; retry later', Math.max(1, Math.ceil(wait / 1000)));
+      throw new ServiceUnavailable("the subject token issuer's keys cannot be fetched; retry later", Math.max(1, Math.ceil(wait / 1000)));
     }
-    if (found === undefined) throw new SubjectTokenInvalid('unknown_key', 'no key of the issuer matches the token\'s kid and alg');
+    if (found === undefined) throw new SubjectTokenInvalid('unknown_key', "no key of the issuer matches the token's kid and alg");
     return this.#import(set, found, header.alg);
   }
 
@@ -184,7 +184,7 @@ export class UpstreamKeys {
       pending = (importJWK(set.keys[index]!, alg) as Promise<CryptoKey>).catch((e: unknown) => {
         set.imported.delete(cacheKey);
         logger.warn('upstream key could not be imported', { error: describeError(e) });
-        throw new SubjectTokenInvalid('unknown_key', 'the issuer\'s key for this token is unusable');
+        throw new SubjectTokenInvalid('unknown_key', "the issuer's key for this token is unusable");
       });
       set.imported.set(cacheKey, pending);
     }

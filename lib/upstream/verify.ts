@@ -75,7 +75,11 @@ function parseObject(bytes: Buffer, what: string): Record<string, unknown> {
   // us reject instead, so two components can never read two different `alg`s or `iss`s. The
   // message names neither the member nor anything else the token carries.
   const issue = jsonShapeIssue(text);
-  if (issue) throw invalid('malformed', issue.kind === 'duplicate' ? `token ${what} has duplicate members` : `token ${what} is nested deeper than ${issue.maxDepth} levels`);
+  if (issue)
+    throw invalid(
+      'malformed',
+      issue.kind === 'duplicate' ? `token ${what} has duplicate members` : `token ${what} is nested deeper than ${issue.maxDepth} levels`,
+    );
   return value;
 }
 

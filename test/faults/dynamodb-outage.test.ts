@@ -38,7 +38,10 @@ beforeAll(async () => {
   port = await freePort();
   await start();
   env = await startExchangeEnv();
-  await createTableFromServerlessYml(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo!.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), env.broker.tableName);
+  await createTableFromServerlessYml(
+    new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo!.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    env.broker.tableName,
+  );
   env.broker.coldStart({ AWS_ENDPOINT_URL_DYNAMODB: dynamo!.endpoint });
   admin = tenantAdmin(env.broker.tableName);
   upstream = await startScriptedIssuer();
@@ -55,9 +58,18 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const doc = (description: string) => ({ kind: 'oidc', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'], description });
+const doc = (description: string) => ({
+  kind: 'oidc',
+  issuer: upstream.issuer,
+  audiences: ['fedbroker'],
+  conditions: { StringLike: { sub: 'repo:acme/*' } },
+  scopes: ['id-token:issue'],
+  description,
+});
 const storedRelationships = async () =>
-  (await tenantAdmin(env.broker.tableName).store.readTenant('acme')).relationships.sort((a: TrustRelationship, b: TrustRelationship) => a.id.localeCompare(b.id));
+  (await tenantAdmin(env.broker.tableName).store.readTenant('acme')).relationships.sort((a: TrustRelationship, b: TrustRelationship) =>
+    a.id.localeCompare(b.id),
+  );
 
 describe('DynamoDB stopped under a running broker', () => {
   it('refuses writes and exchanges with 503 during the outage, keeps exactly what was acknowledged, and recovers by itself', async () => {

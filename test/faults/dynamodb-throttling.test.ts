@@ -25,7 +25,14 @@ beforeAll(async () => {
 afterAll(() => setup?.close());
 
 const stored = async (id: string) => (await store.readTenant('acme')).relationships.find((r) => r.id === id);
-const doc = (id: string) => ({ id, kind: 'oidc', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'] });
+const doc = (id: string) => ({
+  id,
+  kind: 'oidc',
+  issuer: upstream.issuer,
+  audiences: ['fedbroker'],
+  conditions: { StringLike: { sub: 'repo:acme/*' } },
+  scopes: ['id-token:issue'],
+});
 const exchangeFor = async (tenant: string) => env.exchange(external(await upstream.token({ sub: 'repo:acme/app' }), tenant));
 
 describe('while DynamoDB throttles', () => {
@@ -70,12 +77,20 @@ describe('while DynamoDB throttles', () => {
     expect(created.status).toBe(201);
     proxy.throttleNext(Infinity, 'PutItem');
     try {
-      expectUnavailable(await env.api('PUT', `${BASE}/versioned`, adminToken, { ...doc('versioned'), description: 'lost?' }, { 'If-Match': '"1"' }));
+      expectUnavailable(
+        await env.api('PUT', `${BASE}/versioned`, adminToken, { ...doc('versioned'), description: 'lost?' }, { 'If-Match': '"1"' }),
+      );
     } finally {
       proxy.stop();
     }
     expect(await stored('versioned')).toEqual(created.body);
-    const replaced = await env.api('PUT', `${BASE}/versioned`, adminToken, { ...doc('versioned'), description: 'kept' }, { 'If-Match': '"1"' });
+    const replaced = await env.api(
+      'PUT',
+      `${BASE}/versioned`,
+      adminToken,
+      { ...doc('versioned'), description: 'kept' },
+      { 'If-Match': '"1"' },
+    );
     expect(replaced.status, replaced.text).toBe(200);
     // The failed write may have used up a number of the id's version counter: versions only ever
     // increase, they are not dense (lib/directory/ports.ts, nextVersion).

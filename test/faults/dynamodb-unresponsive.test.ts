@@ -30,7 +30,15 @@ beforeAll(async () => {
 afterAll(() => setup?.close());
 
 const stored = async (id: string) => (await store.readTenant('acme')).relationships.find((r) => r.id === id);
-const doc = (id: string, description = id) => ({ id, kind: 'oidc', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'], description });
+const doc = (id: string, description = id) => ({
+  id,
+  kind: 'oidc',
+  issuer: upstream.issuer,
+  audiences: ['fedbroker'],
+  conditions: { StringLike: { sub: 'repo:acme/*' } },
+  scopes: ['id-token:issue'],
+  description,
+});
 const exchangeFor = async (tenant: string) => env.exchange(external(await upstream.token({ sub: 'repo:acme/app' }), tenant));
 
 /** Sends the requests at once while DynamoDB is a black hole; asserts each was held there and answered in time. */
@@ -43,7 +51,9 @@ async function whileUnresponsive(requests: (() => Promise<Reply>)[]): Promise<Re
         const started = performance.now();
         // A hang past the bound fails here, with the proxy switched back, instead of at the test timeout.
         let timer: NodeJS.Timeout | undefined;
-        const hung = new Promise<Reply>((resolve) => (timer = setTimeout(() => resolve({ status: 0, headers: {}, text: 'no answer', body: {} }), BOUND_MS + 2000)));
+        const hung = new Promise<Reply>(
+          (resolve) => (timer = setTimeout(() => resolve({ status: 0, headers: {}, text: 'no answer', body: {} }), BOUND_MS + 2000)),
+        );
         const res = await Promise.race([send(), hung]).finally(() => clearTimeout(timer));
         return { res, elapsed: performance.now() - started };
       }),
@@ -61,39 +71,47 @@ async function whileUnresponsive(requests: (() => Promise<Reply>)[]): Promise<Re
 const secrets = () => [new URL(proxy.url).host, env.broker.tableName, 'TimeoutError', 'ETIMEDOUT', 'smithy', 'requestTimeout'];
 
 describe('while DynamoDB accepts connections but never answers', () => {
-  it('answers admin writes 503 with Retry-After within the SDK bound, stores nothing, and keeps the acknowledged version', async () => {
-    const created = await env.api('POST', BASE, adminToken, doc('kept'));
-    expect(created.status, created.text).toBe(201);
+  it(
+    'answers admin writes 503 with Retry-After within the SDK bound, stores nothing, and keeps the acknowledged version',
+    async () => {
+      const created = await env.api('POST', BASE, adminToken, doc('kept'));
+      expect(created.status, created.text).toBe(201);
 
-    const refused = await whileUnresponsive([
-      () => env.api('POST', BASE, adminToken, doc('refused')),
-      () => env.api('PUT', `${BASE}/kept`, adminToken, doc('kept', 'replaced during the outage'), { 'If-Match': '"1"' }),
-    ]);
-    for (const res of refused) expectUnavailable(res, { presented: [adminToken], secrets: secrets() });
+      const refused = await whileUnresponsive([
+        () => env.api('POST', BASE, adminToken, doc('refused')),
+        () => env.api('PUT', `${BASE}/kept`, adminToken, doc('kept', 'replaced during the outage'), { 'If-Match': '"1"' }),
+      ]);
+      for (const res of refused) expectUnavailable(res, { presented: [adminToken], secrets: secrets() });
 
-    // Nothing partial: the acknowledged relationship reads back unchanged, the refused one is absent.
-    expect(await stored('kept')).toEqual(created.body);
-    expect(await stored('refused')).toBeUndefined();
+      // Nothing partial: the acknowledged relationship reads back unchanged, the refused one is absent.
+      expect(await stored('kept')).toEqual(created.body);
+      expect(await stored('refused')).toBeUndefined();
 
-    // The same broker, not restarted, serves again: reads, creates and replaces from the acknowledged version.
-    const listed = await env.api('GET', BASE, adminToken);
-    expect(listed.status, listed.text).toBe(200);
-    expect(JSON.stringify(listed.body)).not.toContain('refused');
-    const retried = await env.api('POST', BASE, adminToken, doc('refused'));
-    expect(retried.status, retried.text).toBe(201);
-    expect(await stored('refused')).toEqual(retried.body);
-    const replaced = await env.api('PUT', `${BASE}/kept`, adminToken, doc('kept', 'replaced after the outage'), { 'If-Match': '"1"' });
-    expect(replaced.status, replaced.text).toBe(200);
-    expect(replaced.body.version).toBe(2);
-  }, 2 * BOUND_MS + 10_000);
+      // The same broker, not restarted, serves again: reads, creates and replaces from the acknowledged version.
+      const listed = await env.api('GET', BASE, adminToken);
+      expect(listed.status, listed.text).toBe(200);
+      expect(JSON.stringify(listed.body)).not.toContain('refused');
+      const retried = await env.api('POST', BASE, adminToken, doc('refused'));
+      expect(retried.status, retried.text).toBe(201);
+      expect(await stored('refused')).toEqual(retried.body);
+      const replaced = await env.api('PUT', `${BASE}/kept`, adminToken, doc('kept', 'replaced after the outage'), { 'If-Match': '"1"' });
+      expect(replaced.status, replaced.text).toBe(200);
+      expect(replaced.body.version).toBe(2);
+    },
+    2 * BOUND_MS + 10_000,
+  );
 
-  it('answers an exchange for a tenant it has not cached 503 with Retry-After within the SDK bound, then 200 once DynamoDB answers', async () => {
-    const token = await upstream.token({ sub: 'repo:acme/app' });
-    const [res] = await whileUnresponsive([() => env.exchange(external(token, 'bystander'))]);
-    expectUnavailable(res!, { presented: [token], secrets: secrets() });
+  it(
+    'answers an exchange for a tenant it has not cached 503 with Retry-After within the SDK bound, then 200 once DynamoDB answers',
+    async () => {
+      const token = await upstream.token({ sub: 'repo:acme/app' });
+      const [res] = await whileUnresponsive([() => env.exchange(external(token, 'bystander'))]);
+      expectUnavailable(res!, { presented: [token], secrets: secrets() });
 
-    const served = await exchangeFor('bystander');
-    expect(served.status, served.text).toBe(200);
-    expect(served.body.access_token).toEqual(expect.any(String));
-  }, 2 * BOUND_MS + 10_000);
+      const served = await exchangeFor('bystander');
+      expect(served.status, served.text).toBe(200);
+      expect(served.body.access_token).toEqual(expect.any(String));
+    },
+    2 * BOUND_MS + 10_000,
+  );
 });

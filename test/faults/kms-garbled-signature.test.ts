@@ -35,7 +35,12 @@ describe.each(['RS256', 'ES256'] as const)('a garbled %s signature from KMS', (a
     return res.body.access_token as string;
   }
   const idTokenFor = (subject: string) =>
-    env.exchange({ subject_token: subject, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+    env.exchange({
+      subject_token: subject,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    });
 
   it.each(garbles)('refuses an access token with 503 and no token when KMS returns %s', async (_name, garble) => {
     const signsBefore = env.broker.kms.calls.Sign ?? 0;

@@ -28,14 +28,23 @@ const accessToken = async () => env.exchange(external(await upstream.token({ sub
 async function idToken(): Promise<Reply> {
   const at = await accessToken();
   expect(at.status, at.text).toBe(200);
-  return env.exchange({ subject_token: at.body.access_token as string, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+  return env.exchange({
+    subject_token: at.body.access_token as string,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
 }
 
 /** The broker signs again, and what it signs verifies against its published JWKS. */
 async function expectSigningWorks() {
   const res = await accessToken();
   expect(res.status, res.text).toBe(200);
-  const { payload, protectedHeader } = await jwtVerify(res.body.access_token as string, createRemoteJWKSet(new URL(`${env.gateway.url}/.well-known/jwks.json`)), { issuer: ISSUER, audience: ISSUER });
+  const { payload, protectedHeader } = await jwtVerify(
+    res.body.access_token as string,
+    createRemoteJWKSet(new URL(`${env.gateway.url}/.well-known/jwks.json`)),
+    { issuer: ISSUER, audience: ISSUER },
+  );
   expect(protectedHeader.typ).toBe('at+jwt');
   expect(payload.tenant_id).toBe('acme');
 }
@@ -72,12 +81,20 @@ describe('when KMS Sign fails with', () => {
     const subject = await accessToken();
     expect(subject.status).toBe(200);
     env.broker.kms.failNext('Sign', type, 5, status);
-    const res = await env.exchange({ subject_token: subject.body.access_token as string, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+    const res = await env.exchange({
+      subject_token: subject.body.access_token as string,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    });
     expectUnavailable(res, { ...noLeak, presented: [subject.body.access_token as string] });
     await drainFailures();
     const id = await idToken();
     expect(id.status, id.text).toBe(200);
-    await jwtVerify(id.body.access_token as string, createRemoteJWKSet(new URL(`${env.gateway.url}/.well-known/jwks.json`)), { issuer: ISSUER, audience: 'sts.amazonaws.com' });
+    await jwtVerify(id.body.access_token as string, createRemoteJWKSet(new URL(`${env.gateway.url}/.well-known/jwks.json`)), {
+      issuer: ISSUER,
+      audience: 'sts.amazonaws.com',
+    });
   });
 });
 

@@ -24,7 +24,6 @@ afterAll(async () => {
   await env.close();
 });
 
-
 const good = { sub: 'repo:acme/app' };
 const hits = (u: ScriptedIssuer) => ({ discovery: u.hits[DISCOVERY_PATH] ?? 0, jwks: u.hits[JWKS_PATH] ?? 0 });
 
@@ -59,7 +58,6 @@ describe('over HTTP, when the upstream serves', () => {
     expect(performance.now() - again).toBeLessThan(BOUND_MS);
     expect(hits(upstream).discovery).toBe(1);
   });
-
 });
 
 describe('over HTTP, during an outage', () => {
@@ -70,23 +68,26 @@ describe('over HTTP, during an outage', () => {
     ['discovery working and the JWKS hanging', JWKS_PATH, { kind: 'hang' }],
   ];
 
-  it.each(outages)('100 concurrent exchanges with %s all answer 503 and cost the upstream one fetch per cooldown', async (_name, path, behaviour) => {
-    const { upstream, tenant } = await env.freshUpstream();
-    upstream.on(path, behaviour);
-    const token = await upstream.token(good);
-    const burst = () => Promise.all(Array.from({ length: 100 }, () => env.exchange(external(token, tenant))));
-    const started = performance.now();
-    const replies = await burst();
-    expect(performance.now() - started).toBeLessThan(BOUND_MS + 3000);
-    for (const res of replies) expectUnavailable(res, { presented: [token], secrets: [upstream.host] });
-    // One refresh for all of them: discovery once, and the JWKS once only if discovery worked.
-    const expected = { discovery: 1, jwks: path === JWKS_PATH ? 1 : 0 };
-    expect(hits(upstream)).toEqual(expected);
+  it.each(outages)(
+    '100 concurrent exchanges with %s all answer 503 and cost the upstream one fetch per cooldown',
+    async (_name, path, behaviour) => {
+      const { upstream, tenant } = await env.freshUpstream();
+      upstream.on(path, behaviour);
+      const token = await upstream.token(good);
+      const burst = () => Promise.all(Array.from({ length: 100 }, () => env.exchange(external(token, tenant))));
+      const started = performance.now();
+      const replies = await burst();
+      expect(performance.now() - started).toBeLessThan(BOUND_MS + 3000);
+      for (const res of replies) expectUnavailable(res, { presented: [token], secrets: [upstream.host] });
+      // One refresh for all of them: discovery once, and the JWKS once only if discovery worked.
+      const expected = { discovery: 1, jwks: path === JWKS_PATH ? 1 : 0 };
+      expect(hits(upstream)).toEqual(expected);
 
-    // A second burst inside the same cooldown is refused without touching the upstream at all.
-    for (const res of await burst()) expectUnavailable(res, { presented: [token] });
-    expect(hits(upstream)).toEqual(expected);
-  });
+      // A second burst inside the same cooldown is refused without touching the upstream at all.
+      for (const res of await burst()) expectUnavailable(res, { presented: [token] });
+      expect(hits(upstream)).toEqual(expected);
+    },
+  );
 });
 
 describe('over HTTP, when the upstream rotated its keys while they were cached', () => {
@@ -103,7 +104,7 @@ describe('over HTTP, when the upstream rotated its keys while they were cached',
   });
 });
 
-describe('with a fake clock on the broker\'s key cache', () => {
+describe("with a fake clock on the broker's key cache", () => {
   let UpstreamKeys: typeof UpstreamKeysClass;
   let rt: Runtime;
   let original: Runtime['upstreamKeys'];
@@ -127,28 +128,31 @@ describe('with a fake clock on the broker\'s key cache', () => {
   }
   const retryAfter = (res: Reply) => Number(res.headers instanceof Headers ? res.headers.get('retry-after') : NaN);
 
-  it.each(faults)('after the upstream served %s, the exchange recovers by itself once it heals and the cooldown has passed', async (_name, path, behaviour) => {
-    const { upstream, tenant } = await env.freshUpstream();
-    const { clock, keys } = fakeClockKeys();
-    upstream.on(path, behaviour);
-    const failed = await env.exchange(external(await upstream.token(good), tenant));
-    expectUnavailable(failed);
-    expect(retryAfter(failed)).toBe(COOLDOWN_MS / 1000);
+  it.each(faults)(
+    'after the upstream served %s, the exchange recovers by itself once it heals and the cooldown has passed',
+    async (_name, path, behaviour) => {
+      const { upstream, tenant } = await env.freshUpstream();
+      const { clock, keys } = fakeClockKeys();
+      upstream.on(path, behaviour);
+      const failed = await env.exchange(external(await upstream.token(good), tenant));
+      expectUnavailable(failed);
+      expect(retryAfter(failed)).toBe(COOLDOWN_MS / 1000);
 
-    upstream.heal();
-    clock.ms += 10_000;
-    // Healed, but still inside the cooldown: refused without a fetch, told when to come back.
-    const early = await env.exchange(external(await upstream.token(good), tenant));
-    expectUnavailable(early);
-    expect(retryAfter(early)).toBe(20);
-    expect(keys.stats().fetches).toBe(1);
+      upstream.heal();
+      clock.ms += 10_000;
+      // Healed, but still inside the cooldown: refused without a fetch, told when to come back.
+      const early = await env.exchange(external(await upstream.token(good), tenant));
+      expectUnavailable(early);
+      expect(retryAfter(early)).toBe(20);
+      expect(keys.stats().fetches).toBe(1);
 
-    clock.ms += 20_000;
-    const granted = await env.exchange(external(await upstream.token(good), tenant));
-    expect(granted.status, granted.text).toBe(200);
-    expect(granted.body.access_token).toMatch(/^eyJ/);
-    expect(keys.stats().fetches).toBe(2);
-  });
+      clock.ms += 20_000;
+      const granted = await env.exchange(external(await upstream.token(good), tenant));
+      expect(granted.status, granted.text).toBe(200);
+      expect(granted.body.access_token).toMatch(/^eyJ/);
+      expect(keys.stats().fetches).toBe(2);
+    },
+  );
 
   it('after keys rotated while cached, tokens under the new key are admitted once the cooldown has passed', async () => {
     const { upstream, tenant } = await env.freshUpstream();

@@ -21,7 +21,6 @@ afterAll(async () => {
   await env.close();
 });
 
-
 const good = { sub: 'repo:acme/app' };
 
 describe('a discovery document dripping in just under the timeout', () => {

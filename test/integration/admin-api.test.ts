@@ -12,7 +12,13 @@ let adminA: string;
 let adminB: string;
 let readerA: string;
 
-const admin = (sub: string) => ({ kind: 'oidc' as const, id: 'admin', audiences: ['fedbroker'], conditions: { StringEquals: { sub } }, scopes: ['trust:admin' as const, 'id-token:issue' as const] });
+const admin = (sub: string) => ({
+  kind: 'oidc' as const,
+  id: 'admin',
+  audiences: ['fedbroker'],
+  conditions: { StringEquals: { sub } },
+  scopes: ['trust:admin' as const, 'id-token:issue' as const],
+});
 const doc = (overrides: Record<string, unknown> = {}) => ({
   kind: 'oidc',
   issuer: upstream.issuer,
@@ -23,7 +29,11 @@ const doc = (overrides: Record<string, unknown> = {}) => ({
 });
 
 async function tokenFor(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant });
+  const res = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant,
+  });
   expect(res.status).toBe(200);
   return res.body.access_token as string;
 }
@@ -31,7 +41,11 @@ async function tokenFor(tenant: string, sub: string): Promise<string> {
 async function api(method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${gateway.url}${path}`, {
     method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -43,7 +57,10 @@ beforeAll(async () => {
   gateway = await startGateway((m) => broker.load(m));
   upstream = await startUpstreamIssuer();
   const t = tenantAdmin(broker.tableName);
-  await t.tenant('acme', [{ ...admin('admin-a'), issuer: upstream.issuer }, { ...admin('reader-a'), id: 'reader', scopes: ['id-token:issue'], issuer: upstream.issuer }]);
+  await t.tenant('acme', [
+    { ...admin('admin-a'), issuer: upstream.issuer },
+    { ...admin('reader-a'), id: 'reader', scopes: ['id-token:issue'], issuer: upstream.issuer },
+  ]);
   await t.tenant('globex', [{ ...admin('admin-b'), issuer: upstream.issuer }]);
   [adminA, adminB, readerA] = await Promise.all([tokenFor('acme', 'admin-a'), tokenFor('globex', 'admin-b'), tokenFor('acme', 'reader-a')]);
 });
@@ -94,7 +111,12 @@ describe('trust relationship admin API', () => {
   });
 
   it('explains which check failed for each relationship', async () => {
-    await api('POST', base, adminA, doc({ id: 'main-only', conditions: { StringEquals: { sub: 'repo:acme/app', ref: 'refs/heads/main' } } }));
+    await api(
+      'POST',
+      base,
+      adminA,
+      doc({ id: 'main-only', conditions: { StringEquals: { sub: 'repo:acme/app', ref: 'refs/heads/main' } } }),
+    );
     const token = await upstream.token({ sub: 'repo:acme/app', ref: 'refs/heads/dev' });
     const res = await api('POST', `${base}:explain`, adminA, { token });
     expect(res.status).toBe(200);
@@ -139,11 +161,47 @@ describe('trust relationship admin API refuses', () => {
     ['an unknown condition operator', 'POST', base, 'A', 'DOC+{"conditions":{"StringMatches":{"sub":"x"}}}', {}, 400, 'invalid_request'],
     ['an http issuer on a public host', 'POST', base, 'A', 'DOC+{"issuer":"http://issuer.example.com"}', {}, 400, 'invalid_request'],
     ['an issuer on the metadata address', 'POST', base, 'A', 'DOC+{"issuer":"https://169.254.169.254"}', {}, 400, 'invalid_request'],
-    ['GitHub Actions without a subject condition', 'POST', base, 'A', 'DOC+{"issuer":"https://token.actions.githubusercontent.com","conditions":{}}', {}, 400, 'invalid_request'],
-    ['GitHub Actions pinned only to repo:*', 'POST', base, 'A', 'DOC+{"issuer":"https://token.actions.githubusercontent.com","conditions":{"StringLike":{"sub":"repo:*"}}}', {}, 400, 'invalid_request'],
-    ['a subject template with an unknown placeholder', 'POST', base, 'A', 'DOC+{"subject_template":"{env.HOME}"}', {}, 400, 'invalid_request'],
+    [
+      'GitHub Actions without a subject condition',
+      'POST',
+      base,
+      'A',
+      'DOC+{"issuer":"https://token.actions.githubusercontent.com","conditions":{}}',
+      {},
+      400,
+      'invalid_request',
+    ],
+    [
+      'GitHub Actions pinned only to repo:*',
+      'POST',
+      base,
+      'A',
+      'DOC+{"issuer":"https://token.actions.githubusercontent.com","conditions":{"StringLike":{"sub":"repo:*"}}}',
+      {},
+      400,
+      'invalid_request',
+    ],
+    [
+      'a subject template with an unknown placeholder',
+      'POST',
+      base,
+      'A',
+      'DOC+{"subject_template":"{env.HOME}"}',
+      {},
+      400,
+      'invalid_request',
+    ],
     ['a session tag with a reserved key', 'POST', base, 'A', 'DOC+{"session_tags":{"aws:x":{"claim":"sub"}}}', {}, 400, 'invalid_request'],
-    ['a session tag key with invalid characters', 'POST', base, 'A', 'DOC+{"session_tags":{"bad*key":{"claim":"sub"}}}', {}, 400, 'invalid_request'],
+    [
+      'a session tag key with invalid characters',
+      'POST',
+      base,
+      'A',
+      'DOC+{"session_tags":{"bad*key":{"claim":"sub"}}}',
+      {},
+      400,
+      'invalid_request',
+    ],
     ['a duplicate id', 'POST', base, 'A', 'DOC+{"id":"admin"}', {}, 409, 'conflict'],
     ['a replace without If-Match', 'PUT', `${base}/admin`, 'A', 'DOC', {}, 428, 'precondition_required'],
     ['a replace with a stale If-Match', 'PUT', `${base}/admin`, 'A', 'DOC', { 'If-Match': '"7"' }, 412, 'precondition_failed'],

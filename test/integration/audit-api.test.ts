@@ -32,16 +32,26 @@ const seeded: Partial<AuditRecord>[] = [
 ];
 
 async function tokenFor(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant });
+  const res = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant,
+  });
   expect(res.status, res.text).toBe(200);
   return res.body.access_token as string;
 }
 
 async function audit(tenant: string, token: string | undefined, query: Record<string, string | number> = {}) {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
-  const res = await fetch(`${gateway.url}/v1/tenants/${tenant}/audit?${qs}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const res = await fetch(`${gateway.url}/v1/tenants/${tenant}/audit?${qs}`, {
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+  });
   const text = await res.text();
-  return { status: res.status, text, body: (text ? JSON.parse(text) : {}) as { items: Record<string, any>[]; next_cursor?: string; error?: string } };
+  return {
+    status: res.status,
+    text,
+    body: (text ? JSON.parse(text) : {}) as { items: Record<string, any>[]; next_cursor?: string; error?: string },
+  };
 }
 
 /** Follows the cursors to the end, one page of `limit` at a time. */
@@ -68,7 +78,19 @@ beforeAll(async () => {
   await t.tenant('paged', [rel('auditor', 'auditor', ['audit:read']), rel('ci', 'ci', ['id-token:issue', 'trust:admin'])]);
   await t.tenant('globex', [rel('auditor', 'auditor-b', ['audit:read'])]);
   const log = new DynamoAuditLog(new Table(broker.tableName));
-  await log.putAll(seeded.map((r) => ({ event: 'token.exchange', outcome: 'success', tenant: 'paged', ...r, id: entryId(r.time!), expires_at: Math.floor(now / 1000) + 3600 }) as AuditEntry));
+  await log.putAll(
+    seeded.map(
+      (r) =>
+        ({
+          event: 'token.exchange',
+          outcome: 'success',
+          tenant: 'paged',
+          ...r,
+          id: entryId(r.time!),
+          expires_at: Math.floor(now / 1000) + 3600,
+        }) as AuditEntry,
+    ),
+  );
   // Logged in after seeding: these exchanges add today's records too, for their own principals.
   [auditor, auditorB, ci] = await Promise.all([tokenFor('paged', 'auditor'), tokenFor('globex', 'auditor-b'), tokenFor('paged', 'ci')]);
 });
@@ -87,7 +109,14 @@ describe('audit API', () => {
     expect(times).toEqual([...times].sort());
     expect(times.every((t) => Date.parse(t) > now - DAY)).toBe(true);
     const granted = res.body.items.find((i) => i.principal === 'paged/ci/ci');
-    expect(granted).toMatchObject({ id: expect.stringMatching(/#[0-9a-f]{12}$/), event: 'token.exchange', outcome: 'success', tenant: 'paged', trust: 'ci', jti: decodeJwt(ci).jti });
+    expect(granted).toMatchObject({
+      id: expect.stringMatching(/#[0-9a-f]{12}$/),
+      event: 'token.exchange',
+      outcome: 'success',
+      tenant: 'paged',
+      trust: 'ci',
+      jti: decodeJwt(ci).jti,
+    });
     expect(granted).not.toHaveProperty('pk');
     expect(granted).not.toHaveProperty('expires_at');
     expect(res.text).not.toMatch(/eyJ[\w-]*\.[\w-]*\./);
@@ -124,7 +153,14 @@ describe('audit API refuses', () => {
     ['a range longer than 31 days', 'paged', 'AUDITOR', { since: iso(now - 32 * DAY) }, 400, 'invalid_request'],
     ['a limit above 200', 'paged', 'AUDITOR', { limit: 201 }, 400, 'invalid_request'],
     ['a limit of 0', 'paged', 'AUDITOR', { limit: 0 }, 400, 'invalid_request'],
-    ['a cursor it did not issue', 'paged', 'AUDITOR', { cursor: Buffer.from('{"after":"AUDIT#x"}').toString('base64url') }, 400, 'invalid_request'],
+    [
+      'a cursor it did not issue',
+      'paged',
+      'AUDITOR',
+      { cursor: Buffer.from('{"after":"AUDIT#x"}').toString('base64url') },
+      400,
+      'invalid_request',
+    ],
     ['a principal with control characters', 'paged', 'AUDITOR', { principal: 'a\u0001b' }, 400, 'invalid_request'],
   ] as const)('%s', async (_name, tenant, who, query, status, error) => {
     const token = { AUDITOR: auditor, AUDITOR_B: auditorB, CI: ci, NONE: undefined }[who];

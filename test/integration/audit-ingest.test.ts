@@ -25,14 +25,29 @@ const time = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
 
 function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
   const t = overrides.time ?? time();
-  return { time: t, id: entryId(t), event: 'token.exchange', outcome: 'success', tenant, principal: `${tenant}/ci/x`, expires_at: Math.floor(Date.now() / 1000) + 3600, ...overrides };
+  return {
+    time: t,
+    id: entryId(t),
+    event: 'token.exchange',
+    outcome: 'success',
+    tenant,
+    principal: `${tenant}/ci/x`,
+    expires_at: Math.floor(Date.now() / 1000) + 3600,
+    ...overrides,
+  };
 }
 
 /** A log line as the Powertools logger writes it: its own fields around the entry. */
 const line = (e: object) => JSON.stringify({ level: 'INFO', message: 'audit', timestamp: time(), service: 'fedbroker', audit: true, ...e });
 
 async function stored(of = tenant): Promise<Record<string, unknown>[]> {
-  const out = await direct.doc.send(new ScanCommand({ TableName: direct.name, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': `AUDIT#${of}#` } }));
+  const out = await direct.doc.send(
+    new ScanCommand({
+      TableName: direct.name,
+      FilterExpression: 'begins_with(pk, :p)',
+      ExpressionAttributeValues: { ':p': `AUDIT#${of}#` },
+    }),
+  );
   return out.Items ?? [];
 }
 
@@ -41,7 +56,14 @@ beforeAll(async () => {
   proxy = await startThrottleProxy(broker.dynamodb.endpoint);
   broker.coldStart({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
   ({ handler: ingest } = await broker.load<typeof import('../../functions/audit-ingest.ts')>('functions/audit-ingest.ts'));
-  direct = new Table(broker.tableName, new DynamoDBClient({ region: 'us-east-1', endpoint: broker.dynamodb.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
+  direct = new Table(
+    broker.tableName,
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: broker.dynamodb.endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }),
+  );
 });
 afterAll(async () => {
   proxy.stop();
@@ -56,9 +78,19 @@ beforeEach(() => {
 describe('auditIngest', () => {
   it('stores each entry under its day partition with its id as sort key, without the logger fields', async () => {
     const e = entry({ scopes: ['id-token:issue'], detail: { source_jti: 'j1' }, request_id: 'r1' });
-    const refusal = entry({ outcome: 'refused', principal: undefined, claimed_tenant: 'acme', claimed_principal: 'acme/ci/x', claimed_trust: 'ci', claimed_issuer: 'https://i', claimed_subject: 's', time: time(1) });
+    const refusal = entry({
+      outcome: 'refused',
+      principal: undefined,
+      claimed_tenant: 'acme',
+      claimed_principal: 'acme/ci/x',
+      claimed_trust: 'ci',
+      claimed_issuer: 'https://i',
+      claimed_subject: 's',
+      time: time(1),
+    });
     await expect(ingest(logsSubscriptionEvent([line(e), line(refusal)]))).resolves.toEqual({ stored: 2, dropped: 0 });
-    const item = ({ id, ...record }: AuditEntry) => JSON.parse(JSON.stringify({ ...record, pk: `AUDIT#${tenant}#${record.time.slice(0, 10)}`, sk: id })) as unknown;
+    const item = ({ id, ...record }: AuditEntry) =>
+      JSON.parse(JSON.stringify({ ...record, pk: `AUDIT#${tenant}#${record.time.slice(0, 10)}`, sk: id })) as unknown;
     expect(await stored()).toHaveLength(2);
     expect(await stored()).toEqual(expect.arrayContaining([item(e), item(refusal)]));
   });
@@ -71,17 +103,28 @@ describe('auditIngest', () => {
   });
 
   it('stores deliveries larger than one BatchWriteItem call (25 items)', async () => {
-    await expect(ingest(logsSubscriptionEvent(Array.from({ length: 60 }, (_, i) => line(entry({ time: time(i) })))))).resolves.toEqual({ stored: 60, dropped: 0 });
+    await expect(ingest(logsSubscriptionEvent(Array.from({ length: 60 }, (_, i) => line(entry({ time: time(i) })))))).resolves.toEqual({
+      stored: 60,
+      dropped: 0,
+    });
     expect(await stored()).toHaveLength(60);
   });
 
   it('drops a line whose audit JSON does not start the message (another writer printing it)', async () => {
-    await expect(ingest(logsSubscriptionEvent([`2025-01-01T00:00:00.000Z\tabc\tINFO\t${line(entry())}`]))).resolves.toEqual({ stored: 0, dropped: 1 });
+    await expect(ingest(logsSubscriptionEvent([`2025-01-01T00:00:00.000Z\tabc\tINFO\t${line(entry())}`]))).resolves.toEqual({
+      stored: 0,
+      dropped: 1,
+    });
     expect(await stored()).toHaveLength(0);
   });
 
   it('answers a CONTROL_MESSAGE (the destination check) without storing anything', async () => {
-    const data = gzipSync(JSON.stringify({ messageType: 'CONTROL_MESSAGE', logEvents: [{ id: '1', timestamp: 0, message: 'CWL CONTROL MESSAGE: Checking health of destination Lambda.' }] })).toString('base64');
+    const data = gzipSync(
+      JSON.stringify({
+        messageType: 'CONTROL_MESSAGE',
+        logEvents: [{ id: '1', timestamp: 0, message: 'CWL CONTROL MESSAGE: Checking health of destination Lambda.' }],
+      }),
+    ).toString('base64');
     await expect(ingest({ awslogs: { data } })).resolves.toEqual({ stored: 0, dropped: 0 });
   });
 
@@ -91,13 +134,22 @@ describe('auditIngest', () => {
 
   it('retries items DynamoDB leaves unprocessed, then stores them', async () => {
     proxy.leaveUnprocessed(2);
-    await expect(ingest(logsSubscriptionEvent([line(entry()), line(entry({ time: time(1) }))]))).resolves.toEqual({ stored: 2, dropped: 0 });
+    await expect(ingest(logsSubscriptionEvent([line(entry()), line(entry({ time: time(1) }))]))).resolves.toEqual({
+      stored: 2,
+      dropped: 0,
+    });
     expect(await stored()).toHaveLength(2);
   });
 
   it('fails with ERR_SERVICE_UNAVAILABLE when items stay unprocessed, so the delivery is retried', async () => {
     proxy.leaveUnprocessed(Infinity);
-    const log = new DynamoAuditLog(new Table(broker.tableName, new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })), async () => undefined);
+    const log = new DynamoAuditLog(
+      new Table(
+        broker.tableName,
+        new DynamoDBClient({ region: 'us-east-1', endpoint: proxy.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+      ),
+      async () => undefined,
+    );
     const err = await log.putAll([entry()]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceUnavailable);
     expect((err as ServiceUnavailable).code).toBe('ERR_SERVICE_UNAVAILABLE');

@@ -33,7 +33,9 @@ const lines: string[] = [];
 type Item = Record<string, any>;
 
 async function auditItems(): Promise<Item[]> {
-  const out = await table.doc.send(new ScanCommand({ TableName: table.name, FilterExpression: 'begins_with(pk, :a)', ExpressionAttributeValues: { ':a': 'AUDIT#' } }));
+  const out = await table.doc.send(
+    new ScanCommand({ TableName: table.name, FilterExpression: 'begins_with(pk, :a)', ExpressionAttributeValues: { ':a': 'AUDIT#' } }),
+  );
   return out.Items ?? [];
 }
 
@@ -78,14 +80,28 @@ function forgedAccessToken(claims: Record<string, unknown>): string {
     'RS256',
     attackerKey,
     { alg: 'RS256', typ: 'at+jwt', kid: 'forged' },
-    { iss: ISSUER, aud: ISSUER, iat: now, exp: now + 900, jti: randomUUID(), tenant_id: 'acme', trust: 'admin', scope: 'trust:admin audit:read', ...claims },
+    {
+      iss: ISSUER,
+      aud: ISSUER,
+      iat: now,
+      exp: now + 900,
+      jti: randomUUID(),
+      tenant_id: 'acme',
+      trust: 'admin',
+      scope: 'trust:admin audit:read',
+      ...claims,
+    },
   );
 }
 const UNVERIFIED_AS_VERIFIED = ['principal', 'trust', 'source_issuer', 'source_subject'];
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
 /** Calls a handler straight, as API Gateway would from `sourceIp`: the limiter keys on the source address. */
-async function invoke(module: string, sourceIp: string, init: { headers?: Record<string, string>; body: string; path: string }): Promise<number> {
+async function invoke(
+  module: string,
+  sourceIp: string,
+  init: { headers?: Record<string, string>; body: string; path: string },
+): Promise<number> {
   const { handler } = await broker.load<{ handler: Handler }>(module);
   const event = httpEvent('POST', init.path, { headers: init.headers, body: init.body });
   event.requestContext.http.sourceIp = sourceIp;
@@ -95,7 +111,11 @@ const forgedExchange = (sourceIp: string) =>
   invoke('functions/token.ts', sourceIp, {
     path: '/v1/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: forgedAccessToken({ sub: 'acme/admin/flood' }), subject_token_type: TOKEN_TYPE.accessToken }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: forgedAccessToken({ sub: 'acme/admin/flood' }),
+      subject_token_type: TOKEN_TYPE.accessToken,
+    }).toString(),
   });
 const external = (claims: Record<string, unknown> = {}, now?: number) =>
   upstream.token({ sub: 'repo:acme/app', repository: 'acme/app', ...claims }, now === undefined ? {} : { now });
@@ -112,13 +132,21 @@ async function api(method: string, path: string, token: string, body?: unknown, 
 
 beforeAll(async () => {
   [upstream, cognito] = await Promise.all([startUpstreamIssuer(), startCognitoStandIn()]);
-  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, FEDBROKER_AUDIT_TABLE_WRITE: 'subscription' } });
+  broker = await startBroker({
+    env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, FEDBROKER_AUDIT_TABLE_WRITE: 'subscription' },
+  });
   gateway = await startGateway((m) => broker.load(m));
   table = new Table(broker.tableName);
   const rel = { kind: 'oidc' as const, issuer: upstream.issuer, audiences: ['fedbroker'] };
   await tenantAdmin(broker.tableName).tenant('acme', [
     { ...rel, id: 'admin', conditions: { StringEquals: { sub: 'admin-a' } }, scopes: ['trust:admin', 'audit:read'] },
-    { ...rel, id: 'ci', conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue', 'aws:cognito'], session_tags: { repo: { claim: 'repository' } } },
+    {
+      ...rel,
+      id: 'ci',
+      conditions: { StringLike: { sub: 'repo:acme/*' } },
+      scopes: ['id-token:issue', 'aws:cognito'],
+      session_tags: { repo: { claim: 'repository' } },
+    },
   ]);
   // Audit lines are only printed below SILENT: a fresh module graph at INFO, its output captured.
   broker.coldStart({ POWERTOOLS_LOG_LEVEL: 'INFO' });
@@ -129,7 +157,11 @@ beforeAll(async () => {
       return true;
     }),
   );
-  const res = await exchange({ subject_token: await upstream.token({ sub: 'admin-a' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+  const res = await exchange({
+    subject_token: await upstream.token({ sub: 'admin-a' }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant: 'acme',
+  });
   admin = res.body.access_token as string;
 });
 afterAll(async () => {
@@ -140,7 +172,9 @@ afterAll(async () => {
 
 describe('audit records of exchanges', () => {
   it('records a granted exchange with every field, and the same record in the logs', async () => {
-    const r = await recorded(async () => exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' }));
+    const r = await recorded(async () =>
+      exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' }),
+    );
     expect(r.result.status).toBe(200);
     const item = one(r);
     expect(item).toMatchObject({
@@ -162,8 +196,14 @@ describe('audit records of exchanges', () => {
   });
 
   it('records an ID token issued, with its audience and the access token it came from', async () => {
-    const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
-    const params = { subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' };
+    const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body
+      .access_token as string;
+    const params = {
+      subject_token: at,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    };
     const r = await recorded(() => exchange(params));
     expect(one(r)).toMatchObject({
       event: 'id_token.issue',
@@ -178,15 +218,26 @@ describe('audit records of exchanges', () => {
   });
 
   it('regression: records a refused external token under the tenant it named, its iss and sub as claimed_*, no principal', async () => {
-    const r = await recorded(async () => exchange({ subject_token: await external({}, Date.now() - 3600_000), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' }));
+    const r = await recorded(async () =>
+      exchange({ subject_token: await external({}, Date.now() - 3600_000), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' }),
+    );
     expect(r.result.status).toBe(400);
     const item = one(r);
-    expect(item).toMatchObject({ event: 'token.exchange', outcome: 'refused', reason: 'expired', tenant: 'acme', claimed_issuer: upstream.issuer, claimed_subject: 'repo:acme/app' });
+    expect(item).toMatchObject({
+      event: 'token.exchange',
+      outcome: 'refused',
+      reason: 'expired',
+      tenant: 'acme',
+      claimed_issuer: upstream.issuer,
+      claimed_subject: 'repo:acme/app',
+    });
     for (const field of UNVERIFIED_AS_VERIFIED) expect(item).not.toHaveProperty(field);
   });
 
   it('regression: records a forged at+jwt under _unknown, its tenant_id, sub and trust as claimed_*, no principal', async () => {
-    const r = await recorded(() => exchange({ subject_token: forgedAccessToken({ sub: 'acme/admin/admin-a' }), subject_token_type: TOKEN_TYPE.accessToken }));
+    const r = await recorded(() =>
+      exchange({ subject_token: forgedAccessToken({ sub: 'acme/admin/admin-a' }), subject_token_type: TOKEN_TYPE.accessToken }),
+    );
     expect(r.result.status).toBe(400);
     const item = one(r);
     expect(item).toMatchObject({
@@ -204,7 +255,13 @@ describe('audit records of exchanges', () => {
 
   it("regression: the tenant's audit API filtered by a forged sub finds nothing, though the refusal is in its trail", async () => {
     const since = new Date(Date.now() - 1000).toISOString();
-    const r = await recorded(() => exchange({ subject_token: forgedAccessToken({ sub: 'acme/admin/mallory' }), subject_token_type: TOKEN_TYPE.accessToken, tenant: 'acme' }));
+    const r = await recorded(() =>
+      exchange({
+        subject_token: forgedAccessToken({ sub: 'acme/admin/mallory' }),
+        subject_token_type: TOKEN_TYPE.accessToken,
+        tenant: 'acme',
+      }),
+    );
     expect(one(r)).toMatchObject({ tenant: 'acme', claimed_principal: 'acme/admin/mallory' });
     const filtered = await api('GET', `/v1/tenants/acme/audit?${new URLSearchParams({ since, principal: 'acme/admin/mallory' })}`, admin);
     expect(filtered.status).toBe(200);
@@ -214,22 +271,56 @@ describe('audit records of exchanges', () => {
   });
 
   it('records a refusal for an unknown scope with reason ERR_INVALID_SCOPE', async () => {
-    const r = await recorded(async () => exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme', scope: 'root' }));
-    expect(one(r)).toMatchObject({ event: 'token.exchange', outcome: 'refused', reason: 'ERR_INVALID_SCOPE', tenant: 'acme', scopes: ['root'] });
+    const r = await recorded(async () =>
+      exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme', scope: 'root' }),
+    );
+    expect(one(r)).toMatchObject({
+      event: 'token.exchange',
+      outcome: 'refused',
+      reason: 'ERR_INVALID_SCOPE',
+      tenant: 'acme',
+      scopes: ['root'],
+    });
   });
 
   it('records a refused ID token for a disallowed audience with reason ERR_INVALID_TARGET', async () => {
-    const params = { subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme', requested_token_type: TOKEN_TYPE.idToken, audience: 'https://evil.example' };
+    const params = {
+      subject_token: await external(),
+      subject_token_type: TOKEN_TYPE.idToken,
+      tenant: 'acme',
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'https://evil.example',
+    };
     const r = await recorded(() => exchange(params));
-    expect(one(r)).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'ERR_INVALID_TARGET', audience: 'https://evil.example' });
+    expect(one(r)).toMatchObject({
+      event: 'id_token.issue',
+      outcome: 'refused',
+      reason: 'ERR_INVALID_TARGET',
+      audience: 'https://evil.example',
+    });
   });
 
   it('records a revoked access token presented again in its tenant with reason token_revoked, and its verified principal (its signature verified)', async () => {
-    const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
+    const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body
+      .access_token as string;
     expect((await api('POST', '/v1/tenants/acme/revocations', admin, { token: at })).status).toBe(200);
-    const r = await recorded(() => exchange({ subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' }));
+    const r = await recorded(() =>
+      exchange({
+        subject_token: at,
+        subject_token_type: TOKEN_TYPE.accessToken,
+        requested_token_type: TOKEN_TYPE.idToken,
+        audience: 'sts.amazonaws.com',
+      }),
+    );
     const item = one(r);
-    expect(item).toMatchObject({ event: 'id_token.issue', outcome: 'refused', reason: 'token_revoked', tenant: 'acme', principal: 'acme/ci/repo:acme/app', trust: 'ci' });
+    expect(item).toMatchObject({
+      event: 'id_token.issue',
+      outcome: 'refused',
+      reason: 'token_revoked',
+      tenant: 'acme',
+      principal: 'acme/ci/repo:acme/app',
+      trust: 'ci',
+    });
     expect(item).not.toHaveProperty('claimed_principal');
   });
 
@@ -241,7 +332,12 @@ describe('audit records of exchanges', () => {
   it('scrubs tokens out of attacker-chosen claims and parameters', async () => {
     const planted = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln';
     const r = await recorded(async () =>
-      exchange({ subject_token: await external({ sub: `repo:acme/${planted}`, aud: 'x' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme', audience: planted }),
+      exchange({
+        subject_token: await external({ sub: `repo:acme/${planted}`, aud: 'x' }),
+        subject_token_type: TOKEN_TYPE.idToken,
+        tenant: 'acme',
+        audience: planted,
+      }),
     );
     const item = one(r);
     expect(item.claimed_subject).toBe('repo:acme/[jwt]');
@@ -275,7 +371,8 @@ describe('refusal records are bounded per tenant and source', () => {
   });
 
   it(`writes ${N} refusal records of a flood of Cognito vending refusals from one source`, async () => {
-    const ci = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
+    const ci = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body
+      .access_token as string;
     const vend = () =>
       invoke('functions/cognito-identity-token.ts', '203.0.113.51', {
         path: '/v1/aws/cognito-identity-token',
@@ -286,19 +383,40 @@ describe('refusal records are bounded per tenant and source', () => {
       for (let i = 0; i < N + 3; i++) expect(await vend()).toBe(403);
     });
     expect(flood.items).toHaveLength(N);
-    expect(flood.items.every((i) => i.event === 'cognito_token.issue' && i.outcome === 'refused' && i.principal === 'acme/ci/repo:acme/app')).toBe(true);
+    expect(
+      flood.items.every((i) => i.event === 'cognito_token.issue' && i.outcome === 'refused' && i.principal === 'acme/ci/repo:acme/app'),
+    ).toBe(true);
   });
 });
 
 describe('audit records of admin changes', () => {
   it('records trust relationship create, replace and delete, one each', async () => {
-    const doc = { kind: 'oidc', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringEquals: { sub: 'x' } }, scopes: ['id-token:issue'] };
+    const doc = {
+      kind: 'oidc',
+      issuer: upstream.issuer,
+      audiences: ['fedbroker'],
+      conditions: { StringEquals: { sub: 'x' } },
+      scopes: ['id-token:issue'],
+    };
     const base = '/v1/tenants/acme/trust-relationships';
     const created = await recorded(() => api('POST', base, admin, { ...doc, id: 'audited' }));
     const replaced = await recorded(() => api('PUT', `${base}/audited`, admin, doc, { 'If-Match': '"1"' }));
     const deleted = await recorded(() => api('DELETE', `${base}/audited`, admin, undefined, { 'If-Match': '"2"' }));
-    const who = { tenant: 'acme', trust: 'admin', principal: 'acme/admin/admin-a', jti: decodeJwt(admin).jti, target: 'audited', outcome: 'success' };
-    expect(one(created)).toMatchObject({ ...who, event: 'trust_relationship.create', detail: { version: 1 }, request_id: expect.any(String), source_ip: expect.any(String) });
+    const who = {
+      tenant: 'acme',
+      trust: 'admin',
+      principal: 'acme/admin/admin-a',
+      jti: decodeJwt(admin).jti,
+      target: 'audited',
+      outcome: 'success',
+    };
+    expect(one(created)).toMatchObject({
+      ...who,
+      event: 'trust_relationship.create',
+      detail: { version: 1 },
+      request_id: expect.any(String),
+      source_ip: expect.any(String),
+    });
     expect(one(replaced)).toMatchObject({ ...who, event: 'trust_relationship.replace', detail: { version: 2 } });
     expect(one(deleted)).toMatchObject({ ...who, event: 'trust_relationship.delete', detail: { version: 2 } });
   });
@@ -308,22 +426,39 @@ describe('audit records of admin changes', () => {
     await tenantAdmin(broker.tableName).allowPool('acme', id);
     const base = '/v1/tenants/acme/cognito-identity-pools';
     const created = await recorded(() => api('POST', base, admin, { identity_pool_id: id }));
-    const replaced = await recorded(() => api('PUT', `${base}/${id}`, admin, { identity_pool_id: id, max_duration_seconds: 600 }, { 'If-Match': '"1"' }));
+    const replaced = await recorded(() =>
+      api('PUT', `${base}/${id}`, admin, { identity_pool_id: id, max_duration_seconds: 600 }, { 'If-Match': '"1"' }),
+    );
     expect(one(created)).toMatchObject({ event: 'identity_pool.create', target: id, principal: 'acme/admin/admin-a' });
     expect(one(replaced)).toMatchObject({ event: 'identity_pool.replace', target: id });
     // Vending through it is audited too, before the pool goes away.
-    const ci = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
+    const ci = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body
+      .access_token as string;
     const vended = await recorded(() => api('POST', '/v1/aws/cognito-identity-token', ci, { identity_pool_id: id }));
     expect(vended.result.status).toBe(200);
-    expect(one(vended)).toMatchObject({ event: 'cognito_token.issue', outcome: 'success', audience: id, principal: 'acme/ci/repo:acme/app', detail: { source_jti: decodeJwt(ci).jti } });
+    expect(one(vended)).toMatchObject({
+      event: 'cognito_token.issue',
+      outcome: 'success',
+      audience: id,
+      principal: 'acme/ci/repo:acme/app',
+      detail: { source_jti: decodeJwt(ci).jti },
+    });
     const deleted = await recorded(() => api('DELETE', `${base}/${id}`, admin, undefined, { 'If-Match': '"2"' }));
     expect(one(deleted)).toMatchObject({ event: 'identity_pool.delete', target: id });
   });
 
   it('records a revocation with the revoked jti as its target', async () => {
-    const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body.access_token as string;
+    const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body
+      .access_token as string;
     const r = await recorded(() => api('POST', '/v1/tenants/acme/revocations', admin, { token: at }));
-    expect(one(r)).toMatchObject({ event: 'token.revoke', outcome: 'success', tenant: 'acme', principal: 'acme/admin/admin-a', target: decodeJwt(at).jti, detail: { revoked: true } });
+    expect(one(r)).toMatchObject({
+      event: 'token.revoke',
+      outcome: 'success',
+      tenant: 'acme',
+      principal: 'acme/admin/admin-a',
+      target: decodeJwt(at).jti,
+      detail: { revoked: true },
+    });
   });
 
   it('records every signing key state change of a rotation, one each, under _system', async () => {
@@ -337,7 +472,13 @@ describe('audit records of admin changes', () => {
     expect(r.logged).toHaveLength(r.result.events.length);
     for (const e of r.result.events) {
       expect(r.items).toContainEqual(
-        expect.objectContaining({ event: 'key.state_change', tenant: '_system', principal: 'audit-test', target: e.kid, detail: { from: e.from, to: e.to, forced: e.forced } }),
+        expect.objectContaining({
+          event: 'key.state_change',
+          tenant: '_system',
+          principal: 'audit-test',
+          target: e.kid,
+          detail: { from: e.from, to: e.to, forced: e.forced },
+        }),
       );
     }
   });
@@ -356,11 +497,26 @@ describe('the audit trail never holds a token', () => {
 
 describe('the audit trail fails closed', () => {
   it('refuses to grant (503 temporarily_unavailable) when audit lines are silenced and no other copy is configured', async () => {
-    const silenced = await startBroker({ env: { FEDBROKER_LOCAL: 'true', FEDBROKER_AUDIT_TABLE_WRITE: 'subscription', POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+    const silenced = await startBroker({
+      env: { FEDBROKER_LOCAL: 'true', FEDBROKER_AUDIT_TABLE_WRITE: 'subscription', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    });
     const front = await startGateway((m) => silenced.load(m));
     try {
-      await tenantAdmin(silenced.tableName).tenant('acme', [{ kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'] }]);
-      const res = await postExchange(front.url, { subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+      await tenantAdmin(silenced.tableName).tenant('acme', [
+        {
+          kind: 'oidc',
+          id: 'ci',
+          issuer: upstream.issuer,
+          audiences: ['fedbroker'],
+          conditions: { StringLike: { sub: 'repo:acme/*' } },
+          scopes: ['id-token:issue'],
+        },
+      ]);
+      const res = await postExchange(front.url, {
+        subject_token: await external(),
+        subject_token_type: TOKEN_TYPE.idToken,
+        tenant: 'acme',
+      });
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ error: 'temporarily_unavailable' });
       expect(res.body).not.toHaveProperty('access_token');

@@ -20,14 +20,22 @@ let client: CognitoIdentityClient;
 
 beforeAll(async () => {
   cognito = await startCognitoStandIn();
-  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', FEDBROKER_COGNITO_ISSUER: cognito.url, AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url } });
+  broker = await startBroker({
+    env: { FEDBROKER_LOCAL: 'true', FEDBROKER_COGNITO_ISSUER: cognito.url, AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url },
+  });
   gateway = await startGateway((m) => broker.load(m));
   client = new CognitoIdentityClient({ region: 'us-east-1' });
   pool = cognito.createPool({ developerProvider: 'fedbroker' });
   otherPool = cognito.createPool({ developerProvider: 'fedbroker' });
   foreignProviderPool = cognito.createPool({ developerProvider: 'someone-else' });
   const admin = tenantAdmin(broker.tableName, { cognitoIssuer: cognito.url });
-  const trust = (id: string, identity_pool_id: string) => ({ kind: 'aws-cognito' as const, id, region: 'us-east-1', identity_pool_id, scopes: ['id-token:issue' as const] });
+  const trust = (id: string, identity_pool_id: string) => ({
+    kind: 'aws-cognito' as const,
+    id,
+    region: 'us-east-1',
+    identity_pool_id,
+    scopes: ['id-token:issue' as const],
+  });
   await admin.tenant('acme', [trust('aws', pool), trust('foreign', foreignProviderPool)]);
   await admin.tenant('globex', [trust('aws', pool)]);
 });
@@ -39,8 +47,10 @@ afterAll(async () => {
 });
 
 const cognitoToken = async (login: string, identityPoolId = pool, provider = 'fedbroker') =>
-  (await client.send(new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: identityPoolId, Logins: { [provider]: login } }))).Token ?? '';
-const exchange = (token: string, tenant = 'acme') => postExchange(gateway.url, { subject_token: token, subject_token_type: TOKEN_TYPE.idToken, tenant });
+  (await client.send(new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: identityPoolId, Logins: { [provider]: login } })))
+    .Token ?? '';
+const exchange = (token: string, tenant = 'acme') =>
+  postExchange(gateway.url, { subject_token: token, subject_token_type: TOKEN_TYPE.idToken, tenant });
 
 describe('Cognito identity pool → fedbroker', () => {
   it('admits a developer-authenticated identity whose developer user id is the tenant', async () => {
@@ -54,12 +64,23 @@ describe('Cognito identity pool → fedbroker', () => {
     ['a token of a pool the tenant does not trust', async () => cognitoToken('acme', otherPool)],
     ['a token whose developer user id is another tenant', async () => cognitoToken('globex')],
     ['an unauthenticated identity', async () => cognito.issueToken({ poolId: pool, amr: ['unauthenticated'] })],
-    ['an expired token', async () => {
-      const now = Math.floor(Date.now() / 1000);
-      return cognito.issueToken({ poolId: pool, amr: ['authenticated', 'fedbroker', `fedbroker:${pool}:acme`], iat: now - 7200, exp: now - 3600 });
-    }],
+    [
+      'an expired token',
+      async () => {
+        const now = Math.floor(Date.now() / 1000);
+        return cognito.issueToken({
+          poolId: pool,
+          amr: ['authenticated', 'fedbroker', `fedbroker:${pool}:acme`],
+          iat: now - 7200,
+          exp: now - 3600,
+        });
+      },
+    ],
     ['a token from another developer provider', async () => cognitoToken('acme', foreignProviderPool, 'someone-else')],
-    ['a token whose amr names the provider but not the pool', async () => cognito.issueToken({ poolId: pool, amr: ['authenticated', 'fedbroker', `fedbroker:${otherPool}:acme`] })],
+    [
+      'a token whose amr names the provider but not the pool',
+      async () => cognito.issueToken({ poolId: pool, amr: ['authenticated', 'fedbroker', `fedbroker:${otherPool}:acme`] }),
+    ],
   ])('refuses %s', async (_name, token) => {
     const res = await exchange(await token());
     expect(res.status).toBe(400);
@@ -75,13 +96,23 @@ describe('Cognito identity pool → fedbroker', () => {
 
   it('refuses a kind "oidc" relationship naming the Cognito issuer', async () => {
     await expect(
-      tenantAdmin(broker.tableName, { cognitoIssuer: cognito.url }).relationship('acme', { kind: 'oidc', issuer: cognito.url, audiences: [pool], scopes: ['id-token:issue'] }),
+      tenantAdmin(broker.tableName, { cognitoIssuer: cognito.url }).relationship('acme', {
+        kind: 'oidc',
+        issuer: cognito.url,
+        audiences: [pool],
+        scopes: ['id-token:issue'],
+      }),
     ).rejects.toMatchObject({ code: 'ERR_POLICY_INVALID' });
   });
 
   it('refuses a pool id from another region than the relationship names', async () => {
     await expect(
-      tenantAdmin(broker.tableName).relationship('acme', { kind: 'aws-cognito', region: 'eu-west-1', identity_pool_id: pool, scopes: ['id-token:issue'] }),
+      tenantAdmin(broker.tableName).relationship('acme', {
+        kind: 'aws-cognito',
+        region: 'eu-west-1',
+        identity_pool_id: pool,
+        scopes: ['id-token:issue'],
+      }),
     ).rejects.toMatchObject({ code: 'ERR_POLICY_INVALID' });
   });
 });

@@ -29,21 +29,31 @@ let vendor: string;
 let noScope: string;
 
 async function accessToken(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub, team: 'payments' }), subject_token_type: TOKEN_TYPE.idToken, tenant });
+  const res = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub, team: 'payments' }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant,
+  });
   expect(res.status).toBe(200);
   return res.body.access_token as string;
 }
 
 beforeAll(async () => {
   [cognito, upstream, sts] = await Promise.all([startCognitoStandIn(), startUpstreamIssuer(), startStsStandIn()]);
-  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, AWS_ENDPOINT_URL_STS: sts.url } });
+  broker = await startBroker({
+    env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, AWS_ENDPOINT_URL_STS: sts.url },
+  });
   sts.addAssumableRole(CROSS_ROLE, { externalId: 'acme' });
   sts.addAssumableRole(THROTTLED_ROLE, { externalId: 'acme' });
   gateway = await startGateway((m) => broker.load(m));
   pool = cognito.createPool({ developerProvider: 'fedbroker' });
   taggedPool = cognito.createPool({ developerProvider: 'fedbroker' });
   ghostPool = 'us-east-1:00000000-0000-4000-8000-000000000000';
-  [crossPool, deniedPool, throttledPool] = [1, 2, 3].map(() => cognito.createPool({ developerProvider: 'fedbroker' })) as [string, string, string];
+  [crossPool, deniedPool, throttledPool] = [1, 2, 3].map(() => cognito.createPool({ developerProvider: 'fedbroker' })) as [
+    string,
+    string,
+    string,
+  ];
   const admin = tenantAdmin(broker.tableName);
   const trust = { kind: 'oidc' as const, issuer: upstream.issuer, audiences: ['fedbroker'], session_tags: { team: { claim: 'team' } } };
   await admin.tenant('acme', [
@@ -87,8 +97,17 @@ describe('vending Cognito OpenID tokens', () => {
   it('hands back a token the workload turns into AWS credentials with GetCredentialsForIdentity', async () => {
     const res = await vend(vendor, { identity_pool_id: pool, duration_seconds: 1800 });
     expect(res.body.expires_in).toBe(1800);
-    const client = new CognitoIdentityClient({ region: 'us-east-1', endpoint: cognito.url, credentials: { accessKeyId: 'none', secretAccessKey: 'none' } });
-    const out = await client.send(new GetCredentialsForIdentityCommand({ IdentityId: res.body.identity_id, Logins: { 'cognito-identity.amazonaws.com': res.body.token } }));
+    const client = new CognitoIdentityClient({
+      region: 'us-east-1',
+      endpoint: cognito.url,
+      credentials: { accessKeyId: 'none', secretAccessKey: 'none' },
+    });
+    const out = await client.send(
+      new GetCredentialsForIdentityCommand({
+        IdentityId: res.body.identity_id,
+        Logins: { 'cognito-identity.amazonaws.com': res.body.token },
+      }),
+    );
     expect(out.Credentials?.AccessKeyId).toMatch(/^ASIA/);
     client.destroy();
   });
@@ -102,13 +121,34 @@ describe('vending Cognito OpenID tokens', () => {
   it.each([
     ['a call without a bearer token', (): string | undefined => undefined, { identity_pool_id: 'POOL' }, 401, 'invalid_token'],
     ['a token without the aws:cognito scope', (): string | undefined => noScope, { identity_pool_id: 'POOL' }, 403, 'insufficient_scope'],
-    ['a pool not configured for the tenant', (): string | undefined => vendor, { identity_pool_id: 'us-east-1:11111111-2222-4333-8444-555555555555' }, 403, 'access_denied'],
+    [
+      'a pool not configured for the tenant',
+      (): string | undefined => vendor,
+      { identity_pool_id: 'us-east-1:11111111-2222-4333-8444-555555555555' },
+      403,
+      'access_denied',
+    ],
     ['a malformed pool id', (): string | undefined => vendor, { identity_pool_id: 'not-a-pool' }, 400, 'invalid_request'],
-    ['a duration above the pool maximum', (): string | undefined => vendor, { identity_pool_id: 'POOL', duration_seconds: 7200 }, 400, 'invalid_request'],
-    ['a duration that is not a number', (): string | undefined => vendor, { identity_pool_id: 'POOL', duration_seconds: '1h' }, 400, 'invalid_request'],
+    [
+      'a duration above the pool maximum',
+      (): string | undefined => vendor,
+      { identity_pool_id: 'POOL', duration_seconds: 7200 },
+      400,
+      'invalid_request',
+    ],
+    [
+      'a duration that is not a number',
+      (): string | undefined => vendor,
+      { identity_pool_id: 'POOL', duration_seconds: '1h' },
+      400,
+      'invalid_request',
+    ],
     ['a configured pool Cognito does not know', (): string | undefined => vendor, { identity_pool_id: 'GHOST' }, 400, 'invalid_request'],
   ] as const)('refuses %s', async (_name, token, body, status, error) => {
-    const res = await vend(token(), { ...body, identity_pool_id: body.identity_pool_id === 'POOL' ? pool : body.identity_pool_id === 'GHOST' ? ghostPool : body.identity_pool_id });
+    const res = await vend(token(), {
+      ...body,
+      identity_pool_id: body.identity_pool_id === 'POOL' ? pool : body.identity_pool_id === 'GHOST' ? ghostPool : body.identity_pool_id,
+    });
     expect(res.status).toBe(status);
     expect(res.body.error).toBe(error);
     expect(res.body.token).toBeUndefined();
@@ -137,7 +177,15 @@ describe('vending for a pool in another account (role_arn)', () => {
     expect(first.status).toBe(200);
     expect(sts.calls.AssumeRole).toBe(1);
     // The tenant is the ExternalId: the role's trust policy names the one tenant it serves.
-    expect(sts.assumed).toEqual([{ roleArn: CROSS_ROLE, sessionName: 'fedbroker.acme', externalId: 'acme', durationSeconds: 900, accessKeyId: expect.stringMatching(/^ASIA/) }]);
+    expect(sts.assumed).toEqual([
+      {
+        roleArn: CROSS_ROLE,
+        sessionName: 'fedbroker.acme',
+        externalId: 'acme',
+        durationSeconds: 900,
+        accessKeyId: expect.stringMatching(/^ASIA/),
+      },
+    ]);
     expect(cognito.lastRequest).toMatchObject({ IdentityPoolId: crossPool, Logins: { fedbroker: 'acme/vendor/vendor' } });
     expect(cognito.lastAccessKeyId).toBe(sts.assumed[0]?.accessKeyId);
 

@@ -31,7 +31,13 @@ describe.each(['RS256', 'ES256'] as const)('data-key signing mode with %s', (alg
     const { signJwt } = await broker.load<typeof import('../../lib/jwt/sign.ts')>('lib/jwt/sign.ts');
     const rt = runtime();
     const now = Math.floor(Date.now() / 1000);
-    return signJwt(rt.signer, await rt.keyRing.activeKey(), 'JWT', { iss: rt.config.issuer, aud: 'sts.amazonaws.com', sub: 'dev/x', iat: now, exp: now + 300 });
+    return signJwt(rt.signer, await rt.keyRing.activeKey(), 'JWT', {
+      iss: rt.config.issuer,
+      aud: 'sts.amazonaws.com',
+      sub: 'dev/x',
+      iat: now,
+      exp: now + 300,
+    });
   }
 
   it('signs tokens that verify against the published JWKS', async () => {
@@ -67,7 +73,11 @@ describe.each(['RS256', 'ES256'] as const)('data-key signing mode with %s', (alg
         }),
       )
     ).Plaintext;
-    const forms = [Buffer.from(plaintext ?? []).toString('base64'), Buffer.from(plaintext ?? []).toString('hex'), Buffer.from(plaintext ?? []).toString('base64url')];
+    const forms = [
+      Buffer.from(plaintext ?? []).toString('base64'),
+      Buffer.from(plaintext ?? []).toString('hex'),
+      Buffer.from(plaintext ?? []).toString('base64url'),
+    ];
     const written = JSON.stringify(items) + logged.join('');
     for (const form of forms) expect(written).not.toContain(form.slice(16, 80));
     expect(written).not.toMatch(/"d":"[\w-]{20,}/);
@@ -78,7 +88,10 @@ describe.each(['RS256', 'ES256'] as const)('data-key signing mode with %s', (alg
     const material = items.find((i) => i.sk?.S?.startsWith('KEY#'))?.material?.M;
     await expect(
       new KMSClient({}).send(
-        new DecryptCommand({ CiphertextBlob: Buffer.from(material?.encrypted_private_key?.S ?? '', 'base64'), EncryptionContext: { purpose: 'fedbroker-signing-key', key: 'another' } }),
+        new DecryptCommand({
+          CiphertextBlob: Buffer.from(material?.encrypted_private_key?.S ?? '', 'base64'),
+          EncryptionContext: { purpose: 'fedbroker-signing-key', key: 'another' },
+        }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
   });

@@ -54,7 +54,11 @@ describe('exchange with tokens from oidc-provider', () => {
   });
 
   it('refuses another client of the same issuer', async () => {
-    const res = await postExchange(gateway.url, { subject_token: await op.token('intruder'), subject_token_type: TOKEN_TYPE.jwt, tenant: 'acme' });
+    const res = await postExchange(gateway.url, {
+      subject_token: await op.token('intruder'),
+      subject_token_type: TOKEN_TYPE.jwt,
+      tenant: 'acme',
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
     expect(res.body.access_token).toBeUndefined();
@@ -62,7 +66,11 @@ describe('exchange with tokens from oidc-provider', () => {
 
   it('refuses the trusted client on a tenant that does not trust it', async () => {
     await tenantAdmin(broker.tableName).tenant('globex');
-    const res = await postExchange(gateway.url, { subject_token: await op.token('deployer'), subject_token_type: TOKEN_TYPE.jwt, tenant: 'globex' });
+    const res = await postExchange(gateway.url, {
+      subject_token: await op.token('deployer'),
+      subject_token_type: TOKEN_TYPE.jwt,
+      tenant: 'globex',
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });

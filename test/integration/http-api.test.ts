@@ -8,7 +8,17 @@ import { compileRoutes, type HttpApiRoute } from '../../lib/local/http-api-route
 
 const route = (routeKey: string, functionKey: string, timeoutSeconds = 5): HttpApiRoute => {
   const [method, path] = routeKey === '$default' ? [undefined, undefined] : routeKey.split(' ');
-  return { routeKey, method, path, functionKey, functionName: `svc-local-${functionKey}`, module: `${functionKey}.ts`, exportName: 'handler', timeoutSeconds, memorySizeMb: 256 };
+  return {
+    routeKey,
+    method,
+    path,
+    functionKey,
+    functionName: `svc-local-${functionKey}`,
+    module: `${functionKey}.ts`,
+    exportName: 'handler',
+    timeoutSeconds,
+    memorySizeMb: 256,
+  };
 };
 
 let seen: { event: APIGatewayProxyEventV2; context: Context; remaining: number }[] = [];
@@ -39,7 +49,12 @@ interface Reply {
  * raw headers get no defaults, hence Host and Content-Length here.
  */
 function send(api: HttpApi, method: string, path: string, rawHeaders: string[] = [], body?: Buffer | string): Promise<Reply> {
-  const headers = ['Host', new URL(api.url).host, ...(body === undefined ? [] : ['Content-Length', String(Buffer.byteLength(body))]), ...rawHeaders];
+  const headers = [
+    'Host',
+    new URL(api.url).host,
+    ...(body === undefined ? [] : ['Content-Length', String(Buffer.byteLength(body))]),
+    ...rawHeaders,
+  ];
   return new Promise((done, fail) => {
     const req = request(`${api.url}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -58,7 +73,14 @@ describe('local HTTP API (payload format 2.0)', () => {
     const load = (r: HttpApiRoute) => handlers[r.functionKey]!;
     const onFunctionError = (error: unknown, r: HttpApiRoute) => errors.push({ error, route: r.routeKey });
     api = await startHttpApi({
-      routes: compileRoutes([route('ANY /echo', 'echo'), route('GET /items/{id}', 'echo'), route('ANY /result', 'result'), route('ANY /crash', 'crash'), route('ANY /slow', 'slow', 0.2), route('$default', 'fallback')]),
+      routes: compileRoutes([
+        route('ANY /echo', 'echo'),
+        route('GET /items/{id}', 'echo'),
+        route('ANY /result', 'result'),
+        route('ANY /crash', 'crash'),
+        route('ANY /slow', 'slow', 0.2),
+        route('$default', 'fallback'),
+      ]),
       load,
       onFunctionError,
       api: { accountId: '123456789012', apiId: 'abc123' },
@@ -75,56 +97,128 @@ describe('local HTTP API (payload format 2.0)', () => {
 
   describe('request → event', () => {
     it.each<[string, string, string[], string | Buffer | undefined, (e: APIGatewayProxyEventV2) => void]>([
-      ['repeated headers, comma-joined, names lower-cased', '/echo', ['X-Multi', 'a', 'x-multi', 'b', 'X-Single', 'One'], undefined, (e) => {
-        expect(e.headers['x-multi']).toBe('a,b');
-        expect(e.headers['x-single']).toBe('One');
-        expect(e.headers).not.toHaveProperty('X-Single');
-      }],
-      ['repeated query parameters, comma-joined and decoded; rawQueryString as sent', '/echo?a=1&b=x%20y&a=2', [], undefined, (e) => {
-        expect(e.queryStringParameters).toEqual({ a: '1,2', b: 'x y' });
-        expect(e.rawQueryString).toBe('a=1&b=x%20y&a=2');
-      }],
-      ['no query string: queryStringParameters absent', '/echo', [], undefined, (e) => {
-        expect(e.rawQueryString).toBe('');
-        expect(e).not.toHaveProperty('queryStringParameters');
-      }],
-      ['cookies moved from the Cookie headers to `cookies`', '/echo', ['Cookie', 'a=1; b=2', 'Cookie', 'c=3'], undefined, (e) => {
-        expect(e.cookies).toEqual(['a=1', 'b=2', 'c=3']);
-        expect(e.headers).not.toHaveProperty('cookie');
-      }],
+      [
+        'repeated headers, comma-joined, names lower-cased',
+        '/echo',
+        ['X-Multi', 'a', 'x-multi', 'b', 'X-Single', 'One'],
+        undefined,
+        (e) => {
+          expect(e.headers['x-multi']).toBe('a,b');
+          expect(e.headers['x-single']).toBe('One');
+          expect(e.headers).not.toHaveProperty('X-Single');
+        },
+      ],
+      [
+        'repeated query parameters, comma-joined and decoded; rawQueryString as sent',
+        '/echo?a=1&b=x%20y&a=2',
+        [],
+        undefined,
+        (e) => {
+          expect(e.queryStringParameters).toEqual({ a: '1,2', b: 'x y' });
+          expect(e.rawQueryString).toBe('a=1&b=x%20y&a=2');
+        },
+      ],
+      [
+        'no query string: queryStringParameters absent',
+        '/echo',
+        [],
+        undefined,
+        (e) => {
+          expect(e.rawQueryString).toBe('');
+          expect(e).not.toHaveProperty('queryStringParameters');
+        },
+      ],
+      [
+        'cookies moved from the Cookie headers to `cookies`',
+        '/echo',
+        ['Cookie', 'a=1; b=2', 'Cookie', 'c=3'],
+        undefined,
+        (e) => {
+          expect(e.cookies).toEqual(['a=1', 'b=2', 'c=3']);
+          expect(e.headers).not.toHaveProperty('cookie');
+        },
+      ],
       ['no cookies: `cookies` absent', '/echo', [], undefined, (e) => expect(e).not.toHaveProperty('cookies')],
-      ['binary body base64-encoded', '/echo', ['Content-Type', 'application/octet-stream'], Buffer.from([0, 255, 1, 254]), (e) => {
-        expect(e.isBase64Encoded).toBe(true);
-        expect(e.body).toBe(Buffer.from([0, 255, 1, 254]).toString('base64'));
-      }],
-      ['form body base64-encoded, as HTTP APIs do', '/echo', ['Content-Type', 'application/x-www-form-urlencoded'], 'a=b&c=d', (e) => {
-        expect(e.isBase64Encoded).toBe(true);
-        expect(Buffer.from(e.body!, 'base64').toString()).toBe('a=b&c=d');
-      }],
-      ['JSON body as text', '/echo', ['Content-Type', 'application/json; charset=utf-8'], '{"é":1}', (e) => {
-        expect(e.isBase64Encoded).toBe(false);
-        expect(e.body).toBe('{"é":1}');
-      }],
-      ['text/* body as text', '/echo', ['Content-Type', 'text/plain'], 'hello', (e) => expect([e.body, e.isBase64Encoded]).toEqual(['hello', false])],
-      ['no body: body absent, isBase64Encoded false', '/echo', [], undefined, (e) => {
-        expect(e).not.toHaveProperty('body');
-        expect(e.isBase64Encoded).toBe(false);
-      }],
-      ['path parameters, decoded, and the route key', '/items/a%20b', [], undefined, (e) => {
-        expect(e.pathParameters).toEqual({ id: 'a b' });
-        expect(e.routeKey).toBe('GET /items/{id}');
-        expect(e.rawPath).toBe('/items/a b');
-      }],
-      ['percent-escapes in the path decoded, except %25', '/items/50%25%20off', [], undefined, (e) => {
-        expect(e.rawPath).toBe('/items/50%25 off');
-        expect(e.pathParameters).toEqual({ id: '50%25 off' });
-      }],
+      [
+        'binary body base64-encoded',
+        '/echo',
+        ['Content-Type', 'application/octet-stream'],
+        Buffer.from([0, 255, 1, 254]),
+        (e) => {
+          expect(e.isBase64Encoded).toBe(true);
+          expect(e.body).toBe(Buffer.from([0, 255, 1, 254]).toString('base64'));
+        },
+      ],
+      [
+        'form body base64-encoded, as HTTP APIs do',
+        '/echo',
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+        'a=b&c=d',
+        (e) => {
+          expect(e.isBase64Encoded).toBe(true);
+          expect(Buffer.from(e.body!, 'base64').toString()).toBe('a=b&c=d');
+        },
+      ],
+      [
+        'JSON body as text',
+        '/echo',
+        ['Content-Type', 'application/json; charset=utf-8'],
+        '{"é":1}',
+        (e) => {
+          expect(e.isBase64Encoded).toBe(false);
+          expect(e.body).toBe('{"é":1}');
+        },
+      ],
+      [
+        'text/* body as text',
+        '/echo',
+        ['Content-Type', 'text/plain'],
+        'hello',
+        (e) => expect([e.body, e.isBase64Encoded]).toEqual(['hello', false]),
+      ],
+      [
+        'no body: body absent, isBase64Encoded false',
+        '/echo',
+        [],
+        undefined,
+        (e) => {
+          expect(e).not.toHaveProperty('body');
+          expect(e.isBase64Encoded).toBe(false);
+        },
+      ],
+      [
+        'path parameters, decoded, and the route key',
+        '/items/a%20b',
+        [],
+        undefined,
+        (e) => {
+          expect(e.pathParameters).toEqual({ id: 'a b' });
+          expect(e.routeKey).toBe('GET /items/{id}');
+          expect(e.rawPath).toBe('/items/a b');
+        },
+      ],
+      [
+        'percent-escapes in the path decoded, except %25',
+        '/items/50%25%20off',
+        [],
+        undefined,
+        (e) => {
+          expect(e.rawPath).toBe('/items/50%25 off');
+          expect(e.pathParameters).toEqual({ id: '50%25 off' });
+        },
+      ],
       ['no path parameters: pathParameters absent', '/echo', [], undefined, (e) => expect(e).not.toHaveProperty('pathParameters')],
-      ['unmatched path → the $default route', '/nowhere?x=1', [], undefined, (e) => {
-        expect(e.routeKey).toBe('$default');
-        expect(e.rawPath).toBe('/nowhere');
-        expect(e.requestContext.routeKey).toBe('$default');
-      }],
+      [
+        'unmatched path → the $default route',
+        '/nowhere?x=1',
+        [],
+        undefined,
+        (e) => {
+          expect(e.routeKey).toBe('$default');
+          expect(e.rawPath).toBe('/nowhere');
+          expect(e.requestContext.routeKey).toBe('$default');
+        },
+      ],
     ])('%s', async (_name, path, headers, body, check) => {
       const res = await send(api, body === undefined ? 'GET' : 'POST', path, headers, body);
       expect(res.status).toBe(200);
@@ -170,20 +264,41 @@ describe('local HTTP API (payload format 2.0)', () => {
 
   describe('result → response', () => {
     it.each<[string, unknown, (r: Reply) => void]>([
-      ['status, headers and text body', { statusCode: 201, headers: { 'X-Thing': 'v', 'Content-Type': 'text/plain' }, body: 'made' }, (r) => {
-        expect(r.status).toBe(201);
-        expect(r.headers['x-thing']).toBe('v');
-        expect(r.body.toString()).toBe('made');
-      }],
-      ['cookies → one set-cookie each', { statusCode: 200, cookies: ['a=1; Path=/', 'b=2'], body: '' }, (r) => expect(r.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2'])],
-      ['base64 body decoded to bytes', { statusCode: 200, isBase64Encoded: true, headers: { 'content-type': 'image/png' }, body: Buffer.from([137, 80, 0, 255]).toString('base64') }, (r) => {
-        expect([...r.body]).toEqual([137, 80, 0, 255]);
-      }],
-      ['no statusCode: 200 application/json with the result as body', { hello: 'world' }, (r) => {
-        expect(r.status).toBe(200);
-        expect(r.headers['content-type']).toBe('application/json');
-        expect(JSON.parse(r.body.toString())).toEqual({ hello: 'world' });
-      }],
+      [
+        'status, headers and text body',
+        { statusCode: 201, headers: { 'X-Thing': 'v', 'Content-Type': 'text/plain' }, body: 'made' },
+        (r) => {
+          expect(r.status).toBe(201);
+          expect(r.headers['x-thing']).toBe('v');
+          expect(r.body.toString()).toBe('made');
+        },
+      ],
+      [
+        'cookies → one set-cookie each',
+        { statusCode: 200, cookies: ['a=1; Path=/', 'b=2'], body: '' },
+        (r) => expect(r.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2']),
+      ],
+      [
+        'base64 body decoded to bytes',
+        {
+          statusCode: 200,
+          isBase64Encoded: true,
+          headers: { 'content-type': 'image/png' },
+          body: Buffer.from([137, 80, 0, 255]).toString('base64'),
+        },
+        (r) => {
+          expect([...r.body]).toEqual([137, 80, 0, 255]);
+        },
+      ],
+      [
+        'no statusCode: 200 application/json with the result as body',
+        { hello: 'world' },
+        (r) => {
+          expect(r.status).toBe(200);
+          expect(r.headers['content-type']).toBe('application/json');
+          expect(JSON.parse(r.body.toString())).toEqual({ hello: 'world' });
+        },
+      ],
       ['a string result: its text as body', 'plain words', (r) => expect([r.status, r.body.toString()]).toEqual([200, 'plain words'])],
     ])('%s', async (_name, result, check) => {
       nextResult = result;

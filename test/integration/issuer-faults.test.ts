@@ -85,11 +85,25 @@ describe('issuer under faults', () => {
   it('leaves out a registered key that KMS no longer has and serves the rest', async () => {
     await call('functions/jwks.ts', 'GET', '/.well-known/jwks.json');
     const extra = await broker.kms.createKey('RSA_2048');
-    const signer = new KmsSigner(new (await import('@aws-sdk/client-kms')).KMSClient({}), { keyId: extra.Arn, alg: 'RS256', deletionWindowDays: 30, managedTag: 'fedbroker-test' });
+    const signer = new KmsSigner(new (await import('@aws-sdk/client-kms')).KMSClient({}), {
+      keyId: extra.Arn,
+      alg: 'RS256',
+      deletionWindowDays: 30,
+      managedTag: 'fedbroker-test',
+    });
     const info = await signer.bootstrapKey();
     const kid = await calculateJwkThumbprint(info.jwk, 'sha256');
     const store = new DynamoKeyStore(new Table(broker.tableName));
-    await store.createKey({ kid, alg: 'RS256', signer: 'kms', keyRef: extra.Arn, status: 'next', origin: 'rotation', createdAt: 1, version: 1 });
+    await store.createKey({
+      kid,
+      alg: 'RS256',
+      signer: 'kms',
+      keyRef: extra.Arn,
+      status: 'next',
+      origin: 'rotation',
+      createdAt: 1,
+      version: 1,
+    });
     broker.kms.forget(extra.KeyId);
     broker.coldStart();
     const res = await call('functions/jwks.ts', 'GET', '/.well-known/jwks.json');

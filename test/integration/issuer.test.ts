@@ -7,7 +7,10 @@ import { httpEvent, lambdaContext } from '../support/events.ts';
 import { startGateway } from '../support/gateway.ts';
 import { verifyWithPyJwt } from '../support/python-verify.ts';
 
-type Handler = (e: ReturnType<typeof httpEvent>, c: ReturnType<typeof lambdaContext>) => Promise<{ statusCode?: number; headers?: Record<string, string>; body?: string }>;
+type Handler = (
+  e: ReturnType<typeof httpEvent>,
+  c: ReturnType<typeof lambdaContext>,
+) => Promise<{ statusCode?: number; headers?: Record<string, string>; body?: string }>;
 
 describe.each([
   { signer: 'kms' as const, alg: 'RS256' as const },

@@ -12,7 +12,13 @@ import { startBroker, type TestBroker } from '../support/broker.ts';
 
 const HOUR = 3600;
 const DAY = 86400;
-const keysConfig = { rotationSeconds: 30 * DAY, prePublishSeconds: DAY, retirementSeconds: 2 * DAY, deletionWindowDays: 30, managedTag: 'fedbroker-test' };
+const keysConfig = {
+  rotationSeconds: 30 * DAY,
+  prePublishSeconds: DAY,
+  retirementSeconds: 2 * DAY,
+  deletionWindowDays: 30,
+  managedTag: 'fedbroker-test',
+};
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -55,9 +61,19 @@ describe('key rotation', () => {
       }
       if (t % DAY === 0 && t >= 31 * DAY) await rotateKeys(deps, { actor: 'schedule' });
       const now = Math.floor(clock.ms / 1000);
-      const token = await signJwt(signer, await keyRing.activeKey(), 'JWT', { iss: 'https://issuer.test', aud: 'sts.amazonaws.com', sub: 't', iat: now, exp: now + HOUR });
+      const token = await signJwt(signer, await keyRing.activeKey(), 'JWT', {
+        iss: 'https://issuer.test',
+        aud: 'sts.amazonaws.com',
+        sub: 't',
+        iat: now,
+        exp: now + HOUR,
+      });
       try {
-        await jwtVerify(token, createLocalJWKSet(cached), { issuer: 'https://issuer.test', audience: 'sts.amazonaws.com', currentDate: new Date(clock.ms) });
+        await jwtVerify(token, createLocalJWKSet(cached), {
+          issuer: 'https://issuer.test',
+          audience: 'sts.amazonaws.com',
+          currentDate: new Date(clock.ms),
+        });
       } catch (e) {
         failures.push(`day ${t / DAY}: ${(e as Error).message}`);
       }
@@ -72,7 +88,11 @@ describe('key rotation', () => {
     await ring().activeKey();
     await rotateKeys(deps, { actor: 'a' });
     clock.ms += 31 * DAY * 1000;
-    const results = await Promise.allSettled([rotateKeys(deps, { actor: 'a' }), rotateKeys(deps, { actor: 'b' }), rotateKeys(deps, { actor: 'c' })]);
+    const results = await Promise.allSettled([
+      rotateKeys(deps, { actor: 'a' }),
+      rotateKeys(deps, { actor: 'b' }),
+      rotateKeys(deps, { actor: 'c' }),
+    ]);
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     const { keys, active } = await store.readRegistry();
     expect(keys.filter((k) => k.status === 'active').map((k) => k.kid)).toEqual([active?.kid]);
@@ -147,9 +167,9 @@ describe('key rotation', () => {
 describe('configuration that would let tokens outlive their key', () => {
   it('is refused at start', async () => {
     const { loadConfig } = await import('../../lib/config.ts');
-    expect(() =>
-      loadConfig({ ...broker.env, FEDBROKER_ID_TOKEN_MAX_TTL: '43200', FEDBROKER_KEY_RETIREMENT_SECONDS: '3600' }),
-    ).toThrow(/FEDBROKER_KEY_RETIREMENT_SECONDS/);
+    expect(() => loadConfig({ ...broker.env, FEDBROKER_ID_TOKEN_MAX_TTL: '43200', FEDBROKER_KEY_RETIREMENT_SECONDS: '3600' })).toThrow(
+      /FEDBROKER_KEY_RETIREMENT_SECONDS/,
+    );
   });
 });
 

@@ -90,7 +90,9 @@ describe('npm start (local HTTP API, dynalite, file signer)', () => {
   it('keeps its data owner-only: the folder and every folder in it 0700, every file 0600 (README: mode 0600)', async () => {
     // A write first, so the store has logged and flushed something of this run's.
     const devToken = (await (await fetch(`${run.devIssuer}/token`, { method: 'POST', body: 'sub=dev:modes' })).text()).trim();
-    expect((await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' })).status).toBe(200);
+    expect(
+      (await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' })).status,
+    ).toBe(200);
     const all = modes(run.dataDir);
     expect(all).toContain('0600 ./signing-key.json');
     expect(all).toContain('0600 ./dynamodb/LOG.old');

@@ -30,7 +30,15 @@ beforeAll(async () => {
   gateway = await startGateway((m) => broker.load(m));
   upstream = await startUpstreamIssuer();
   await tenantAdmin(broker.tableName).tenant('acme', [
-    { kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringEquals: { sub: 'ci' } }, scopes: ['id-token:issue'], id_token_audiences: ['sts.amazonaws.com', 'api://*'] },
+    {
+      kind: 'oidc',
+      id: 'ci',
+      issuer: upstream.issuer,
+      audiences: ['fedbroker'],
+      conditions: { StringEquals: { sub: 'ci' } },
+      scopes: ['id-token:issue'],
+      id_token_audiences: ['sts.amazonaws.com', 'api://*'],
+    },
   ]);
   spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     out.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
@@ -48,10 +56,18 @@ describe('metrics', () => {
     const external = () => upstream.token({ sub: 'ci' });
     const at = await postExchange(gateway.url, { subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
     expect(at.status).toBe(200);
-    const id = await postExchange(gateway.url, { subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme', requested_token_type: TOKEN_TYPE.idToken, audience: 'api://team-42' });
+    const id = await postExchange(gateway.url, {
+      subject_token: await external(),
+      subject_token_type: TOKEN_TYPE.idToken,
+      tenant: 'acme',
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'api://team-42',
+    });
     expect(id.status).toBe(200);
     const expired = await upstream.token({ sub: 'ci' }, { now: Date.now() - 3600_000 });
-    expect((await postExchange(gateway.url, { subject_token: expired, subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).status).toBe(400);
+    expect(
+      (await postExchange(gateway.url, { subject_token: expired, subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).status,
+    ).toBe(400);
 
     expect(emf().every((e) => e._aws.CloudWatchMetrics.every((m) => m.Namespace === 'fedbroker'))).toBe(true);
     const exchanges = named('Exchanges');
@@ -71,9 +87,15 @@ describe('metrics', () => {
 
   it('writes a granted exchange and its token as one EMF line, each under its own dimension set', async () => {
     const before = emf().length;
-    const at = await postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'ci' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+    const at = await postExchange(gateway.url, {
+      subject_token: await upstream.token({ sub: 'ci' }),
+      subject_token_type: TOKEN_TYPE.idToken,
+      tenant: 'acme',
+    });
     expect(at.status).toBe(200);
-    const lines = emf().slice(before).filter((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === 'Exchanges' || m.Name === 'TokensIssued'));
+    const lines = emf()
+      .slice(before)
+      .filter((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === 'Exchanges' || m.Name === 'TokensIssued'));
     expect(lines).toHaveLength(1);
     expect(lines[0]?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name).sort()).toEqual(['Exchanges', 'TokensIssued']);
     expect(lines[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
@@ -90,13 +112,24 @@ describe('metrics', () => {
   });
   it(`counts refusal records the per-source limit suppressed (AuditRefusalsSuppressed), while Exchanges counts every refusal`, async () => {
     const { REFUSAL_RECORDS_PER_MINUTE: N } = await import('../../lib/audit/refusal-limiter.ts');
-    const before = { refused: named('Exchanges').filter((e) => e.outcome === 'refused').length, suppressed: named('AuditRefusalsSuppressed').length };
+    const before = {
+      refused: named('Exchanges').filter((e) => e.outcome === 'refused').length,
+      suppressed: named('AuditRefusalsSuppressed').length,
+    };
     // The limiter refills with the clock: frozen, a slow machine cannot refill it mid-flood.
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       // A tenant nobody registered: refused, and its refusals are limited like any other tenant's.
       for (let i = 0; i < N + 4; i++) {
-        expect((await postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'ci' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'flood' })).status).toBe(400);
+        expect(
+          (
+            await postExchange(gateway.url, {
+              subject_token: await upstream.token({ sub: 'ci' }),
+              subject_token_type: TOKEN_TYPE.idToken,
+              tenant: 'flood',
+            })
+          ).status,
+        ).toBe(400);
       }
     } finally {
       vi.useRealTimers();

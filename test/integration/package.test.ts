@@ -10,7 +10,13 @@ describe('serverless package', () => {
   }, 150_000);
 
   const resource = (type: string) => resourcesOf(template, type);
-  const statements = (policy: string) => template.Resources[policy]?.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+  const statements = (policy: string) =>
+    template.Resources[policy]?.Properties.PolicyDocument.Statement as {
+      Sid: string;
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
   const functions = () => resource('AWS::Lambda::Function');
 
   it('creates an asymmetric KMS key for signing, with an alias', () => {
@@ -31,8 +37,19 @@ describe('serverless package', () => {
   });
 
   it('subscribes auditIngest to the audit lines of every function that audits, once each log group exists', () => {
-    const filters = resource('AWS::Logs::SubscriptionFilter').map(([, r]) => r as unknown as { Properties: Record<string, string>; DependsOn: string[] });
-    const groups = ['token', 'cognitoIdentityToken', 'trustRelationships', 'trustRelationship', 'identityPools', 'identityPool', 'revocations', 'rotateKeys'];
+    const filters = resource('AWS::Logs::SubscriptionFilter').map(
+      ([, r]) => r as unknown as { Properties: Record<string, string>; DependsOn: string[] },
+    );
+    const groups = [
+      'token',
+      'cognitoIdentityToken',
+      'trustRelationships',
+      'trustRelationship',
+      'identityPools',
+      'identityPool',
+      'revocations',
+      'rotateKeys',
+    ];
     expect(filters.map((f) => f.Properties.LogGroupName).sort()).toEqual(groups.map((g) => `/aws/lambda/fedbroker-ci-${g}`).sort());
     for (const f of filters) {
       expect(f.Properties.FilterPattern).toBe('{ $.audit IS TRUE }');
@@ -43,12 +60,16 @@ describe('serverless package', () => {
   });
 
   it('sends audit deliveries that failed every retry to a queue, kept 14 days', () => {
-    const [config] = resource('AWS::Lambda::EventInvokeConfig').filter(([, r]) => JSON.stringify(r.Properties.FunctionName).includes('AuditIngest'));
-    expect(config?.[1].Properties.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['AuditIngestFailures', 'Arn'] } } });
+    const [config] = resource('AWS::Lambda::EventInvokeConfig').filter(([, r]) =>
+      JSON.stringify(r.Properties.FunctionName).includes('AuditIngest'),
+    );
+    expect(config?.[1].Properties.DestinationConfig).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': ['AuditIngestFailures', 'Arn'] } },
+    });
     expect(template.Resources.AuditIngestFailures?.Properties).toMatchObject({ MessageRetentionPeriod: 1209600 });
   });
 
-  it('deploys no local-run setting and only a KMS signer, with this stage\'s key tag', () => {
+  it("deploys no local-run setting and only a KMS signer, with this stage's key tag", () => {
     for (const [, fn] of functions()) {
       const env = fn.Properties.Environment.Variables as Record<string, unknown>;
       expect(Object.keys(env)).not.toContain('FEDBROKER_LOCAL');
@@ -71,7 +92,7 @@ describe('serverless package', () => {
     expect(JSON.stringify(assume?.Resource)).toContain('role/fedbroker-none-listed');
   });
 
-  it('keeps the stack key out of rotation\'s reach: it carries no fedbroker:managed tag', () => {
+  it("keeps the stack key out of rotation's reach: it carries no fedbroker:managed tag", () => {
     const stackKey = template.Resources.SigningKey?.Properties.Tags as { Key: string }[];
     expect(stackKey.map((t) => t.Key)).not.toContain('fedbroker:managed');
   });

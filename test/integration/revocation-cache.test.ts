@@ -32,38 +32,62 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const relationship = (id: string, sub: string, scopes: Scope[]) => subjectRelationship(upstream.issuer, id, sub, scopes);
 
 async function accessToken(sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+  const res = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant: 'acme',
+  });
   expect(res.status, res.text).toBe(200);
   return res.body.access_token as string;
 }
 const idToken = (at: string) =>
-  postExchange(gateway.url, { subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+  postExchange(gateway.url, {
+    subject_token: at,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
 const revoke = (token: string) =>
-  fetch(`${gateway.url}/v1/tenants/acme/revocations`, { method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+  fetch(`${gateway.url}/v1/tenants/acme/revocations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
 
 /** DynamoDB reads `action` caused, counted at the wire. */
 async function readsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
   const before = { ...proxy.operations };
   await action();
-  const reads = Object.fromEntries(['GetItem', 'Query', 'Scan', 'BatchGetItem'].map((op) => [op, (proxy.operations[op] ?? 0) - (before[op] ?? 0)]));
+  const reads = Object.fromEntries(
+    ['GetItem', 'Query', 'Scan', 'BatchGetItem'].map((op) => [op, (proxy.operations[op] ?? 0) - (before[op] ?? 0)]),
+  );
   return Object.fromEntries(Object.entries(reads).filter(([, n]) => n > 0));
 }
 
 const denyItems = async (tenant: string) =>
   (
     await table.doc.send(
-      new QueryCommand({ TableName: table.name, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)', ExpressionAttributeValues: { ':pk': `TENANT#${tenant}`, ':r': 'REVOKED#' } }),
+      new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+        ExpressionAttributeValues: { ':pk': `TENANT#${tenant}`, ':r': 'REVOKED#' },
+      }),
     )
   ).Items ?? [];
 
 beforeAll(async () => {
   // Cache bounds of an hour: nothing in this file may depend on how fast it runs.
-  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', FEDBROKER_TENANT_CACHE_SECONDS: '3600', FEDBROKER_KEY_CACHE_SECONDS: '3600' } });
+  broker = await startBroker({
+    env: { FEDBROKER_LOCAL: 'true', FEDBROKER_TENANT_CACHE_SECONDS: '3600', FEDBROKER_KEY_CACHE_SECONDS: '3600' },
+  });
   proxy = await startThrottleProxy(broker.dynamodb.endpoint);
   broker.coldStart({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
   [gateway, upstream] = await Promise.all([startGateway((m) => broker.load(m)), startUpstreamIssuer()]);
   table = new Table(broker.tableName, new DynamoDBClient({ region: 'us-east-1', endpoint: broker.dynamodb.endpoint, credentials }));
-  await tenantAdmin(broker.tableName).tenant('acme', [relationship('admin', 'admin', ['trust:admin']), relationship('ci', 'ci', ['id-token:issue'])]);
+  await tenantAdmin(broker.tableName).tenant('acme', [
+    relationship('admin', 'admin', ['trust:admin']),
+    relationship('ci', 'ci', ['id-token:issue']),
+  ]);
   admin = await accessToken('admin');
 });
 afterAll(async () => {
@@ -101,7 +125,12 @@ describe('another warm container', () => {
     let now = Date.now();
     const clock = { now: () => now };
     const container = () => {
-      const directory = new TenantDirectory({ store: new DynamoTrustStore(table), clock, ttlSeconds: 15, context: { cognitoIssuer: 'https://cognito-identity.amazonaws.com', developerProvider: 'fedbroker' } });
+      const directory = new TenantDirectory({
+        store: new DynamoTrustStore(table),
+        clock,
+        ttlSeconds: 15,
+        context: { cognitoIssuer: 'https://cognito-identity.amazonaws.com', developerProvider: 'fedbroker' },
+      });
       return new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) });
     };
     const [here, there] = [container(), container()];
@@ -175,7 +204,12 @@ describe('DynamoRevocationStore', () => {
         const sk = (args.input as { Item?: { sk?: unknown } }).Item?.sk;
         if (context.commandName === 'PutItemCommand' && typeof sk === 'string' && sk.startsWith('REVOKED#') && left > 0) {
           left--;
-          await table.doc.send(new PutCommand({ TableName: table.name, Item: { pk: `TENANT#${tenant}`, sk, jti: randomUUID(), tenant, expires_at: NOW + 600 } }));
+          await table.doc.send(
+            new PutCommand({
+              TableName: table.name,
+              Item: { pk: `TENANT#${tenant}`, sk, jti: randomUUID(), tenant, expires_at: NOW + 600 },
+            }),
+          );
         }
         return next(args);
       },
@@ -195,7 +229,9 @@ describe('DynamoRevocationStore', () => {
 
   it('answers 503 ERR_SERVICE_UNAVAILABLE when it keeps losing races, so the caller retries', async () => {
     const tenant = freshTenant();
-    const failure = await raced(tenant, Infinity).write(entry(tenant), NOW).catch((e: unknown) => e);
+    const failure = await raced(tenant, Infinity)
+      .write(entry(tenant), NOW)
+      .catch((e: unknown) => e);
     expect(isFedbrokerError(failure) && [failure.code, failure.status]).toEqual(['ERR_SERVICE_UNAVAILABLE', 503]);
   });
 

@@ -22,7 +22,11 @@ let adminB: string;
 const relationship = (id: string, sub: string, scopes: string[]) => subjectRelationship(upstream.issuer, id, sub, scopes as Scope[]);
 
 async function tokenFor(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant });
+  const res = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant,
+  });
   expect(res.status, res.text).toBe(200);
   return res.body.access_token as string;
 }
@@ -30,7 +34,10 @@ async function tokenFor(tenant: string, sub: string): Promise<string> {
 async function api(method: string, path: string, token: string | undefined, body?: unknown) {
   const res = await fetch(`${gateway.url}${path}`, {
     method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -39,13 +46,22 @@ async function api(method: string, path: string, token: string | undefined, body
 
 const revoke = (tenant: string, admin: string | undefined, body: unknown) => api('POST', `/v1/tenants/${tenant}/revocations`, admin, body);
 const idToken = (accessToken: string) =>
-  postExchange(gateway.url, { subject_token: accessToken, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+  postExchange(gateway.url, {
+    subject_token: accessToken,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
 const claims = (token: string) => decodeJwt(token) as { jti: string; exp: number };
 const now = () => Math.floor(Date.now() / 1000);
 /** The deny-list items in `tenant`'s partition. */
 async function denyItems(tenant: string): Promise<Record<string, unknown>[]> {
   const { Items = [] } = await table.doc.send(
-    new QueryCommand({ TableName: table.name, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)', ExpressionAttributeValues: { ':pk': `TENANT#${tenant}`, ':r': 'REVOKED#' } }),
+    new QueryCommand({
+      TableName: table.name,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+      ExpressionAttributeValues: { ':pk': `TENANT#${tenant}`, ':r': 'REVOKED#' },
+    }),
   );
   return Items;
 }
@@ -56,7 +72,10 @@ beforeAll(async () => {
   upstream = await startUpstreamIssuer();
   table = new Table(broker.tableName);
   const t = tenantAdmin(broker.tableName);
-  await t.tenant('acme', [relationship('admin', 'admin-a', ['trust:admin', 'id-token:issue']), relationship('ci', 'ci-a', ['id-token:issue'])]);
+  await t.tenant('acme', [
+    relationship('admin', 'admin-a', ['trust:admin', 'id-token:issue']),
+    relationship('ci', 'ci-a', ['id-token:issue']),
+  ]);
   await t.tenant('globex', [relationship('admin', 'admin-b', ['trust:admin', 'id-token:issue'])]);
   [adminA, adminB] = await Promise.all([tokenFor('acme', 'admin-a'), tokenFor('globex', 'admin-b')]);
 });
@@ -217,12 +236,17 @@ describe('a tenant’s deny list at the cap', () => {
       expires_at: now() + 3000,
     }));
     for (let i = 0; i < items.length; i += 25) {
-      await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.name]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+      await table.doc.send(
+        new BatchWriteCommand({ RequestItems: { [table.name]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }),
+      );
     }
   }
 
   beforeAll(async () => {
-    await tenantAdmin(broker.tableName).tenant('initech', [relationship('admin', 'admin-i', ['trust:admin', 'id-token:issue']), relationship('ci', 'ci-i', ['id-token:issue'])]);
+    await tenantAdmin(broker.tableName).tenant('initech', [
+      relationship('admin', 'admin-i', ['trust:admin', 'id-token:issue']),
+      relationship('ci', 'ci-i', ['id-token:issue']),
+    ]);
     adminI = await tokenFor('initech', 'admin-i');
   });
 
@@ -249,7 +273,9 @@ describe('a tenant’s deny list at the cap', () => {
 
   it('does not count expired entries: their slot is reused', async () => {
     const [stale] = await denyItems('initech');
-    await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.name]: [{ PutRequest: { Item: { ...stale, expires_at: now() - 3600 } } }] } }));
+    await table.doc.send(
+      new BatchWriteCommand({ RequestItems: { [table.name]: [{ PutRequest: { Item: { ...stale, expires_at: now() - 3600 } } }] } }),
+    );
     const token = await tokenFor('initech', 'ci-i');
     expect((await revoke('initech', adminI, { token })).body).toMatchObject({ jti: claims(token).jti, revoked: true });
     const items = await denyItems('initech');
@@ -263,7 +289,12 @@ describe('kill switches', () => {
   it('stop exchanges through a disabled relationship once the tenant cache bound has passed (cold start)', async () => {
     const t = tenantAdmin(broker.tableName);
     await t.relationship('acme', relationship('doomed', 'doomed', ['id-token:issue']));
-    const exchange = async () => postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'doomed' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+    const exchange = async () =>
+      postExchange(gateway.url, {
+        subject_token: await upstream.token({ sub: 'doomed' }),
+        subject_token_type: TOKEN_TYPE.idToken,
+        tenant: 'acme',
+      });
     broker.coldStart(); // the warm container cached acme before the relationship existed
     expect((await exchange()).status).toBe(200);
     const current = await t.store.getDocument<StoredDocument & { enabled: boolean }>('acme', 'TRUST', 'doomed');

@@ -19,15 +19,26 @@ afterAll(async () => {
 });
 
 async function trail(tenant: string) {
-  const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } } }>('lib/handlers/runtime.ts');
+  const { runtime } = await env.broker.load<{
+    runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } };
+  }>('lib/handlers/runtime.ts');
   const window = { since: new Date(Date.now() - 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString(), limit: 200 };
   return (await runtime().auditLog.query(tenant, window)).items;
 }
 
 describe('refusals naming a tenant that does not exist', () => {
   it('a forged access token with tenant=<made-up> is filed under _unknown, not the made-up name', async () => {
-    const forged = trusted.signRaw({ alg: 'RS256', typ: 'at+jwt' }, { iss: 'https://issuer.fedbroker.test', tenant_id: 'acme', sub: 'acme/x' });
-    const res = await env.exchange({ subject_token: forged, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com', tenant: 'made-up-at' });
+    const forged = trusted.signRaw(
+      { alg: 'RS256', typ: 'at+jwt' },
+      { iss: 'https://issuer.fedbroker.test', tenant_id: 'acme', sub: 'acme/x' },
+    );
+    const res = await env.exchange({
+      subject_token: forged,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+      tenant: 'made-up-at',
+    });
     expect(res.status).toBe(400);
     expect(await trail('made-up-at')).toEqual([]);
   });
@@ -39,10 +50,19 @@ describe('refusals naming a tenant that does not exist', () => {
   });
 
   it('rotating made-up names gives a fresh refusal bucket each: > 30 records from one source in a burst', async () => {
-    const forged = trusted.signRaw({ alg: 'RS256', typ: 'at+jwt' }, { iss: 'https://issuer.fedbroker.test', tenant_id: 'acme', sub: 'acme/x' });
+    const forged = trusted.signRaw(
+      { alg: 'RS256', typ: 'at+jwt' },
+      { iss: 'https://issuer.fedbroker.test', tenant_id: 'acme', sub: 'acme/x' },
+    );
     let written = 0;
     for (let i = 0; i < 40; i++) {
-      await env.exchange({ subject_token: forged, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'a', tenant: `flood-${i}` });
+      await env.exchange({
+        subject_token: forged,
+        subject_token_type: TOKEN_TYPE.accessToken,
+        requested_token_type: TOKEN_TYPE.idToken,
+        audience: 'a',
+        tenant: `flood-${i}`,
+      });
     }
     for (let i = 0; i < 40; i++) written += (await trail(`flood-${i}`)).length;
     expect(written).toBeLessThanOrEqual(30);

@@ -14,10 +14,14 @@ let upstream: ScriptedIssuer;
 let adminToken: string;
 
 beforeAll(async () => {
-  env = await startExchangeEnv({ env: { FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: String(MAX_AGE), FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: String(MAX_LIFETIME) } });
+  env = await startExchangeEnv({
+    env: { FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: String(MAX_AGE), FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: String(MAX_LIFETIME) },
+  });
   upstream = await startScriptedIssuer();
   await env.admin.tenant('acme', [ciRelationship(upstream.issuer, { session_tags: { repo: { claim: 'repository', transitive: false } } })]);
-  await env.admin.tenant('exact', [ciRelationship(upstream.issuer, { conditions: { StringEquals: { sub: 'repo:acme/app', ref: 'refs/heads/main' } } })]);
+  await env.admin.tenant('exact', [
+    ciRelationship(upstream.issuer, { conditions: { StringEquals: { sub: 'repo:acme/app', ref: 'refs/heads/main' } } }),
+  ]);
   await env.admin.tenant('folded', [ciRelationship(upstream.issuer, { conditions: { StringEqualsIgnoreCase: { sub: 'repo:acme/kit' } } })]);
   const warm = await env.exchange(external(await upstream.token(good)));
   expect(warm.status, warm.text).toBe(200);
@@ -59,7 +63,10 @@ describe('time claims', () => {
     ['refuses a token older than the maximum token age', () => ({ iat: now() - MAX_AGE - 120, exp: now() + 300 })],
     ['refuses a token without iat whose exp is absurdly far away', () => ({ iat: undefined, exp: 253_402_300_799 })],
     ['refuses a token without iat whose exp is 1e300', () => ({ iat: undefined, exp: 1e300 })],
-    ['refuses a token with an absurd exp once its iat is older than the maximum age', () => ({ iat: now() - MAX_AGE - 120, exp: 9_999_999_999 })],
+    [
+      'refuses a token with an absurd exp once its iat is older than the maximum age',
+      () => ({ iat: now() - MAX_AGE - 120, exp: 9_999_999_999 }),
+    ],
     ['refuses a token without exp', () => ({ exp: undefined })],
     ['refuses a token with exp null', () => ({ exp: null })],
     ['refuses a token with exp true', () => ({ exp: true })],
@@ -77,7 +84,10 @@ describe('time claims', () => {
 describe('exp far in the future', () => {
   it.each([
     ['refuses a fresh token with exp 9999999999', () => ({ iat: now(), exp: 9_999_999_999 })],
-    ['refuses a fresh token whose exp is just beyond the lifetime cap and the skew', () => ({ iat: now(), exp: now() + MAX_LIFETIME + SKEW + 30 })],
+    [
+      'refuses a fresh token whose exp is just beyond the lifetime cap and the skew',
+      () => ({ iat: now(), exp: now() + MAX_LIFETIME + SKEW + 30 }),
+    ],
     ['refuses a fresh token whose exp is a year away', () => ({ iat: now(), exp: now() + 365 * 86_400 })],
   ])('%s', async (_name, claims) => {
     await refused(await upstream.token({ ...good, ...claims() }));
@@ -91,7 +101,7 @@ describe('exp far in the future', () => {
     expect(res.status, res.text).toBe(200);
   });
 
-  it('names expires_too_late as the reason to the tenant\'s admin, under the same setting', async () => {
+  it("names expires_too_late as the reason to the tenant's admin, under the same setting", async () => {
     // Beyond the configured cap yet inside the 24 h default: only the setting refuses this one.
     const token = await upstream.token({ ...good, iat: now(), exp: now() + MAX_LIFETIME + SKEW + 30 });
     const res = await env.api('POST', '/v1/tenants/acme/trust-relationships:explain', adminToken, { token });
@@ -111,7 +121,7 @@ describe('audience', () => {
     ['refuses an aud with trailing whitespace', 'fedbroker '],
     ['refuses the accepted audience nested one array deeper', [['fedbroker']]],
     ['refuses the accepted audience as an object key', { fedbroker: true }],
-    ['refuses fedbroker\'s own issuer as the audience', 'https://issuer.fedbroker.test'],
+    ["refuses fedbroker's own issuer as the audience", 'https://issuer.fedbroker.test'],
   ];
   it.each(cases)('%s', async (_name, aud) => {
     await refused(await upstream.token({ ...good, aud } as Record<string, unknown>));
@@ -128,7 +138,7 @@ describe('issuer', () => {
     ['refuses an iss on another port of the same host', () => upstream.issuer.replace(/:(\d+)$/, (_m, p: string) => `:${Number(p) + 1}`)],
     ['refuses an iss wrapped in an array', () => [upstream.issuer]],
     ['refuses a token without iss', () => undefined],
-    ['refuses fedbroker\'s own issuer', () => 'https://issuer.fedbroker.test'],
+    ["refuses fedbroker's own issuer", () => 'https://issuer.fedbroker.test'],
   ];
   it.each(cases)('%s, without contacting any issuer', async (_name, iss) => {
     const before = fetches();

@@ -16,8 +16,14 @@ const EXPLAIN = '/v1/tenants/acme/trust-relationships:explain';
 beforeAll(async () => {
   env = await startExchangeEnv();
   trusted = await startScriptedIssuer();
-  await env.admin.tenant('acme', [ciRelationship(trusted.issuer, { conditions: { StringLike: { sub: ['repo:acme/*', 'repo:acme/*?*?*?*x'] } } })]);
-  const res = await env.exchange({ subject_token: await trusted.token({ sub: 'repo:acme/app' }), subject_token_type: 'urn:ietf:params:oauth:token-type:id_token', tenant: 'acme' });
+  await env.admin.tenant('acme', [
+    ciRelationship(trusted.issuer, { conditions: { StringLike: { sub: ['repo:acme/*', 'repo:acme/*?*?*?*x'] } } }),
+  ]);
+  const res = await env.exchange({
+    subject_token: await trusted.token({ sub: 'repo:acme/app' }),
+    subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+    tenant: 'acme',
+  });
   admin = res.body.access_token;
 });
 afterAll(async () => {
@@ -27,8 +33,19 @@ afterAll(async () => {
 
 describe(':explain', () => {
   it.each([
-    ['an unsigned token naming the trusted issuer', 'signature', () => trusted.signRaw({ alg: 'RS256', kid: trusted.kid }, trusted.claims({ sub: `repo:acme/${'?'.repeat(900)}` })).replace(/\.[^.]+$/, '.AAAA')],
-    ['a token of an issuer no relationship trusts', 'untrusted_issuer', () => trusted.signRaw({ alg: 'RS256' }, { ...trusted.claims({ sub: 'repo:acme/x' }), iss: 'https://elsewhere.example' })],
+    [
+      'an unsigned token naming the trusted issuer',
+      'signature',
+      () =>
+        trusted
+          .signRaw({ alg: 'RS256', kid: trusted.kid }, trusted.claims({ sub: `repo:acme/${'?'.repeat(900)}` }))
+          .replace(/\.[^.]+$/, '.AAAA'),
+    ],
+    [
+      'a token of an issuer no relationship trusts',
+      'untrusted_issuer',
+      () => trusted.signRaw({ alg: 'RS256' }, { ...trusted.claims({ sub: 'repo:acme/x' }), iss: 'https://elsewhere.example' }),
+    ],
     ['garbage', 'malformed', () => 'a.b'],
   ])('evaluates no condition over %s, answering at the token level (%s)', async (_name, reason, make) => {
     const before = evaluationWork.steps;
@@ -55,9 +72,18 @@ describe('relationships per tenant', () => {
   it(`stop at ${MAX_RELATIONSHIPS}: one more is refused with 409 limit_exceeded, naming the cap`, async () => {
     await env.admin.tenant('crowded');
     for (let i = 0; i < MAX_RELATIONSHIPS; i++) await env.admin.relationship('crowded', ciRelationship(trusted.issuer, { id: `r${i}` }));
-    const tokenRes = await env.exchange({ subject_token: await trusted.token({ sub: 'repo:acme/app' }), subject_token_type: 'urn:ietf:params:oauth:token-type:id_token', tenant: 'crowded' });
+    const tokenRes = await env.exchange({
+      subject_token: await trusted.token({ sub: 'repo:acme/app' }),
+      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      tenant: 'crowded',
+    });
     expect(tokenRes.status).toBe(200);
-    const res = await env.api('POST', '/v1/tenants/crowded/trust-relationships', tokenRes.body.access_token, ciRelationship(trusted.issuer, { id: 'one-more' }));
+    const res = await env.api(
+      'POST',
+      '/v1/tenants/crowded/trust-relationships',
+      tokenRes.body.access_token,
+      ciRelationship(trusted.issuer, { id: 'one-more' }),
+    );
     expect(res.status, res.text).toBe(409);
     expect(res.body).toMatchObject({ error: 'limit_exceeded' });
     expect(res.body.error_description).toContain(`${MAX_RELATIONSHIPS}`);

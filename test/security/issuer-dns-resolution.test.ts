@@ -118,10 +118,13 @@ describe('the production fetch refuses, without connecting, a host name that res
     await refusedFetch([address], false);
   });
 
-  it.each(blocked.filter(([, , inLocal]) => inLocal))('%s, in local mode, even after an allowed loopback address', async (_name, address) => {
-    // Only the first address checked (or none) would connect to 127.0.0.1 and show up here.
-    await refusedFetch(['127.0.0.1', address], true);
-  });
+  it.each(blocked.filter(([, , inLocal]) => inLocal))(
+    '%s, in local mode, even after an allowed loopback address',
+    async (_name, address) => {
+      // Only the first address checked (or none) would connect to 127.0.0.1 and show up here.
+      await refusedFetch(['127.0.0.1', address], true);
+    },
+  );
 
   it.each([
     ['a public and a private address', [PUBLIC_V4, '10.0.0.5']],
@@ -191,7 +194,9 @@ describe('the production fetch still fetches', () => {
 
   it('a name resolving to loopback in local mode, connecting to the resolved address', async () => {
     const resolve = resolver(['127.0.0.1']);
-    const doc = await fetchLimited(createFetch({ local: true, resolve }), `http://dev-issuer.example.test:${httpPort}/`, { timeoutMs: 2000 });
+    const doc = await fetchLimited(createFetch({ local: true, resolve }), `http://dev-issuer.example.test:${httpPort}/`, {
+      timeoutMs: 2000,
+    });
     expect(doc).toEqual({ issuer: 'ok' });
     expect(resolve.asked).toEqual(['dev-issuer.example.test']);
     // The name is only in the Host header: the socket went to the address the resolver gave.
@@ -200,7 +205,9 @@ describe('the production fetch still fetches', () => {
 
   it('an IP-literal loopback host in local mode, without a lookup', async () => {
     const resolve = resolver([]);
-    await expect(fetchLimited(createFetch({ local: true, resolve }), `http://127.0.0.1:${httpPort}/`, { timeoutMs: 2000 })).resolves.toEqual({ issuer: 'ok' });
+    await expect(
+      fetchLimited(createFetch({ local: true, resolve }), `http://127.0.0.1:${httpPort}/`, { timeoutMs: 2000 }),
+    ).resolves.toEqual({ issuer: 'ok' });
     expect(resolve.asked).toEqual([]);
     expect(seen).toHaveLength(1);
   });
@@ -209,7 +216,9 @@ describe('the production fetch still fetches', () => {
     const resolve: Resolve = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
-    expect((await failure(fetchLimited(createFetch({ local: false, resolve }), `https://${HOST}/`, { timeoutMs: 2000 }))).kind).toBe('network');
+    expect((await failure(fetchLimited(createFetch({ local: false, resolve }), `https://${HOST}/`, { timeoutMs: 2000 }))).kind).toBe(
+      'network',
+    );
   });
 });
 

@@ -18,7 +18,14 @@ beforeAll(async () => {
   loopback = await startScriptedIssuer();
   // tenantAdmin writes with `local: true`, the only way a loopback issuer gets stored at all.
   await env.admin.tenant('acme', [
-    { kind: 'oidc', id: 'admin', issuer: 'https://idp.example.com', audiences: ['fedbroker'], conditions: { StringEquals: { sub: 'ops' } }, scopes: ['trust:admin'] },
+    {
+      kind: 'oidc',
+      id: 'admin',
+      issuer: 'https://idp.example.com',
+      audiences: ['fedbroker'],
+      conditions: { StringEquals: { sub: 'ops' } },
+      scopes: ['trust:admin'],
+    },
     ciRelationship(loopback.issuer, { id: 'loopback' }),
   ]);
   // Not in local mode the broker cannot fetch the test issuer on 127.0.0.1, so the admin token is
@@ -28,15 +35,28 @@ beforeAll(async () => {
   const rt = runtime();
   expect(rt.config.local).toBe(false);
   const { generation } = (await env.admin.store.getDocument('acme', 'TRUST', 'admin'))!;
-  adminToken = (await mintAccessToken({ ...rt, issuer: rt.config.issuer }, { tenant: 'acme', trust: 'admin', generation, sub: 'acme/admin/ops', scopes: ['trust:admin'], tags: undefined }, 600)).token;
+  adminToken = (
+    await mintAccessToken(
+      { ...rt, issuer: rt.config.issuer },
+      { tenant: 'acme', trust: 'admin', generation, sub: 'acme/admin/ops', scopes: ['trust:admin'], tags: undefined },
+      600,
+    )
+  ).token;
 });
 afterAll(async () => {
   await loopback.close();
   await env.close();
 });
 
-const doc = (issuer: string) => ({ kind: 'oidc', issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'] });
-const stored = async () => ((await env.api('GET', BASE, adminToken)).body.items as { id: string; issuer: string }[]).map((r) => `${r.id} ${r.issuer}`);
+const doc = (issuer: string) => ({
+  kind: 'oidc',
+  issuer,
+  audiences: ['fedbroker'],
+  conditions: { StringLike: { sub: 'repo:acme/*' } },
+  scopes: ['id-token:issue'],
+});
+const stored = async () =>
+  ((await env.api('GET', BASE, adminToken)).body.items as { id: string; issuer: string }[]).map((r) => `${r.id} ${r.issuer}`);
 
 describe('the admin API', () => {
   it('accepts a public https issuer (control)', async () => {
@@ -95,9 +115,15 @@ describe('the admin API', () => {
     expect(await stored()).toEqual(before);
   });
 
-  it.each(issuers.slice(0, 4))('refuses replacing a relationship\'s issuer with %s', async (_name, issuer) => {
+  it.each(issuers.slice(0, 4))("refuses replacing a relationship's issuer with %s", async (_name, issuer) => {
     const before = await env.api('GET', `${BASE}/admin`, adminToken);
-    const res = await env.api('PUT', `${BASE}/admin`, adminToken, { ...doc(issuer()), conditions: { StringEquals: { sub: 'ops' } }, scopes: ['trust:admin'] }, { 'If-Match': `"${before.body.version}"` });
+    const res = await env.api(
+      'PUT',
+      `${BASE}/admin`,
+      adminToken,
+      { ...doc(issuer()), conditions: { StringEquals: { sub: 'ops' } }, scopes: ['trust:admin'] },
+      { 'If-Match': `"${before.body.version}"` },
+    );
     expectSafeRefusal(res, { presented: [adminToken] });
     expect((await env.api('GET', `${BASE}/admin`, adminToken)).body).toEqual(before.body);
   });

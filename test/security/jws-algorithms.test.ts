@@ -19,7 +19,11 @@ let adminToken: string;
 beforeAll(async () => {
   env = await startExchangeEnv();
   [rs, es, ps] = await Promise.all([startScriptedIssuer(), startScriptedIssuer({ alg: 'ES256' }), startScriptedIssuer({ alg: 'PS256' })]);
-  await env.admin.tenant('acme', [ciRelationship(rs.issuer), ciRelationship(es.issuer, { id: 'ci-es' }), ciRelationship(ps.issuer, { id: 'ci-ps' })]);
+  await env.admin.tenant('acme', [
+    ciRelationship(rs.issuer),
+    ciRelationship(es.issuer, { id: 'ci-es' }),
+    ciRelationship(ps.issuer, { id: 'ci-ps' }),
+  ]);
   // Warm every issuer's keys so refusals below are about the token, not a first fetch.
   for (const up of [rs, es, ps]) {
     const res = await env.exchange(external(await up.token({ sub: 'repo:acme/app' })));
@@ -59,7 +63,10 @@ describe('unsigned tokens', () => {
     ['refuses alg nOnE (mixed case)', () => unsignedJws({ alg: 'nOnE' }, rs.claims(good))],
     ['refuses alg none with the kid of a real key', () => unsignedJws({ alg: 'none', kid: rs.kid }, rs.claims(good))],
     ['refuses alg none carrying a genuine signature copied from another token', () => unsignedJws({ alg: 'none' }, rs.claims(good), 'SIG')],
-    ['refuses an RS256 header whose signature was stripped (trailing dot)', () => unsignedJws({ alg: 'RS256', kid: rs.kid }, rs.claims(good))],
+    [
+      'refuses an RS256 header whose signature was stripped (trailing dot)',
+      () => unsignedJws({ alg: 'RS256', kid: rs.kid }, rs.claims(good)),
+    ],
     ['refuses a token with only two parts and no trailing dot', () => `${b64url({ alg: 'none' })}.${b64url(rs.claims(good))}`],
     ['refuses an empty alg', () => unsignedJws({ alg: '', kid: rs.kid }, rs.claims(good), 'AAAA')],
     ['refuses a header without alg', () => unsignedJws({ kid: rs.kid, typ: 'JWT' }, rs.claims(good), 'AAAA')],
@@ -72,7 +79,7 @@ describe('unsigned tokens', () => {
   });
 });
 
-describe('RS/HS confusion: HMAC keyed with the issuer\'s public key', () => {
+describe("RS/HS confusion: HMAC keyed with the issuer's public key", () => {
   const secrets: [string, () => Promise<Uint8Array | string>][] = [
     ['its SPKI PEM', () => rs.publicKeyPem()],
     ['its PEM without the trailing newline', async () => (await rs.publicKeyPem()).trimEnd()],
@@ -85,7 +92,7 @@ describe('RS/HS confusion: HMAC keyed with the issuer\'s public key', () => {
     await refusedWithoutFetch(hmacJws(alg, await secret(), { kid: rs.kid, typ: 'JWT' }, rs.claims(good)));
   });
 
-  it('refuses an HS256 token keyed with an ES256 issuer\'s public key', async () => {
+  it("refuses an HS256 token keyed with an ES256 issuer's public key", async () => {
     const pem = await exportSPKI((await importJWK(es.jwk, 'ES256')) as CryptoKey);
     await refusedWithoutFetch(hmacJws('HS256', pem, { kid: es.kid }, es.claims(good)), es);
   });
@@ -98,17 +105,17 @@ describe('a genuine signature under an alg the key is not published for', () => 
     ['PS512 over the RS256 key', 'PS512'],
     ['RS384 over the RS256 key', 'RS384'],
     ['RS512 over the RS256 key', 'RS512'],
-  ])('refuses %s, signed with the issuer\'s own private key', async (_name, alg) => {
+  ])("refuses %s, signed with the issuer's own private key", async (_name, alg) => {
     const token = rs.signRaw({ alg, kid: rs.kid, typ: 'JWT' }, rs.claims(good), alg);
     expectSafeRefusal(await env.exchange(external(token)), { presented: [token], secrets: [rs.host] });
   });
 
-  it('refuses RS256 over the PS256 key, signed with the issuer\'s own private key', async () => {
+  it("refuses RS256 over the PS256 key, signed with the issuer's own private key", async () => {
     const token = ps.signRaw({ alg: 'RS256', kid: ps.kid }, ps.claims(good), 'RS256');
     expectSafeRefusal(await env.exchange(external(token)), { presented: [token] });
   });
 
-  it('refuses ES384 over the ES256 (P-256) key, signed with the issuer\'s own private key', async () => {
+  it("refuses ES384 over the ES256 (P-256) key, signed with the issuer's own private key", async () => {
     const token = es.signRaw({ alg: 'ES384', kid: es.kid }, es.claims(good), 'ES384');
     expectSafeRefusal(await env.exchange(external(token)), { presented: [token] });
   });
@@ -133,7 +140,7 @@ describe('a genuine signature under an alg the key is not published for', () => 
 });
 
 describe('forged signatures', () => {
-  it('refuses a token signed by an attacker key under the issuer\'s kid', async () => {
+  it("refuses a token signed by an attacker key under the issuer's kid", async () => {
     const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const token = signJws('RS256', attacker.privateKey, { alg: 'RS256', kid: rs.kid }, rs.claims(good));
     expectSafeRefusal(await env.exchange(external(token)), { presented: [token] });
@@ -153,11 +160,21 @@ describe('forged signatures', () => {
   });
 });
 
-describe('forgeries of fedbroker\'s own access tokens', () => {
+describe("forgeries of fedbroker's own access tokens", () => {
   let jwk: JWK & { kid: string };
   const claims = () => {
     const now = Math.floor(Date.now() / 1000);
-    return { iss: FEDBROKER, aud: FEDBROKER, sub: 'acme/ci/repo:acme/app', tenant_id: 'acme', trust: 'ci', scope: 'id-token:issue trust:admin', jti: crypto.randomUUID(), iat: now, exp: now + 600 };
+    return {
+      iss: FEDBROKER,
+      aud: FEDBROKER,
+      sub: 'acme/ci/repo:acme/app',
+      tenant_id: 'acme',
+      trust: 'ci',
+      scope: 'id-token:issue trust:admin',
+      jti: crypto.randomUUID(),
+      iat: now,
+      exp: now + 600,
+    };
   };
   beforeAll(async () => {
     const res = await fetch(`${env.gateway.url}/.well-known/jwks.json`);
@@ -165,19 +182,42 @@ describe('forgeries of fedbroker\'s own access tokens', () => {
   });
 
   const forgeries: [string, () => Promise<string>][] = [
-    ['an HS256 access token keyed with fedbroker\'s published PEM', async () => hmacJws('HS256', await exportSPKI((await importJWK(jwk, jwk.alg)) as CryptoKey), { kid: jwk.kid, typ: 'at+jwt' }, claims())],
-    ['an HS256 access token keyed with fedbroker\'s published JWK', async () => hmacJws('HS256', JSON.stringify(jwk), { kid: jwk.kid, typ: 'at+jwt' }, claims())],
+    [
+      "an HS256 access token keyed with fedbroker's published PEM",
+      async () =>
+        hmacJws('HS256', await exportSPKI((await importJWK(jwk, jwk.alg)) as CryptoKey), { kid: jwk.kid, typ: 'at+jwt' }, claims()),
+    ],
+    [
+      "an HS256 access token keyed with fedbroker's published JWK",
+      async () => hmacJws('HS256', JSON.stringify(jwk), { kid: jwk.kid, typ: 'at+jwt' }, claims()),
+    ],
     ['an alg none access token', async () => unsignedJws({ alg: 'none', kid: jwk.kid, typ: 'at+jwt' }, claims())],
-    ['an access token signed by a trusted upstream under fedbroker\'s issuer', async () => rs.signRaw({ alg: 'RS256', kid: jwk.kid, typ: 'at+jwt' }, claims())],
-    ['an access token with an embedded attacker jwk', async () => {
-      const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      return signJws('RS256', attacker.privateKey, { alg: 'RS256', kid: jwk.kid, typ: 'at+jwt', jwk: await exportJWK(attacker.publicKey) }, claims());
-    }],
+    [
+      "an access token signed by a trusted upstream under fedbroker's issuer",
+      async () => rs.signRaw({ alg: 'RS256', kid: jwk.kid, typ: 'at+jwt' }, claims()),
+    ],
+    [
+      'an access token with an embedded attacker jwk',
+      async () => {
+        const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        return signJws(
+          'RS256',
+          attacker.privateKey,
+          { alg: 'RS256', kid: jwk.kid, typ: 'at+jwt', jwk: await exportJWK(attacker.publicKey) },
+          claims(),
+        );
+      },
+    ],
   ];
 
   it.each(forgeries)('refuses %s on the token endpoint', async (_name, forge) => {
     const token = await forge();
-    const res = await env.exchange({ subject_token: token, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+    const res = await env.exchange({
+      subject_token: token,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    });
     expectSafeRefusal(res, { presented: [token] });
   });
 

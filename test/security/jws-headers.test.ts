@@ -53,17 +53,21 @@ async function expectAdmitted(issuer: ScriptedIssuer, tenant: string) {
 describe('keys named by the token itself', () => {
   type Parties = { trusted: ScriptedIssuer; rogue: ScriptedIssuer };
   const sources: [string, string, (p: Parties) => Record<string, unknown>][] = [
-    ['an embedded jwk holding the attacker\'s public key', 'jwk', ({ rogue }) => ({ jwk: rogue.jwk })],
-    ['a jku pointing at the attacker\'s JWKS', 'jku', ({ rogue }) => ({ jku: `${rogue.issuer}${JWKS_PATH}` })],
-    ['a jku on the trusted issuer\'s own host but another path', 'jku', ({ trusted }) => ({ jku: `${trusted.issuer}/attacker-upload/jwks.json` })],
-    ['an x5u pointing at the attacker\'s certificate', 'x5u', ({ rogue }) => ({ x5u: `${rogue.issuer}/cert.pem` })],
+    ["an embedded jwk holding the attacker's public key", 'jwk', ({ rogue }) => ({ jwk: rogue.jwk })],
+    ["a jku pointing at the attacker's JWKS", 'jku', ({ rogue }) => ({ jku: `${rogue.issuer}${JWKS_PATH}` })],
+    [
+      "a jku on the trusted issuer's own host but another path",
+      'jku',
+      ({ trusted }) => ({ jku: `${trusted.issuer}/attacker-upload/jwks.json` }),
+    ],
+    ["an x5u pointing at the attacker's certificate", 'x5u', ({ rogue }) => ({ x5u: `${rogue.issuer}/cert.pem` })],
     // Any x5c member must be refused before it is parsed, so its bytes need not be a real certificate.
     ['an x5c chain holding an attacker certificate', 'x5c', () => ({ x5c: [Buffer.from('attacker-certificate-der').toString('base64')] })],
   ];
   // Both servers publish their first key as `s1`: the trusted kid is also the rogue's own kid.
   const kids: [string, (p: Parties) => { kid?: string }][] = [
     ['a kid neither JWKS holds', () => ({ kid: 'attacker-key' })],
-    ['the trusted key\'s kid', ({ trusted }) => ({ kid: trusted.kid })],
+    ["the trusted key's kid", ({ trusted }) => ({ kid: trusted.kid })],
     ['no kid', () => ({})],
   ];
   const cases = sources.flatMap(([name, member, make]) => kids.map(([kidName, kid]) => [name, kidName, member, make, kid] as const));
@@ -183,8 +187,21 @@ describe('encrypted tokens (JWE)', () => {
 
   it('refuses a PBES2 JWE with p2c 1e9 before any work and without contacting the upstream', async () => {
     const { upstream: fresh, tenant } = await env.freshUpstream();
-    const header = { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 1e9, p2s: b64url('saltsaltsaltsalt'), kid: fresh.kid, iss: fresh.issuer };
-    const token = [b64url(header), b64url('wrapped-key-bytes-0123456789abcd'), b64url('twelve-bytes'), b64url(JSON.stringify(fresh.claims(good))), b64url('sixteen-byte-tag')].join('.');
+    const header = {
+      alg: 'PBES2-HS512+A256KW',
+      enc: 'A256GCM',
+      p2c: 1e9,
+      p2s: b64url('saltsaltsaltsalt'),
+      kid: fresh.kid,
+      iss: fresh.issuer,
+    };
+    const token = [
+      b64url(header),
+      b64url('wrapped-key-bytes-0123456789abcd'),
+      b64url('twelve-bytes'),
+      b64url(JSON.stringify(fresh.claims(good))),
+      b64url('sixteen-byte-tag'),
+    ].join('.');
     const res = await env.exchange(external(token, tenant));
     expectSafeRefusal(res, { presented: [token], secrets: [fresh.host] });
     expect(fresh.hits).toEqual({});
@@ -200,4 +217,3 @@ describe('encrypted tokens (JWE)', () => {
     await refused(unsignedJws({ alg: 'RSA-OAEP-256', kid: upstream.kid }, upstream.claims(good), 'AAAA'));
   });
 });
-

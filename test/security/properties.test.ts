@@ -16,7 +16,10 @@ import { startScriptedIssuer, type ScriptedIssuer } from '../support/scripted-is
 import { ciRelationship, TOKEN_TYPE } from '../support/security-env.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 
-type Handler = (e: ReturnType<typeof httpEvent>, c: ReturnType<typeof lambdaContext>) => Promise<{ statusCode?: number; headers?: Record<string, unknown>; body?: string }>;
+type Handler = (
+  e: ReturnType<typeof httpEvent>,
+  c: ReturnType<typeof lambdaContext>,
+) => Promise<{ statusCode?: number; headers?: Record<string, unknown>; body?: string }>;
 
 const NUM_RUNS = 200;
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -26,7 +29,10 @@ function tokens(issuer: string, kid: string): fc.Arbitrary<string> {
   const segment = fc.uint8Array({ maxLength: 96 }).map((b) => Buffer.from(b).toString('base64url'));
   const header = fc.record(
     {
-      alg: fc.oneof(fc.constantFrom(...UPSTREAM_ALGORITHMS, 'none', 'None', 'HS256', 'EdDSA', 'dir', 'PBES2-HS512+A256KW'), fc.string({ maxLength: 12 })),
+      alg: fc.oneof(
+        fc.constantFrom(...UPSTREAM_ALGORITHMS, 'none', 'None', 'HS256', 'EdDSA', 'dir', 'PBES2-HS512+A256KW'),
+        fc.string({ maxLength: 12 }),
+      ),
       kid: fc.oneof(fc.constant(kid), fc.string({ maxLength: 40 }), fc.integer()),
       typ: fc.constantFrom('JWT', 'at+jwt', 'JOSE'),
       crit: fc.array(fc.string({ maxLength: 8 }), { maxLength: 2 }),
@@ -36,12 +42,33 @@ function tokens(issuer: string, kid: string): fc.Arbitrary<string> {
     },
     { requiredKeys: [] },
   );
-  const time = fc.oneof(fc.integer({ min: nowS() - 7200, max: nowS() + 7200 }), fc.integer(), fc.double(), fc.string({ maxLength: 12 }), fc.constant(null));
+  const time = fc.oneof(
+    fc.integer({ min: nowS() - 7200, max: nowS() + 7200 }),
+    fc.integer(),
+    fc.double(),
+    fc.string({ maxLength: 12 }),
+    fc.constant(null),
+  );
   const payload = fc.record(
     {
-      iss: fc.oneof(fc.constant(issuer), fc.constant(`${issuer}/`), fc.webUrl(), fc.string({ maxLength: 20 }), fc.array(fc.constant(issuer), { maxLength: 2 })),
-      aud: fc.oneof(fc.constant('fedbroker'), fc.string({ maxLength: 12 }), fc.array(fc.oneof(fc.constant('fedbroker'), fc.string({ maxLength: 8 }), fc.integer()), { maxLength: 3 })),
-      sub: fc.oneof(fc.constant('repo:acme/app'), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.jsonValue({ maxDepth: 2 })),
+      iss: fc.oneof(
+        fc.constant(issuer),
+        fc.constant(`${issuer}/`),
+        fc.webUrl(),
+        fc.string({ maxLength: 20 }),
+        fc.array(fc.constant(issuer), { maxLength: 2 }),
+      ),
+      aud: fc.oneof(
+        fc.constant('fedbroker'),
+        fc.string({ maxLength: 12 }),
+        fc.array(fc.oneof(fc.constant('fedbroker'), fc.string({ maxLength: 8 }), fc.integer()), { maxLength: 3 }),
+      ),
+      sub: fc.oneof(
+        fc.constant('repo:acme/app'),
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
       exp: time,
       iat: time,
       nbf: time,
@@ -69,11 +96,26 @@ describe('POST /v1/token on random input', () => {
   beforeAll(async () => {
     broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true' } });
     upstream = await startScriptedIssuer();
-    await tenantAdmin(broker.tableName).tenant('acme', [ciRelationship(upstream.issuer, { session_tags: { repo: { claim: 'repository', transitive: false } } })]);
+    await tenantAdmin(broker.tableName).tenant('acme', [
+      ciRelationship(upstream.issuer, { session_tags: { repo: { claim: 'repository', transitive: false } } }),
+    ]);
     ({ handler } = await broker.load<{ handler: Handler }>('functions/token.ts'));
-    const post = async (body: string) => fromHandler(await handler(httpEvent('POST', '/v1/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }), lambdaContext()));
+    const post = async (body: string) =>
+      fromHandler(
+        await handler(
+          httpEvent('POST', '/v1/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }),
+          lambdaContext(),
+        ),
+      );
     // Control: the handler, tenant and upstream are wired up and do grant a proper token.
-    const ok = await post(new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: await upstream.token({ sub: 'repo:acme/app', repository: 'acme/app' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' }).toString());
+    const ok = await post(
+      new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: await upstream.token({ sub: 'repo:acme/app', repository: 'acme/app' }),
+        subject_token_type: TOKEN_TYPE.idToken,
+        tenant: 'acme',
+      }).toString(),
+    );
     expect(ok.status, ok.text).toBe(200);
   });
   afterAll(async () => {
@@ -82,7 +124,12 @@ describe('POST /v1/token on random input', () => {
   });
 
   async function post(body: string) {
-    const res = fromHandler(await handler(httpEvent('POST', '/v1/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }), lambdaContext()));
+    const res = fromHandler(
+      await handler(
+        httpEvent('POST', '/v1/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }),
+        lambdaContext(),
+      ),
+    );
     expect(res.status, res.text).toBeGreaterThanOrEqual(400);
     expect(res.status, res.text).toBeLessThan(500);
     expect(res.body.access_token).toBeUndefined();
@@ -114,7 +161,16 @@ describe('POST /v1/token on random input', () => {
     const segment = fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b) => Buffer.from(b).toString('base64url'));
     const token = fc.tuple(segment, segment, segment).map((p) => p.join('.'));
     await fc.assert(
-      fc.asyncProperty(token, async (t) => post(new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: t, subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' }).toString())),
+      fc.asyncProperty(token, async (t) =>
+        post(
+          new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            subject_token: t,
+            subject_token_type: TOKEN_TYPE.idToken,
+            tenant: 'acme',
+          }).toString(),
+        ),
+      ),
       { numRuns: NUM_RUNS },
     );
   });
@@ -123,7 +179,12 @@ describe('POST /v1/token on random input', () => {
     const body = fc.oneof(
       fc.string({ maxLength: 300 }),
       fc.string({ unit: 'binary', maxLength: 300 }),
-      fc.array(fc.tuple(fc.constantFrom('grant_type', 'subject_token', 'subject_token_type', 'tenant', 'x', ''), fc.string({ maxLength: 30 })), { maxLength: 8 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
+      fc
+        .array(
+          fc.tuple(fc.constantFrom('grant_type', 'subject_token', 'subject_token_type', 'tenant', 'x', ''), fc.string({ maxLength: 30 })),
+          { maxLength: 8 },
+        )
+        .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
     );
     await fc.assert(fc.asyncProperty(body, post), { numRuns: NUM_RUNS });
   });
@@ -143,7 +204,11 @@ describe('verifyExternalToken on random input', () => {
   // Always answers: with keys always reachable, ServiceUnavailable would itself be a bug, so the
   // only acceptable refusal here is SubjectTokenInvalid.
   const fetch: Fetch = async (url) => {
-    const body = url.endsWith('/.well-known/openid-configuration') ? { issuer: ISSUER, jwks_uri: `${ISSUER}/jwks` } : url.endsWith('/jwks') ? jwks : undefined;
+    const body = url.endsWith('/.well-known/openid-configuration')
+      ? { issuer: ISSUER, jwks_uri: `${ISSUER}/jwks` }
+      : url.endsWith('/jwks')
+        ? jwks
+        : undefined;
     return new Response(JSON.stringify(body ?? {}), { status: body ? 200 : 404, headers: { 'content-type': 'application/json' } });
   };
   // Frozen, so the time bounds `admissible` checks after a verification are the ones it ran with.
@@ -197,10 +262,21 @@ describe('verifyExternalToken on random input', () => {
   }
 
   /** Claims that pass every check on the frozen clock. */
-  const passing = { iss: ISSUER, aud: 'fedbroker', sub: 'repo:acme/app', iat: Math.floor(frozenMs / 1000), exp: Math.floor(frozenMs / 1000) + 300 };
+  const passing = {
+    iss: ISSUER,
+    aud: 'fedbroker',
+    sub: 'repo:acme/app',
+    iat: Math.floor(frozenMs / 1000),
+    exp: Math.floor(frozenMs / 1000) + 300,
+  };
   /** The trusted issuer's genuine token for `alg` (RS256 with r1, ES256 with e1). */
   const genuine = (alg: 'RS256' | 'ES256', claims: Record<string, unknown> = passing) =>
-    signSegments(alg, alg === 'ES256' ? ec.privateKey : rsa.privateKey, b64url({ alg, kid: alg === 'ES256' ? 'e1' : 'r1' }), b64url(claims));
+    signSegments(
+      alg,
+      alg === 'ES256' ? ec.privateKey : rsa.privateKey,
+      b64url({ alg, kid: alg === 'ES256' ? 'e1' : 'r1' }),
+      b64url(claims),
+    );
 
   /**
    * Tokens a verifier that skipped or botched the signature check would accept: header and claims
@@ -219,7 +295,9 @@ describe('verifyExternalToken on random input', () => {
         return `${h}.${p}.${bytes.toString('base64url')}`;
       }),
       // Random bytes, or none at all, as the signature.
-      fc.tuple(alg, fc.uint8Array({ maxLength: 300 })).map(([a, bytes]) => `${genuine(a).split('.').slice(0, 2).join('.')}.${Buffer.from(bytes).toString('base64url')}`),
+      fc
+        .tuple(alg, fc.uint8Array({ maxLength: 300 }))
+        .map(([a, bytes]) => `${genuine(a).split('.').slice(0, 2).join('.')}.${Buffer.from(bytes).toString('base64url')}`),
       // Signed by another key under the issuer's kid.
       fc.constant(null).map(() => signSegments('RS256', attacker.privateKey, b64url({ alg: 'RS256', kid: 'r1' }), b64url(passing))),
       // The issuer's signature over other claims, spliced onto these.
@@ -233,7 +311,10 @@ describe('verifyExternalToken on random input', () => {
   it('refuses random strings, random and forged tokens and non-strings, never yielding claims, only with SubjectTokenInvalid', async () => {
     const keys = new UpstreamKeys({ fetch, clock });
     const input = fc.oneof(tokens(ISSUER, 'r1'), forgeries(), fc.anything());
-    await fc.assert(fc.asyncProperty(input, async (t) => expectRefused(await verify(keys, t))), { numRuns: NUM_RUNS });
+    await fc.assert(
+      fc.asyncProperty(input, async (t) => expectRefused(await verify(keys, t))),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it('admits proper tokens signed by the issuer (control for both properties)', async () => {
@@ -259,8 +340,18 @@ describe('verifyExternalToken on random input', () => {
       },
       { requiredKeys: ['alg'] },
     );
-    const time = fc.oneof(fc.integer({ min: nowS() - 7200, max: nowS() + 7200 }), fc.double(), fc.string({ maxLength: 8 }), fc.constant(null), fc.constant(1e308));
-    const aud = fc.oneof(fc.constant('fedbroker'), fc.array(fc.oneof(fc.constant('fedbroker'), fc.integer(), fc.jsonValue({ maxDepth: 1 })), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }));
+    const time = fc.oneof(
+      fc.integer({ min: nowS() - 7200, max: nowS() + 7200 }),
+      fc.double(),
+      fc.string({ maxLength: 8 }),
+      fc.constant(null),
+      fc.constant(1e308),
+    );
+    const aud = fc.oneof(
+      fc.constant('fedbroker'),
+      fc.array(fc.oneof(fc.constant('fedbroker'), fc.integer(), fc.jsonValue({ maxDepth: 1 })), { maxLength: 3 }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
     const sub = fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 2 }));
     const claims = fc.record(
       {
@@ -277,26 +368,31 @@ describe('verifyExternalToken on random input', () => {
     // Fully random tokens almost never pass every check, which would leave the acceptance side of
     // the property unexercised. So half are a passing token with one member replaced (or, as
     // undefined, removed): each check in turn is all that stands between it and acceptance.
-    const oneDefect = fc.tuple(
-      fc.constantFrom('RS256' as const, 'ES256' as const),
-      fc.oneof(
-        fc.record({ iss: fc.oneof(fc.constant(`${ISSUER}/`), fc.string({ maxLength: 20 })) }).map((c) => ({ c })),
-        fc.record({ aud }).map((c) => ({ c })),
-        fc.record({ sub }).map((c) => ({ c })),
-        fc.record({ exp: time }).map((c) => ({ c })),
-        fc.record({ iat: time }).map((c) => ({ c })),
-        fc.record({ nbf: time }).map((c) => ({ c })),
-        fc.constantFrom({ exp: undefined }, { aud: undefined }, { iat: undefined }).map((c) => ({ c })),
-        fc.constantFrom({ kid: 'nope' }, { crit: ['b64'] }, { kid: undefined }).map((h) => ({ h })),
-      ),
-    ).map(([alg, defect]): [Record<string, unknown> & { alg: string }, Record<string, unknown>] => [
-      { alg, kid: alg === 'ES256' ? 'e1' : 'r1', ...('h' in defect ? defect.h : {}) },
-      { ...passing, ...('c' in defect ? defect.c : {}) },
-    ]);
+    const oneDefect = fc
+      .tuple(
+        fc.constantFrom('RS256' as const, 'ES256' as const),
+        fc.oneof(
+          fc.record({ iss: fc.oneof(fc.constant(`${ISSUER}/`), fc.string({ maxLength: 20 })) }).map((c) => ({ c })),
+          fc.record({ aud }).map((c) => ({ c })),
+          fc.record({ sub }).map((c) => ({ c })),
+          fc.record({ exp: time }).map((c) => ({ c })),
+          fc.record({ iat: time }).map((c) => ({ c })),
+          fc.record({ nbf: time }).map((c) => ({ c })),
+          fc.constantFrom({ exp: undefined }, { aud: undefined }, { iat: undefined }).map((c) => ({ c })),
+          fc.constantFrom({ kid: 'nope' }, { crit: ['b64'] }, { kid: undefined }).map((h) => ({ h })),
+        ),
+      )
+      .map(([alg, defect]): [Record<string, unknown> & { alg: string }, Record<string, unknown>] => [
+        { alg, kid: alg === 'ES256' ? 'e1' : 'r1', ...('h' in defect ? defect.h : {}) },
+        { ...passing, ...('c' in defect ? defect.c : {}) },
+      ]);
     const signed = fc.oneof(fc.tuple(header, claims), oneDefect).map(([h, c]) => {
       const key = h.alg.startsWith('ES') ? ec.privateKey : rsa.privateKey;
       // Header and claims as signed (JSON drops undefined, turns NaN and ±Infinity into null): what a verifier sees.
-      const [hdr, payload] = [h, c].map((v) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>) as [Record<string, unknown>, Record<string, unknown>];
+      const [hdr, payload] = [h, c].map((v) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>) as [
+        Record<string, unknown>,
+        Record<string, unknown>,
+      ];
       return { header: hdr, payload, token: signSegments(h.alg === 'ES384' ? 'ES256' : h.alg, key, b64url(h), b64url(c)) };
     });
     await fc.assert(

@@ -29,14 +29,32 @@ const cases: [string, () => Promise<Record<string, string>>][] = [
   ['a tenant that does not exist', async () => external(await trusted.token({ sub: 'repo:acme/app' }), 'no-such-tenant')],
   ['a disabled tenant', async () => external(await trusted.token({ sub: 'repo:acme/app' }), 'dormant')],
   ['an issuer the tenant does not trust', async () => external(await stranger.token({ sub: 'repo:acme/app' }))],
-  ['an unsigned token naming the trusted issuer', async () => external(trusted.signRaw({ alg: 'RS256', kid: trusted.kid }, trusted.claims({ sub: 'repo:acme/app' })).replace(/\.[^.]+$/, '.AAAA'))],
-  ['a signature by another key under the trusted kid', async () => external(stranger.signRaw({ alg: 'RS256', kid: trusted.kid }, trusted.claims({ sub: 'repo:acme/app' })))],
+  [
+    'an unsigned token naming the trusted issuer',
+    async () =>
+      external(trusted.signRaw({ alg: 'RS256', kid: trusted.kid }, trusted.claims({ sub: 'repo:acme/app' })).replace(/\.[^.]+$/, '.AAAA')),
+  ],
+  [
+    'a signature by another key under the trusted kid',
+    async () => external(stranger.signRaw({ alg: 'RS256', kid: trusted.kid }, trusted.claims({ sub: 'repo:acme/app' }))),
+  ],
   ['an unknown kid', async () => external(await trusted.token({ sub: 'repo:acme/app' }, { header: { kid: 'nope' } }))],
   ['an audience the tenant does not accept', async () => external(await trusted.token({ sub: 'repo:acme/app', aud: 'someone-else' }))],
   ['a subject no condition admits', async () => external(await trusted.token({ sub: 'repo:evil/app' }))],
   ['an expired token', async () => external(await trusted.token({ sub: 'repo:acme/app' }, { now: Date.now() - 3_600_000 }))],
   ['a garbage token', async () => external('not-a-jwt')],
-  ['a forged access token', async () => ({ subject_token: trusted.signRaw({ alg: 'RS256', typ: 'at+jwt' }, { iss: 'https://issuer.fedbroker.test', tenant_id: 'acme', sub: 'acme/x' }), subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' })],
+  [
+    'a forged access token',
+    async () => ({
+      subject_token: trusted.signRaw(
+        { alg: 'RS256', typ: 'at+jwt' },
+        { iss: 'https://issuer.fedbroker.test', tenant_id: 'acme', sub: 'acme/x' },
+      ),
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    }),
+  ],
 ];
 
 describe('a refused subject token', () => {
@@ -49,7 +67,9 @@ describe('a refused subject token', () => {
 
   it('files a refusal naming a tenant that does not exist under _unknown, the name only claimed', async () => {
     await env.exchange(external(await trusted.token({ sub: 'repo:acme/app' }), 'made-up-tenant'));
-    const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } } }>('lib/handlers/runtime.ts');
+    const { runtime } = await env.broker.load<{
+      runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: Record<string, unknown>[] }> } };
+    }>('lib/handlers/runtime.ts');
     const window = { since: new Date(Date.now() - 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString(), limit: 200 };
     const unknown = (await runtime().auditLog.query('_unknown', window)).items;
     expect(unknown.find((i) => i.claimed_tenant === 'made-up-tenant')).toMatchObject({ reason: 'unknown_tenant', tenant: '_unknown' });
@@ -58,7 +78,9 @@ describe('a refused subject token', () => {
 
   it('leaves the reason in the audit trail, where only the tenant’s admins read it', async () => {
     await env.exchange(external(await trusted.token({ sub: 'repo:acme/app', aud: 'someone-else' })));
-    const { runtime } = await env.broker.load<{ runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: { reason?: string }[] }> } } }>('lib/handlers/runtime.ts');
+    const { runtime } = await env.broker.load<{
+      runtime: () => { auditLog: { query(t: string, q: object): Promise<{ items: { reason?: string }[] }> } };
+    }>('lib/handlers/runtime.ts');
     const since = new Date(Date.now() - 60_000).toISOString();
     const { items } = await runtime().auditLog.query('acme', { since, until: new Date(Date.now() + 60_000).toISOString(), limit: 200 });
     expect(items.map((i) => i.reason)).toContain('audience');

@@ -23,13 +23,28 @@ async function accessToken(upstream: UpstreamIssuer, sub = 'ci'): Promise<string
   expect(res.status, res.text).toBe(200);
   return res.body.access_token as string;
 }
-const idToken = (at: string) => env.exchange({ subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+const idToken = (at: string) =>
+  env.exchange({
+    subject_token: at,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
 const current = async () => (await env.api('GET', `${BASE}/deploy`, root)).body as { version: number; generation: string };
 
 beforeAll(async () => {
   env = await startExchangeEnv();
   [first, second] = await Promise.all([startUpstreamIssuer(), startUpstreamIssuer()]);
-  await env.admin.tenant('acme', [{ kind: 'oidc', id: 'root', issuer: first.issuer, audiences: ['fedbroker'], conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] }]);
+  await env.admin.tenant('acme', [
+    {
+      kind: 'oidc',
+      id: 'root',
+      issuer: first.issuer,
+      audiences: ['fedbroker'],
+      conditions: { StringEquals: { sub: 'root' } },
+      scopes: ['trust:admin'],
+    },
+  ]);
   root = await accessToken(first, 'root');
 });
 afterAll(async () => {
@@ -75,10 +90,18 @@ describe('a relationship deleted and recreated under the same id', () => {
 
   it(':explain reports the current policy, the one GET shows', async () => {
     const { version } = await current();
-    const replaced = await env.api('PUT', `${BASE}/deploy`, root, doc(first.issuer, { conditions: { StringEquals: { sub: 'someone-else' } } }), { 'If-Match': `"${version}"` });
+    const replaced = await env.api(
+      'PUT',
+      `${BASE}/deploy`,
+      root,
+      doc(first.issuer, { conditions: { StringEquals: { sub: 'someone-else' } } }),
+      { 'If-Match': `"${version}"` },
+    );
     expect(replaced.status).toBe(200);
     const res = await env.api('POST', `${BASE}:explain`, root, { token: await first.token({ sub: 'ci' }) });
-    const deploy = (res.body.relationships as { id: string; matched: boolean; checks: { check: string; key?: string; matched: boolean }[] }[]).find((r) => r.id === 'deploy');
+    const deploy = (
+      res.body.relationships as { id: string; matched: boolean; checks: { check: string; key?: string; matched: boolean }[] }[]
+    ).find((r) => r.id === 'deploy');
     // The policy before the PUT admitted sub "ci"; the current one does not.
     expect(deploy?.matched).toBe(false);
     expect(deploy?.checks.find((c) => c.key === 'sub')).toMatchObject({ matched: false, seen: 'ci' });
@@ -91,7 +114,13 @@ describe('changing a relationship in place', () => {
     expect((await env.api('PUT', `${BASE}/deploy`, root, doc(first.issuer), { 'If-Match': `"${version}"` })).status).toBe(200);
     const token = await accessToken(first);
     const now = await current();
-    expect((await env.api('PUT', `${BASE}/deploy`, root, doc(first.issuer, { conditions: { StringEquals: { sub: ['ci', 'cd'] } } }), { 'If-Match': `"${now.version}"` })).status).toBe(200);
+    expect(
+      (
+        await env.api('PUT', `${BASE}/deploy`, root, doc(first.issuer, { conditions: { StringEquals: { sub: ['ci', 'cd'] } } }), {
+          'If-Match': `"${now.version}"`,
+        })
+      ).status,
+    ).toBe(200);
     expect((await current()).generation).not.toBe(now.generation);
     expect((await idToken(token)).body.error).toBe('invalid_request');
   });
@@ -100,7 +129,17 @@ describe('changing a relationship in place', () => {
     const token = await accessToken(first);
     expect((await env.api('GET', BASE, token)).status).toBe(200);
     const before = await current();
-    expect((await env.api('PUT', `${BASE}/deploy`, root, doc(first.issuer, { conditions: { StringEquals: { sub: ['ci', 'cd'] } }, scopes: ['id-token:issue'] }), { 'If-Match': `"${before.version}"` })).status).toBe(200);
+    expect(
+      (
+        await env.api(
+          'PUT',
+          `${BASE}/deploy`,
+          root,
+          doc(first.issuer, { conditions: { StringEquals: { sub: ['ci', 'cd'] } }, scopes: ['id-token:issue'] }),
+          { 'If-Match': `"${before.version}"` },
+        )
+      ).status,
+    ).toBe(200);
     expect((await current()).generation).toBe(before.generation);
     const res = await env.api('GET', BASE, token);
     expect(res.status).toBe(403);
@@ -111,9 +150,15 @@ describe('changing a relationship in place', () => {
   it('lowering max_duration_seconds ends tokens older than the new cap', async () => {
     const token = await accessToken(first);
     const before = await current();
-    const put = await env.api('PUT', `${BASE}/deploy`, root, doc(first.issuer, { conditions: { StringEquals: { sub: ['ci', 'cd'] } }, scopes: ['id-token:issue'], max_duration_seconds: 60 }), {
-      'If-Match': `"${before.version}"`,
-    });
+    const put = await env.api(
+      'PUT',
+      `${BASE}/deploy`,
+      root,
+      doc(first.issuer, { conditions: { StringEquals: { sub: ['ci', 'cd'] } }, scopes: ['id-token:issue'], max_duration_seconds: 60 }),
+      {
+        'If-Match': `"${before.version}"`,
+      },
+    );
     expect(put.status).toBe(200);
     // 60 s cap plus the verifier's 5 s skew: the token is judged against the cap now configured.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 66_000 });
@@ -127,8 +172,14 @@ describe('changing a relationship in place', () => {
   it('disabling it ends its tokens; enabling it again, unchanged, restores them', async () => {
     const token = await accessToken(first);
     const before = await current();
-    const spec = doc(first.issuer, { conditions: { StringEquals: { sub: ['ci', 'cd'] } }, scopes: ['id-token:issue'], max_duration_seconds: 60 });
-    expect((await env.api('PUT', `${BASE}/deploy`, root, { ...spec, enabled: false }, { 'If-Match': `"${before.version}"` })).status).toBe(200);
+    const spec = doc(first.issuer, {
+      conditions: { StringEquals: { sub: ['ci', 'cd'] } },
+      scopes: ['id-token:issue'],
+      max_duration_seconds: 60,
+    });
+    expect((await env.api('PUT', `${BASE}/deploy`, root, { ...spec, enabled: false }, { 'If-Match': `"${before.version}"` })).status).toBe(
+      200,
+    );
     expect((await idToken(token)).body.error).toBe('invalid_request');
     expect((await env.api('PUT', `${BASE}/deploy`, root, spec, { 'If-Match': `"${before.version + 1}"` })).status).toBe(200);
     expect((await idToken(token)).status).toBe(200);
@@ -137,14 +188,30 @@ describe('changing a relationship in place', () => {
 
 describe('tokens derived from an access token', () => {
   it('an ID token asked for late never outlives iat + the relationship’s max_duration_seconds (clamped)', async () => {
-    const created = await env.api('POST', BASE, root, doc(first.issuer, { id: 'short', conditions: { StringEquals: { sub: 'short' } }, scopes: ['id-token:issue'], max_duration_seconds: 600 }));
+    const created = await env.api(
+      'POST',
+      BASE,
+      root,
+      doc(first.issuer, {
+        id: 'short',
+        conditions: { StringEquals: { sub: 'short' } },
+        scopes: ['id-token:issue'],
+        max_duration_seconds: 600,
+      }),
+    );
     expect(created.status, created.text).toBe(201);
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     try {
       const at = await accessToken(first, 'short');
       const { iat } = decodeJwt(at);
       vi.setSystemTime(Date.now() + 590_000);
-      const res = await env.exchange({ subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com', duration_seconds: '600' });
+      const res = await env.exchange({
+        subject_token: at,
+        subject_token_type: TOKEN_TYPE.accessToken,
+        requested_token_type: TOKEN_TYPE.idToken,
+        audience: 'sts.amazonaws.com',
+        duration_seconds: '600',
+      });
       expect(res.status, res.text).toBe(200);
       expect(decodeJwt(res.body.access_token).exp! - iat!).toBeLessThanOrEqual(600);
       expect(res.body.expires_in).toBeLessThanOrEqual(10);

@@ -35,7 +35,11 @@ const trust = (id: string, scopes: string[], extra: Record<string, unknown> = {}
 });
 
 async function accessToken(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant });
+  const res = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.access_token as string;
 }
@@ -52,7 +56,9 @@ async function call(method: string, path: string, token: string, body?: unknown,
 
 beforeAll(async () => {
   [cognito, upstream, sts] = await Promise.all([startCognitoStandIn(), startUpstreamIssuer(), startStsStandIn()]);
-  broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, AWS_ENDPOINT_URL_STS: sts.url } });
+  broker = await startBroker({
+    env: { FEDBROKER_LOCAL: 'true', AWS_ENDPOINT_URL_COGNITO_IDENTITY: cognito.url, AWS_ENDPOINT_URL_STS: sts.url },
+  });
   sts.addAssumableRole(GLOBEX_ROLE, { externalId: 'globex' });
   gateway = await startGateway((m) => broker.load(m));
   admin = tenantAdmin(broker.tableName);
@@ -74,7 +80,10 @@ afterAll(async () => {
 
 describe('shared AWS resources belong to one tenant', () => {
   it('refuses a tenant admin registering another tenant’s pool and role (403 access_denied), without saying who holds them', async () => {
-    const res = await call('POST', '/v1/tenants/acme/cognito-identity-pools', tokens['acme/admin']!, { identity_pool_id: globexPool, role_arn: GLOBEX_ROLE });
+    const res = await call('POST', '/v1/tenants/acme/cognito-identity-pools', tokens['acme/admin']!, {
+      identity_pool_id: globexPool,
+      role_arn: GLOBEX_ROLE,
+    });
     expect(res.status, res.text).toBe(403);
     expect(res.body.error).toBe('access_denied');
     expect(res.text).not.toContain('globex');
@@ -127,7 +136,10 @@ describe('a vended Cognito token', () => {
     await admin.pool('acme', { identity_pool_id: pool, max_duration_seconds: 3600 });
     const { runtime } = await broker.load<{ runtime: () => { directory: { invalidate(t: string): void } } }>('lib/handlers/runtime.ts');
     runtime().directory.invalidate('acme');
-    const res = await call('POST', '/v1/aws/cognito-identity-token', await accessToken('acme', 'brief'), { identity_pool_id: pool, duration_seconds: 3600 });
+    const res = await call('POST', '/v1/aws/cognito-identity-token', await accessToken('acme', 'brief'), {
+      identity_pool_id: pool,
+      duration_seconds: 3600,
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.expires_in).toBeLessThanOrEqual(300);
     expect(Number(cognito.lastRequest?.TokenDuration)).toBeLessThanOrEqual(300);
@@ -154,8 +166,20 @@ describe('the tenant tag', () => {
     expect(cognito.lastRequest?.PrincipalTags).toEqual({ 'fedbroker:tenant': 'globex' });
   });
 
-  it.each(['fedbroker:tenant', 'Fedbroker:Tenant', 'FEDBROKER:anything', ' fedbroker:tenant', 'ｆｅｄｂｒｏｋｅｒ:tenant', 'fedbroker\u00a0:tenant'])('cannot be set by a tenant admin: session tag key %s is refused when stored (400)', async (key) => {
-    const res = await call('POST', '/v1/tenants/acme/trust-relationships', tokens['acme/admin']!, trust('spoof', ['id-token:issue'], { session_tags: { [key]: { claim: 'sub' } } }));
+  it.each([
+    'fedbroker:tenant',
+    'Fedbroker:Tenant',
+    'FEDBROKER:anything',
+    ' fedbroker:tenant',
+    'ｆｅｄｂｒｏｋｅｒ:tenant',
+    'fedbroker\u00a0:tenant',
+  ])('cannot be set by a tenant admin: session tag key %s is refused when stored (400)', async (key) => {
+    const res = await call(
+      'POST',
+      '/v1/tenants/acme/trust-relationships',
+      tokens['acme/admin']!,
+      trust('spoof', ['id-token:issue'], { session_tags: { [key]: { claim: 'sub' } } }),
+    );
     expect(res.status, res.text).toBe(400);
     expect(res.body.error).toBe('invalid_request');
     expect(res.body.error_description).toContain('prefix is reserved');

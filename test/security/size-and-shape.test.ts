@@ -44,7 +44,8 @@ function nonCanonical(json: string): string {
 }
 
 const form = (params: [string, string][]) => params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-const raw = (body: string, contentType = 'application/x-www-form-urlencoded') => postExchange(env.gateway.url, {}, { rawBody: body, contentType });
+const raw = (body: string, contentType = 'application/x-www-form-urlencoded') =>
+  postExchange(env.gateway.url, {}, { rawBody: body, contentType });
 
 describe('size', () => {
   it('admits a signed token just under 16 KB (control)', async () => {
@@ -71,7 +72,15 @@ describe('size', () => {
   });
 
   it('refuses a body just over 64 KB even when the token inside is valid', async () => {
-    const res = await raw(form([['grant_type', TOKEN_EXCHANGE_GRANT], ['subject_token', await upstream.token(good)], ['subject_token_type', TOKEN_TYPE.idToken], ['tenant', 'acme'], ['x', 'y'.repeat(64 * 1024)]]));
+    const res = await raw(
+      form([
+        ['grant_type', TOKEN_EXCHANGE_GRANT],
+        ['subject_token', await upstream.token(good)],
+        ['subject_token_type', TOKEN_TYPE.idToken],
+        ['tenant', 'acme'],
+        ['x', 'y'.repeat(64 * 1024)],
+      ]),
+    );
     expectSafeRefusal(res);
   });
 });
@@ -245,7 +254,12 @@ describe('form bodies', () => {
     ['scope', 'trust:admin'],
   ])('refuses a repeated %s parameter (RFC 6749 §3.2)', async (name, value) => {
     const params = await base();
-    const copies: [string, string][] = params.some(([n]) => n === name) ? [[name, value]] : [[name, value], [name, value]];
+    const copies: [string, string][] = params.some(([n]) => n === name)
+      ? [[name, value]]
+      : [
+          [name, value],
+          [name, value],
+        ];
     const res = await raw(form([...params, ...copies]));
     expectSafeRefusal(res, { presented: params.map(([, v]) => v).filter((v) => v.startsWith('eyJ')) });
   });

@@ -32,7 +32,12 @@ beforeAll(async () => {
   tokens.globexAccess = await accessToken('globex', 'repo:globex/app');
   tokens.initechAccess = await accessToken('initech', 'repo:initech/app');
   tokens.upstream = await upstream.token({ sub: 'repo:acme/app' });
-  const id = await env.exchange({ subject_token: tokens.acmeAccess, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+  const id = await env.exchange({
+    subject_token: tokens.acmeAccess,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
   expect(id.status, id.text).toBe(200);
   tokens.acmeId = id.body.access_token as string;
   await env.admin.disable('initech');
@@ -56,13 +61,25 @@ describe('on the token endpoint', () => {
   const cases: [string, () => Record<string, string>][] = [
     ['refuses a fedbroker ID token presented as an access token', () => idTokenFor(tokens.acmeId, TOKEN_TYPE.accessToken)],
     ['refuses a fedbroker ID token presented as an external ID token', () => external(tokens.acmeId)],
-    ['refuses a fedbroker ID token presented as an external JWT', () => ({ ...external(tokens.acmeId), subject_token_type: TOKEN_TYPE.jwt })],
+    [
+      'refuses a fedbroker ID token presented as an external JWT',
+      () => ({ ...external(tokens.acmeId), subject_token_type: TOKEN_TYPE.jwt }),
+    ],
     ['refuses a fedbroker access token presented as an external ID token', () => external(tokens.acmeAccess)],
-    ['refuses a fedbroker access token presented as an external JWT for an ID token', () => idTokenFor(tokens.acmeAccess, TOKEN_TYPE.jwt, { tenant: 'acme' })],
+    [
+      'refuses a fedbroker access token presented as an external JWT for an ID token',
+      () => idTokenFor(tokens.acmeAccess, TOKEN_TYPE.jwt, { tenant: 'acme' }),
+    ],
     ['refuses an external token presented as a fedbroker access token', () => idTokenFor(tokens.upstream, TOKEN_TYPE.accessToken)],
-    ['refuses tenant A\'s access token exchanged on tenant B', () => idTokenFor(tokens.acmeAccess, TOKEN_TYPE.accessToken, { tenant: 'globex' })],
-    ['refuses tenant B\'s access token exchanged on tenant A', () => idTokenFor(tokens.globexAccess, TOKEN_TYPE.accessToken, { tenant: 'acme' })],
-    ['refuses tenant A\'s access token as an external token on tenant B', () => external(tokens.acmeAccess, 'globex')],
+    [
+      "refuses tenant A's access token exchanged on tenant B",
+      () => idTokenFor(tokens.acmeAccess, TOKEN_TYPE.accessToken, { tenant: 'globex' }),
+    ],
+    [
+      "refuses tenant B's access token exchanged on tenant A",
+      () => idTokenFor(tokens.globexAccess, TOKEN_TYPE.accessToken, { tenant: 'acme' }),
+    ],
+    ["refuses tenant A's access token as an external token on tenant B", () => external(tokens.acmeAccess, 'globex')],
     ['refuses an access token renewing itself', () => ({ subject_token: tokens.acmeAccess, subject_token_type: TOKEN_TYPE.accessToken })],
     ['refuses an access token of a tenant disabled after it was issued', () => idTokenFor(tokens.initechAccess, TOKEN_TYPE.accessToken)],
   ];
@@ -84,13 +101,13 @@ describe('on the admin API', () => {
     ['PUT', `${globex}/ci`, 'DOC', { 'If-Match': '"1"' }],
     ['DELETE', `${globex}/ci`, undefined, { 'If-Match': '"1"' }],
     ['POST', `${globex}:explain`, 'TOKEN', {}],
-  ] as const)('answers 403 to tenant A\'s admin token on tenant B (%s %s)', async (method, path, body, headers) => {
+  ] as const)("answers 403 to tenant A's admin token on tenant B (%s %s)", async (method, path, body, headers) => {
     const payload = body === 'DOC' ? { ...doc(), id: undefined } : body === 'TOKEN' ? { token: tokens.upstream } : undefined;
     const res = await env.api(method, path, tokens.acmeAccess, payload, headers);
     expectSafeRefusal(res, { status: 403, error: 'insufficient_scope', presented: [tokens.acmeAccess, tokens.upstream] });
   });
 
-  it('left tenant B untouched after tenant A\'s attempts', async () => {
+  it("left tenant B untouched after tenant A's attempts", async () => {
     const res = await env.api('GET', `${globex}/ci`, tokens.globexAccess);
     expect(res.status).toBe(200);
     expect(res.body.version).toBe(1);
@@ -105,7 +122,7 @@ describe('on the admin API', () => {
     expectSafeRefusal(res, { status: 401, error: 'invalid_token', presented: [token()] });
   });
 
-  it('answers 401 to a disabled tenant\'s token on its own API', async () => {
+  it("answers 401 to a disabled tenant's token on its own API", async () => {
     const res = await env.api('GET', '/v1/tenants/initech/trust-relationships', tokens.initechAccess);
     expectSafeRefusal(res, { status: 401, error: 'invalid_token', presented: [tokens.initechAccess] });
   });

@@ -96,7 +96,11 @@ function effectiveScopes(m: Model, t: Tok): Scope[] | undefined {
 async function rootToken(r: Real, tenant: string): Promise<string> {
   const cached = r.roots.get(tenant);
   if (cached && cached.exp > nowSeconds() + 60) return cached.token;
-  const res = await api.exchange({ subject_token: await upstreams[0].token({ sub: 'root' }), subject_token_type: TOKEN_TYPE.idToken, tenant });
+  const res = await api.exchange({
+    subject_token: await upstreams[0].token({ sub: 'root' }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant,
+  });
   expect(res.status, res.text).toBe(200);
   r.roots.set(tenant, { token: res.body.access_token, exp: nowSeconds() + res.body.expires_in });
   return res.body.access_token;
@@ -119,13 +123,21 @@ class Create implements fc.AsyncCommand<Model, Real> {
   readonly id: string;
   readonly spec: Spec;
   constructor(t: number, id: string, spec: Spec) {
-    this.t = t; this.id = id; this.spec = spec;
+    this.t = t;
+    this.id = id;
+    this.spec = spec;
   }
   check = (m: Model) => m.tenants[this.t]!.active;
   async run(m: Model, r: Real) {
     step();
     const tenant = m.tenants[this.t]!;
-    const res = await api.call('trustRelationships', 'POST', { tenant: tenant.id }, await rootToken(r, tenant.id), relationshipDoc(this.id, this.spec));
+    const res = await api.call(
+      'trustRelationships',
+      'POST',
+      { tenant: tenant.id },
+      await rootToken(r, tenant.id),
+      relationshipDoc(this.id, this.spec),
+    );
     if (tenant.rels.has(this.id)) return void expect(res.status, res.text).toBe(409);
     expect(res.status, res.text).toBe(201);
     const version = (tenant.lastVersion.get(this.id) ?? 0) + 1;
@@ -142,7 +154,10 @@ class Replace implements fc.AsyncCommand<Model, Real> {
   readonly spec: Spec;
   readonly stale: boolean;
   constructor(t: number, id: string, spec: Spec, stale: boolean) {
-    this.t = t; this.id = id; this.spec = spec; this.stale = stale;
+    this.t = t;
+    this.id = id;
+    this.spec = spec;
+    this.stale = stale;
   }
   check = (m: Model) => m.tenants[this.t]!.active;
   async run(m: Model, r: Real) {
@@ -150,7 +165,14 @@ class Replace implements fc.AsyncCommand<Model, Real> {
     const tenant = m.tenants[this.t]!;
     const rel = tenant.rels.get(this.id);
     const ifMatch = `"${(rel?.version ?? tenant.lastVersion.get(this.id) ?? 1) + (this.stale ? -1 : 0)}"`;
-    const res = await api.call('trustRelationship', 'PUT', { tenant: tenant.id, id: this.id }, await rootToken(r, tenant.id), relationshipDoc(this.id, this.spec), { 'If-Match': ifMatch });
+    const res = await api.call(
+      'trustRelationship',
+      'PUT',
+      { tenant: tenant.id, id: this.id },
+      await rootToken(r, tenant.id),
+      relationshipDoc(this.id, this.spec),
+      { 'If-Match': ifMatch },
+    );
     if (!rel) return void expect(res.status, res.text).toBe(404);
     if (this.stale) return void expect(res.status, res.text).toBe(412);
     expect(res.status, res.text).toBe(200);
@@ -179,7 +201,14 @@ class Edit implements fc.AsyncCommand<Model, Real> {
     const tenant = m.tenants[this.t]!;
     const rel = tenant.rels.get(this.id)!;
     const spec = { ...rel.spec, ...this.change };
-    const res = await api.call('trustRelationship', 'PUT', { tenant: tenant.id, id: this.id }, await rootToken(r, tenant.id), relationshipDoc(this.id, spec), { 'If-Match': `"${rel.version}"` });
+    const res = await api.call(
+      'trustRelationship',
+      'PUT',
+      { tenant: tenant.id, id: this.id },
+      await rootToken(r, tenant.id),
+      relationshipDoc(this.id, spec),
+      { 'If-Match': `"${rel.version}"` },
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.body.version).toBe(rel.version + 1);
     tenant.lastVersion.set(this.id, rel.version + 1);
@@ -193,7 +222,9 @@ class Delete implements fc.AsyncCommand<Model, Real> {
   readonly id: string;
   readonly stale: boolean;
   constructor(t: number, id: string, stale: boolean) {
-    this.t = t; this.id = id; this.stale = stale;
+    this.t = t;
+    this.id = id;
+    this.stale = stale;
   }
   check = (m: Model) => m.tenants[this.t]!.active;
   async run(m: Model, r: Real) {
@@ -201,7 +232,14 @@ class Delete implements fc.AsyncCommand<Model, Real> {
     const tenant = m.tenants[this.t]!;
     const rel = tenant.rels.get(this.id);
     const ifMatch = `"${(rel?.version ?? 1) + (this.stale ? 1 : 0)}"`;
-    const res = await api.call('trustRelationship', 'DELETE', { tenant: tenant.id, id: this.id }, await rootToken(r, tenant.id), undefined, { 'If-Match': ifMatch });
+    const res = await api.call(
+      'trustRelationship',
+      'DELETE',
+      { tenant: tenant.id, id: this.id },
+      await rootToken(r, tenant.id),
+      undefined,
+      { 'If-Match': ifMatch },
+    );
     if (!rel) return void expect(res.status, res.text).toBe(404);
     if (this.stale) return void expect(res.status, res.text).toBe(412);
     expect(res.status, res.text).toBe(204);
@@ -215,15 +253,23 @@ class Exchange implements fc.AsyncCommand<Model, Real> {
   readonly sub: string;
   readonly issuer: 0 | 1;
   constructor(t: number, sub: string, issuer: 0 | 1) {
-    this.t = t; this.sub = sub; this.issuer = issuer;
+    this.t = t;
+    this.sub = sub;
+    this.issuer = issuer;
   }
   check = () => true;
   async run(m: Model) {
     step();
     const tenant = m.tenants[this.t]!;
-    const res = await api.exchange({ subject_token: await upstreams[this.issuer].token({ sub: this.sub, team: 'blue' }), subject_token_type: TOKEN_TYPE.idToken, tenant: tenant.id });
+    const res = await api.exchange({
+      subject_token: await upstreams[this.issuer].token({ sub: this.sub, team: 'blue' }),
+      subject_token_type: TOKEN_TYPE.idToken,
+      tenant: tenant.id,
+    });
     const match = tenant.active
-      ? [...tenant.rels.entries()].sort(([a], [b]) => a.localeCompare(b)).find(([, rel]) => rel.spec.enabled && rel.spec.issuer === this.issuer && rel.spec.subs.includes(this.sub))
+      ? [...tenant.rels.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .find(([, rel]) => rel.spec.enabled && rel.spec.issuer === this.issuer && rel.spec.subs.includes(this.sub))
       : undefined;
     if (!match) {
       expect(res.status, res.text).toBe(400);
@@ -235,7 +281,16 @@ class Exchange implements fc.AsyncCommand<Model, Real> {
     expect(res.body.expires_in).toBe(ttl);
     expect(new Set(String(res.body.scope).split(' '))).toEqual(new Set(rel.spec.scopes));
     const iat = nowSeconds();
-    m.tokens.push({ token: res.body.access_token, tenant: this.t, rel: id, generation: rel.generation, scopes: rel.spec.scopes, iat, exp: iat + ttl, revoked: false });
+    m.tokens.push({
+      token: res.body.access_token,
+      tenant: this.t,
+      rel: id,
+      generation: rel.generation,
+      scopes: rel.spec.scopes,
+      iat,
+      exp: iat + ttl,
+      revoked: false,
+    });
   }
   toString = () => `exchange(${this.t}, ${this.sub}, issuer ${this.issuer})`;
 }
@@ -249,7 +304,12 @@ class IssueIdToken implements fc.AsyncCommand<Model, Real> {
   async run(m: Model) {
     step();
     const t = m.tokens[this.k % m.tokens.length]!;
-    const res = await api.exchange({ subject_token: t.token, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+    const res = await api.exchange({
+      subject_token: t.token,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    });
     const scopes = effectiveScopes(m, t);
     if (scopes?.includes('id-token:issue')) return void expect(res.status, res.text).toBe(200);
     expect(res.status, res.text).toBe(400);
@@ -262,7 +322,8 @@ class ListAsAdmin implements fc.AsyncCommand<Model, Real> {
   readonly k: number;
   readonly target: number;
   constructor(k: number, target: number) {
-    this.k = k; this.target = target;
+    this.k = k;
+    this.target = target;
   }
   check = (m: Model) => m.tokens.length > 0;
   async run(m: Model) {
@@ -303,7 +364,8 @@ class SetTenantStatus implements fc.AsyncCommand<Model, Real> {
   readonly t: number;
   readonly active: boolean;
   constructor(t: number, active: boolean) {
-    this.t = t; this.active = active;
+    this.t = t;
+    this.active = active;
   }
   check = () => true;
   async run(m: Model, r: Real) {
@@ -334,9 +396,13 @@ class AdvanceClock implements fc.AsyncCommand<Model, Real> {
 const commands = [
   fc.tuple(tenantArb, idArb, specArb).map(([t, id, s]) => new Create(t, id, s)),
   fc.tuple(tenantArb, idArb, specArb, fc.boolean()).map(([t, id, s, stale]) => new Replace(t, id, s, stale)),
-  fc.tuple(tenantArb, idArb, fc.record({ scopes: fc.subarray([...SCOPES], { minLength: 1 }), enabled: fc.boolean(), max: fc.constantFrom(600, 3600) })).map(
-    ([t, id, change]) => new Edit(t, id, change),
-  ),
+  fc
+    .tuple(
+      tenantArb,
+      idArb,
+      fc.record({ scopes: fc.subarray([...SCOPES], { minLength: 1 }), enabled: fc.boolean(), max: fc.constantFrom(600, 3600) }),
+    )
+    .map(([t, id, change]) => new Edit(t, id, change)),
   fc.tuple(tenantArb, idArb, fc.boolean()).map(([t, id, stale]) => new Delete(t, id, stale)),
   fc.tuple(tenantArb, fc.constantFrom(...SUBS), fc.constantFrom(0 as const, 1 as const)).map(([t, sub, i]) => new Exchange(t, sub, i)),
   fc.tuple(tenantArb, fc.constantFrom(...SUBS), fc.constantFrom(0 as const, 1 as const)).map(([t, sub, i]) => new Exchange(t, sub, i)),
@@ -349,7 +415,11 @@ const commands = [
 
 beforeAll(async () => {
   vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
-  broker = await startBroker({ signer: 'local', alg: 'ES256', env: { FEDBROKER_TENANT_CACHE_SECONDS: String(CACHE_SECONDS), FEDBROKER_ACCESS_TOKEN_TTL: String(ACCESS_TTL) } });
+  broker = await startBroker({
+    signer: 'local',
+    alg: 'ES256',
+    env: { FEDBROKER_TENANT_CACHE_SECONDS: String(CACHE_SECONDS), FEDBROKER_ACCESS_TOKEN_TTL: String(ACCESS_TTL) },
+  });
   upstreams = [await startUpstreamIssuer({ alg: 'ES256' }), await startUpstreamIssuer({ alg: 'ES256' })];
   api = directApi(broker);
   admin = tenantAdmin(broker.tableName);
@@ -366,7 +436,14 @@ describe('the trust core against a reference model', () => {
       fc.asyncProperty(fc.commands(commands, { maxCommands: 100, size: 'max' }), async (cmds) => {
         run++;
         const ids = [`ta-${run}`, `tb-${run}`];
-        const root = { kind: 'oidc' as const, id: 'root', issuer: upstreams[0].issuer, audiences: ['fedbroker'], conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin' as const] };
+        const root = {
+          kind: 'oidc' as const,
+          id: 'root',
+          issuer: upstreams[0].issuer,
+          audiences: ['fedbroker'],
+          conditions: { StringEquals: { sub: 'root' } },
+          scopes: ['trust:admin' as const],
+        };
         for (const id of ids) await admin.tenant(id, [root]);
         const tenant = (id: string): TenantModel => ({ id, active: true, rels: new Map(), lastVersion: new Map() });
         const model: Model = { tenants: [tenant(ids[0]!), tenant(ids[1]!)], tokens: [], nextGeneration: 1 };

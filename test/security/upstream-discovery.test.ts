@@ -33,17 +33,57 @@ async function trustedIssuer(): Promise<{ upstream: ScriptedIssuer; tenant: stri
 }
 
 const cases: [string, string, (upstream: ScriptedIssuer) => Behaviour][] = [
-  ['a discovery document whose jwks_uri is on another host', DISCOVERY_PATH, (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: `${attacker.issuer}${JWKS_PATH}` } })],
-  ['a discovery document whose jwks_uri is the cloud metadata service', DISCOVERY_PATH, (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' } })],
-  ['a discovery document whose jwks_uri carries userinfo for another host', DISCOVERY_PATH, (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: `http://${u.host}@${attacker.host}${JWKS_PATH}` } })],
-  ['a discovery document whose jwks_uri is a file URL', DISCOVERY_PATH, (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: 'file:///etc/passwd' } })],
-  ['a discovery document whose jwks_uri is not a string', DISCOVERY_PATH, (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: [`${u.issuer}${JWKS_PATH}`] } })],
-  ['a discovery document naming another issuer and its keys', DISCOVERY_PATH, () => ({ kind: 'json', body: { issuer: attacker.issuer, jwks_uri: `${attacker.issuer}${JWKS_PATH}` } })],
-  ['a 302 redirect of discovery to another host', DISCOVERY_PATH, () => ({ kind: 'redirect', location: `${attacker.issuer}${DISCOVERY_PATH}` })],
-  ['a 307 redirect of discovery to the cloud metadata service', DISCOVERY_PATH, () => ({ kind: 'redirect', status: 307, location: 'http://169.254.169.254/latest/meta-data/' })],
-  ['a 301 redirect of discovery to the same host', DISCOVERY_PATH, (u) => ({ kind: 'redirect', status: 301, location: `${u.issuer}/elsewhere` })],
+  [
+    'a discovery document whose jwks_uri is on another host',
+    DISCOVERY_PATH,
+    (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: `${attacker.issuer}${JWKS_PATH}` } }),
+  ],
+  [
+    'a discovery document whose jwks_uri is the cloud metadata service',
+    DISCOVERY_PATH,
+    (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' } }),
+  ],
+  [
+    'a discovery document whose jwks_uri carries userinfo for another host',
+    DISCOVERY_PATH,
+    (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: `http://${u.host}@${attacker.host}${JWKS_PATH}` } }),
+  ],
+  [
+    'a discovery document whose jwks_uri is a file URL',
+    DISCOVERY_PATH,
+    (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: 'file:///etc/passwd' } }),
+  ],
+  [
+    'a discovery document whose jwks_uri is not a string',
+    DISCOVERY_PATH,
+    (u) => ({ kind: 'json', body: { issuer: u.issuer, jwks_uri: [`${u.issuer}${JWKS_PATH}`] } }),
+  ],
+  [
+    'a discovery document naming another issuer and its keys',
+    DISCOVERY_PATH,
+    () => ({ kind: 'json', body: { issuer: attacker.issuer, jwks_uri: `${attacker.issuer}${JWKS_PATH}` } }),
+  ],
+  [
+    'a 302 redirect of discovery to another host',
+    DISCOVERY_PATH,
+    () => ({ kind: 'redirect', location: `${attacker.issuer}${DISCOVERY_PATH}` }),
+  ],
+  [
+    'a 307 redirect of discovery to the cloud metadata service',
+    DISCOVERY_PATH,
+    () => ({ kind: 'redirect', status: 307, location: 'http://169.254.169.254/latest/meta-data/' }),
+  ],
+  [
+    'a 301 redirect of discovery to the same host',
+    DISCOVERY_PATH,
+    (u) => ({ kind: 'redirect', status: 301, location: `${u.issuer}/elsewhere` }),
+  ],
   ['a 302 redirect of the JWKS to another host', JWKS_PATH, () => ({ kind: 'redirect', location: `${attacker.issuer}${JWKS_PATH}` })],
-  ['a 308 redirect of the JWKS to the cloud metadata service', JWKS_PATH, () => ({ kind: 'redirect', status: 308, location: 'http://169.254.169.254/latest/meta-data/' })],
+  [
+    'a 308 redirect of the JWKS to the cloud metadata service',
+    JWKS_PATH,
+    () => ({ kind: 'redirect', status: 308, location: 'http://169.254.169.254/latest/meta-data/' }),
+  ],
 ];
 
 describe('an exchange whose issuer serves', () => {

@@ -30,7 +30,9 @@ describe('versions of ids that predate the version counter', () => {
     // As the previous release left it: version 5, no counter item.
     const { DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
     await table.doc.send(new DeleteCommand({ TableName: table.name, Key: { pk: tombstonePk('acme'), sk: 'TRUST#legacy' } }));
-    await table.doc.send(new PutCommand({ TableName: table.name, Item: { pk: tenantPk('acme'), sk: 'TRUST#legacy', ...legacy, version: 5 } }));
+    await table.doc.send(
+      new PutCommand({ TableName: table.name, Item: { pk: tenantPk('acme'), sk: 'TRUST#legacy', ...legacy, version: 5 } }),
+    );
     await relationships.remove(deps, 'acme', 'legacy', 5);
     const recreated = await relationships.create(deps, 'acme', ciRelationship(issuer, { id: 'legacy' }));
     expect(recreated.version).toBeGreaterThan(5);

@@ -43,7 +43,10 @@ export async function serveAwsJson(options: {
 }): Promise<AwsJsonService> {
   const calls: Record<string, number> = {};
   const failures: { operation: string; type: string; count: number; status: number }[] = [];
-  const state: { lastRequest: Record<string, unknown> | undefined; lastAccessKeyId: string | undefined } = { lastRequest: undefined, lastAccessKeyId: undefined };
+  const state: { lastRequest: Record<string, unknown> | undefined; lastAccessKeyId: string | undefined } = {
+    lastRequest: undefined,
+    lastAccessKeyId: undefined,
+  };
   const alterations = new Map<string, (output: Record<string, unknown>) => Record<string, unknown>>();
 
   const server = await listen(async (req, res) => {
@@ -105,7 +108,8 @@ export async function serveAwsJson(options: {
     get lastAccessKeyId() {
       return state.lastAccessKeyId;
     },
-    failNext: (operation, type, count = 1, status = type === options.internalError ? 500 : 400) => failures.push({ operation, type, count, status }),
+    failNext: (operation, type, count = 1, status = type === options.internalError ? 500 : 400) =>
+      failures.push({ operation, type, count, status }),
     alterNext: (operation, alter) => void alterations.set(operation, alter),
     close: server.close,
   };

@@ -22,13 +22,18 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-export async function startBroker(options: { signer?: 'kms' | 'kms-data-key' | 'local'; alg?: 'RS256' | 'ES256'; env?: Record<string, string> } = {}): Promise<TestBroker> {
+export async function startBroker(
+  options: { signer?: 'kms' | 'kms-data-key' | 'local'; alg?: 'RS256' | 'ES256'; env?: Record<string, string> } = {},
+): Promise<TestBroker> {
   const alg = options.alg ?? 'RS256';
   const [dynamodb, kms] = await Promise.all([startDynalite(), startKmsStandIn()]);
   const tableName = `fedbroker-test-${randomUUID().slice(0, 8)}`;
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   await createTableFromServerlessYml(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamodb.endpoint, credentials }), tableName);
-  const key = options.signer === 'local' ? undefined : await kms.createKey(options.signer === 'kms-data-key' ? 'SYMMETRIC_DEFAULT' : alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048');
+  const key =
+    options.signer === 'local'
+      ? undefined
+      : await kms.createKey(options.signer === 'kms-data-key' ? 'SYMMETRIC_DEFAULT' : alg === 'ES256' ? 'ECC_NIST_P256' : 'RSA_2048');
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',

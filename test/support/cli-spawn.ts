@@ -16,7 +16,10 @@ export interface CliProcess {
 
 export async function spawnCli(args: string[], env: Record<string, string>): Promise<CliProcess> {
   await builtCli();
-  const child = spawn(process.execPath, ['bin/fedbroker.mjs', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/fedbroker.mjs', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const watchers = new Set<() => void>();

@@ -49,10 +49,15 @@ export function cliRunner(base: Record<string, string>): RunCli {
       else merged[k] = v;
     }
     const result = await new Promise<CliResult>((resolve) => {
-      execFile(process.execPath, ['bin/fedbroker.mjs', ...args], { env: merged, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        ['bin/fedbroker.mjs', ...args],
+        { env: merged, encoding: 'utf8', timeout: 60_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
     expect(result.stderr, 'no stack trace on stderr').not.toMatch(/^\s+at .+[(:]\d+/m);
     expect(result.stderr, 'no token on stderr').not.toMatch(/eyJ[\w-]*\.[\w-]*\.[\w-]*/);

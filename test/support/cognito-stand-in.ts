@@ -26,7 +26,6 @@ interface Pool {
   identities: Set<string>;
 }
 
-
 export interface CognitoStandIn {
   /** The API endpoint, and also the token issuer (`iss`). */
   url: string;
@@ -42,7 +41,14 @@ export interface CognitoStandIn {
   /** Makes the next `count` calls of `operation` (or of every operation with `*`) fail with `type`. */
   failNext(operation: string, type: string, count?: number, status?: number): void;
   /** Issues an OpenID token directly, for tests that need odd shapes (expired, unauthenticated, other provider). */
-  issueToken(options: { poolId: string; identityId?: string; amr: string[]; iat?: number; exp?: number; extra?: Record<string, unknown> }): Promise<string>;
+  issueToken(options: {
+    poolId: string;
+    identityId?: string;
+    amr: string[];
+    iat?: number;
+    exp?: number;
+    extra?: Record<string, unknown>;
+  }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -73,7 +79,10 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
       const logins = requireLogins(input.Logins);
       const duration = input.TokenDuration === undefined ? 900 : input.TokenDuration;
       if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 86400) {
-        throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value '${String(duration)}' at 'tokenDuration' failed to satisfy constraint: Member must have value between 1 and 86400`);
+        throw new AwsServiceError(
+          'InvalidParameterException',
+          `1 validation error detected: Value '${String(duration)}' at 'tokenDuration' failed to satisfy constraint: Member must have value between 1 and 86400`,
+        );
       }
       const tags = principalTags(input.PrincipalTags);
       const pool = poolOf(input.IdentityPoolId);
@@ -81,13 +90,18 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
       // Only the pool's developer provider: public providers are not configured on stand-in pools.
       const [provider, userId] = entries[0] ?? [];
       if (entries.length !== 1 || provider !== pool.developerProvider || typeof userId !== 'string' || userId.length === 0) {
-        throw new AwsServiceError('NotAuthorizedException', `Logins don't match. Please include at least one valid login for this identity or identity pool.`);
+        throw new AwsServiceError(
+          'NotAuthorizedException',
+          `Logins don't match. Please include at least one valid login for this identity or identity pool.`,
+        );
       }
       const link = `${pool.id}\n${provider}\n${userId}`;
       let identityId = links.get(link);
       if (typeof input.IdentityId === 'string') {
-        if (!pool.identities.has(input.IdentityId)) throw new AwsServiceError('ResourceNotFoundException', `Identity '${input.IdentityId}' not found.`);
-        if (identityId && identityId !== input.IdentityId) throw new AwsServiceError('ResourceConflictException', 'Login is already linked to another identity.');
+        if (!pool.identities.has(input.IdentityId))
+          throw new AwsServiceError('ResourceNotFoundException', `Identity '${input.IdentityId}' not found.`);
+        if (identityId && identityId !== input.IdentityId)
+          throw new AwsServiceError('ResourceConflictException', 'Login is already linked to another identity.');
         identityId = input.IdentityId;
       }
       identityId ??= `${REGION}:${randomUUID()}`;
@@ -115,12 +129,19 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
       const logins = input.Logins === undefined ? {} : requireLogins(input.Logins);
       const token = logins[COGNITO_LOGIN];
       if (Object.keys(logins).length !== 1 || typeof token !== 'string') {
-        throw new AwsServiceError('NotAuthorizedException', `Logins don't match. Please include at least one valid login for this identity or identity pool.`);
+        throw new AwsServiceError(
+          'NotAuthorizedException',
+          `Logins don't match. Please include at least one valid login for this identity or identity pool.`,
+        );
       }
       let claims: JWTPayload;
       try {
         // Signature and issuer only: expiry is reported with Cognito's own message below.
-        ({ payload: claims } = await jwtVerify(token, publicKey, { algorithms: ['RS512'], issuer, clockTolerance: Number.MAX_SAFE_INTEGER }));
+        ({ payload: claims } = await jwtVerify(token, publicKey, {
+          algorithms: ['RS512'],
+          issuer,
+          clockTolerance: Number.MAX_SAFE_INTEGER,
+        }));
       } catch {
         throw new AwsServiceError('NotAuthorizedException', "Invalid login token. Couldn't verify signed token.");
       }
@@ -128,8 +149,13 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
       if (typeof claims.exp !== 'number' || now >= claims.exp) {
         throw new AwsServiceError('NotAuthorizedException', `Invalid login token. Token expired: ${now} >= ${String(claims.exp)}`);
       }
-      if (claims.aud !== pool.id) throw new AwsServiceError('NotAuthorizedException', 'Invalid login token. Token is not from a supported provider of this identity pool.');
-      if (claims.sub !== identityId) throw new AwsServiceError('NotAuthorizedException', 'Invalid login token. Token does not belong to this identity.');
+      if (claims.aud !== pool.id)
+        throw new AwsServiceError(
+          'NotAuthorizedException',
+          'Invalid login token. Token is not from a supported provider of this identity pool.',
+        );
+      if (claims.sub !== identityId)
+        throw new AwsServiceError('NotAuthorizedException', 'Invalid login token. Token does not belong to this identity.');
       const amr = Array.isArray(claims.amr) ? claims.amr : [];
       if (!amr.includes('authenticated') && !(amr.includes('unauthenticated') && pool.allowUnauthenticated)) {
         throw new AwsServiceError('NotAuthorizedException', 'Unauthenticated access is not supported for this identity pool.');
@@ -149,7 +175,9 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
   const service = await serveAwsJson({
     target: SERVICE,
     internalError: 'InternalErrorException',
-    operations: Object.fromEntries(Object.entries(ops).map(([name, op]) => [name, (input: Record<string, unknown>, req: { signed: boolean }) => op(input, req.signed)])),
+    operations: Object.fromEntries(
+      Object.entries(ops).map(([name, op]) => [name, (input: Record<string, unknown>, req: { signed: boolean }) => op(input, req.signed)]),
+    ),
     get: (path) =>
       path === '/.well-known/openid-configuration'
         ? {
@@ -185,7 +213,16 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
     failNext: service.failNext,
     async issueToken({ poolId, identityId = `${REGION}:${randomUUID()}`, amr, iat = Math.floor(Date.now() / 1000), exp, extra = {} }) {
       pools.get(poolId)?.identities.add(identityId);
-      return sign({ sub: identityId, aud: poolId, amr, [POOL_ARN_CLAIM]: poolArn(poolId), iss: issuer, exp: exp ?? iat + 900, iat, ...extra });
+      return sign({
+        sub: identityId,
+        aud: poolId,
+        amr,
+        [POOL_ARN_CLAIM]: poolArn(poolId),
+        iss: issuer,
+        exp: exp ?? iat + 900,
+        iat,
+        ...extra,
+      });
     },
     close: service.close,
   };
@@ -203,22 +240,37 @@ function accessKeyId(): string {
 
 function requirePattern(value: unknown, member: string, pattern: RegExp, max: number): void {
   if (typeof value !== 'string') {
-    throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+    throw new AwsServiceError(
+      'InvalidParameterException',
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   if (value.length < 1 || value.length > max || !pattern.test(value)) {
-    throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`);
+    throw new AwsServiceError(
+      'InvalidParameterException',
+      `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`,
+    );
   }
 }
 
 /** LoginsMap: at most 10 entries, provider names 1–128 characters, tokens 1–50000 characters. */
 function requireLogins(value: unknown): Record<string, string> {
   if (value === undefined || value === null) {
-    throw new AwsServiceError('InvalidParameterException', "1 validation error detected: Value null at 'logins' failed to satisfy constraint: Member must not be null");
+    throw new AwsServiceError(
+      'InvalidParameterException',
+      "1 validation error detected: Value null at 'logins' failed to satisfy constraint: Member must not be null",
+    );
   }
   if (typeof value !== 'object' || Array.isArray(value)) throw new AwsServiceError('SerializationException', 'Logins must be a map');
   const entries = Object.entries(value);
-  if (entries.length > 10 || entries.some(([k, v]) => k.length < 1 || k.length > 128 || typeof v !== 'string' || v.length < 1 || v.length > 50000)) {
-    throw new AwsServiceError('InvalidParameterException', "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 50000, Member must have length greater than or equal to 1]");
+  if (
+    entries.length > 10 ||
+    entries.some(([k, v]) => k.length < 1 || k.length > 128 || typeof v !== 'string' || v.length < 1 || v.length > 50000)
+  ) {
+    throw new AwsServiceError(
+      'InvalidParameterException',
+      "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 50000, Member must have length greater than or equal to 1]",
+    );
   }
   return value as Record<string, string>;
 }
@@ -226,17 +278,27 @@ function requireLogins(value: unknown): Record<string, string> {
 /** PrincipalTags: at most 50, keys 1–128 characters, values 1–256 characters. */
 function principalTags(value: unknown): Record<string, string> | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AwsServiceError('SerializationException', 'PrincipalTags must be a map');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new AwsServiceError('SerializationException', 'PrincipalTags must be a map');
   const entries = Object.entries(value);
   if (entries.length > 50) {
-    throw new AwsServiceError('InvalidParameterException', "1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Member must have length less than or equal to 50");
+    throw new AwsServiceError(
+      'InvalidParameterException',
+      "1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Member must have length less than or equal to 50",
+    );
   }
   for (const [k, v] of entries) {
     if (k.length < 1 || k.length > 128) {
-      throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value '${k}' at 'principalTags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]`);
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        `1 validation error detected: Value '${k}' at 'principalTags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]`,
+      );
     }
     if (typeof v !== 'string' || v.length < 1 || v.length > 256) {
-      throw new AwsServiceError('InvalidParameterException', `1 validation error detected: Value at 'principalTags.${k}' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]`);
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        `1 validation error detected: Value at 'principalTags.${k}' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]`,
+      );
     }
   }
   return value as Record<string, string>;

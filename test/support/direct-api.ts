@@ -36,7 +36,10 @@ export function directApi(broker: TestBroker): DirectApi {
     async exchange(params) {
       const form = new URLSearchParams();
       for (const [k, v] of Object.entries({ grant_type: TOKEN_EXCHANGE_GRANT, ...params })) if (v !== undefined) form.set(k, v);
-      const event = httpEvent('POST', '/v1/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      const event = httpEvent('POST', '/v1/token', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
       return fromHandler(await (await handler('token'))(event, lambdaContext()));
     },
     async call(route, method, params, token, body, headers = {}) {

@@ -44,7 +44,10 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
 
   const server = await listen((req, res) => {
     stats.requests += 1;
-    const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const op =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
     if (holding) {
       // Read the request whole, then say nothing: the client's own timeout is all that ends it.
       stats.held += 1;
@@ -58,9 +61,14 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
       req.on('end', () => {
         const body = JSON.stringify({
           __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-          message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+          message:
+            'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
         });
-        res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID(), 'Content-Length': Buffer.byteLength(body) });
+        res.writeHead(400, {
+          'Content-Type': 'application/x-amz-json-1.0',
+          'x-amzn-RequestId': randomUUID(),
+          'Content-Length': Buffer.byteLength(body),
+        });
         res.end(body);
       });
       return;
@@ -73,7 +81,11 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
       req.on('end', () => {
         const { RequestItems } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { RequestItems: unknown };
         const body = JSON.stringify({ UnprocessedItems: RequestItems });
-        res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID(), 'Content-Length': Buffer.byteLength(body) });
+        res.writeHead(200, {
+          'Content-Type': 'application/x-amz-json-1.0',
+          'x-amzn-RequestId': randomUUID(),
+          'Content-Length': Buffer.byteLength(body),
+        });
         res.end(body);
       });
       return;
@@ -87,10 +99,13 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
     }
     stats.forwarded += 1;
     operations[op] = (operations[op] ?? 0) + 1;
-    const proxied = request({ hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const proxied = request(
+      { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     proxied.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
@@ -98,7 +113,10 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
     req.pipe(proxied);
   });
 
-  type WriteRequests = Record<string, { PutRequest?: { Item?: { pk?: { S?: string } } }; DeleteRequest?: { Key?: { pk?: { S?: string } } } }[]>;
+  type WriteRequests = Record<
+    string,
+    { PutRequest?: { Item?: { pk?: { S?: string } } }; DeleteRequest?: { Key?: { pk?: { S?: string } } } }[]
+  >;
 
   // Writes the batch's other items through to the target and answers with the hot partition's
   // items added to whatever the target itself left unprocessed.
@@ -117,7 +135,11 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
       const text = JSON.stringify(out);
       // The target's checksum was of its own body, not of this one.
       const { 'x-amz-crc32': _crc, 'content-length': _length, ...kept } = headers;
-      res.writeHead(status, { ...kept, 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': String(Buffer.byteLength(text)) } as Record<string, string>);
+      res.writeHead(status, {
+        ...kept,
+        'Content-Type': 'application/x-amz-json-1.0',
+        'Content-Length': String(Buffer.byteLength(text)),
+      } as Record<string, string>);
       res.end(text);
     };
     if (Object.keys(rest).length === 0) {
@@ -129,7 +151,13 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
     const forwarded = Buffer.from(JSON.stringify({ ...batch, RequestItems: rest }));
     const { 'transfer-encoding': _te, ...headers } = req.headers;
     const proxied = request(
-      { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...headers, 'content-length': String(forwarded.length) } },
+      {
+        hostname: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...headers, 'content-length': String(forwarded.length) },
+      },
       (reply) => {
         const chunks: Buffer[] = [];
         reply.on('data', (c: Buffer) => chunks.push(c));

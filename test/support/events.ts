@@ -6,7 +6,12 @@ import { gzipSync } from 'node:zlib';
 export function httpEvent(
   method: string,
   path: string,
-  options: { headers?: Record<string, string>; body?: string; query?: Record<string, string>; pathParameters?: Record<string, string> } = {},
+  options: {
+    headers?: Record<string, string>;
+    body?: string;
+    query?: Record<string, string>;
+    pathParameters?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const requestId = randomUUID();
   return {

@@ -4,7 +4,11 @@ import { TOKEN_TYPE } from '../../lib/tokens/types.ts';
 export { TOKEN_TYPE };
 
 /** Posts an RFC 8693 request to `<base>/v1/token`; `params` override the defaults. */
-export async function postExchange(base: string, params: Record<string, string | undefined>, init: { contentType?: string; rawBody?: string } = {}) {
+export async function postExchange(
+  base: string,
+  params: Record<string, string | undefined>,
+  init: { contentType?: string; rawBody?: string } = {},
+) {
   const form = new URLSearchParams();
   for (const [k, v] of Object.entries({ grant_type: TOKEN_EXCHANGE_GRANT, ...params })) if (v !== undefined) form.set(k, v);
   const res = await fetch(`${base}/v1/token`, {

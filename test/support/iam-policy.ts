@@ -34,7 +34,10 @@ const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v)
 
 /** IAM wildcards: `*` any run of characters, `?` one character; case-sensitive unless told. */
 function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, ignoreCase ? 'i' : '').test(value);
 }
 
@@ -104,7 +107,8 @@ function conditionHolds(operator: string, key: string, policyValues: string[], c
 }
 
 function statementApplies(s: Statement, req: Request): boolean {
-  if (s.NotAction !== undefined || s.NotResource !== undefined) throw new Error(`${s.Sid ?? 'statement'}: NotAction/NotResource are not supported`);
+  if (s.NotAction !== undefined || s.NotResource !== undefined)
+    throw new Error(`${s.Sid ?? 'statement'}: NotAction/NotResource are not supported`);
   if (!list(s.Action).some((a) => wildcard(String(a), req.action, true))) return false;
   if (!resourceMatches(s.Resource, req.resource)) return false;
   return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
@@ -130,7 +134,8 @@ export function functionPolicies(resources: Resources, fn: string): { role: stri
   const props = resources[role]!.Properties;
   const managed = list(props.ManagedPolicyArns).map((arn) => {
     const id = (arn as { Ref?: string }).Ref;
-    if (!id || resources[id]?.Type !== 'AWS::IAM::ManagedPolicy') throw new Error(`${role}: managed policy ${JSON.stringify(arn)} is not one of the stack's`);
+    if (!id || resources[id]?.Type !== 'AWS::IAM::ManagedPolicy')
+      throw new Error(`${role}: managed policy ${JSON.stringify(arn)} is not one of the stack's`);
     return id;
   });
   const statements = [

@@ -17,7 +17,12 @@ const HASH: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 
  * Signs `header.payload` with a private key for any RS/PS/ES algorithm, whatever the key's
  * published `alg` says: this is how a token with a genuine signature but a mismatched `alg` is made.
  */
-export function signJws(alg: string, key: KeyObject | CryptoKey, header: Record<string, unknown> | string, payload: Record<string, unknown> | string): string {
+export function signJws(
+  alg: string,
+  key: KeyObject | CryptoKey,
+  header: Record<string, unknown> | string,
+  payload: Record<string, unknown> | string,
+): string {
   return signSegments(alg, key, b64url(header), b64url(payload));
 }
 
@@ -30,14 +35,23 @@ export function signSegments(alg: string, key: KeyObject | CryptoKey, headerSegm
   let signature: Buffer;
   if (alg.startsWith('RS')) signature = nodeSign(hash, Buffer.from(input), privateKey);
   else if (alg.startsWith('PS')) {
-    signature = nodeSign(hash, Buffer.from(input), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 });
+    signature = nodeSign(hash, Buffer.from(input), {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: Number(alg.slice(2)) / 8,
+    });
   } else if (alg.startsWith('ES')) signature = nodeSign(hash, Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
   else throw new Error(`unsupported alg ${alg}`);
   return `${input}.${signature.toString('base64url')}`;
 }
 
 /** An HS* JWS with `secret` as the HMAC key (for RS/HS confusion attacks). */
-export function hmacJws(alg: 'HS256' | 'HS384' | 'HS512', secret: Uint8Array | string, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+export function hmacJws(
+  alg: 'HS256' | 'HS384' | 'HS512',
+  secret: Uint8Array | string,
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+): string {
   const input = `${b64url({ ...header, alg })}.${b64url(payload)}`;
   const mac = createHmac(HASH[alg.slice(2)]!, secret).update(input).digest();
   return `${input}.${mac.toString('base64url')}`;

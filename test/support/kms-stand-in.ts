@@ -4,7 +4,17 @@
 // CreateAlias, GetPublicKey, Sign, DisableKey and ScheduleKeyDeletion, including DER-encoded
 // ECDSA signatures and typed errors (`__type` + `x-amzn-ErrorType`), so the real
 // @aws-sdk/client-kms is exercised over HTTP.
-import { constants, createCipheriv, createDecipheriv, createHash, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  generateKeyPairSync,
+  privateEncrypt,
+  randomBytes,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
 import { AwsServiceError, serveAwsJson, type AwsJsonService, type Operation } from './aws-json-service.ts';
 
 export const STAND_IN_ACCOUNT = '111122223333';
@@ -33,7 +43,6 @@ interface SymmetricKey extends Omit<AsymmetricKey, 'spec' | 'usage' | 'privateKe
   secret: Buffer;
 }
 type Key = AsymmetricKey | SymmetricKey;
-
 
 export interface KmsStandIn {
   url: string;
@@ -78,17 +87,29 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     CreateKey(input) {
       const tags = (input.Tags as Key['tags']) ?? [];
       if ((input.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT') {
-        if ((input.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') throw new AwsServiceError('ValidationException', 'SYMMETRIC_DEFAULT keys are ENCRYPT_DECRYPT');
+        if ((input.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT')
+          throw new AwsServiceError('ValidationException', 'SYMMETRIC_DEFAULT keys are ENCRYPT_DECRYPT');
         const id = randomUUID();
-        const key: SymmetricKey = { id, arn: arnOf('key', id), spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', state: 'Enabled', secret: randomBytes(32), tags };
+        const key: SymmetricKey = {
+          id,
+          arn: arnOf('key', id),
+          spec: 'SYMMETRIC_DEFAULT',
+          usage: 'ENCRYPT_DECRYPT',
+          state: 'Enabled',
+          secret: randomBytes(32),
+          tags,
+        };
         keys.set(id, key);
         return { KeyMetadata: metadata(key) };
       }
       const spec = input.KeySpec as Spec;
       if (!(spec in SPECS)) throw new AwsServiceError('ValidationException', `KeySpec ${String(spec)} is not supported by this stand-in`);
-      if (input.KeyUsage !== 'SIGN_VERIFY') throw new AwsServiceError('ValidationException', 'KeyUsage must be SIGN_VERIFY for asymmetric signing keys');
+      if (input.KeyUsage !== 'SIGN_VERIFY')
+        throw new AwsServiceError('ValidationException', 'KeyUsage must be SIGN_VERIFY for asymmetric signing keys');
       const pair =
-        SPECS[spec].type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        SPECS[spec].type === 'rsa'
+          ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+          : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const id = randomUUID();
       const key: Key = {
         id,
@@ -105,8 +126,10 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     },
     CreateAlias(input) {
       const name = String(input.AliasName ?? '');
-      if (!/^alias\/[\w/+=,.@-]+$/.test(name) || name.startsWith('alias/aws/')) throw new AwsServiceError('ValidationException', 'bad AliasName');
-      if (aliases.has(name)) throw new AwsServiceError('AlreadyExistsException', `An alias with the name ${arnOf('alias', name)} already exists`);
+      if (!/^alias\/[\w/+=,.@-]+$/.test(name) || name.startsWith('alias/aws/'))
+        throw new AwsServiceError('ValidationException', 'bad AliasName');
+      if (aliases.has(name))
+        throw new AwsServiceError('AlreadyExistsException', `An alias with the name ${arnOf('alias', name)} already exists`);
       aliases.set(name, resolveKey(input.TargetKeyId).id);
       return {};
     },
@@ -130,8 +153,10 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
       const message = Buffer.from(String(input.Message ?? ''), 'base64');
       const type = input.MessageType ?? 'RAW';
       if (message.length === 0) throw new AwsServiceError('ValidationException', 'Message must not be empty');
-      if (type === 'RAW' && message.length > 4096) throw new AwsServiceError('ValidationException', 'Message must be at most 4096 bytes with MessageType RAW');
-      if (type === 'DIGEST' && message.length !== 32) throw new AwsServiceError('ValidationException', 'Digest length does not match SHA_256');
+      if (type === 'RAW' && message.length > 4096)
+        throw new AwsServiceError('ValidationException', 'Message must be at most 4096 bytes with MessageType RAW');
+      if (type === 'DIGEST' && message.length !== 32)
+        throw new AwsServiceError('ValidationException', 'Digest length does not match SHA_256');
       const digest = type === 'DIGEST' ? message : createHash('sha256').update(message).digest();
       // Sign a precomputed digest: node signs the DigestInfo/ECDSA over the digest we pass.
       const signature =
@@ -146,7 +171,8 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
       const key = symmetric(resolveKey(input.KeyId));
       const spec = String(input.KeyPairSpec ?? '');
       if (!(spec in SPECS)) throw new AwsServiceError('ValidationException', `KeyPairSpec ${spec} is not supported by this stand-in`);
-      const pair = spec === 'RSA_2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pair =
+        spec === 'RSA_2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const plaintext = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
       return {
         KeyId: key.arn,
@@ -159,8 +185,16 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
       const blob = Buffer.from(String(input.CiphertextBlob ?? ''), 'base64');
       // The blob names its key (as real KMS ciphertexts do); a KeyId given must agree.
       const key = symmetric(resolveKey(blob.subarray(0, 36).toString('utf8')));
-      if (input.KeyId !== undefined && resolveKey(input.KeyId).id !== key.id) throw new AwsServiceError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
-      return { KeyId: key.arn, Plaintext: open(key, blob, input.EncryptionContext).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      if (input.KeyId !== undefined && resolveKey(input.KeyId).id !== key.id)
+        throw new AwsServiceError(
+          'IncorrectKeyException',
+          'The key ID in the request does not identify a CMK that can perform this operation.',
+        );
+      return {
+        KeyId: key.arn,
+        Plaintext: open(key, blob, input.EncryptionContext).toString('base64'),
+        EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
     },
     DisableKey(input) {
       resolveKey(input.KeyId).state = 'Disabled';
@@ -191,7 +225,9 @@ export async function startKmsStandIn(): Promise<KmsStandIn> {
     failNext: service.failNext,
     alterNext: service.alterNext,
     forget: (keyId) => keys.delete(keyId.slice(keyId.lastIndexOf('/') + 1)),
-    createKey: async (spec) => (await client('CreateKey', { KeySpec: spec, KeyUsage: spec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY' })).KeyMetadata,
+    createKey: async (spec) =>
+      (await client('CreateKey', { KeySpec: spec, KeyUsage: spec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY' }))
+        .KeyMetadata,
     tagsOf: (keyId) => keys.get(keyId.slice(keyId.lastIndexOf('/') + 1))?.tags ?? [],
     stateOf: (keyId) => keys.get(keyId.slice(keyId.lastIndexOf('/') + 1))?.state,
     close: service.close,
@@ -208,7 +244,8 @@ function asymmetric(key: Key): AsymmetricKey {
 }
 
 function symmetric(key: Key): SymmetricKey {
-  if (key.spec !== 'SYMMETRIC_DEFAULT') throw new AwsServiceError('InvalidKeyUsageException', `${key.arn} is not a symmetric encryption key`);
+  if (key.spec !== 'SYMMETRIC_DEFAULT')
+    throw new AwsServiceError('InvalidKeyUsageException', `${key.arn} is not a symmetric encryption key`);
   return key;
 }
 

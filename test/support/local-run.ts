@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 
 /** Runs `npm start`'s script (local HTTP API + dynalite + file signer) on free loopback ports. */
-export async function startLocalRun(env: Record<string, string> = {}): Promise<{ issuer: string; devIssuer: string; dataDir: string; output: () => string; stop(): Promise<void> }> {
+export async function startLocalRun(
+  env: Record<string, string> = {},
+): Promise<{ issuer: string; devIssuer: string; dataDir: string; output: () => string; stop(): Promise<void> }> {
   const [port, devPort] = [await freePort(), await freePort()];
   const dataDir = env.FEDBROKER_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'fedbroker-run-'));
   let output = '';

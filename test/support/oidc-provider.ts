@@ -12,7 +12,11 @@ export interface OidcProviderIssuer {
 }
 
 /** `alg` (default RS256) signs every token the provider issues; it holds no key of another type. */
-export async function startOidcProvider(options: { audience: string; clients: string[]; alg?: 'RS256' | 'ES256' }): Promise<OidcProviderIssuer> {
+export async function startOidcProvider(options: {
+  audience: string;
+  clients: string[];
+  alg?: 'RS256' | 'ES256';
+}): Promise<OidcProviderIssuer> {
   const alg = options.alg ?? 'RS256';
   const { privateKey } = await generateKeyPair(alg, { extractable: true });
   let handler: ReturnType<Provider['callback']> | undefined;
@@ -44,7 +48,10 @@ export async function startOidcProvider(options: { audience: string; clients: st
     async token(client) {
       const res = await fetch(`${server.url}/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${client}:${client}-secret`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${client}:${client}-secret`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'grant_type=client_credentials&scope=api',
       });
       if (res.status !== 200) throw new Error(`oidc-provider refused: ${res.status} ${await res.text()}`);

@@ -14,12 +14,20 @@ let built: Template | undefined;
 export function packagedTemplate(): Template {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'fedbroker-pkg-'));
-  for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'scripts']) cpSync(f, join(dir, f), { recursive: true });
+  for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'scripts'])
+    cpSync(f, join(dir, f), { recursive: true });
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
   const out = spawnSync(process.execPath, [resolve('node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci'], {
     cwd: dir,
     // Nothing of the developer's shell reaches the template: only what serverless.yml defaults to.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
+      AWS_SECRET_ACCESS_KEY: 'fake',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    },
     encoding: 'utf8',
     timeout: 120_000,
   });

@@ -25,7 +25,11 @@ export async function startProxiedDynamoEnv(options: { bystanders: string[] }): 
   const env = await startExchangeEnv();
   const proxy = await startThrottleProxy(env.broker.dynamodb.endpoint);
   env.broker.coldStart({ AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
-  const direct = new DynamoDBClient({ region: 'us-east-1', endpoint: env.broker.dynamodb.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const direct = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: env.broker.dynamodb.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const store = new DynamoTrustStore(new Table(env.broker.tableName, direct));
   const upstream = await startScriptedIssuer();
   const admin = tenantAdmin(env.broker.tableName);

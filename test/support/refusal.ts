@@ -15,7 +15,12 @@ const header = (headers: Reply['headers'], name: string): string | undefined | n
 /** Shapes a handler result (`{ statusCode, headers, body }`) like a fetched reply. */
 export function fromHandler(result: { statusCode?: number; headers?: Record<string, unknown>; body?: string }): Reply {
   const text = result.body ?? '';
-  return { status: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string>, text, body: text ? JSON.parse(text) : {} };
+  return {
+    status: result.statusCode ?? 200,
+    headers: (result.headers ?? {}) as Record<string, string>,
+    text,
+    body: text ? JSON.parse(text) : {},
+  };
 }
 
 // Stack frames, source locations, PEM blocks and JWK members: none belong in an error body.
@@ -27,7 +32,10 @@ const LEAKS = /-----BEGIN|\\?"kty\\?"|\\?"d\\?"\s*:|\bat [\w$.<>]+ \(|node:inter
  * none of `presented` (the attacker's token and other inputs) or `secrets` (e.g. the upstream's
  * host) in the body, in whole or as a token segment.
  */
-export function expectSafeRefusal(res: Reply, opts: { status?: number; error?: string; presented?: string[]; secrets?: string[] } = {}): void {
+export function expectSafeRefusal(
+  res: Reply,
+  opts: { status?: number; error?: string; presented?: string[]; secrets?: string[] } = {},
+): void {
   const status = opts.status ?? 400;
   expect(res.status, res.text).toBe(status);
   expect(res.status).toBeLessThan(500);

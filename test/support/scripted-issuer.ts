@@ -65,7 +65,12 @@ export async function startScriptedIssuer(options: { alg?: 'RS256' | 'ES256' | '
   const newKey = async () => {
     const pair = await generateKeyPair(alg, { extractable: true });
     const kid = `s${++generation}`;
-    current = { privateKey: pair.privateKey, publicKey: pair.publicKey, kid, jwk: { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' } };
+    current = {
+      privateKey: pair.privateKey,
+      publicKey: pair.publicKey,
+      kid,
+      jwk: { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' },
+    };
   };
   await newKey();
 
@@ -147,10 +152,13 @@ export async function startScriptedIssuer(options: { alg?: 'RS256' | 'ES256' | '
           res.write(body.subarray(sent * size, (sent + 1) * size));
           sent += 1;
           if (sent >= pieces) return void res.end();
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            step();
-          }, behaviour.totalMs / (pieces - 1));
+          const timer = setTimeout(
+            () => {
+              timers.delete(timer);
+              step();
+            },
+            behaviour.totalMs / (pieces - 1),
+          );
           timers.add(timer);
         };
         step();

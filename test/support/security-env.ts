@@ -27,8 +27,14 @@ export interface ExchangeEnv {
 }
 
 /** Starts a broker (local mode unless `local: false`; `kms` signer unless `signer`) and its HTTP front. */
-export async function startExchangeEnv(options: { local?: boolean; alg?: 'RS256' | 'ES256'; signer?: 'kms' | 'kms-data-key'; env?: Record<string, string> } = {}): Promise<ExchangeEnv> {
-  const broker = await startBroker({ ...(options.alg ? { alg: options.alg } : {}), ...(options.signer ? { signer: options.signer } : {}), env: { ...(options.local === false ? {} : { FEDBROKER_LOCAL: 'true' }), ...(options.env ?? {}) } });
+export async function startExchangeEnv(
+  options: { local?: boolean; alg?: 'RS256' | 'ES256'; signer?: 'kms' | 'kms-data-key'; env?: Record<string, string> } = {},
+): Promise<ExchangeEnv> {
+  const broker = await startBroker({
+    ...(options.alg ? { alg: options.alg } : {}),
+    ...(options.signer ? { signer: options.signer } : {}),
+    env: { ...(options.local === false ? {} : { FEDBROKER_LOCAL: 'true' }), ...(options.env ?? {}) },
+  });
   const gateway = await startGateway((m) => broker.load(m));
   const admin = tenantAdmin(broker.tableName);
   const upstreams: ScriptedIssuer[] = [];
@@ -40,7 +46,11 @@ export async function startExchangeEnv(options: { local?: boolean; alg?: 'RS256'
     async api(method, path, token, body, headers = {}) {
       const res = await fetch(`${gateway.url}${path}`, {
         method,
-        headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();

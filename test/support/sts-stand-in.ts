@@ -26,7 +26,15 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
  */
 const PACKED_TAG_BUDGET = 8192;
 /** What STS answers on the wire for each error, when `failNext` is not told otherwise. */
-const STATUS: Record<string, number> = { AccessDenied: 403, MissingAuthenticationToken: 403, InvalidClientTokenId: 403, IDPRejectedClaim: 403, RegionDisabledException: 403, InternalFailure: 500, ServiceUnavailable: 503 };
+const STATUS: Record<string, number> = {
+  AccessDenied: 403,
+  MissingAuthenticationToken: 403,
+  InvalidClientTokenId: 403,
+  IDPRejectedClaim: 403,
+  RegionDisabledException: 403,
+  InternalFailure: 500,
+  ServiceUnavailable: 503,
+};
 
 export interface StsRole {
   roleArn: string; // arn:aws:iam::111122223333:role/<name>
@@ -104,24 +112,37 @@ export async function startStsStandIn(): Promise<StsStandIn> {
     async AssumeRole(params, authorization) {
       // A signed call: STS authenticates the caller before it validates the request.
       if (!authorization) throw new StsError('MissingAuthenticationToken', 'Request is missing Authentication Token');
-      if (!/^AWS4-HMAC-SHA256 Credential=[^/\s]+\//.test(authorization)) throw new StsError('InvalidClientTokenId', 'The security token included in the request is invalid.');
+      if (!/^AWS4-HMAC-SHA256 Credential=[^/\s]+\//.test(authorization))
+        throw new StsError('InvalidClientTokenId', 'The security token included in the request is invalid.');
       const roleArn = required(params, 'RoleArn', 'roleArn', 20, 2048);
       const sessionName = required(params, 'RoleSessionName', 'roleSessionName', 2, 64);
       if (!/^[\w+=,.@-]*$/.test(sessionName)) {
-        throw validation(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+        throw validation(
+          `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+        );
       }
       const rawDuration = params.get('DurationSeconds');
       const duration = rawDuration === null ? 3600 : Number(rawDuration);
-      if (!Number.isInteger(duration)) throw validation(`Value '${rawDuration}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
-      if (duration < 900) throw validation(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+      if (!Number.isInteger(duration))
+        throw validation(`Value '${rawDuration}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+      if (duration < 900)
+        throw validation(
+          `Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
+        );
       const externalId = params.get('ExternalId') ?? undefined;
       // STS API reference, AssumeRole: ExternalId 2-1224 characters of [\w+=,.@:\/-].
       if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
-        throw validation(`Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
+        throw validation(
+          `Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
+        );
       }
       const role = assumable.get(roleArn);
       const roleId = role && (role.externalId === undefined || role.externalId === externalId) ? role.roleId : undefined;
-      if (!roleId) throw new StsError('AccessDenied', `User: arn:aws:iam::${ACCOUNT}:user/caller is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+      if (!roleId)
+        throw new StsError(
+          'AccessDenied',
+          `User: arn:aws:iam::${ACCOUNT}:user/caller is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+        );
       // The role's MaxSessionDuration: IAM's default of one hour.
       if (duration > 3600) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', false);
       const key = accessKeyId();
@@ -153,14 +174,23 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       const roleArn = required(params, 'RoleArn', 'roleArn', 20, 2048);
       const sessionName = required(params, 'RoleSessionName', 'roleSessionName', 2, 64);
       if (!/^[\w+=,.@-]*$/.test(sessionName)) {
-        throw validation(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+        throw validation(
+          `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+        );
       }
       const token = required(params, 'WebIdentityToken', 'webIdentityToken', 4, 20000);
       const rawDuration = params.get('DurationSeconds');
       const duration = rawDuration === null ? 3600 : Number(rawDuration);
-      if (!Number.isInteger(duration)) throw validation(`Value '${rawDuration}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
-      if (duration < 900) throw validation(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
-      if (duration > 43200) throw validation(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`);
+      if (!Number.isInteger(duration))
+        throw validation(`Value '${rawDuration}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+      if (duration < 900)
+        throw validation(
+          `Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
+        );
+      if (duration > 43200)
+        throw validation(
+          `Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`,
+        );
 
       const role = roles.get(roleArn);
       if (!role) throw notAuthorized();
@@ -171,13 +201,15 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       } catch {
         throw invalidToken("Couldn't parse the web identity token; it must be a JWS in compact serialization");
       }
-      if (token.split('.').length !== 3) throw invalidToken("Couldn't parse the web identity token; it must be a JWS in compact serialization");
+      if (token.split('.').length !== 3)
+        throw invalidToken("Couldn't parse the web identity token; it must be a JWS in compact serialization");
       if (typeof alg !== 'string' || !ALGORITHMS.includes(alg)) throw invalidToken(`Unsupported token signing algorithm ${String(alg)}`);
       const unverified = claimsOf(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
       const iss = unverified.iss;
       if (typeof iss !== 'string') throw invalidToken('The web identity token has no iss claim');
       // IAM finds the OIDC provider by the token's issuer, then asks whether this role trusts it.
-      if (![...roles.values()].some((r) => r.providerUrl === iss)) throw invalidToken(`No OpenIDConnect provider found in your account for ${iss}`);
+      if (![...roles.values()].some((r) => r.providerUrl === iss))
+        throw invalidToken(`No OpenIDConnect provider found in your account for ${iss}`);
       if (role.providerUrl !== iss) throw notAuthorized();
 
       const jwks = await fetchJwks(iss);
@@ -192,10 +224,14 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       const now = Math.floor(Date.now() / 1000);
       if (typeof claims.exp !== 'number') throw invalidToken('The web identity token has no exp claim');
       if (now - SKEW_SECONDS >= claims.exp) {
-        throw new StsError('ExpiredTokenException', `Token expired: current date/time ${now} must be before the expiration date/time ${claims.exp}`);
+        throw new StsError(
+          'ExpiredTokenException',
+          `Token expired: current date/time ${now} must be before the expiration date/time ${claims.exp}`,
+        );
       }
       if (typeof claims.iat !== 'number') throw invalidToken('The web identity token has no iat claim');
-      if (typeof claims.nbf === 'number' && claims.nbf > now + SKEW_SECONDS) throw invalidToken('The web identity token is not yet valid (nbf)');
+      if (typeof claims.nbf === 'number' && claims.nbf > now + SKEW_SECONDS)
+        throw invalidToken('The web identity token is not yet valid (nbf)');
 
       // The trust policy: StringEquals on <provider>:aud, StringLike on <provider>:sub.
       const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
@@ -205,7 +241,8 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       // Tags in the token mean the role must also allow sts:TagSession for this provider.
       if (claims[TAGS_CLAIM] !== undefined && !role.allowTagSession) throw notAuthorized();
       const { tags, transitiveTagKeys, packedPercent } = sessionTags(claims[TAGS_CLAIM]);
-      if (duration > (role.maxSessionDuration ?? 3600)) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', false);
+      if (duration > (role.maxSessionDuration ?? 3600))
+        throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', false);
 
       sessions.push({ roleArn, sessionName, subject, audience: role.audience, tags, transitiveTagKeys, durationSeconds: duration });
       const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
@@ -249,7 +286,11 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       if (req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
         throw new StsError('InvalidAction', 'expected an AWS Query POST with a form-encoded body');
       }
-      if (params.get('Version') !== '2011-06-15') throw new StsError('InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`);
+      if (params.get('Version') !== '2011-06-15')
+        throw new StsError(
+          'InvalidAction',
+          `Could not find operation ${action} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`,
+        );
       const handler = actions[action];
       if (!handler) throw new StsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
       const failure = failures.find((f) => f.action === action || f.action === '*');
@@ -280,7 +321,10 @@ export async function startStsStandIn(): Promise<StsStandIn> {
     },
     addAssumableRole(roleArn, options = {}) {
       if (!/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/.test(roleArn)) throw new Error(`not a role ARN: ${roleArn}`);
-      assumable.set(roleArn, { roleId: `AROA${base32(createHash('sha256').update(roleArn).digest()).slice(0, 17)}`, externalId: options.externalId });
+      assumable.set(roleArn, {
+        roleId: `AROA${base32(createHash('sha256').update(roleArn).digest()).slice(0, 17)}`,
+        externalId: options.externalId,
+      });
     },
     failNext: (action, code, count = 1, status) => failures.push({ action, code, count, status }),
     close: server.close,
@@ -290,7 +334,10 @@ export async function startStsStandIn(): Promise<StsStandIn> {
 /** Fetches `<iss>/.well-known/openid-configuration`, then its `jwks_uri`, as STS does (no caching). */
 async function fetchJwks(iss: string): Promise<JSONWebKeySet> {
   const unreachable = () =>
-    new StsError('IDPCommunicationError', "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements");
+    new StsError(
+      'IDPCommunicationError',
+      "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
+    );
   const get = async (url: string): Promise<Record<string, unknown>> => {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' });
@@ -324,10 +371,13 @@ function sessionTags(claim: unknown): { tags: Record<string, string>; transitive
   const tags: Record<string, string> = {};
   const seen = new Set<string>();
   for (const [key, values] of Object.entries(principal)) {
-    if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== 'string') throw bad(`the value of ${key} must be an array of one string`);
+    if (!Array.isArray(values) || values.length !== 1 || typeof values[0] !== 'string')
+      throw bad(`the value of ${key} must be an array of one string`);
     const value = values[0];
-    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key)) throw bad(`tag key ${key} must be 1-128 characters of letters, numbers, spaces and _.:/=+-@`);
-    if (value.length > 256 || !TAG_TEXT.test(value)) throw bad(`the value of ${key} must be at most 256 characters of letters, numbers, spaces and _.:/=+-@`);
+    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key))
+      throw bad(`tag key ${key} must be 1-128 characters of letters, numbers, spaces and _.:/=+-@`);
+    if (value.length > 256 || !TAG_TEXT.test(value))
+      throw bad(`the value of ${key} must be at most 256 characters of letters, numbers, spaces and _.:/=+-@`);
     if (key.toLowerCase().startsWith('aws:')) throw bad(`tag key ${key} uses the reserved prefix aws:`);
     if (seen.has(key.toLowerCase())) throw bad('Duplicate tag keys found. Please note that Tag keys are case insensitive.');
     seen.add(key.toLowerCase());
@@ -336,22 +386,26 @@ function sessionTags(claim: unknown): { tags: Record<string, string>; transitive
   if (seen.size > 50) throw bad(`${seen.size} session tags exceed the limit of 50`);
   let transitiveTagKeys: string[] = [];
   if (transitive !== undefined) {
-    if (!Array.isArray(transitive) || !transitive.every((k): k is string => typeof k === 'string')) throw bad('transitive_tag_keys must be an array of strings');
+    if (!Array.isArray(transitive) || !transitive.every((k): k is string => typeof k === 'string'))
+      throw bad('transitive_tag_keys must be an array of strings');
     const missing = transitive.filter((k) => !(k in tags));
     if (missing.length > 0) throw bad(`transitive_tag_keys ${missing.join(', ')} are not principal_tags keys`);
     transitiveTagKeys = transitive;
   }
   const packed = Object.entries(tags).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   const packedPercent = Math.ceil((packed / PACKED_TAG_BUDGET) * 100);
-  if (packedPercent > 100) throw new StsError('PackedPolicyTooLarge', `Packed size of session tags consumes ${packedPercent}% of allotted space.`);
+  if (packedPercent > 100)
+    throw new StsError('PackedPolicyTooLarge', `Packed size of session tags consumes ${packedPercent}% of allotted space.`);
   return { tags, transitiveTagKeys, packedPercent };
 }
 
 function required(params: URLSearchParams, name: string, member: string, min: number, max: number): string {
   const value = params.get(name);
   if (value === null) throw validation(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
-  if (value.length < min) throw validation(`Value at '${member}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`);
-  if (value.length > max) throw validation(`Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
+  if (value.length < min)
+    throw validation(`Value at '${member}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`);
+  if (value.length > max)
+    throw validation(`Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
   return value;
 }
 

@@ -36,7 +36,13 @@ export async function startUpstreamIssuer(options: { alg?: 'RS256' | 'ES256' | '
     if (state.down) return void res.writeHead(503).end();
     const body =
       path === '/.well-known/openid-configuration'
-        ? { issuer, jwks_uri: `${issuer}/jwks`, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: [alg] }
+        ? {
+            issuer,
+            jwks_uri: `${issuer}/jwks`,
+            response_types_supported: ['id_token'],
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: [alg],
+          }
         : path === '/jwks'
           ? { keys: [key.jwk] }
           : undefined;

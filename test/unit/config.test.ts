@@ -34,9 +34,9 @@ describe('loadConfig', () => {
   });
 
   it('falls back to the API endpoint when no custom issuer is set', () => {
-    expect(loadConfig({ ...base, FEDBROKER_ISSUER: '', FEDBROKER_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com' }).issuer).toBe(
-      'https://abc.execute-api.us-east-1.amazonaws.com',
-    );
+    expect(
+      loadConfig({ ...base, FEDBROKER_ISSUER: '', FEDBROKER_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com' }).issuer,
+    ).toBe('https://abc.execute-api.us-east-1.amazonaws.com');
   });
 
   it('drops a trailing slash so iss and published URLs agree', () => {
@@ -52,7 +52,11 @@ describe('loadConfig', () => {
     ['a missing issuer', { FEDBROKER_ISSUER: '' }, /FEDBROKER_ISSUER .* is required/],
     ['a relative issuer', { FEDBROKER_ISSUER: 'id.example.com' }, /absolute URL/],
     ['an http issuer outside local mode', { FEDBROKER_ISSUER: 'http://localhost:8787' }, /must use https/],
-    ['an http issuer on a public host in local mode', { FEDBROKER_ISSUER: 'http://example.com', FEDBROKER_LOCAL: 'true' }, /must use https/],
+    [
+      'an http issuer on a public host in local mode',
+      { FEDBROKER_ISSUER: 'http://example.com', FEDBROKER_LOCAL: 'true' },
+      /must use https/,
+    ],
     ['an issuer with a query', { FEDBROKER_ISSUER: 'https://id.example.com/?a=1' }, /query or fragment/],
     ['an issuer with a fragment', { FEDBROKER_ISSUER: 'https://id.example.com/#x' }, /query or fragment/],
     ['an issuer with credentials', { FEDBROKER_ISSUER: 'https://u:p@id.example.com' }, /credentials/],
@@ -69,15 +73,21 @@ describe('loadConfig', () => {
     ['a signing offload that is not true or false', { FEDBROKER_SIGN_OFFLOAD: 'yes' }, /FEDBROKER_SIGN_OFFLOAD/],
     // No "0 means unlimited": an external token's exp is always capped.
     ['an external token lifetime cap of zero', { FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: '0' }, /FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME/],
-    ['a non-numeric external token lifetime cap', { FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: 'forever' }, /FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME/],
+    [
+      'a non-numeric external token lifetime cap',
+      { FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: 'forever' },
+      /FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME/,
+    ],
   ])('refuses %s', (_name, change, message) => {
     expect(issues({ ...base, ...change }).join('\n')).toMatch(message);
   });
 
-  it('tags rotated keys with the deployment\'s own value, a local one by default', () => {
+  it("tags rotated keys with the deployment's own value, a local one by default", () => {
     expect(loadConfig(base).keys.managedTag).toBe('fedbroker-local');
     expect(loadConfig({ ...base, FEDBROKER_MANAGED_KEY_TAG: 'fedbroker-prod' }).keys.managedTag).toBe('fedbroker-prod');
-    expect(issues({ ...base, FEDBROKER_MANAGED_KEY_TAG: 'two words' }).join('\n')).toMatch(/FEDBROKER_MANAGED_KEY_TAG: must be a KMS tag value/);
+    expect(issues({ ...base, FEDBROKER_MANAGED_KEY_TAG: 'two words' }).join('\n')).toMatch(
+      /FEDBROKER_MANAGED_KEY_TAG: must be a KMS tag value/,
+    );
   });
 
   describe('inside AWS Lambda', () => {
@@ -97,7 +107,9 @@ describe('loadConfig', () => {
 
     it('accepts the KMS signers', () => {
       expect(loadConfig({ ...base, ...lambda }).signer.kind).toBe('kms');
-      expect(loadConfig({ ...base, ...lambda, FEDBROKER_SIGNER: 'kms-data-key', FEDBROKER_KMS_WRAPPING_KEY_ID: 'alias/wrap' }).signer.kind).toBe('kms-data-key');
+      expect(
+        loadConfig({ ...base, ...lambda, FEDBROKER_SIGNER: 'kms-data-key', FEDBROKER_KMS_WRAPPING_KEY_ID: 'alias/wrap' }).signer.kind,
+      ).toBe('kms-data-key');
     });
 
     it('does not take another execution environment for Lambda', () => {

@@ -39,7 +39,9 @@ describe('jsonShapeIssue', () => {
   });
 
   it('describes an issue on one line, quoting at most 64 characters of a member name', () => {
-    expect(describeJsonShapeIssue('f.json', { kind: 'duplicate', member: `x\n${'y'.repeat(100)}` })).toBe(`f.json repeats the member "x\\n${'y'.repeat(62)}" within one object`);
+    expect(describeJsonShapeIssue('f.json', { kind: 'duplicate', member: `x\n${'y'.repeat(100)}` })).toBe(
+      `f.json repeats the member "x\\n${'y'.repeat(62)}" within one object`,
+    );
     expect(describeJsonShapeIssue('body', { kind: 'depth', maxDepth: 32 })).toBe('body is nested deeper than 32 levels');
   });
 });

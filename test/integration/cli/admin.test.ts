@@ -9,7 +9,16 @@ let cli: RunCli;
 let store: ReturnType<typeof tenantAdmin>['store'];
 
 const ISSUER = 'https://token.example.com';
-const create = (tenant: string, ...extra: string[]) => ['admin', 'create-tenant', tenant, '--admin-issuer', ISSUER, '--admin-audience', 'fedbroker', ...extra];
+const create = (tenant: string, ...extra: string[]) => [
+  'admin',
+  'create-tenant',
+  tenant,
+  '--admin-issuer',
+  ISSUER,
+  '--admin-audience',
+  'fedbroker',
+  ...extra,
+];
 
 beforeAll(async () => {
   [broker] = await Promise.all([startBroker(), builtCli()]);
@@ -22,7 +31,19 @@ afterAll(async () => broker?.close());
 describe('fedbroker admin', () => {
   it('creates a tenant and its admin relationship, and prints both with -o json', async () => {
     const condition = JSON.stringify({ StringEquals: { sub: 'ops' } });
-    const res = await cli(create('initech', '--name', 'Initech', '--admin-condition', condition, '--admin-subject-template', 'admin/{claims.sub}', '-o', 'json'));
+    const res = await cli(
+      create(
+        'initech',
+        '--name',
+        'Initech',
+        '--admin-condition',
+        condition,
+        '--admin-subject-template',
+        'admin/{claims.sub}',
+        '-o',
+        'json',
+      ),
+    );
     expect(res).toMatchObject({ code: 0, stderr: '' });
     const printed = JSON.parse(res.stdout) as { tenant: Record<string, unknown>; relationship: Record<string, unknown> };
     expect(printed.tenant).toMatchObject({ id: 'initech', name: 'Initech', status: 'active' });
@@ -54,19 +75,44 @@ describe('fedbroker admin', () => {
   });
 
   it('validates the admin relationship before writing anything, so a refused one leaves no tenant', async () => {
-    const res = await cli(['admin', 'create-tenant', 'umbrella', '--admin-issuer', 'http://127.0.0.1:8080', '--admin-audience', 'fedbroker']);
+    const res = await cli([
+      'admin',
+      'create-tenant',
+      'umbrella',
+      '--admin-issuer',
+      'http://127.0.0.1:8080',
+      '--admin-audience',
+      'fedbroker',
+    ]);
     expect(res).toMatchObject({ code: 2, stdout: '' });
     expect(res.stderr).toMatch(/^fedbroker: invalid_request: invalid trust relationship: issuer: .+\n$/);
     expect((await store.readTenant('umbrella')).tenant).toBeUndefined();
   });
 
   it('allows an http://127.0.0.1 issuer with --local', async () => {
-    const res = await cli(['admin', 'create-tenant', 'umbrella', '--admin-issuer', 'http://127.0.0.1:8080', '--admin-audience', 'fedbroker', '--local']);
+    const res = await cli([
+      'admin',
+      'create-tenant',
+      'umbrella',
+      '--admin-issuer',
+      'http://127.0.0.1:8080',
+      '--admin-audience',
+      'fedbroker',
+      '--local',
+    ]);
     expect(res.code).toBe(0);
   });
 
   it('refuses a shared public issuer without a pinning condition, as the API does', async () => {
-    const res = await cli(['admin', 'create-tenant', 'wayne', '--admin-issuer', 'https://token.actions.githubusercontent.com', '--admin-audience', 'fedbroker']);
+    const res = await cli([
+      'admin',
+      'create-tenant',
+      'wayne',
+      '--admin-issuer',
+      'https://token.actions.githubusercontent.com',
+      '--admin-audience',
+      'fedbroker',
+    ]);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('GitHub Actions is a shared public issuer');
   });
@@ -91,7 +137,10 @@ describe('fedbroker admin', () => {
     [['admin', 'create-tenant', 'AC', '--admin-issuer', ISSUER, '--admin-audience', 'x'], /a tenant id is 3-63/],
     [[...create('acme'), '--admin-condition', '{not json'], /--admin-condition is not valid JSON/],
     [[...create('acme'), '--admin-condition', '[1]'], /--admin-condition must be a JSON object/],
-    [[...create('acme'), '--admin-condition', '{"StringEquals":{"sub":"a"},"StringEquals":{"sub":"b"}}'], /--admin-condition repeats the member "StringEquals" within one object/],
+    [
+      [...create('acme'), '--admin-condition', '{"StringEquals":{"sub":"a"},"StringEquals":{"sub":"b"}}'],
+      /--admin-condition repeats the member "StringEquals" within one object/,
+    ],
     [['admin', 'enable-tenant'], /missing required argument 'tenant'/],
   ])('exits 2 with one usage line for %j', async (args, message) => {
     const res = await cli(args);
@@ -129,14 +178,37 @@ describe('fedbroker admin', () => {
         stderr: `fedbroker: conflict: identity pool ${POOL} is already allowed for another tenant\n`,
       });
       const other = 'us-east-1:0a1b2c3d-0000-4000-8000-00000000000b';
-      expect(await cli(['admin', 'allow-identity-pool', 'hooli', other, '--role-arn', ROLE])).toMatchObject({ code: 1, stderr: 'fedbroker: conflict: that role is already allowed for another tenant\n' });
+      expect(await cli(['admin', 'allow-identity-pool', 'hooli', other, '--role-arn', ROLE])).toMatchObject({
+        code: 1,
+        stderr: 'fedbroker: conflict: that role is already allowed for another tenant\n',
+      });
     });
 
     it.each([
-      ['a tenant that does not exist', ['allow-identity-pool', 'nobody-here', POOL], 1, 'fedbroker: not_found: tenant nobody-here does not exist\n'],
-      ['a malformed pool id', ['allow-identity-pool', 'initech', 'not-a-pool'], 1, 'fedbroker: invalid_request: identity pool must be <region>:<guid>\n'],
-      ['a malformed role ARN', ['allow-identity-pool', 'initech', POOL, '--role-arn', 'arn:aws:iam::1:user/x'], 1, 'fedbroker: invalid_request: role must be an IAM role ARN\n'],
-      ['withdrawing from a tenant that does not exist', ['disallow-identity-pool', 'nobody-here', POOL], 1, 'fedbroker: not_found: tenant nobody-here does not exist\n'],
+      [
+        'a tenant that does not exist',
+        ['allow-identity-pool', 'nobody-here', POOL],
+        1,
+        'fedbroker: not_found: tenant nobody-here does not exist\n',
+      ],
+      [
+        'a malformed pool id',
+        ['allow-identity-pool', 'initech', 'not-a-pool'],
+        1,
+        'fedbroker: invalid_request: identity pool must be <region>:<guid>\n',
+      ],
+      [
+        'a malformed role ARN',
+        ['allow-identity-pool', 'initech', POOL, '--role-arn', 'arn:aws:iam::1:user/x'],
+        1,
+        'fedbroker: invalid_request: role must be an IAM role ARN\n',
+      ],
+      [
+        'withdrawing from a tenant that does not exist',
+        ['disallow-identity-pool', 'nobody-here', POOL],
+        1,
+        'fedbroker: not_found: tenant nobody-here does not exist\n',
+      ],
     ])('refuses %s, writing nothing', async (_name, args, code, stderr) => {
       expect(await cli(['admin', ...args])).toMatchObject({ code, stdout: '', stderr });
     });

@@ -33,7 +33,20 @@ afterAll(async () => {
 describe('fedbroker auth: from a new tenant to an ID token', () => {
   it('bootstraps a tenant and its admin relationship with admin create-tenant', async () => {
     const condition = JSON.stringify({ StringEquals: { sub: 'ci-admin' } });
-    const args = ['admin', 'create-tenant', 'acme', '--name', 'Acme', '--admin-issuer', upstream.issuer, '--admin-audience', 'fedbroker', '--admin-condition', condition, '--local'];
+    const args = [
+      'admin',
+      'create-tenant',
+      'acme',
+      '--name',
+      'Acme',
+      '--admin-issuer',
+      upstream.issuer,
+      '--admin-audience',
+      'fedbroker',
+      '--admin-condition',
+      condition,
+      '--local',
+    ];
     const res = await cli(args, awsEnv(broker.env));
     expect(res).toMatchObject({ code: 0, stdout: '' });
     expect(res.stderr).toContain('created tenant acme');
@@ -51,16 +64,36 @@ describe('fedbroker auth: from a new tenant to an ID token', () => {
     expect(statSync(join(home, 'fedbroker')).mode & 0o777).toBe(0o700);
     const record = stored();
     expect(Object.keys(record).sort()).toEqual(['access_token', 'endpoint', 'expires_at', 'scope', 'sub', 'tenant']);
-    expect(record).toMatchObject({ endpoint: gateway.url, tenant: 'acme', sub: 'acme/admin/ci-admin', scope: 'trust:admin id-token:issue' });
+    expect(record).toMatchObject({
+      endpoint: gateway.url,
+      tenant: 'acme',
+      sub: 'acme/admin/ci-admin',
+      scope: 'trust:admin id-token:issue',
+    });
     const claims = decodeJwt(record.access_token as string);
     expect(new Date(record.expires_at as string).getTime()).toBe((claims.exp ?? 0) * 1000);
   });
 
   it('prints the stored record without the token with -o json', async () => {
-    const res = await cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token', await upstream.token({ sub: 'ci-admin' }), '-o', 'json']);
+    const res = await cli([
+      'auth',
+      'exchange-oidc-token',
+      '--tenant',
+      'acme',
+      '--token',
+      await upstream.token({ sub: 'ci-admin' }),
+      '-o',
+      'json',
+    ]);
     expect(res.code).toBe(0);
     const printed = JSON.parse(res.stdout) as Record<string, unknown>;
-    expect(printed).toEqual({ endpoint: gateway.url, tenant: 'acme', sub: 'acme/admin/ci-admin', scope: 'trust:admin id-token:issue', expires_at: stored().expires_at });
+    expect(printed).toEqual({
+      endpoint: gateway.url,
+      tenant: 'acme',
+      sub: 'acme/admin/ci-admin',
+      scope: 'trust:admin id-token:issue',
+      expires_at: stored().expires_at,
+    });
   });
 
   it('issues an ID token as exactly one line on stdout, verifiable against the broker JWKS', async () => {
@@ -77,7 +110,11 @@ describe('fedbroker auth: from a new tenant to an ID token', () => {
   it('prints the exchange response with -o json', async () => {
     const res = await cli(['auth', 'issue-id-token', '--audience', 'sts.amazonaws.com', '-o', 'json']);
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout)).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:id_token', token_type: 'N_A', expires_in: 900 });
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      issued_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      token_type: 'N_A',
+      expires_in: 900,
+    });
   });
 
   it('prints the decoded header and payload, without the signature, with --decode', async () => {
@@ -140,10 +177,15 @@ describe('fedbroker auth failures', () => {
     expect(none.stderr).toBe('fedbroker: no_token: no stored access token; run fedbroker auth exchange-oidc-token first\n');
 
     mkdirSync(join(empty, 'fedbroker'), { recursive: true });
-    writeFileSync(join(empty, 'fedbroker', 'token.json'), JSON.stringify({ ...stored(), expires_at: new Date(Date.now() - 1000).toISOString() }));
+    writeFileSync(
+      join(empty, 'fedbroker', 'token.json'),
+      JSON.stringify({ ...stored(), expires_at: new Date(Date.now() - 1000).toISOString() }),
+    );
     const expired = await cli(['auth', 'issue-id-token', '--audience', 'sts.amazonaws.com'], { HOME: empty, XDG_CONFIG_HOME: empty });
     expect(expired).toMatchObject({ code: 1, stdout: '' });
-    expect(expired.stderr).toBe('fedbroker: token_expired: the stored access token has expired; run fedbroker auth exchange-oidc-token first\n');
+    expect(expired.stderr).toBe(
+      'fedbroker: token_expired: the stored access token has expired; run fedbroker auth exchange-oidc-token first\n',
+    );
   });
 
   it('refuses to send the stored token to an endpoint other than the one that issued it', async () => {
@@ -157,7 +199,10 @@ describe('fedbroker auth failures', () => {
     [['auth', 'issue-id-token', '--audience', 'x', '--duration', 'soon'], /invalid duration "soon"/],
     [['auth', 'issue-id-token', '--audience', 'x', '-o', 'yaml'], /argument 'yaml' is invalid/],
     [['auth', 'exchange-oidc-token', '--tenant', 'acme'], /give exactly one of --token and --token-file/],
-    [['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token', 'a', '--token-file', 'b'], /give exactly one of --token and --token-file/],
+    [
+      ['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token', 'a', '--token-file', 'b'],
+      /give exactly one of --token and --token-file/,
+    ],
     [['auth', 'exchange-oidc-token', '--tenant', 'Not A Tenant', '--token', 'a'], /a tenant id is 3-63/],
     [['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token', 'a', '--scope', 'root'], /unknown scope root/],
     [['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token', 'a', '--endpoint', 'http://broker.example'], /must use https/],
@@ -171,7 +216,15 @@ describe('fedbroker auth failures', () => {
   });
 
   it('shows help for every command and exits 0', async () => {
-    for (const args of [[], ['auth'], ['auth', 'exchange-oidc-token'], ['auth', 'issue-id-token'], ['auth', 'trust-relationships'], ['auth', 'trust-relationships', 'update'], ['admin', 'create-tenant']]) {
+    for (const args of [
+      [],
+      ['auth'],
+      ['auth', 'exchange-oidc-token'],
+      ['auth', 'issue-id-token'],
+      ['auth', 'trust-relationships'],
+      ['auth', 'trust-relationships', 'update'],
+      ['admin', 'create-tenant'],
+    ]) {
       const res = await cli([...args, '--help']);
       expect(res.code).toBe(0);
       expect(res.stdout).toMatch(/^Usage: fedbroker/);

@@ -25,7 +25,13 @@ let env: Record<string, string>;
 let cli: RunCli;
 
 /** `export K=V` lines as a map (values are unquoted: credentials never need quoting). */
-const exports = (stdout: string) => Object.fromEntries(stdout.trim().split('\n').map((l) => /^export (\w+)=(.*)$/.exec(l)!.slice(1, 3) as [string, string]));
+const exports = (stdout: string) =>
+  Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => /^export (\w+)=(.*)$/.exec(l)!.slice(1, 3) as [string, string]),
+  );
 
 /** Runs `fn` with `vars` in this process's environment, where the SDK's providers read them. */
 async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
@@ -34,8 +40,9 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
   try {
     return await fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -46,7 +53,12 @@ async function signIn(run: RunCli, extra: Record<string, string> = {}): Promise<
 }
 
 beforeAll(async () => {
-  [broker, upstream, sts] = await Promise.all([startBroker({ env: { FEDBROKER_LOCAL: 'true' } }), startUpstreamIssuer(), startStsStandIn(), builtCli()]);
+  [broker, upstream, sts] = await Promise.all([
+    startBroker({ env: { FEDBROKER_LOCAL: 'true' } }),
+    startUpstreamIssuer(),
+    startStsStandIn(),
+    builtCli(),
+  ]);
   gateway = await startGateway((m) => broker.load(m));
   // STS fetches discovery and the JWKS from the token's issuer: here, the gateway itself.
   broker.coldStart({ FEDBROKER_ISSUER: gateway.url });
@@ -95,7 +107,9 @@ describe('fedbroker aws assume-role', () => {
     expect(res.code, res.stderr).toBe(0);
     const vars = exports(res.stdout);
     expect(Object.keys(vars)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION']);
-    expect(res.stderr).toMatch(/^fedbroker: credentials for arn:aws:iam::111122223333:role\/deploy \(session fedbroker\.acme\.ci-deployer\.ee02178fb6bffaef\), valid until \S+Z\n$/);
+    expect(res.stderr).toMatch(
+      /^fedbroker: credentials for arn:aws:iam::111122223333:role\/deploy \(session fedbroker\.acme\.ci-deployer\.ee02178fb6bffaef\), valid until \S+Z\n$/,
+    );
     expect(sts.sessions).toEqual([expectedSession(3600)]);
     const loaded = await withEnv(vars, () => fromEnv()());
     expect(loaded).toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/), sessionToken: vars.AWS_SESSION_TOKEN });
@@ -104,7 +118,18 @@ describe('fedbroker aws assume-role', () => {
 
   it('writes the export lines to a 0600 file with --write-env, printing nothing on stdout', async () => {
     const file = join(tempConfigHome(), 'aws.env');
-    const res = await cli(['aws', 'assume-role', '--role-arn', ROLE, '--duration', '15m', '--session-name', 'release-42', '--write-env', file]);
+    const res = await cli([
+      'aws',
+      'assume-role',
+      '--role-arn',
+      ROLE,
+      '--duration',
+      '15m',
+      '--session-name',
+      'release-42',
+      '--write-env',
+      file,
+    ]);
     expect(res).toMatchObject({ code: 0, stdout: '' });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(Object.keys(exports(readFileSync(file, 'utf8')))).toHaveLength(4);
@@ -127,7 +152,9 @@ describe('fedbroker aws assume-role', () => {
   it('reports an STS refusal in one line naming the role, with exit 1 and no token', async () => {
     const res = await cli(['aws', 'assume-role', '--role-arn', GLOBEX_ROLE]);
     expect(res).toMatchObject({ code: 1, stdout: '' });
-    expect(res.stderr).toMatch(/^fedbroker: access_denied: STS refused to let acme\/ci\/deployer assume arn:aws:iam::\[account\]:role\/globex-only: check the role's trust policy .+: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity\n$/);
+    expect(res.stderr).toMatch(
+      /^fedbroker: access_denied: STS refused to let acme\/ci\/deployer assume arn:aws:iam::\[account\]:role\/globex-only: check the role's trust policy .+: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity\n$/,
+    );
     expect(sts.sessions).toEqual([]);
   });
 
@@ -161,9 +188,15 @@ describe('fedbroker aws credential-process', () => {
     writeFileSync(join(dir, 'credentials'), '');
     // The SDK runs the command with this process's environment.
     const vars = { ...env, AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
-    const [viaProcess, viaIni] = await withEnv(vars, () => Promise.all([fromProcess({ profile: 'acme-ci' })(), fromIni({ profile: 'acme-ci', ignoreCache: true })()]));
+    const [viaProcess, viaIni] = await withEnv(vars, () =>
+      Promise.all([fromProcess({ profile: 'acme-ci' })(), fromIni({ profile: 'acme-ci', ignoreCache: true })()]),
+    );
     for (const c of [viaProcess, viaIni]) {
-      expect(c).toMatchObject({ accessKeyId: expect.stringMatching(/^ASIA/), secretAccessKey: expect.any(String), sessionToken: expect.any(String) });
+      expect(c).toMatchObject({
+        accessKeyId: expect.stringMatching(/^ASIA/),
+        secretAccessKey: expect.any(String),
+        sessionToken: expect.any(String),
+      });
       expect(Math.abs((c.expiration?.getTime() ?? 0) - (Date.now() + 900_000))).toBeLessThan(10_000);
     }
     expect(sts.sessions).toEqual([expectedSession(900), expectedSession(900)]);
@@ -187,7 +220,9 @@ describe('fedbroker aws web-identity', () => {
     expect(token).toMatch(JWT);
     expect(decodeJwt(token)).toMatchObject({ aud: 'sts.amazonaws.com', iss: gateway.url, sub: 'acme/ci/deployer' });
 
-    const credentials = await withEnv(exports(res.stdout), () => fromTokenFile({ clientConfig: { region: 'us-east-1', endpoint: sts.url } })());
+    const credentials = await withEnv(exports(res.stdout), () =>
+      fromTokenFile({ clientConfig: { region: 'us-east-1', endpoint: sts.url } })(),
+    );
     expect(credentials.accessKeyId).toMatch(/^ASIA/);
     expect(sts.sessions).toEqual([expectedSession(3600)]);
   });
@@ -195,7 +230,10 @@ describe('fedbroker aws web-identity', () => {
   it('keeps the file fresh with --refresh and exits 0 on SIGTERM', async () => {
     const file = join(tempConfigHome(), 'sts.jwt');
     // 60 s tokens, timer 100× faster: a refresh every ~0.5 s.
-    const run = await spawnCli(['aws', 'web-identity', '--role-arn', ROLE, '--token-file', file, '--duration', '1m', '--refresh', '--time-scale', '100'], env);
+    const run = await spawnCli(
+      ['aws', 'web-identity', '--role-arn', ROLE, '--token-file', file, '--duration', '1m', '--refresh', '--time-scale', '100'],
+      env,
+    );
     await run.until(({ stderr }) => (stderr.match(/refreshed /g) ?? []).length >= 2);
     run.kill('SIGTERM');
     expect(await run.exited).toBe(0);
@@ -211,12 +249,31 @@ describe('fedbroker aws web-identity', () => {
     const ownEnv = { ...env, HOME: own, XDG_CONFIG_HOME: own, FEDBROKER_ENDPOINT: second.url };
     await signIn(cliRunner(ownEnv));
     const file = join(own, 'sts.jwt');
-    const run = await spawnCli(['aws', 'web-identity', '--role-arn', ROLE, '--token-file', file, '--duration', '1m', '--refresh', '--time-scale', '50', '--max-failures', '2'], ownEnv);
+    const run = await spawnCli(
+      [
+        'aws',
+        'web-identity',
+        '--role-arn',
+        ROLE,
+        '--token-file',
+        file,
+        '--duration',
+        '1m',
+        '--refresh',
+        '--time-scale',
+        '50',
+        '--max-failures',
+        '2',
+      ],
+      ownEnv,
+    );
     await run.until(({ stdout }) => stdout.includes('AWS_ROLE_SESSION_NAME'));
     await second.close();
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toContain('refresh 1/2 failed (network_error: cannot reach');
-    expect(run.stderr()).toMatch(/fedbroker: refresh_failed: .*sts\.jwt: gave up after 2 consecutive failed refreshes; last: network_error: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\n$/);
+    expect(run.stderr()).toMatch(
+      /fedbroker: refresh_failed: .*sts\.jwt: gave up after 2 consecutive failed refreshes; last: network_error: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\n$/,
+    );
     expect(readFileSync(file, 'utf8')).toMatch(JWT);
   });
 });

@@ -29,8 +29,17 @@ async function publishedAfterColdStart(): Promise<string[]> {
 
 /** The kid in the header of an ID token the broker issues now. */
 async function signingKid(): Promise<string> {
-  const at = await postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'ops' }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
-  const id = await postExchange(gateway.url, { subject_token: at.body.access_token, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+  const at = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub: 'ops' }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant: 'acme',
+  });
+  const id = await postExchange(gateway.url, {
+    subject_token: at.body.access_token,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
   return String(decodeProtectedHeader(id.body.access_token).kid);
 }
 
@@ -38,7 +47,14 @@ beforeAll(async () => {
   [broker, upstream] = await Promise.all([startBroker({ env: { FEDBROKER_LOCAL: 'true' } }), startUpstreamIssuer(), builtCli()]);
   gateway = await startGateway((m) => broker.load(m));
   await tenantAdmin(broker.tableName).tenant('acme', [
-    { kind: 'oidc', id: 'ops', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringEquals: { sub: 'ops' } }, scopes: ['id-token:issue'] },
+    {
+      kind: 'oidc',
+      id: 'ops',
+      issuer: upstream.issuer,
+      audiences: ['fedbroker'],
+      conditions: { StringEquals: { sub: 'ops' } },
+      scopes: ['id-token:issue'],
+    },
   ]);
   // The deployment's first token registers the stack key as the active key.
   bootstrapKid = await signingKid();
@@ -59,7 +75,9 @@ describe('fedbroker admin rotate-keys', () => {
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(new RegExp(`^${KID}  none → next\\n$`));
     nextKid = res.stdout.split(' ')[0] ?? '';
-    expect(res.stderr).toMatch(new RegExp(`^fedbroker: conflict: next key ${nextKid} is published until \\S+ before it may sign; use --force in an emergency\\n$`));
+    expect(res.stderr).toMatch(
+      new RegExp(`^fedbroker: conflict: next key ${nextKid} is published until \\S+ before it may sign; use --force in an emergency\\n$`),
+    );
     expect(await publishedAfterColdStart()).toEqual([bootstrapKid, nextKid].sort());
     expect(await signingKid()).toBe(bootstrapKid);
   });
@@ -79,7 +97,12 @@ describe('fedbroker admin rotate-keys', () => {
   it('records every key event in the audit trail as the CLI operator, forced ones marked', async () => {
     const since = new Date(Date.now() - 3600_000).toISOString();
     const until = new Date(Date.now() + 60_000).toISOString();
-    const { items } = await new DynamoAuditLog(new Table(broker.tableName)).query('_system', { since, until, principal: 'operator:cli', limit: 50 });
+    const { items } = await new DynamoAuditLog(new Table(broker.tableName)).query('_system', {
+      since,
+      until,
+      principal: 'operator:cli',
+      limit: 50,
+    });
     expect(items.map((r) => [r.event, r.target, r.detail])).toEqual([
       ['key.state_change', nextKid, { from: 'none', to: 'next', forced: false }],
       ['key.state_change', nextKid, { from: 'next', to: 'active', forced: true }],
@@ -90,7 +113,9 @@ describe('fedbroker admin rotate-keys', () => {
   it('refuses with exit 2 when the signer configuration is missing or differs from the active key', async () => {
     const missing = await cli(['admin', 'rotate-keys'], { FEDBROKER_KMS_KEY_ID: undefined });
     expect(missing).toMatchObject({ code: 2, stdout: '' });
-    expect(missing.stderr).toMatch(/^fedbroker: usage_error: set the signer configuration the deployment uses \(see --help\): FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms\n$/);
+    expect(missing.stderr).toMatch(
+      /^fedbroker: usage_error: set the signer configuration the deployment uses \(see --help\): FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms\n$/,
+    );
     const otherAlg = await cli(['admin', 'rotate-keys', '--force'], { FEDBROKER_SIGNING_ALG: 'ES256' });
     expect(otherAlg).toMatchObject({ code: 2, stdout: '' });
     expect(otherAlg.stderr).toContain(`the active key ${nextKid} is kms/RS256, but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say kms/ES256`);

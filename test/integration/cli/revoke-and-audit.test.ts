@@ -14,14 +14,24 @@ let gateway: Awaited<ReturnType<typeof startGateway>>;
 let upstream: UpstreamIssuer;
 let cli: RunCli;
 
-const signIn = async (sub: string) => cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token-file', tempFile('oidc', await upstream.token({ sub }))]);
+const signIn = async (sub: string) =>
+  cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token-file', tempFile('oidc', await upstream.token({ sub }))]);
 async function accessToken(sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, { subject_token: await upstream.token({ sub }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+  const res = await postExchange(gateway.url, {
+    subject_token: await upstream.token({ sub }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    tenant: 'acme',
+  });
   expect(res.status).toBe(200);
   return res.body.access_token as string;
 }
 const idTokenFrom = (at: string) =>
-  postExchange(gateway.url, { subject_token: at, subject_token_type: TOKEN_TYPE.accessToken, requested_token_type: TOKEN_TYPE.idToken, audience: 'sts.amazonaws.com' });
+  postExchange(gateway.url, {
+    subject_token: at,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    requested_token_type: TOKEN_TYPE.idToken,
+    audience: 'sts.amazonaws.com',
+  });
 
 beforeAll(async () => {
   [broker, upstream] = await Promise.all([startBroker({ env: { FEDBROKER_LOCAL: 'true' } }), startUpstreamIssuer(), builtCli()]);
@@ -37,12 +47,29 @@ afterAll(async () => {
 describe('fedbroker admin writes tenant changes to the audit trail', () => {
   it('records tenant create (with its admin relationship), disable and enable, one record each', async () => {
     const condition = JSON.stringify({ StringEquals: { sub: 'ci-admin' } });
-    const created = await cli(['admin', 'create-tenant', 'acme', '--admin-issuer', upstream.issuer, '--admin-audience', 'fedbroker', '--admin-condition', condition, '--local']);
+    const created = await cli([
+      'admin',
+      'create-tenant',
+      'acme',
+      '--admin-issuer',
+      upstream.issuer,
+      '--admin-audience',
+      'fedbroker',
+      '--admin-condition',
+      condition,
+      '--local',
+    ]);
     expect(created.code, created.stderr).toBe(0);
     expect((await cli(['admin', 'disable-tenant', 'acme'])).code).toBe(0);
     expect((await cli(['admin', 'enable-tenant', 'acme'])).code).toBe(0);
     const table = new Table(broker.tableName);
-    const { Items = [] } = await table.doc.send(new ScanCommand({ TableName: table.name, FilterExpression: 'begins_with(pk, :a)', ExpressionAttributeValues: { ':a': 'AUDIT#acme#' } }));
+    const { Items = [] } = await table.doc.send(
+      new ScanCommand({
+        TableName: table.name,
+        FilterExpression: 'begins_with(pk, :a)',
+        ExpressionAttributeValues: { ':a': 'AUDIT#acme#' },
+      }),
+    );
     const events = Items.sort((a, b) => String(a.sk).localeCompare(String(b.sk))).map((i) => [i.event, i.target, i.outcome]);
     expect(events).toEqual([
       ['tenant.create', 'acme', 'success'],
@@ -123,8 +150,12 @@ describe('fedbroker auth audit', () => {
     expect(rows.every((r) => r.includes('acme/admin/ci-admin'))).toBe(true);
   });
 
-  it("marks what a refused token claimed as unverified, and --principal never matches it", async () => {
-    const refused = await postExchange(gateway.url, { subject_token: await upstream.token({ sub: 'repo:mallory/x' }, { now: Date.now() - 3600_000 }), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' });
+  it('marks what a refused token claimed as unverified, and --principal never matches it', async () => {
+    const refused = await postExchange(gateway.url, {
+      subject_token: await upstream.token({ sub: 'repo:mallory/x' }, { now: Date.now() - 3600_000 }),
+      subject_token_type: TOKEN_TYPE.idToken,
+      tenant: 'acme',
+    });
     expect(refused.status).toBe(400);
     const table = await cli(['auth', 'audit', '--since', '1h', '--limit', '1000']);
     expect(table.code, table.stderr).toBe(0);

@@ -18,7 +18,15 @@ const adminRelationship = (sub: string, scopes: ('trust:admin' | 'id-token:issue
   scopes,
 });
 const doc = (overrides: Record<string, unknown> = {}) =>
-  JSON.stringify({ kind: 'oidc', id: 'ci', issuer: upstream.issuer, audiences: ['fedbroker'], conditions: { StringLike: { sub: 'repo:acme/*' } }, scopes: ['id-token:issue'], ...overrides });
+  JSON.stringify({
+    kind: 'oidc',
+    id: 'ci',
+    issuer: upstream.issuer,
+    audiences: ['fedbroker'],
+    conditions: { StringLike: { sub: 'repo:acme/*' } },
+    scopes: ['id-token:issue'],
+    ...overrides,
+  });
 
 async function signIn(run: RunCli, tenant: string, sub: string, extra: string[] = []): Promise<void> {
   const res = await run(['auth', 'exchange-oidc-token', '--tenant', tenant, '--token', await upstream.token({ sub }), ...extra]);
@@ -62,7 +70,9 @@ describe('fedbroker auth trust-relationships', () => {
   it('refuses an invalid document locally with exit 2, listing every schema issue, and stores nothing', async () => {
     const res = await cli([...TR, 'add', '--file', tempFile('bad.json', doc({ id: 'bad', audiences: [], scopes: ['root'] }))]);
     expect(res).toMatchObject({ code: 2, stdout: '' });
-    expect(res.stderr).toMatch(/^fedbroker: usage_error: .*bad\.json is not a valid trust relationship: .*audiences: at least one audience is required; scopes\.0: .+\n$/);
+    expect(res.stderr).toMatch(
+      /^fedbroker: usage_error: .*bad\.json is not a valid trust relationship: .*audiences: at least one audience is required; scopes\.0: .+\n$/,
+    );
     expect((await cli([...TR, 'get', 'bad'])).code).toBe(1);
   });
 
@@ -160,7 +170,11 @@ describe('fedbroker auth trust-relationships', () => {
         'fedbroker: usage_error: remove ci-2 needs --if-match <version>, the version you last read (see it with: fedbroker auth trust-relationships get ci-2, field "version"), or --force to remove whatever version is current\n',
     });
     const both = await cli([...TR, 'remove', 'ci-2', '--force', '--if-match', '1']);
-    expect(both).toMatchObject({ code: 2, stdout: '', stderr: 'fedbroker: usage_error: remove ci-2: give --if-match or --force, not both\n' });
+    expect(both).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'fedbroker: usage_error: remove ci-2: give --if-match or --force, not both\n',
+    });
     const res = await cli([...TR, 'remove', 'ci-2', '--if-match', '1']);
     expect(res).toMatchObject({ code: 0, stdout: '', stderr: 'fedbroker: removed trust relationship ci-2 (was version 1)\n' });
     const gone = await cli([...TR, 'get', 'ci-2']);
@@ -191,7 +205,9 @@ describe('fedbroker auth trust-relationships', () => {
   it('refuses locally when --tenant names another tenant than the stored token’s', async () => {
     const res = await cli([...TR, 'list', '--tenant', 'globex']);
     expect(res).toMatchObject({ code: 1, stdout: '' });
-    expect(res.stderr).toBe('fedbroker: tenant_mismatch: the stored token belongs to tenant acme; run fedbroker auth exchange-oidc-token --tenant globex first\n');
+    expect(res.stderr).toBe(
+      'fedbroker: tenant_mismatch: the stored token belongs to tenant acme; run fedbroker auth exchange-oidc-token --tenant globex first\n',
+    );
     expect((await cli([...TR, 'list', '--tenant', 'acme', '-o', 'plain'])).code).toBe(0);
   });
 

@@ -16,7 +16,14 @@ import { mintAccessToken } from '../../../lib/tokens/mint.ts';
 import { startBroker, type TestBroker } from '../../support/broker.ts';
 
 const ISSUER = 'https://issuer.fedbroker.test';
-const principal = { tenant: 'acme', sub: 'acme/ci/repo:acme/app', trust: 'ci', generation: 'g1', scopes: ['id-token:issue' as const], tags: undefined };
+const principal = {
+  tenant: 'acme',
+  sub: 'acme/ci/repo:acme/app',
+  trust: 'ci',
+  generation: 'g1',
+  scopes: ['id-token:issue' as const],
+  tags: undefined,
+};
 let broker: TestBroker;
 
 beforeAll(async () => {
@@ -30,9 +37,20 @@ async function setup() {
   await createTableFromServerlessYml(new DynamoDBClient({}), tableName);
   const clock = { ms: Date.UTC(2026, 0, 1), now: () => clock.ms };
   const store = new DynamoKeyStore(new Table(tableName));
-  const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg: 'RS256', deletionWindowDays: 30, managedTag: 'fedbroker-test' });
+  const signer = new KmsSigner(new KMSClient({}), {
+    keyId: bootstrap.Arn,
+    alg: 'RS256',
+    deletionWindowDays: 30,
+    managedTag: 'fedbroker-test',
+  });
   const keyRing = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
-  const keys = { rotationSeconds: 30 * 86400, prePublishSeconds: 86400, retirementSeconds: 2 * 86400, deletionWindowDays: 30, managedTag: 'fedbroker-test' };
+  const keys = {
+    rotationSeconds: 30 * 86400,
+    prePublishSeconds: 86400,
+    retirementSeconds: 2 * 86400,
+    deletionWindowDays: 30,
+    managedTag: 'fedbroker-test',
+  };
   const rotation = { store, signer, clock, config: { keys }, onKeyEvent: () => undefined };
   const { token } = await mintAccessToken({ issuer: ISSUER, keyRing, signer, clock }, principal, 900);
   return { clock, keyRing, rotation, token, deps: { issuer: ISSUER, keyRing, clock } };

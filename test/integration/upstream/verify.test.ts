@@ -31,9 +31,7 @@ async function serve(handler: Handler): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 afterAll(async () => {
-  await Promise.all(
-    servers.map((s) => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve())))),
-  );
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve())))));
 });
 
 async function signingKey(kid: string, alg: string): Promise<SigningKey> {
@@ -67,7 +65,9 @@ async function refused(p: Promise<unknown>, reason: string): Promise<SubjectToke
  * it (timings belong in `npm run bench`): base64 decodes (Buffer.from), JSON parses and WebCrypto
  * key derivations (PBES2 is PBKDF2 with the token's own p2c). `outcome` replays the settlement.
  */
-async function workOf(run: () => Promise<unknown>): Promise<{ outcome: () => Promise<unknown>; work: { decodes: number; parses: number; derivations: number } }> {
+async function workOf(
+  run: () => Promise<unknown>,
+): Promise<{ outcome: () => Promise<unknown>; work: { decodes: number; parses: number; derivations: number } }> {
   const from = vi.spyOn(Buffer, 'from');
   const parse = vi.spyOn(JSON, 'parse');
   const deriveBits = vi.spyOn(crypto.subtle, 'deriveBits');
@@ -184,10 +184,16 @@ describe('verifyExternalToken against a controlled upstream', () => {
   const nowS = () => Math.floor(clock.ms / 1000);
 
   beforeAll(async () => {
-    [rsa, rsa2, ec, evil] = await Promise.all([signingKey('k1', 'RS256'), signingKey('k2', 'RS256'), signingKey('e1', 'ES256'), signingKey('k1', 'ES256')]);
+    [rsa, rsa2, ec, evil] = await Promise.all([
+      signingKey('k1', 'RS256'),
+      signingKey('k2', 'RS256'),
+      signingKey('e1', 'ES256'),
+      signingKey('k1', 'ES256'),
+    ]);
     upstream.issuer = await serve((req, res) => {
       upstream.hits.push(req.url ?? '');
-      const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (upstream.down) return send(503, { error: 'down' });
       if (req.url === '/.well-known/openid-configuration') {
         return send(200, upstream.discoveryOverride ?? { issuer: upstream.issuer, jwks_uri: `${upstream.issuer}/jwks` });
@@ -210,7 +216,14 @@ describe('verifyExternalToken against a controlled upstream', () => {
     keys = new UpstreamKeys({ fetch: fetchPort, clock, local: true });
   });
 
-  const claims = (extra: JWTPayload = {}): JWTPayload => ({ iss: upstream.issuer, aud: AUD, sub: 'repo:org/app:ref:refs/heads/main', iat: nowS(), exp: nowS() + 300, ...extra });
+  const claims = (extra: JWTPayload = {}): JWTPayload => ({
+    iss: upstream.issuer,
+    aud: AUD,
+    sub: 'repo:org/app:ref:refs/heads/main',
+    iat: nowS(),
+    exp: nowS() + 300,
+    ...extra,
+  });
   const signed = (extra: JWTPayload = {}, key: SigningKey = rsa, header: Record<string, unknown> = {}) =>
     new SignJWT(claims(extra)).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...header }).sign(key.privateKey);
   const verify = (token: string, over: Partial<VerifyExternalOptions> = {}) =>
@@ -274,7 +287,8 @@ describe('verifyExternalToken against a controlled upstream', () => {
     it('too old by iat → too_old', async () => refused(verify(await signed({ iat: nowS() - 86_401, exp: nowS() + 60 })), 'too_old'));
     it('absurd exp without iat → too_old', async () => refused(verify(await signed({ iat: undefined, exp: 253_402_300_799 })), 'too_old'));
     it('missing exp → malformed', async () => refused(verify(await signed({ exp: undefined })), 'malformed'));
-    it('string exp → malformed', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, claims({ exp: String(nowS() + 60) as unknown as number }), rsa)), 'malformed'));
+    it('string exp → malformed', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, claims({ exp: String(nowS() + 60) as unknown as number }), rsa)), 'malformed'));
   });
 
   describe('algorithms and signatures', () => {
@@ -294,7 +308,9 @@ describe('verifyExternalToken against a controlled upstream', () => {
       expect(requests).toEqual([]);
     });
     it('HS256 signed with the RSA public JWK bytes as secret → algorithm', async () => {
-      const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(new TextEncoder().encode(JSON.stringify(rsa.jwk)));
+      const token = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .sign(new TextEncoder().encode(JSON.stringify(rsa.jwk)));
       await refused(verify(token), 'algorithm');
     });
     it('EdDSA → algorithm', async () => refused(verify(rawJws({ alg: 'EdDSA', kid: 'k1' }, claims())), 'algorithm'));
@@ -317,16 +333,20 @@ describe('verifyExternalToken against a controlled upstream', () => {
       await refused(verify(rawJws({ alg: 'ES256', kid: 'k1', jku: `${attacker}/jwks` }, claims(), evil)), 'header');
       expect(attackerHits).toEqual([]);
     });
-    it('x5u → header', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1', x5u: `${attacker}/cert.pem` }, claims(), rsa)), 'header'));
+    it('x5u → header', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1', x5u: `${attacker}/cert.pem` }, claims(), rsa)), 'header'));
     it('x5c → header', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1', x5c: ['MIIB'] }, claims(), rsa)), 'header'));
     it('crit → header', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1', crit: ['exp'], exp: 1 }, claims(), rsa)), 'header'));
-    it('b64:false → header', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1', b64: false, crit: ['b64'] }, claims(), rsa)), 'header'));
-    it('b64:false without crit → header', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1', b64: false }, claims(), rsa)), 'header'));
+    it('b64:false → header', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1', b64: false, crit: ['b64'] }, claims(), rsa)), 'header'));
+    it('b64:false without crit → header', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1', b64: false }, claims(), rsa)), 'header'));
     it('10 KB kid → header, no fetch', async () => {
       await refused(verify(rawJws({ alg: 'RS256', kid: 'k'.repeat(10 * 1024) }, claims(), rsa)), 'header');
       expect(requests).toEqual([]);
     });
-    it('kid with control characters → header', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1\u0000' }, claims(), rsa)), 'header'));
+    it('kid with control characters → header', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1\u0000' }, claims(), rsa)), 'header'));
     it('numeric kid → header', async () => refused(verify(rawJws({ alg: 'RS256', kid: 1 }, claims(), rsa)), 'header'));
     it('kid path traversal → unknown_key (kid is only ever compared)', async () => {
       await refused(verify(rawJws({ alg: 'RS256', kid: '../../../../etc/passwd' }, claims(), rsa)), 'unknown_key');
@@ -344,7 +364,13 @@ describe('verifyExternalToken against a controlled upstream', () => {
     });
     it('PBES2 JWE with p2c 1e9 → jwe before its header is read: no decode, parse, key derivation or fetch', async () => {
       const header = { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 1e9, p2s: b64('saltsaltsaltsalt'), kid: 'k1' };
-      const token = [b64(header), b64('wrapped-key-bytes!!!!!!!!!!!!!!!'), b64('iv-12-bytes!'), b64('ciphertext'), b64('tag-16-bytes!!!!')].join('.');
+      const token = [
+        b64(header),
+        b64('wrapped-key-bytes!!!!!!!!!!!!!!!'),
+        b64('iv-12-bytes!'),
+        b64('ciphertext'),
+        b64('tag-16-bytes!!!!'),
+      ].join('.');
       const { outcome, work } = await workOf(() => verify(token));
       await refused(outcome(), 'jwe');
       // `jwe` alone would also come from reading the header and finding `enc`; the counters show
@@ -352,7 +378,8 @@ describe('verifyExternalToken against a controlled upstream', () => {
       expect(work).toEqual({ decodes: 0, parses: 0, derivations: 0 });
       expect([keys.stats().fetches, upstream.hits]).toEqual([0, []]);
     });
-    it('3-part token with an enc header → jwe', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1', enc: 'A256GCM' }, claims(), rsa)), 'jwe'));
+    it('3-part token with an enc header → jwe', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1', enc: 'A256GCM' }, claims(), rsa)), 'jwe'));
     it('16 KB + 1 token → too_large', async () => refused(verify(`${await signed()}`.padEnd(16 * 1024 + 1, 'A')), 'too_large'));
     it('1 MB token → too_large before any decode, parse or fetch', async () => {
       // One segment: were the size checked after the shape, this would be `malformed`.
@@ -363,7 +390,8 @@ describe('verifyExternalToken against a controlled upstream', () => {
     });
     it('two segments → malformed', async () => refused(verify(`${b64({ alg: 'RS256' })}.${b64(claims())}`), 'malformed'));
     it('four segments → malformed', async () => refused(verify(`${await signed()}.AAAA`), 'malformed'));
-    it('base64 (not url) alphabet → malformed', async () => refused(verify(`${b64({ alg: 'RS256', kid: 'k1' })}+.${b64(claims())}.AAAA`), 'malformed'));
+    it('base64 (not url) alphabet → malformed', async () =>
+      refused(verify(`${b64({ alg: 'RS256', kid: 'k1' })}+.${b64(claims())}.AAAA`), 'malformed'));
     it('padded base64url → malformed', async () => {
       const [h, p, s] = (await signed()).split('.');
       await refused(verify(`${h}.${p}==.${s}`), 'malformed');
@@ -373,8 +401,10 @@ describe('verifyExternalToken against a controlled upstream', () => {
       await refused(verify(`${h}.${p}.AB`), 'malformed');
     });
     it('non-JSON header → malformed', async () => refused(verify(`${b64('{alg: RS256}')}.${b64(claims())}.AAAA`), 'malformed'));
-    it('non-JSON payload → malformed', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, 'not json at all', rsa)), 'malformed'));
-    it('payload that is a JSON array → malformed', async () => refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, '[1,2]', rsa)), 'malformed'));
+    it('non-JSON payload → malformed', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, 'not json at all', rsa)), 'malformed'));
+    it('payload that is a JSON array → malformed', async () =>
+      refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, '[1,2]', rsa)), 'malformed'));
     it('duplicate alg in the header → malformed', async () => {
       await refused(verify(`${b64('{"alg":"none","alg":"RS256","kid":"k1"}')}.${b64(claims())}.AAAA`), 'malformed');
     });
@@ -427,7 +457,12 @@ describe('verifyExternalToken against a controlled upstream', () => {
     it('RSA key under 2048 bits is not used → unknown_key', async () => {
       // jose refuses to generate one, so node:crypto makes it.
       const pair = generateKeyPairSync('rsa', { modulusLength: 1024 });
-      const small: SigningKey = { kid: 'k1', alg: 'RS256', privateKey: pair.privateKey, jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256' } };
+      const small: SigningKey = {
+        kid: 'k1',
+        alg: 'RS256',
+        privateKey: pair.privateKey,
+        jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256' },
+      };
       upstream.published = [small.jwk];
       await refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, claims(), small)), 'unknown_key');
     });

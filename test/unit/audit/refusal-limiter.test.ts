@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_TRACKED_SOURCES, REFUSAL_RECORDS_PER_MINUTE, RefusalLimiter, sourceKey, type Admission } from '../../../lib/audit/refusal-limiter.ts';
+import {
+  MAX_TRACKED_SOURCES,
+  REFUSAL_RECORDS_PER_MINUTE,
+  RefusalLimiter,
+  sourceKey,
+  type Admission,
+} from '../../../lib/audit/refusal-limiter.ts';
 
 const N = REFUSAL_RECORDS_PER_MINUTE;
 /** How long one record's worth of allowance takes to come back. */
@@ -12,7 +18,8 @@ function limiter(options: { maxTracked?: number } = {}) {
   return { limiter: new RefusalLimiter({ clock, ...options }), advance: (ms: number) => void (now += ms) };
 }
 
-const admit = (l: RefusalLimiter, count: number, tenant = 'acme', ip = '203.0.113.7'): Admission[] => Array.from({ length: count }, () => l.admit(tenant, ip));
+const admit = (l: RefusalLimiter, count: number, tenant = 'acme', ip = '203.0.113.7'): Admission[] =>
+  Array.from({ length: count }, () => l.admit(tenant, ip));
 const written = (admissions: Admission[]) => admissions.filter((a) => a.write).length;
 
 describe('RefusalLimiter', () => {
@@ -87,18 +94,21 @@ describe('RefusalLimiter', () => {
 
   it('never writes more for a pair than the burst plus the refill of the time elapsed, nor tracks more than its bound', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ wait: fc.integer({ min: 0, max: 5_000 }), source: fc.integer({ min: 0, max: 5 }) }), { maxLength: 300 }), (steps) => {
-        const { limiter: l, advance } = limiter({ maxTracked: 4 });
-        let elapsed = 0;
-        let writes = 0;
-        for (const { wait, source } of steps) {
-          advance(wait);
-          elapsed += wait;
-          if (l.admit('acme', `192.0.2.${source}`).write && source === 0) writes += 1;
-          expect(l.tracked).toBeLessThanOrEqual(4);
-        }
-        expect(writes).toBeLessThanOrEqual(N + Math.floor(elapsed / REFILL_MS));
-      }),
+      fc.property(
+        fc.array(fc.record({ wait: fc.integer({ min: 0, max: 5_000 }), source: fc.integer({ min: 0, max: 5 }) }), { maxLength: 300 }),
+        (steps) => {
+          const { limiter: l, advance } = limiter({ maxTracked: 4 });
+          let elapsed = 0;
+          let writes = 0;
+          for (const { wait, source } of steps) {
+            advance(wait);
+            elapsed += wait;
+            if (l.admit('acme', `192.0.2.${source}`).write && source === 0) writes += 1;
+            expect(l.tracked).toBeLessThanOrEqual(4);
+          }
+          expect(writes).toBeLessThanOrEqual(N + Math.floor(elapsed / REFILL_MS));
+        },
+      ),
     );
   });
 });

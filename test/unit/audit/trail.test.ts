@@ -23,7 +23,12 @@ function sink(fail = false) {
 }
 
 const granted: ExchangeOutcome = {
-  response: { access_token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig', issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: 900 },
+  response: {
+    access_token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig',
+    issued_token_type: TOKEN_TYPE.accessToken,
+    token_type: 'Bearer',
+    expires_in: 900,
+  },
   principal: { tenant: 'acme', sub: 'acme/ci/x', trust: 'ci', generation: 'g1', scopes: ['id-token:issue'], tags: undefined },
   jti: '6f1c1c1e-8c1a-4a57-9a6e-2b1f0a9b7c55',
   source: { issuer: 'https://token.example', subject: 'x' },
@@ -34,16 +39,30 @@ const N = REFUSAL_RECORDS_PER_MINUTE;
 /** A token that names whatever the attacker likes; its signature is never looked at here. */
 const forged = (typ: string, claims: Record<string, unknown>) =>
   `${Buffer.from(JSON.stringify({ alg: 'RS256', typ, kid: 'k' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
-const forgedAccessToken = forged('at+jwt', { iss: 'https://issuer', sub: 'acme/admin/admin-a', tenant_id: 'acme', trust: 'admin', scope: 'trust:admin' });
+const forgedAccessToken = forged('at+jwt', {
+  iss: 'https://issuer',
+  sub: 'acme/admin/admin-a',
+  tenant_id: 'acme',
+  trust: 'admin',
+  scope: 'trust:admin',
+});
 const refusing = async () => Promise.reject(new InvalidScope('nope'));
 const UNVERIFIED_AS_VERIFIED = ['principal', 'trust', 'source_issuer', 'source_subject'];
 
 describe('AuditTrail', () => {
   it('stores the record with the time and an expiry of now + retention', async () => {
     const s = sink();
-    await new AuditTrail({ sink: s.sink, clock, retentionDays: 90 }).record({ event: 'token.exchange', outcome: 'success', tenant: 'acme' });
+    await new AuditTrail({ sink: s.sink, clock, retentionDays: 90 }).record({
+      event: 'token.exchange',
+      outcome: 'success',
+      tenant: 'acme',
+    });
     expect(s.written).toEqual([
-      { record: { time: '2025-03-01T12:00:00.000Z', event: 'token.exchange', outcome: 'success', tenant: 'acme' }, expiresAt: clock.now() / 1000 + 90 * 86400, id: expect.stringMatching(/^2025-03-01T12:00:00\.000Z#[0-9a-f]{12}$/) },
+      {
+        record: { time: '2025-03-01T12:00:00.000Z', event: 'token.exchange', outcome: 'success', tenant: 'acme' },
+        expiresAt: clock.now() / 1000 + 90 * 86400,
+        id: expect.stringMatching(/^2025-03-01T12:00:00\.000Z#[0-9a-f]{12}$/),
+      },
     ]);
   });
 
@@ -61,7 +80,13 @@ describe('AuditTrail', () => {
     const s = sink();
     const { keyEvent } = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
     await keyEvent({ kid: 'k1', from: 'next', to: 'active', forced: true, actor: 'schedule' });
-    expect(s.written[0]?.record).toMatchObject({ event: 'key.state_change', tenant: '_system', principal: 'schedule', target: 'k1', detail: { from: 'next', to: 'active', forced: true } });
+    expect(s.written[0]?.record).toMatchObject({
+      event: 'key.state_change',
+      tenant: '_system',
+      principal: 'schedule',
+      target: 'k1',
+      detail: { from: 'next', to: 'active', forced: true },
+    });
   });
 });
 
@@ -70,7 +95,13 @@ describe('AuditTrail.recordRefusal', () => {
     let now = clock.now();
     const s = sink();
     const trail = new AuditTrail({ sink: s.sink, clock: { now: () => now }, retentionDays: 1 });
-    const refusal = { event: 'cognito_token.issue' as const, outcome: 'refused' as const, tenant: 'acme', source_ip: '203.0.113.7', detail: { source_jti: 'j' } };
+    const refusal = {
+      event: 'cognito_token.issue' as const,
+      outcome: 'refused' as const,
+      tenant: 'acme',
+      source_ip: '203.0.113.7',
+      detail: { source_jti: 'j' },
+    };
     const results = [];
     for (let i = 0; i < N + 4; i++) results.push(await trail.recordRefusal(refusal));
     expect(results.filter(Boolean)).toHaveLength(N);
@@ -85,7 +116,12 @@ describe('AuditTrail.recordRefusal', () => {
     const s = sink();
     const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
     for (let i = 0; i < N + 5; i++) {
-      await auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, { source_ip: '203.0.113.7' }, () => form, async () => granted);
+      await auditedExchange(
+        { audit: trail, issuer: 'https://issuer', tenantExists: async () => true },
+        { source_ip: '203.0.113.7' },
+        () => form,
+        async () => granted,
+      );
       await trail.recordApplied({ event: 'token.revoke', outcome: 'success', tenant: 'acme', source_ip: '203.0.113.7' });
     }
     expect(s.written).toHaveLength(2 * (N + 5));
@@ -117,28 +153,55 @@ describe('sanitize', () => {
     ['a control character alone', 'repo:acme/app\u007f', 'repo:acme/app'],
     ['a clean value', 'repo:acme/app:ref:refs/heads/main', 'repo:acme/app:ref:refs/heads/main'],
   ])('scrubs %s as if control characters were never there', (_, value, expected) => {
-    expect(sanitize({ time: 't', event: 'token.exchange', outcome: 'refused', tenant: 'acme', source_subject: value }).source_subject).toBe(expected);
+    expect(sanitize({ time: 't', event: 'token.exchange', outcome: 'refused', tenant: 'acme', source_subject: value }).source_subject).toBe(
+      expected,
+    );
   });
 });
 
 describe('auditedExchange', () => {
   it('withholds a granted token when its audit record cannot be stored (503)', async () => {
     const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
-    const run = auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, {}, () => form, async () => granted);
+    const run = auditedExchange(
+      { audit: trail, issuer: 'https://issuer', tenantExists: async () => true },
+      {},
+      () => form,
+      async () => granted,
+    );
     await expect(run).rejects.toBeInstanceOf(ServiceUnavailable);
   });
 
   it('rethrows a refusal unchanged, even when its record cannot be stored', async () => {
     const trail = new AuditTrail({ sink: sink(true).sink, clock, retentionDays: 90 });
     const refusal = new InvalidScope('nope');
-    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, {}, () => form, async () => Promise.reject(refusal))).rejects.toBe(refusal);
+    await expect(
+      auditedExchange(
+        { audit: trail, issuer: 'https://issuer', tenantExists: async () => true },
+        {},
+        () => form,
+        async () => Promise.reject(refusal),
+      ),
+    ).rejects.toBe(refusal);
   });
 
   it('records a grant with the principal, source and jti, never the token', async () => {
     const s = sink();
     const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 90 });
-    await auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, { request_id: 'r1', source_ip: '10.0.0.1' }, () => form, async () => granted);
-    expect(s.written[0]?.record).toMatchObject({ event: 'token.exchange', outcome: 'success', tenant: 'acme', jti: granted.jti, audience: 'https://issuer', request_id: 'r1', source_ip: '10.0.0.1' });
+    await auditedExchange(
+      { audit: trail, issuer: 'https://issuer', tenantExists: async () => true },
+      { request_id: 'r1', source_ip: '10.0.0.1' },
+      () => form,
+      async () => granted,
+    );
+    expect(s.written[0]?.record).toMatchObject({
+      event: 'token.exchange',
+      outcome: 'success',
+      tenant: 'acme',
+      jti: granted.jti,
+      audience: 'https://issuer',
+      request_id: 'r1',
+      source_ip: '10.0.0.1',
+    });
     expect(JSON.stringify(s.written)).not.toContain('eyJ');
   });
 });
@@ -147,13 +210,24 @@ describe('auditedExchange records what a refused token claimed as claimed_*, nev
   const refused = async (params: Record<string, string>) => {
     const s = sink();
     const trail = new AuditTrail({ sink: s.sink, clock, retentionDays: 1 });
-    await expect(auditedExchange({ audit: trail, issuer: 'https://issuer', tenantExists: async () => true }, { source_ip: '203.0.113.7' }, () => params, refusing)).rejects.toBeInstanceOf(InvalidScope);
+    await expect(
+      auditedExchange(
+        { audit: trail, issuer: 'https://issuer', tenantExists: async () => true },
+        { source_ip: '203.0.113.7' },
+        () => params,
+        refusing,
+      ),
+    ).rejects.toBeInstanceOf(InvalidScope);
     expect(s.written).toHaveLength(1);
     return s.written[0]!.record;
   };
 
   it('regression: a forged at+jwt naming no tenant parameter goes to _unknown, its tenant_id, sub and trust under claimed_*', async () => {
-    const record = await refused({ grant_type: form.grant_type, subject_token: forgedAccessToken, subject_token_type: TOKEN_TYPE.accessToken });
+    const record = await refused({
+      grant_type: form.grant_type,
+      subject_token: forgedAccessToken,
+      subject_token_type: TOKEN_TYPE.accessToken,
+    });
     expect(record).toMatchObject({
       tenant: '_unknown',
       outcome: 'refused',
@@ -169,7 +243,11 @@ describe('auditedExchange records what a refused token claimed as claimed_*, nev
   it('regression: a refused external token keeps the tenant parameter as its partition, its iss and sub under claimed_*', async () => {
     const token = forged('JWT', { iss: 'https://token.actions.githubusercontent.com', sub: 'repo:acme/app', tenant_id: 'globex' });
     const record = await refused({ ...form, subject_token: token, subject_token_type: TOKEN_TYPE.idToken });
-    expect(record).toMatchObject({ tenant: 'acme', claimed_issuer: 'https://token.actions.githubusercontent.com', claimed_subject: 'repo:acme/app' });
+    expect(record).toMatchObject({
+      tenant: 'acme',
+      claimed_issuer: 'https://token.actions.githubusercontent.com',
+      claimed_subject: 'repo:acme/app',
+    });
     // An external token's tenant_id claim means nothing to fedbroker.
     expect(record).not.toHaveProperty('claimed_tenant');
     expect(record).not.toHaveProperty('claimed_principal');
@@ -177,13 +255,23 @@ describe('auditedExchange records what a refused token claimed as claimed_*, nev
   });
 
   it('files a forged at+jwt under the tenant the request named, still all claimed', async () => {
-    const record = await refused({ ...form, tenant: 'globex', subject_token: forgedAccessToken, subject_token_type: TOKEN_TYPE.accessToken });
+    const record = await refused({
+      ...form,
+      tenant: 'globex',
+      subject_token: forgedAccessToken,
+      subject_token_type: TOKEN_TYPE.accessToken,
+    });
     expect(record).toMatchObject({ tenant: 'globex', claimed_tenant: 'acme', claimed_principal: 'acme/admin/admin-a' });
     for (const field of UNVERIFIED_AS_VERIFIED) expect(record).not.toHaveProperty(field);
   });
 
   it('files a refusal under _unknown when the tenant parameter is not a tenant id', async () => {
-    const record = await refused({ ...form, tenant: 'AUDIT#acme', subject_token: forgedAccessToken, subject_token_type: TOKEN_TYPE.accessToken });
+    const record = await refused({
+      ...form,
+      tenant: 'AUDIT#acme',
+      subject_token: forgedAccessToken,
+      subject_token_type: TOKEN_TYPE.accessToken,
+    });
     expect(record.tenant).toBe('_unknown');
   });
 });

@@ -4,10 +4,23 @@ import { join } from 'node:path';
 import { fromIni } from '@aws-sdk/credential-providers';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { credentialExports, credentialProcessJson, defaultSessionName, profileArgument, sessionNameArgument, shellQuote, withProfile } from '../../../cli/aws-credentials.ts';
+import {
+  credentialExports,
+  credentialProcessJson,
+  defaultSessionName,
+  profileArgument,
+  sessionNameArgument,
+  shellQuote,
+  withProfile,
+} from '../../../cli/aws-credentials.ts';
 import { awsErrorCode } from '../../../cli/aws-sdk.ts';
 
-const creds = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'se/cr+et=', sessionToken: 'to/ken+==', expiration: new Date('2030-01-02T03:04:05.678Z') };
+const creds = {
+  accessKeyId: 'ASIAEXAMPLE',
+  secretAccessKey: 'se/cr+et=',
+  sessionToken: 'to/ken+==',
+  expiration: new Date('2030-01-02T03:04:05.678Z'),
+};
 const STS_NAME = /^[\w+=,.@-]{2,64}$/;
 
 describe('default STS session names', () => {
@@ -22,12 +35,14 @@ describe('default STS session names', () => {
   });
 
   it('keep apart principals that read alike once cleaned', () => {
-    const names = ['acme/ci/app', 'acme/ci:app', 'acme/ci-app', 'acme/ci app', 'acme/ci/app/'].map((sub) => defaultSessionName('acme', sub));
+    const names = ['acme/ci/app', 'acme/ci:app', 'acme/ci-app', 'acme/ci app', 'acme/ci/app/'].map((sub) =>
+      defaultSessionName('acme', sub),
+    );
     expect(names.every((n) => n.startsWith('fedbroker.acme.ci-app.'))).toBe(true);
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('keep apart a principal spelled like another one\'s name', () => {
+  it("keep apart a principal spelled like another one's name", () => {
     const victim = defaultSessionName('acme', 'acme/ci/app');
     const lookalike = defaultSessionName('acme', `acme/${victim.slice('fedbroker.acme.'.length)}`);
     expect(lookalike).not.toBe(victim);
@@ -76,11 +91,30 @@ async function sdkReads(text: string, profile: string) {
 }
 
 describe('writing a profile into the shared credentials file', () => {
-  const existing = ['# my keys', '[default]', 'aws_access_key_id = AKIADEFAULT', 'aws_secret_access_key = s', '', '[ci]', 'region = eu-west-1', 'aws_access_key_id = OLD', 'aws_secret_access_key = OLD', 'aws_session_token = OLD', '[other]', 'aws_access_key_id = AKIAOTHER', 'aws_secret_access_key = o', ''].join('\n');
+  const existing = [
+    '# my keys',
+    '[default]',
+    'aws_access_key_id = AKIADEFAULT',
+    'aws_secret_access_key = s',
+    '',
+    '[ci]',
+    'region = eu-west-1',
+    'aws_access_key_id = OLD',
+    'aws_secret_access_key = OLD',
+    'aws_session_token = OLD',
+    '[other]',
+    'aws_access_key_id = AKIAOTHER',
+    'aws_secret_access_key = o',
+    '',
+  ].join('\n');
 
   it('replaces only the profile’s credentials, keeping its other settings and every other profile', async () => {
     const text = withProfile(existing, 'ci', creds);
-    expect(await sdkReads(text, 'ci')).toMatchObject({ accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'se/cr+et=', sessionToken: 'to/ken+==' });
+    expect(await sdkReads(text, 'ci')).toMatchObject({
+      accessKeyId: 'ASIAEXAMPLE',
+      secretAccessKey: 'se/cr+et=',
+      sessionToken: 'to/ken+==',
+    });
     expect(await sdkReads(text, 'default')).toMatchObject({ accessKeyId: 'AKIADEFAULT', secretAccessKey: 's' });
     expect(await sdkReads(text, 'other')).toMatchObject({ accessKeyId: 'AKIAOTHER', secretAccessKey: 'o' });
     expect(text.startsWith('# my keys\n[default]\n')).toBe(true);

@@ -39,6 +39,9 @@ describe('AWS client settings of the CLI', () => {
     expect(held).toBe(1);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).name).toBe('TimeoutError');
-    expect(awsFailure(error, 'STS GetCallerIdentity')).toMatchObject({ error: 'network_error', message: 'STS GetCallerIdentity: cannot reach AWS (ETIMEDOUT)' });
+    expect(awsFailure(error, 'STS GetCallerIdentity')).toMatchObject({
+      error: 'network_error',
+      message: 'STS GetCallerIdentity: cannot reach AWS (ETIMEDOUT)',
+    });
   }, 10_000);
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { keepFresh, REFRESH_DEFAULTS, RefreshGaveUp, refreshAt, retryDelay, type Lifetime, type RefreshDeps } from '../../../cli/refresh.ts';
+import {
+  keepFresh,
+  REFRESH_DEFAULTS,
+  RefreshGaveUp,
+  refreshAt,
+  retryDelay,
+  type Lifetime,
+  type RefreshDeps,
+} from '../../../cli/refresh.ts';
 
 const MIN = 60_000;
 

@@ -13,7 +13,12 @@ function sharedTable() {
   const store = {
     readTenant: async (tenant: string): Promise<TenantRecord> => {
       reads.push(tenant);
-      return { tenant: undefined, relationships: [], pools: [], revocations: entries.filter((e) => e.tenant === tenant).map((e) => ({ ...e })) };
+      return {
+        tenant: undefined,
+        relationships: [],
+        pools: [],
+        revocations: entries.filter((e) => e.tenant === tenant).map((e) => ({ ...e })),
+      };
     },
   } as unknown as TrustStore;
   const writer: RevocationWriter = {
@@ -27,7 +32,10 @@ function sharedTable() {
 
 /** One container: its own tenant directory (cache) over the shared table, on `clock`. */
 function container(table: ReturnType<typeof sharedTable>, clock: { now(): number }) {
-  return new TenantDenyList({ directory: new TenantDirectory({ store: table.store, clock, ttlSeconds: 15, context }), writer: table.writer });
+  return new TenantDenyList({
+    directory: new TenantDirectory({ store: table.store, clock, ttlSeconds: 15, context }),
+    writer: table.writer,
+  });
 }
 
 const T0 = 1_700_000_000;

@@ -75,7 +75,10 @@ describe('TenantDirectory', () => {
   });
 
   it('leaves out disabled relationships and orders the rest by id', async () => {
-    const { store } = fakeStore({ tenant: tenant('active'), relationships: [relationship('b'), relationship('off', false), relationship('a')] });
+    const { store } = fakeStore({
+      tenant: tenant('active'),
+      relationships: [relationship('b'), relationship('off', false), relationship('a')],
+    });
     const view = await new TenantDirectory({ store, clock: { now: () => 0 }, ttlSeconds: 15, context }).get('acme');
     expect(view.trusts.map((t) => t.relationship.id)).toEqual(['a', 'b']);
   });

@@ -41,8 +41,12 @@ describe('docs/configuration.md', () => {
 
   it('stays out of the Lambda bundles: no handler or lib module imports lib/config-docs.ts', () => {
     const sources = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-    const importers = [...sources('functions'), ...sources('lib'), ...sources('cli')].filter((f) => /config-docs(\.ts)?['"]/.test(readFileSync(f, 'utf8')));
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
+    const importers = [...sources('functions'), ...sources('lib'), ...sources('cli')].filter((f) =>
+      /config-docs(\.ts)?['"]/.test(readFileSync(f, 'utf8')),
+    );
     expect(importers).toEqual([]);
   });
 });

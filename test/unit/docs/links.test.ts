@@ -95,12 +95,16 @@ describe('documentation links', () => {
 
   it('reports a dead link, a dead anchor and a link moved text left relative to the old place', () => {
     const pages: Record<string, string> = {
-      'docs/a.md': '# A\n\n## `POST /v1/token` (RFC 8693)\n\nSee [b](b.md), [gone](gone.md), [here](#post-v1token-rfc-8693), [there](#nope).\n',
+      'docs/a.md':
+        '# A\n\n## `POST /v1/token` (RFC 8693)\n\nSee [b](b.md), [gone](gone.md), [here](#post-v1token-rfc-8693), [there](#nope).\n',
       'docs/b.md': '# B\n\n[schema](schemas/x.json) and [ok](../README.md) [web](https://example.com)\n```\n[in code](nowhere.md)\n```\n',
       'README.md': '# R\n',
     };
     const read = (p: string) => pages[p];
-    expect(deadLinks('docs/a.md', read)).toEqual(['docs/a.md: gone.md (no docs/gone.md)', 'docs/a.md: #nope (no heading #nope in docs/a.md)']);
+    expect(deadLinks('docs/a.md', read)).toEqual([
+      'docs/a.md: gone.md (no docs/gone.md)',
+      'docs/a.md: #nope (no heading #nope in docs/a.md)',
+    ]);
     expect(deadLinks('docs/b.md', read)).toEqual(['docs/b.md: schemas/x.json (no docs/schemas/x.json)']);
   });
 });

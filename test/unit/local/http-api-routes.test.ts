@@ -3,7 +3,17 @@ import { compileRoutes, routesFromServerlessYml, type HttpApiRoute } from '../..
 
 const route = (routeKey: string): HttpApiRoute => {
   const [method, path] = routeKey === '$default' ? [undefined, undefined] : routeKey.split(' ');
-  return { routeKey, method, path, functionKey: routeKey, functionName: routeKey, module: 'm.ts', exportName: 'handler', timeoutSeconds: 1, memorySizeMb: 128 };
+  return {
+    routeKey,
+    method,
+    path,
+    functionKey: routeKey,
+    functionName: routeKey,
+    module: 'm.ts',
+    exportName: 'handler',
+    timeoutSeconds: 1,
+    memorySizeMb: 128,
+  };
 };
 
 describe('routes from serverless.yml', () => {
@@ -12,9 +22,27 @@ describe('routes from serverless.yml', () => {
   it.each([
     ['GET', '/.well-known/openid-configuration', 'functions/discovery.ts', 'ANY /.well-known/openid-configuration', undefined],
     ['POST', '/v1/token', 'functions/token.ts', 'ANY /v1/token', undefined],
-    ['PUT', '/v1/tenants/acme/trust-relationships/deploy', 'functions/trust-relationship.ts', 'ANY /v1/tenants/{tenant}/trust-relationships/{id}', { tenant: 'acme', id: 'deploy' }],
-    ['POST', '/v1/tenants/acme/trust-relationships:explain', 'functions/trust-relationships-explain.ts', 'ANY /v1/tenants/{tenant}/trust-relationships:explain', { tenant: 'acme' }],
-    ['GET', '/v1/tenants/acme/trust-relationships', 'functions/trust-relationships.ts', 'ANY /v1/tenants/{tenant}/trust-relationships', { tenant: 'acme' }],
+    [
+      'PUT',
+      '/v1/tenants/acme/trust-relationships/deploy',
+      'functions/trust-relationship.ts',
+      'ANY /v1/tenants/{tenant}/trust-relationships/{id}',
+      { tenant: 'acme', id: 'deploy' },
+    ],
+    [
+      'POST',
+      '/v1/tenants/acme/trust-relationships:explain',
+      'functions/trust-relationships-explain.ts',
+      'ANY /v1/tenants/{tenant}/trust-relationships:explain',
+      { tenant: 'acme' },
+    ],
+    [
+      'GET',
+      '/v1/tenants/acme/trust-relationships',
+      'functions/trust-relationships.ts',
+      'ANY /v1/tenants/{tenant}/trust-relationships',
+      { tenant: 'acme' },
+    ],
     ['GET', '/does-not-exist', 'functions/fallback.ts', '$default', undefined],
     ['POST', '/v1/token/', 'functions/fallback.ts', '$default', undefined],
   ])('%s %s → %s', (method, path, module, routeKey, pathParameters) => {
@@ -35,7 +63,18 @@ describe('routes from serverless.yml', () => {
 });
 
 describe('route selection', () => {
-  const table = compileRoutes(['GET /pets/dog/1', 'GET /pets/dog/{id}', 'GET /pets/{proxy+}', 'ANY /{proxy+}', 'POST /items', 'ANY /items', 'ANY /items/{id}', '$default'].map(route));
+  const table = compileRoutes(
+    [
+      'GET /pets/dog/1',
+      'GET /pets/dog/{id}',
+      'GET /pets/{proxy+}',
+      'ANY /{proxy+}',
+      'POST /items',
+      'ANY /items',
+      'ANY /items/{id}',
+      '$default',
+    ].map(route),
+  );
 
   // API Gateway's examples ("Routing API requests"): full match first, then greedy, then $default.
   it.each([

@@ -39,10 +39,12 @@ afterEach(async () => {
 
 const failure = (p: Promise<unknown>) => rejection(p, UpstreamFetchError);
 
-const json = (body: string, type = 'application/json', status = 200): Handler => (_req, res) => {
-  res.writeHead(status, { 'content-type': type });
-  res.end(body);
-};
+const json =
+  (body: string, type = 'application/json', status = 200): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': type });
+    res.end(body);
+  };
 
 describe('fetchLimited', () => {
   it('parses a JSON document', async () => {

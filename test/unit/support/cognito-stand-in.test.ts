@@ -33,7 +33,12 @@ afterAll(async () => {
 });
 
 function clientFor(options: { maxAttempts?: number } = {}): CognitoIdentityClient {
-  return new CognitoIdentityClient({ region: 'us-east-1', endpoint: cognito.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...options });
+  return new CognitoIdentityClient({
+    region: 'us-east-1',
+    endpoint: cognito.url,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...options,
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number }; $fault: string }> {
@@ -46,7 +51,9 @@ async function failure(p: Promise<unknown>): Promise<Error & { $metadata: { http
 }
 
 const developerToken = (input: Partial<GetOpenIdTokenForDeveloperIdentityCommandInput> = {}) =>
-  client.send(new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: poolId, Logins: { fedbroker: 'tenant-a/workload-1' }, ...input }));
+  client.send(
+    new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: poolId, Logins: { fedbroker: 'tenant-a/workload-1' }, ...input }),
+  );
 
 describe('GetOpenIdTokenForDeveloperIdentity', () => {
   it('returns an identity id and an RS512 token shaped like Cognito’s', async () => {
@@ -85,8 +92,12 @@ describe('GetOpenIdTokenForDeveloperIdentity', () => {
     const linked = await developerToken({ IdentityId: a.IdentityId, Logins: { fedbroker: 'link-b' } });
     expect(linked.IdentityId).toBe(a.IdentityId);
     const c = await developerToken({ Logins: { fedbroker: 'link-c' } });
-    expect(await failure(developerToken({ IdentityId: c.IdentityId, Logins: { fedbroker: 'link-a' } }))).toBeInstanceOf(ResourceConflictException);
-    expect(await failure(developerToken({ IdentityId: 'us-east-1:00000000-0000-0000-0000-000000000000' }))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await failure(developerToken({ IdentityId: c.IdentityId, Logins: { fedbroker: 'link-a' } }))).toBeInstanceOf(
+      ResourceConflictException,
+    );
+    expect(await failure(developerToken({ IdentityId: 'us-east-1:00000000-0000-0000-0000-000000000000' }))).toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('carries PrincipalTags in the https://aws.amazon.com/tags claim and honours TokenDuration', async () => {
@@ -98,11 +109,18 @@ describe('GetOpenIdTokenForDeveloperIdentity', () => {
   });
 
   it('publishes the issuer’s discovery document and keys at Cognito’s paths', async () => {
-    const discovery = (await (await fetch(`${cognito.url}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string };
+    const discovery = (await (await fetch(`${cognito.url}/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+      jwks_uri: string;
+    };
     expect(discovery.issuer).toBe(cognito.url);
     expect(discovery.jwks_uri).toBe(`${cognito.url}/.well-known/jwks_uri`);
     const { Token } = await developerToken();
-    const { payload } = await jwtVerify(Token!, createRemoteJWKSet(new URL(discovery.jwks_uri)), { issuer: cognito.url, audience: poolId, algorithms: ['RS512'] });
+    const { payload } = await jwtVerify(Token!, createRemoteJWKSet(new URL(discovery.jwks_uri)), {
+      issuer: cognito.url,
+      audience: poolId,
+      algorithms: ['RS512'],
+    });
     expect(payload.sub).toMatch(ID);
   });
 
@@ -134,7 +152,10 @@ describe('GetOpenIdTokenForDeveloperIdentity', () => {
   it('requires a SigV4-signed request (developer credentials)', async () => {
     const res = await fetch(cognito.url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AWSCognitoIdentityService.GetOpenIdTokenForDeveloperIdentity' },
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'X-Amz-Target': 'AWSCognitoIdentityService.GetOpenIdTokenForDeveloperIdentity',
+      },
       body: JSON.stringify({ IdentityPoolId: poolId, Logins: { fedbroker: 'u' } }),
     });
     expect(res.status).toBe(400);
@@ -145,7 +166,9 @@ describe('GetOpenIdTokenForDeveloperIdentity', () => {
 
 describe('GetCredentialsForIdentity', () => {
   const credentials = (IdentityId: string | undefined, token?: string) =>
-    client.send(new GetCredentialsForIdentityCommand({ IdentityId, ...(token ? { Logins: { 'cognito-identity.amazonaws.com': token } } : {}) }));
+    client.send(
+      new GetCredentialsForIdentityCommand({ IdentityId, ...(token ? { Logins: { 'cognito-identity.amazonaws.com': token } } : {}) }),
+    );
 
   it('exchanges a Cognito token for temporary credentials', async () => {
     const { IdentityId, Token } = await developerToken();
@@ -198,7 +221,9 @@ describe('GetCredentialsForIdentity', () => {
     expect(e.message).toBe('Unauthenticated access is not supported for this identity pool.');
     const openPool = cognito.createPool({ developerProvider: 'fedbroker', allowUnauthenticated: true });
     const open = await cognito.issueToken({ poolId: openPool, amr: ['unauthenticated'] });
-    await expect(credentials(decodeJwt(open).sub, open)).resolves.toMatchObject({ Credentials: { AccessKeyId: expect.stringMatching(/^ASIA/) } });
+    await expect(credentials(decodeJwt(open).sub, open)).resolves.toMatchObject({
+      Credentials: { AccessKeyId: expect.stringMatching(/^ASIA/) },
+    });
   });
 });
 
@@ -207,11 +232,15 @@ describe('fault injection and endpoints', () => {
     const once = clientFor({ maxAttempts: 1 });
     try {
       cognito.failNext('GetOpenIdTokenForDeveloperIdentity', 'TooManyRequestsException');
-      const throttled = await failure(once.send(new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: poolId, Logins: { fedbroker: 'u' } })));
+      const throttled = await failure(
+        once.send(new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: poolId, Logins: { fedbroker: 'u' } })),
+      );
       expect(throttled).toBeInstanceOf(TooManyRequestsException);
       expect(throttled.$metadata.httpStatusCode).toBe(400);
       cognito.failNext('*', 'InternalErrorException');
-      const internal = await failure(once.send(new GetCredentialsForIdentityCommand({ IdentityId: 'us-east-1:00000000-0000-0000-0000-000000000000' })));
+      const internal = await failure(
+        once.send(new GetCredentialsForIdentityCommand({ IdentityId: 'us-east-1:00000000-0000-0000-0000-000000000000' })),
+      );
       expect(internal).toBeInstanceOf(InternalErrorException);
       expect(internal.$metadata.httpStatusCode).toBe(500);
       expect(internal.$fault).toBe('server');
@@ -232,7 +261,9 @@ describe('fault injection and endpoints', () => {
     process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY = cognito.url;
     const viaEnv = new CognitoIdentityClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     try {
-      const out = await viaEnv.send(new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: poolId, Logins: { fedbroker: 'env-user' } }));
+      const out = await viaEnv.send(
+        new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: poolId, Logins: { fedbroker: 'env-user' } }),
+      );
       expect(out.IdentityId).toMatch(ID);
     } finally {
       viaEnv.destroy();

@@ -9,7 +9,10 @@ const tenantOnly: Statement = {
   Effect: 'Allow',
   Action: ['dynamodb:Query'],
   Resource: { 'Fn::GetAtt': ['Table', 'Arn'] },
-  Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] }, 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['TENANT#*#TOMB'] } },
+  Condition: {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] },
+    'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['TENANT#*#TOMB'] },
+  },
 };
 
 describe('the IAM evaluator', () => {
@@ -17,7 +20,13 @@ describe('the IAM evaluator', () => {
     expect(evaluate([tenantOnly], { action: 'dynamodb:Query', resource: table, context: key('TENANT#a') })).toBe('allow');
     expect(evaluate([tenantOnly], { action: 'dynamodb:PutItem', resource: table, context: key('TENANT#a') })).toBe('deny');
     expect(evaluate([tenantOnly], { action: 'dynamodb:Query', resource: { ref: 'OtherTable' }, context: key('TENANT#a') })).toBe('deny');
-    expect(evaluate([tenantOnly], { action: 'dynamodb:Query', resource: { arn: 'arn:aws:dynamodb:us-east-1:1:table/x' }, context: key('TENANT#a') })).toBe('deny');
+    expect(
+      evaluate([tenantOnly], {
+        action: 'dynamodb:Query',
+        resource: { arn: 'arn:aws:dynamodb:us-east-1:1:table/x' },
+        context: key('TENANT#a'),
+      }),
+    ).toBe('deny');
   });
 
   it('applies every operator of a condition: LeadingKeys inside TENANT# but not its tombstones', () => {
@@ -33,13 +42,27 @@ describe('the IAM evaluator', () => {
   it('lets an explicit Deny win over any Allow, and reports it as explicit', () => {
     const deny: Statement = { Effect: 'Deny', Action: 'kms:*', Resource: [{ 'Fn::GetAtt': ['SigningKey', 'Arn'] }] };
     const allow: Statement = { Effect: 'Allow', Action: 'kms:ScheduleKeyDeletion', Resource: '*' };
-    expect(evaluate([allow, deny], { action: 'kms:ScheduleKeyDeletion', resource: { ref: 'SigningKey' }, context: {} })).toBe('deny (explicit)');
-    expect(evaluate([allow, deny], { action: 'kms:ScheduleKeyDeletion', resource: { arn: 'arn:aws:kms:us-east-1:1:key/k' }, context: {} })).toBe('allow');
+    expect(evaluate([allow, deny], { action: 'kms:ScheduleKeyDeletion', resource: { ref: 'SigningKey' }, context: {} })).toBe(
+      'deny (explicit)',
+    );
+    expect(
+      evaluate([allow, deny], { action: 'kms:ScheduleKeyDeletion', resource: { arn: 'arn:aws:kms:us-east-1:1:key/k' }, context: {} }),
+    ).toBe('allow');
   });
 
   it('treats a missing key as matching no value: positive operators fail, negated ones and Null=true hold', () => {
-    const tagged: Statement = { Effect: 'Allow', Action: 'kms:Sign', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/t': 'v' } } };
-    const untagged: Statement = { Effect: 'Allow', Action: 'kms:Sign', Resource: '*', Condition: { StringNotEquals: { 'aws:ResourceTag/t': 'v' } } };
+    const tagged: Statement = {
+      Effect: 'Allow',
+      Action: 'kms:Sign',
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:ResourceTag/t': 'v' } },
+    };
+    const untagged: Statement = {
+      Effect: 'Allow',
+      Action: 'kms:Sign',
+      Resource: '*',
+      Condition: { StringNotEquals: { 'aws:ResourceTag/t': 'v' } },
+    };
     const absent: Statement = { Effect: 'Allow', Action: 'kms:Sign', Resource: '*', Condition: { Null: { 'aws:ResourceTag/t': 'true' } } };
     const req = (context: Record<string, string>) => ({ action: 'kms:Sign', resource: { arn: 'arn:aws:kms:us-east-1:1:key/k' }, context });
     expect(evaluate([tagged], req({}))).toBe('deny');
@@ -54,7 +77,20 @@ describe('the IAM evaluator', () => {
     const logs: Statement = {
       Effect: 'Allow',
       Action: 'logs:Put*',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:/aws/lambda/svc-ci-*:*']] },
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':logs:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':log-group:/aws/lambda/svc-ci-*:*',
+          ],
+        ],
+      },
     };
     const arn = (group: string) => ({ arn: `arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${group}:log-stream:s` });
     expect(evaluate([logs], { action: 'LOGS:PutLogEvents', resource: arn('svc-ci-token'), context: {} })).toBe('allow');
@@ -62,10 +98,17 @@ describe('the IAM evaluator', () => {
   });
 
   it('refuses what it does not model instead of guessing', () => {
-    expect(() => evaluate([{ Effect: 'Allow', NotAction: 'kms:Sign', Resource: '*' }], { action: 'kms:Sign', resource: table, context: {} })).toThrow(/NotAction/);
+    expect(() =>
+      evaluate([{ Effect: 'Allow', NotAction: 'kms:Sign', Resource: '*' }], { action: 'kms:Sign', resource: table, context: {} }),
+    ).toThrow(/NotAction/);
     const numeric: Statement = { Effect: 'Allow', Action: 'kms:Sign', Resource: '*', Condition: { NumericLessThan: { 'kms:x': '1' } } };
     expect(() => evaluate([numeric], { action: 'kms:Sign', resource: table, context: {} })).toThrow(/unsupported condition operator/);
-    const single: Statement = { Effect: 'Allow', Action: 'dynamodb:Query', Resource: '*', Condition: { StringLike: { 'dynamodb:LeadingKeys': 'KEY' } } };
+    const single: Statement = {
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: '*',
+      Condition: { StringLike: { 'dynamodb:LeadingKeys': 'KEY' } },
+    };
     expect(() => evaluate([single], { action: 'dynamodb:Query', resource: table, context: key(['KEY']) })).toThrow(/multivalued/);
   });
 });

@@ -32,7 +32,14 @@ beforeAll(async () => {
   // No credentials: AssumeRoleWithWebIdentity is an unsigned call.
   client = new STSClient({ region: 'us-east-1', endpoint: sts.url });
   sts.addRole({ roleArn: ROLE, providerUrl: issuer.issuer, audience: 'sts.amazonaws.com', subjectLike: 'tenant-a:workload-?:*' });
-  sts.addRole({ roleArn: TAGGING_ROLE, providerUrl: issuer.issuer, audience: 'sts.amazonaws.com', subjectLike: '*', allowTagSession: true, maxSessionDuration: 7200 });
+  sts.addRole({
+    roleArn: TAGGING_ROLE,
+    providerUrl: issuer.issuer,
+    audience: 'sts.amazonaws.com',
+    subjectLike: '*',
+    allowTagSession: true,
+    maxSessionDuration: 7200,
+  });
 });
 afterAll(async () => {
   client.destroy();
@@ -57,9 +64,12 @@ const goodClaims = { aud: 'sts.amazonaws.com', sub: 'tenant-a:workload-1:prod' }
 const assume = async (input: Partial<AssumeRoleWithWebIdentityCommandInput> & { claims?: Record<string, unknown> } = {}) => {
   const { claims, ...rest } = input;
   const WebIdentityToken = rest.WebIdentityToken ?? (await issuer.token({ ...goodClaims, ...claims }));
-  return client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 'fedbroker-session', ...rest, WebIdentityToken }));
+  return client.send(
+    new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 'fedbroker-session', ...rest, WebIdentityToken }),
+  );
 };
-const tagged = (principal_tags: unknown, extra: Record<string, unknown> = {}) => assume({ RoleArn: TAGGING_ROLE, claims: { [TAGS]: { principal_tags, ...extra } } });
+const tagged = (principal_tags: unknown, extra: Record<string, unknown> = {}) =>
+  assume({ RoleArn: TAGGING_ROLE, claims: { [TAGS]: { principal_tags, ...extra } } });
 
 describe('AssumeRoleWithWebIdentity', () => {
   it('returns credentials and the identities STS saw, parsed by the real SDK', async () => {
@@ -77,7 +87,15 @@ describe('AssumeRoleWithWebIdentity', () => {
     expect(out.PackedPolicySize).toBeUndefined();
     expect(out.$metadata.httpStatusCode).toBe(200);
     expect(sts.sessions).toEqual([
-      { roleArn: ROLE, sessionName: 'fedbroker-session', subject: 'tenant-a:workload-1:prod', audience: 'sts.amazonaws.com', tags: {}, transitiveTagKeys: [], durationSeconds: 900 },
+      {
+        roleArn: ROLE,
+        sessionName: 'fedbroker-session',
+        subject: 'tenant-a:workload-1:prod',
+        audience: 'sts.amazonaws.com',
+        tags: {},
+        transitiveTagKeys: [],
+        durationSeconds: 900,
+      },
     ]);
     expect(sts.calls.AssumeRoleWithWebIdentity).toBeGreaterThan(0);
   });
@@ -92,15 +110,25 @@ describe('AssumeRoleWithWebIdentity', () => {
 
   it('accepts an RS512 token issued by the Cognito stand-in (the Cognito → STS flow)', async () => {
     const cognito = await startCognitoStandIn();
-    const identity = new CognitoIdentityClient({ region: 'us-east-1', endpoint: cognito.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const identity = new CognitoIdentityClient({
+      region: 'us-east-1',
+      endpoint: cognito.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     try {
       const poolId = cognito.createPool({ developerProvider: 'fedbroker' });
       const { IdentityId, Token } = await identity.send(
-        new GetOpenIdTokenForDeveloperIdentityCommand({ IdentityPoolId: poolId, Logins: { fedbroker: 'w1' }, PrincipalTags: { tenant: 'tenant-a' } }),
+        new GetOpenIdTokenForDeveloperIdentityCommand({
+          IdentityPoolId: poolId,
+          Logins: { fedbroker: 'w1' },
+          PrincipalTags: { tenant: 'tenant-a' },
+        }),
       );
       const roleArn = 'arn:aws:iam::111122223333:role/cognito-authenticated';
       sts.addRole({ roleArn, providerUrl: cognito.url, audience: poolId, subjectLike: IdentityId!, allowTagSession: true });
-      const out = await client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'cognito', WebIdentityToken: Token }));
+      const out = await client.send(
+        new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'cognito', WebIdentityToken: Token }),
+      );
       expect(out.SubjectFromWebIdentityToken).toBe(IdentityId);
       expect(out.Audience).toBe(poolId);
       expect(sts.sessions.at(-1)).toMatchObject({ roleArn, subject: IdentityId, audience: poolId, tags: { tenant: 'tenant-a' } });
@@ -117,7 +145,12 @@ describe('AssumeRoleWithWebIdentity', () => {
     expect(unknown.$metadata.httpStatusCode).toBe(403);
     const other = await startUpstreamIssuer();
     try {
-      sts.addRole({ roleArn: 'arn:aws:iam::111122223333:role/other', providerUrl: other.issuer, audience: 'sts.amazonaws.com', subjectLike: '*' });
+      sts.addRole({
+        roleArn: 'arn:aws:iam::111122223333:role/other',
+        providerUrl: other.issuer,
+        audience: 'sts.amazonaws.com',
+        subjectLike: '*',
+      });
       expect((await failure(assume({ WebIdentityToken: await other.token(goodClaims) }))).name).toBe('AccessDenied');
     } finally {
       await other.close();
@@ -147,9 +180,17 @@ describe('AssumeRoleWithWebIdentity', () => {
   });
 
   it('refuses tokens that are not verifiable JWS with InvalidIdentityToken', async () => {
-    const hs256 = await new SignJWT({ ...goodClaims, iss: issuer.issuer }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new Uint8Array(32));
+    const hs256 = await new SignJWT({ ...goodClaims, iss: issuer.issuer })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new Uint8Array(32));
     const { privateKey } = await generateKeyPair('ES256');
-    const forged = await new SignJWT({ ...goodClaims, iss: issuer.issuer }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const forged = await new SignJWT({ ...goodClaims, iss: issuer.issuer })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
     for (const WebIdentityToken of ['not-a-jwt-at-all', hs256, forged]) {
       expect(await failure(assume({ WebIdentityToken }))).toBeInstanceOf(InvalidIdentityTokenException);
     }
@@ -170,7 +211,9 @@ describe('AssumeRoleWithWebIdentity', () => {
     const e = await failure(assume({ claims: { iat: now - 1000, exp: now - 301 } }));
     expect(e).toBeInstanceOf(ExpiredTokenException);
     expect(e.message).toMatch(/^Token expired: current date\/time \d+ must be before the expiration date\/time \d+$/);
-    await expect(assume({ claims: { iat: now - 1000, exp: now - 200 } })).resolves.toMatchObject({ SubjectFromWebIdentityToken: goodClaims.sub });
+    await expect(assume({ claims: { iat: now - 1000, exp: now - 200 } })).resolves.toMatchObject({
+      SubjectFromWebIdentityToken: goodClaims.sub,
+    });
   });
 
   it('answers IDPCommunicationError when the issuer’s keys cannot be fetched', async () => {
@@ -237,16 +280,36 @@ describe('fault injection and endpoints', () => {
     const once = new STSClient({ region: 'us-east-1', endpoint: sts.url, maxAttempts: 1 });
     try {
       sts.failNext('AssumeRoleWithWebIdentity', 'IDPRejectedClaim');
-      const rejected = await failure(once.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 's1', WebIdentityToken: await issuer.token(goodClaims) })));
+      const rejected = await failure(
+        once.send(
+          new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 's1', WebIdentityToken: await issuer.token(goodClaims) }),
+        ),
+      );
       expect(rejected).toBeInstanceOf(IDPRejectedClaimException);
       expect(rejected.$metadata.httpStatusCode).toBe(403);
       sts.failNext('*', 'InternalFailure');
-      const internal = await failure(once.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 's1', WebIdentityToken: await issuer.token(goodClaims) })));
+      const internal = await failure(
+        once.send(
+          new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 's1', WebIdentityToken: await issuer.token(goodClaims) }),
+        ),
+      );
       expect(internal.name).toBe('InternalFailure');
       expect(internal.$metadata.httpStatusCode).toBe(500);
       expect(internal.$fault).toBe('server');
       sts.failNext('AssumeRoleWithWebIdentity', 'Throttling', 1, 400);
-      expect((await failure(once.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 's1', WebIdentityToken: await issuer.token(goodClaims) })))).name).toBe('Throttling');
+      expect(
+        (
+          await failure(
+            once.send(
+              new AssumeRoleWithWebIdentityCommand({
+                RoleArn: ROLE,
+                RoleSessionName: 's1',
+                WebIdentityToken: await issuer.token(goodClaims),
+              }),
+            ),
+          )
+        ).name,
+      ).toBe('Throttling');
     } finally {
       once.destroy();
     }
@@ -257,7 +320,9 @@ describe('fault injection and endpoints', () => {
     process.env.AWS_ENDPOINT_URL_STS = sts.url;
     const viaEnv = new STSClient({ region: 'us-east-1' });
     try {
-      const out = await viaEnv.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 'env', WebIdentityToken: await issuer.token(goodClaims) }));
+      const out = await viaEnv.send(
+        new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 'env', WebIdentityToken: await issuer.token(goodClaims) }),
+      );
       expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::111122223333:assumed-role/workload/env');
     } finally {
       viaEnv.destroy();
@@ -269,7 +334,8 @@ describe('fault injection and endpoints', () => {
 
 describe('AssumeRole (signed with the caller’s credentials)', () => {
   const ASSUMABLE = 'arn:aws:iam::444455556666:role/cognito-vend';
-  const signed = () => new STSClient({ region: 'us-east-1', endpoint: sts.url, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+  const signed = () =>
+    new STSClient({ region: 'us-east-1', endpoint: sts.url, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
 
   it('returns temporary credentials for a registered role, parsed by the real SDK', async () => {
     sts.addAssumableRole(ASSUMABLE);
@@ -284,7 +350,12 @@ describe('AssumeRole (signed with the caller’s credentials)', () => {
       expect(out.AssumedRoleUser?.Arn).toBe('arn:aws:sts::444455556666:assumed-role/cognito-vend/fedbroker-vend');
       expect(out.AssumedRoleUser?.AssumedRoleId).toMatch(/^AROA[A-Z2-7]{17}:fedbroker-vend$/);
       expect(sts.calls.AssumeRole).toBe(before + 1);
-      expect(sts.assumed.at(-1)).toEqual({ roleArn: ASSUMABLE, sessionName: 'fedbroker-vend', durationSeconds: 900, accessKeyId: out.Credentials?.AccessKeyId });
+      expect(sts.assumed.at(-1)).toEqual({
+        roleArn: ASSUMABLE,
+        sessionName: 'fedbroker-vend',
+        durationSeconds: 900,
+        accessKeyId: out.Credentials?.AccessKeyId,
+      });
     } finally {
       caller.destroy();
     }
@@ -293,12 +364,20 @@ describe('AssumeRole (signed with the caller’s credentials)', () => {
   it('refuses a role it does not know with AccessDenied (403), unsigned calls and out-of-range parameters', async () => {
     const caller = signed();
     try {
-      const denied = await failure(caller.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/other', RoleSessionName: 'fedbroker-vend' })));
+      const denied = await failure(
+        caller.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::111122223333:role/other', RoleSessionName: 'fedbroker-vend' })),
+      );
       expect(denied.name).toBe('AccessDenied');
       expect(denied.$metadata.httpStatusCode).toBe(403);
-      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'x' })))).name).toBe('ValidationError');
-      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'bad name' })))).name).toBe('ValidationError');
-      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'ok', DurationSeconds: 3601 })))).name).toBe('ValidationError');
+      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'x' })))).name).toBe(
+        'ValidationError',
+      );
+      expect((await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'bad name' })))).name).toBe(
+        'ValidationError',
+      );
+      expect(
+        (await failure(caller.send(new AssumeRoleCommand({ RoleArn: ASSUMABLE, RoleSessionName: 'ok', DurationSeconds: 3601 })))).name,
+      ).toBe('ValidationError');
     } finally {
       caller.destroy();
     }

@@ -18,8 +18,18 @@ const nested = (depth: number): Record<string, unknown> => {
 
 describe('claim keys are bounded when stored', () => {
   it.each([
-    ['a dotted key', dotted(MAX_KEY_SEGMENTS), dotted(MAX_KEY_SEGMENTS + 1), `a dotted claim key has at most ${MAX_KEY_SEGMENTS} segments (use a JSON Pointer for deeper claims)`],
-    ['a JSON Pointer', pointer(MAX_POINTER_SEGMENTS), pointer(MAX_POINTER_SEGMENTS + 1), `a JSON Pointer claim key has at most ${MAX_POINTER_SEGMENTS} reference tokens`],
+    [
+      'a dotted key',
+      dotted(MAX_KEY_SEGMENTS),
+      dotted(MAX_KEY_SEGMENTS + 1),
+      `a dotted claim key has at most ${MAX_KEY_SEGMENTS} segments (use a JSON Pointer for deeper claims)`,
+    ],
+    [
+      'a JSON Pointer',
+      pointer(MAX_POINTER_SEGMENTS),
+      pointer(MAX_POINTER_SEGMENTS + 1),
+      `a JSON Pointer claim key has at most ${MAX_POINTER_SEGMENTS} reference tokens`,
+    ],
   ])('%s at the cap parses; one segment more is refused with its reason, also by compileConditions', (_name, atCap, over, reason) => {
     expect(typeof parseClaimPath(atCap)).toBe('object');
     expect(parseClaimPath(over)).toBe(reason);
@@ -58,7 +68,10 @@ describe('resolving a claim key', () => {
   it('stays within the request budget for 100 relationships of 49 distinct capped keys over deeply nested claims', () => {
     const pad = (i: number, r: number) => `${'a.'.repeat(MAX_KEY_SEGMENTS - 1)}${'a'.repeat(200)}${r}x${i}`;
     const relationships = Array.from({ length: 100 }, (_, r) =>
-      compileConditions({ StringEqualsIfExists: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [pad(i, r), 'x'])), StringEquals: { zzz: 'nope' } }),
+      compileConditions({
+        StringEqualsIfExists: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [pad(i, r), 'x'])),
+        StringEquals: { zzz: 'nope' },
+      }),
     );
     const claims = nested(40);
     const budget = requestBudget();
@@ -75,9 +88,20 @@ describe('resolving a claim key', () => {
     // hold names with 1–7 dots at every level; each run tried is charged by length.
     const seg = Array.from({ length: 7 }, (_, s) => `S${s}${'Q'.repeat(28)}`);
     const relationships = Array.from({ length: 100 }, (_, r) =>
-      compileConditions({ Null: Object.fromEntries(Array.from({ length: 49 }, (_, p) => [[...seg, `R${r}P${p}${'Z'.repeat(24)}`].join('.'), 'true'])), StringEquals: { sub: 'never' } }),
+      compileConditions({
+        Null: Object.fromEntries(Array.from({ length: 49 }, (_, p) => [[...seg, `R${r}P${p}${'Z'.repeat(24)}`].join('.'), 'true'])),
+        StringEquals: { sub: 'never' },
+      }),
     );
-    const level = (): Record<string, unknown> => Object.fromEntries(Array.from({ length: 7 }, (_, d) => [Array(d + 2).fill('x').join('.'), 1]));
+    const level = (): Record<string, unknown> =>
+      Object.fromEntries(
+        Array.from({ length: 7 }, (_, d) => [
+          Array(d + 2)
+            .fill('x')
+            .join('.'),
+          1,
+        ]),
+      );
     const claims: Record<string, unknown> = { sub: 'x', ...level() };
     let at = claims;
     for (const s of seg) at = (at[s] = level()) as Record<string, unknown>;

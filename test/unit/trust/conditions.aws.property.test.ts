@@ -23,45 +23,90 @@ import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 
 const NAMES = ['env', 'team', 'groups'];
 const keyCase = (name: string) =>
-  fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((up) => [...name].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
+  fc
+    .array(fc.boolean(), { minLength: name.length, maxLength: name.length })
+    .map((up) => [...name].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
 
-const text = fc.array(fc.constantFrom('a', 'b', 'A', '.', '$', '*', '?', '${*}', '${?}', '${$}', '😀'), { maxLength: 5 }).map((u) => u.join(''));
+const text = fc
+  .array(fc.constantFrom('a', 'b', 'A', '.', '$', '*', '?', '${*}', '${?}', '${$}', '😀'), { maxLength: 5 })
+  .map((u) => u.join(''));
 const numberText = fc.constantFrom('1', '2.5', '-1', '1e3', '01', '0', '1000');
-const STRING_OPS = ['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike'];
-const NUMERIC_OPS = ['NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals'];
+const STRING_OPS = [
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+  'StringLike',
+  'StringNotLike',
+];
+const NUMERIC_OPS = [
+  'NumericEquals',
+  'NumericNotEquals',
+  'NumericLessThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThan',
+  'NumericGreaterThanEquals',
+];
 const operator = fc.oneof(
-  fc.tuple(fc.constantFrom('', 'ForAnyValue:', 'ForAllValues:'), fc.constantFrom(...STRING_OPS), fc.boolean()).map(([set, op, ifExists]) => ({ family: 'string', name: `${set}${op}${ifExists ? 'IfExists' : ''}` })),
-  fc.tuple(fc.constantFrom(...NUMERIC_OPS), fc.boolean()).map(([op, ifExists]) => ({ family: 'numeric', name: `${op}${ifExists ? 'IfExists' : ''}` })),
+  fc
+    .tuple(fc.constantFrom('', 'ForAnyValue:', 'ForAllValues:'), fc.constantFrom(...STRING_OPS), fc.boolean())
+    .map(([set, op, ifExists]) => ({ family: 'string', name: `${set}${op}${ifExists ? 'IfExists' : ''}` })),
+  fc
+    .tuple(fc.constantFrom(...NUMERIC_OPS), fc.boolean())
+    .map(([op, ifExists]) => ({ family: 'numeric', name: `${op}${ifExists ? 'IfExists' : ''}` })),
   fc.boolean().map((ifExists) => ({ family: 'bool', name: `Bool${ifExists ? 'IfExists' : ''}` })),
   fc.constant({ family: 'null', name: 'Null' }),
 );
 const valuesFor = (family: string) =>
-  family === 'string' ? fc.array(text, { minLength: 1, maxLength: 3 })
-    : family === 'numeric' ? fc.array(fc.oneof(numberText, fc.integer({ min: -2, max: 1001 })), { minLength: 1, maxLength: 2 })
+  family === 'string'
+    ? fc.array(text, { minLength: 1, maxLength: 3 })
+    : family === 'numeric'
+      ? fc.array(fc.oneof(numberText, fc.integer({ min: -2, max: 1001 })), { minLength: 1, maxLength: 2 })
       : fc.array(fc.constantFrom<string | boolean>(true, false, 'true', 'false'), { minLength: 1, maxLength: 2 });
-const pair = fc.tuple(operator, fc.constantFrom(...NAMES).chain(keyCase)).chain(([op, key]) => fc.tuple(fc.constant(op.name), fc.constant(key), valuesFor(op.family)));
+const pair = fc
+  .tuple(operator, fc.constantFrom(...NAMES).chain(keyCase))
+  .chain(([op, key]) => fc.tuple(fc.constant(op.name), fc.constant(key), valuesFor(op.family)));
 const conditions = fc.array(pair, { minLength: 1, maxLength: 3 }).map((pairs) => {
   const block: Record<string, Record<string, unknown[]>> = {};
   for (const [op, key, values] of pairs) (block[op] ??= {})[key] = values;
   return block;
 });
-const claimText = fc.oneof(fc.array(fc.constantFrom('a', 'b', 'A', '.', '$', '*', '?', '😀'), { maxLength: 4 }).map((u) => u.join('')), numberText, fc.constantFrom('true', 'false', 'True', '${*}'));
+const claimText = fc.oneof(
+  fc.array(fc.constantFrom('a', 'b', 'A', '.', '$', '*', '?', '😀'), { maxLength: 4 }).map((u) => u.join('')),
+  numberText,
+  fc.constantFrom('true', 'false', 'True', '${*}'),
+);
 // No empty arrays: the simulator cannot take an empty multivalued key (it throws).
-const claimValue = fc.oneof(claimText, fc.array(claimText, { minLength: 1, maxLength: 3 }), fc.integer({ min: -2, max: 1001 }), fc.boolean());
+const claimValue = fc.oneof(
+  claimText,
+  fc.array(claimText, { minLength: 1, maxLength: 3 }),
+  fc.integer({ min: -2, max: 1001 }),
+  fc.boolean(),
+);
 // Claim names in random case too: sometimes two that differ only in case (fedbroker refuses those).
-const claims = fc.dictionary(fc.constantFrom(...NAMES).chain((n) => fc.oneof(fc.constant(n), keyCase(n))), claimValue, { maxKeys: 4 });
+const claims = fc.dictionary(
+  fc.constantFrom(...NAMES).chain((n) => fc.oneof(fc.constant(n), keyCase(n))),
+  claimValue,
+  { maxKeys: 4 },
+);
 
 const ARRAY_KEYS: Record<string, string> = { env: 'aws:TagKeys', team: 'aws:CalledVia', groups: 'aws:PrincipalOrgPaths' };
 const isArrayClaim = (claimSet: Record<string, unknown>, key: string) =>
   Object.entries(claimSet).some(([name, v]) => name.toLowerCase() === key.toLowerCase() && Array.isArray(v));
 // The policy key's case carried over to the AWS key: all upper, all lower, or as spelt.
-const withCaseOf = (key: string, aws: string) => (key === key.toUpperCase() ? aws.toUpperCase() : key === key.toLowerCase() ? aws.toLowerCase() : aws);
+const withCaseOf = (key: string, aws: string) =>
+  key === key.toUpperCase() ? aws.toUpperCase() : key === key.toLowerCase() ? aws.toLowerCase() : aws;
 const contextKey = (claimSet: Record<string, unknown>, key: string) =>
   isArrayClaim(claimSet, key) ? withCaseOf(key, ARRAY_KEYS[key.toLowerCase()] as string) : `aws:PrincipalTag/${key}`;
 const asContext = (v: unknown): string | string[] => (Array.isArray(v) ? v.map(String) : String(v));
 
 async function awsGrants(block: Record<string, Record<string, unknown[]>>, claimSet: Record<string, unknown>): Promise<boolean> {
-  const condition = Object.fromEntries(Object.entries(block).map(([op, pairs]) => [op, Object.fromEntries(Object.entries(pairs).map(([k, v]) => [contextKey(claimSet, k), v.map(String)]))]));
+  const condition = Object.fromEntries(
+    Object.entries(block).map(([op, pairs]) => [
+      op,
+      Object.fromEntries(Object.entries(pairs).map(([k, v]) => [contextKey(claimSet, k), v.map(String)])),
+    ]),
+  );
   const result = await runSimulation(
     {
       request: {
@@ -70,7 +115,12 @@ async function awsGrants(block: Record<string, Record<string, unknown[]>>, claim
         resource: { resource: 'arn:aws:s3:::bucket', accountId: '123456789012' },
         contextVariables: Object.fromEntries(Object.entries(claimSet).map(([k, v]) => [contextKey(claimSet, k), asContext(v)])),
       },
-      identityPolicies: [{ name: 'p', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: condition }] } }],
+      identityPolicies: [
+        {
+          name: 'p',
+          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: condition }] },
+        },
+      ],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },

@@ -9,9 +9,11 @@ import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 function javaEqualsIgnoreCase(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i] as string, y = b[i] as string;
+    const x = a[i] as string,
+      y = b[i] as string;
     if (x === y) continue;
-    const ux = x.toUpperCase(), uy = y.toUpperCase();
+    const ux = x.toUpperCase(),
+      uy = y.toUpperCase();
     if (ux.length === 1 && ux === uy) continue;
     if (ux.toLowerCase() === uy.toLowerCase() && ux.length === 1 && uy.length === 1) continue;
     if (x.toLowerCase() === y.toLowerCase()) continue;
@@ -19,7 +21,8 @@ function javaEqualsIgnoreCase(a: string, b: string): boolean {
   }
   return true;
 }
-const fedbrokerGrants = (op: string, value: string, claim: string) => evaluateConditions(compileConditions({ [op]: { env: value } }), { env: claim }).matched;
+const fedbrokerGrants = (op: string, value: string, claim: string) =>
+  evaluateConditions(compileConditions({ [op]: { env: value } }), { env: claim }).matched;
 
 describe('StringNotEqualsIgnoreCase never grants where the independent evaluator refuses', () => {
   it.each([
@@ -35,7 +38,10 @@ describe('StringNotEqualsIgnoreCase never grants where the independent evaluator
 });
 
 describe('StringEqualsIgnoreCase stays on the narrow reading', () => {
-  it.each([['dotless ı vs i', 'admin', 'adm\u0131n'], ['Kelvin sign vs k', 'k8s', '\u212a8s']])('does not grant %s', (_name, value, claim) => {
+  it.each([
+    ['dotless ı vs i', 'admin', 'adm\u0131n'],
+    ['Kelvin sign vs k', 'k8s', '\u212a8s'],
+  ])('does not grant %s', (_name, value, claim) => {
     expect(fedbrokerGrants('StringEqualsIgnoreCase', value, claim)).toBe(false);
   });
   it('still grants ASCII case variants, and refuses them when negated', () => {

@@ -4,11 +4,24 @@ import { PolicyInvalid } from '../../../lib/errors.ts';
 import { compileConditions } from '../../../lib/trust/conditions.ts';
 import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
 
-const STRING_OPERATORS = ['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike'];
+const STRING_OPERATORS = [
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+  'StringLike',
+  'StringNotLike',
+];
 const OPERATORS = [
   ...STRING_OPERATORS,
   ...STRING_OPERATORS.flatMap((op) => [`ForAnyValue:${op}`, `ForAllValues:${op}`]),
-  'Bool', 'NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals',
+  'Bool',
+  'NumericEquals',
+  'NumericNotEquals',
+  'NumericLessThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThan',
+  'NumericGreaterThanEquals',
 ];
 const KEYS = ['sub', 'aud', 'groups', 'kubernetes.io.namespace', 'a.b', '/a/0', '/x~1y', '__proto__', 'constructor.name'];
 
@@ -22,7 +35,10 @@ const everything = compileConditions({
 });
 const claimValue = fc.oneof(fc.anything(), fc.jsonValue(), fc.array(fc.oneof(fc.string(), fc.integer(), fc.boolean())));
 const claims = fc.oneof(
-  fc.dictionary(fc.constantFrom('sub', 'aud', 'groups', 'kubernetes.io', 'kubernetes', 'a', 'a.b', 'x/y', '__proto__', 'constructor'), claimValue),
+  fc.dictionary(
+    fc.constantFrom('sub', 'aud', 'groups', 'kubernetes.io', 'kubernetes', 'a', 'a.b', 'x/y', '__proto__', 'constructor'),
+    claimValue,
+  ),
   fc.object(),
   fc.anything(),
 );
@@ -59,12 +75,16 @@ describe('conditions properties', () => {
   it('StringEquals on sub matches exactly the equal string, never another string or a missing sub', () => {
     fc.assert(
       // Policy variables and their escapes (`${…}`) are refused or unescaped: covered in conditions.test.ts.
-      fc.property(fc.string({ unit: 'binary', maxLength: 64 }).filter((v) => !v.includes('${')), fc.string({ unit: 'binary', maxLength: 64 }), (v, w) => {
-        const compiled = compileConditions({ StringEquals: { sub: v } });
-        expect(evaluateConditions(compiled, { sub: v }).matched).toBe(true);
-        expect(evaluateConditions(compiled, {}).matched).toBe(false);
-        expect(evaluateConditions(compiled, { sub: w }).matched).toBe(v === w);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 64 }).filter((v) => !v.includes('${')),
+        fc.string({ unit: 'binary', maxLength: 64 }),
+        (v, w) => {
+          const compiled = compileConditions({ StringEquals: { sub: v } });
+          expect(evaluateConditions(compiled, { sub: v }).matched).toBe(true);
+          expect(evaluateConditions(compiled, {}).matched).toBe(false);
+          expect(evaluateConditions(compiled, { sub: w }).matched).toBe(v === w);
+        },
+      ),
       { numRuns: 500 },
     );
   });

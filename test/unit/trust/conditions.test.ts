@@ -44,14 +44,43 @@ describe('combining keys and values (AWS: multiple keys or values)', () => {
 
 describe('StringLike wildcards', () => {
   it.each<[string, string, boolean]>([
-    ['*', '', true], ['*', 'anything at all', true], ['**', '', true],
-    ['repo:org/*', 'repo:org/', true], ['repo:org/*', 'repo:org/x:ref:refs/heads/main', true], ['repo:org/*', 'repo:other/x', false],
-    ['a*b', 'ab', true], ['a*b', 'axxb', true], ['a*b', 'axxbc', false], ['a*a', 'a', false], ['*x*', 'x', true],
-    ['?', 'a', true], ['?', '', false], ['?', 'ab', false], ['???', 'abc', true], ['???', 'ab', false], ['?', 'é', true],
-    ['?*', '', false], ['*?', 'a', true], ['a?c*', 'abcdef', true], ['a?c*', 'acdef', false],
-    ['a.c', 'a.c', true], ['a.c', 'abc', false], ['a+', 'a+', true], ['a+', 'aa', false], ['(x)', '(x)', true], ['(x)', 'x', false],
-    ['[ab]', '[ab]', true], ['[ab]', 'a', false], ['a\\d', 'a\\d', true], ['a\\d', 'a1', false], ['^a$|b', '^a$|b', true], ['a|b', 'a', false],
-    ['x{2}', 'xx', false], ['a-b/c', 'a-b/c', true], ['Repo:*', 'repo:x', false], ['repo:*', 'REPO:x', false],
+    ['*', '', true],
+    ['*', 'anything at all', true],
+    ['**', '', true],
+    ['repo:org/*', 'repo:org/', true],
+    ['repo:org/*', 'repo:org/x:ref:refs/heads/main', true],
+    ['repo:org/*', 'repo:other/x', false],
+    ['a*b', 'ab', true],
+    ['a*b', 'axxb', true],
+    ['a*b', 'axxbc', false],
+    ['a*a', 'a', false],
+    ['*x*', 'x', true],
+    ['?', 'a', true],
+    ['?', '', false],
+    ['?', 'ab', false],
+    ['???', 'abc', true],
+    ['???', 'ab', false],
+    ['?', 'é', true],
+    ['?*', '', false],
+    ['*?', 'a', true],
+    ['a?c*', 'abcdef', true],
+    ['a?c*', 'acdef', false],
+    ['a.c', 'a.c', true],
+    ['a.c', 'abc', false],
+    ['a+', 'a+', true],
+    ['a+', 'aa', false],
+    ['(x)', '(x)', true],
+    ['(x)', 'x', false],
+    ['[ab]', '[ab]', true],
+    ['[ab]', 'a', false],
+    ['a\\d', 'a\\d', true],
+    ['a\\d', 'a1', false],
+    ['^a$|b', '^a$|b', true],
+    ['a|b', 'a', false],
+    ['x{2}', 'xx', false],
+    ['a-b/c', 'a-b/c', true],
+    ['Repo:*', 'repo:x', false],
+    ['repo:*', 'REPO:x', false],
   ])('pattern %j against %j is %s', (pattern, value, expected) => {
     expect(matches({ StringLike: { sub: pattern } }, { sub: value })).toBe(expected);
     expect(matches({ StringNotLike: { sub: pattern } }, { sub: value })).toBe(!expected);
@@ -75,8 +104,15 @@ describe('StringLike wildcards', () => {
   });
 
   it.each<[string, string, boolean]>([
-    ['a${*}', 'a*', true], ['a${*}', 'ab', false], ['${?}', '?', true], ['${?}', 'x', false], ['$${$}{x}', '$${x}', true],
-    ['*${*}', 'abc*', true], ['*${*}', 'abc', false], ['${$}*', '$x', true], ['a$', 'a$', true],
+    ['a${*}', 'a*', true],
+    ['a${*}', 'ab', false],
+    ['${?}', '?', true],
+    ['${?}', 'x', false],
+    ['$${$}{x}', '$${x}', true],
+    ['*${*}', 'abc*', true],
+    ['*${*}', 'abc', false],
+    ['${$}*', '$x', true],
+    ['a$', 'a$', true],
   ])('reads the escape in %j as a literal character (against %j: %s)', (pattern, value, expected) => {
     expect(matches({ StringLike: { sub: pattern } }, { sub: value })).toBe(expected);
     expect(matches({ StringNotLike: { sub: pattern } }, { sub: value })).toBe(!expected);
@@ -85,13 +121,23 @@ describe('StringLike wildcards', () => {
 
 describe('string operators', () => {
   it.each<[string, string | string[], unknown, boolean]>([
-    ['StringEquals', 'main', 'main', true], ['StringEquals', 'main', 'Main', false],
-    ['StringEqualsIgnoreCase', 'main', 'MAIN', true], ['StringEqualsIgnoreCase', 'main', 'mane', false],
-    ['StringNotEqualsIgnoreCase', 'main', 'MAIN', false], ['StringNotEqualsIgnoreCase', 'main', 'dev', true],
-    ['StringEquals', '5', 5, false], ['StringEquals', 'true', true, false], ['StringEquals', '[object Object]', {}, false],
-    ['StringNotEquals', 'x', 5, false], ['StringNotEquals', 'x', { a: 1 }, false], ['StringNotLike', 'x*', null, false],
+    ['StringEquals', 'main', 'main', true],
+    ['StringEquals', 'main', 'Main', false],
+    ['StringEqualsIgnoreCase', 'main', 'MAIN', true],
+    ['StringEqualsIgnoreCase', 'main', 'mane', false],
+    ['StringNotEqualsIgnoreCase', 'main', 'MAIN', false],
+    ['StringNotEqualsIgnoreCase', 'main', 'dev', true],
+    ['StringEquals', '5', 5, false],
+    ['StringEquals', 'true', true, false],
+    ['StringEquals', '[object Object]', {}, false],
+    ['StringNotEquals', 'x', 5, false],
+    ['StringNotEquals', 'x', { a: 1 }, false],
+    ['StringNotLike', 'x*', null, false],
     ['StringEquals', 'x', null, false],
-    ['StringEquals', 'a*', 'a*', true], ['StringEquals', 'a*', 'ab', false], ['StringEquals', 'a?', 'ab', false], ['StringNotEquals', 'a$', 'a$', false],
+    ['StringEquals', 'a*', 'a*', true],
+    ['StringEquals', 'a*', 'ab', false],
+    ['StringEquals', 'a?', 'ab', false],
+    ['StringNotEquals', 'a$', 'a$', false],
   ])('%s %j against claim %j is %s', (operator, value, claim, expected) => {
     expect(matches({ [operator]: { c: value } }, { c: claim })).toBe(expected);
   });
@@ -131,7 +177,12 @@ describe('set operators (AWS: single-valued vs multivalued context keys)', () =>
   });
 
   it.each([
-    ['StringEquals', 'a'], ['StringNotEquals', 'b'], ['StringLike', '*'], ['StringEqualsIfExists', 'a'], ['NumericEquals', 1], ['Bool', true],
+    ['StringEquals', 'a'],
+    ['StringNotEquals', 'b'],
+    ['StringLike', '*'],
+    ['StringEqualsIfExists', 'a'],
+    ['NumericEquals', 1],
+    ['Bool', true],
   ])('refuses a single-valued %s on an array claim', (operator, value) => {
     expect(matches({ [operator]: { c: value } }, { c: [value] })).toBe(false);
   });
@@ -139,10 +190,19 @@ describe('set operators (AWS: single-valued vs multivalued context keys)', () =>
 
 describe('missing claims and IfExists', () => {
   it.each<[string, unknown, unknown, unknown]>([
-    ['StringEquals', 'a', 'a', 'b'], ['StringNotEquals', 'a', 'b', 'a'], ['StringEqualsIgnoreCase', 'a', 'A', 'b'],
-    ['StringNotEqualsIgnoreCase', 'a', 'b', 'A'], ['StringLike', 'a*', 'ab', 'b'], ['StringNotLike', 'a*', 'b', 'ab'], ['Bool', true, true, false],
-    ['NumericEquals', 1, 1, 2], ['NumericNotEquals', 1, 2, 1], ['NumericLessThan', 1, 0, 1], ['NumericLessThanEquals', 1, 1, 2],
-    ['NumericGreaterThan', 1, 2, 1], ['NumericGreaterThanEquals', 1, 1, 0],
+    ['StringEquals', 'a', 'a', 'b'],
+    ['StringNotEquals', 'a', 'b', 'a'],
+    ['StringEqualsIgnoreCase', 'a', 'A', 'b'],
+    ['StringNotEqualsIgnoreCase', 'a', 'b', 'A'],
+    ['StringLike', 'a*', 'ab', 'b'],
+    ['StringNotLike', 'a*', 'b', 'ab'],
+    ['Bool', true, true, false],
+    ['NumericEquals', 1, 1, 2],
+    ['NumericNotEquals', 1, 2, 1],
+    ['NumericLessThan', 1, 0, 1],
+    ['NumericLessThanEquals', 1, 1, 2],
+    ['NumericGreaterThan', 1, 2, 1],
+    ['NumericGreaterThanEquals', 1, 1, 0],
   ])('%s fails closed on a missing claim; its IfExists form passes and still checks a present claim', (operator, value, good, bad) => {
     expect(matches({ [operator]: { c: value } }, {})).toBe(false);
     expect(matches({ [`${operator}IfExists`]: { c: value } }, {})).toBe(true);
@@ -151,8 +211,14 @@ describe('missing claims and IfExists', () => {
   });
 
   it.each<[unknown, Claims, boolean]>([
-    [true, {}, true], [true, { c: 'x' }, false], [true, { c: null }, false], [true, { c: [] }, false],
-    [false, {}, false], [false, { c: 'x' }, true], ['true', {}, true], ['false', { c: 0 }, true],
+    [true, {}, true],
+    [true, { c: 'x' }, false],
+    [true, { c: null }, false],
+    [true, { c: [] }, false],
+    [false, {}, false],
+    [false, { c: 'x' }, true],
+    ['true', {}, true],
+    ['false', { c: 0 }, true],
   ])('Null %j on claims %j is %s', (value, claims, expected) => {
     expect(matches({ Null: { c: value } }, claims)).toBe(expected);
   });
@@ -160,11 +226,26 @@ describe('missing claims and IfExists', () => {
 
 describe('Numeric and Bool operators', () => {
   it.each<[string, unknown, unknown, boolean]>([
-    ['NumericLessThan', 10, '9', true], ['NumericLessThan', '10', 9.5, true], ['NumericLessThan', 10, 10, false],
-    ['NumericEquals', '42', 42, true], ['NumericEquals', 1000, '1e3', false], ['NumericEquals', 1, '1e0', false], ['NumericGreaterThan', 0, 1e21, false], ['NumericEquals', 1000, '1000.0', true], ['NumericEquals', 5, ' 5', false], ['NumericEquals', 1, true, false],
-    ['NumericGreaterThanEquals', -1, '-1', true], ['NumericGreaterThan', 0, 'abc', false], ['NumericNotEquals', ['1', '2'], 3, true],
-    ['NumericNotEquals', ['1', '2'], 2, false], ['NumericNotEquals', 1, 'abc', false],
-    ['Bool', true, true, true], ['Bool', true, 'true', true], ['Bool', 'false', false, true], ['Bool', true, 'True', false], ['Bool', true, 1, false],
+    ['NumericLessThan', 10, '9', true],
+    ['NumericLessThan', '10', 9.5, true],
+    ['NumericLessThan', 10, 10, false],
+    ['NumericEquals', '42', 42, true],
+    ['NumericEquals', 1000, '1e3', false],
+    ['NumericEquals', 1, '1e0', false],
+    ['NumericGreaterThan', 0, 1e21, false],
+    ['NumericEquals', 1000, '1000.0', true],
+    ['NumericEquals', 5, ' 5', false],
+    ['NumericEquals', 1, true, false],
+    ['NumericGreaterThanEquals', -1, '-1', true],
+    ['NumericGreaterThan', 0, 'abc', false],
+    ['NumericNotEquals', ['1', '2'], 3, true],
+    ['NumericNotEquals', ['1', '2'], 2, false],
+    ['NumericNotEquals', 1, 'abc', false],
+    ['Bool', true, true, true],
+    ['Bool', true, 'true', true],
+    ['Bool', 'false', false, true],
+    ['Bool', true, 'True', false],
+    ['Bool', true, 1, false],
   ])('%s %j against claim %j is %s', (operator, value, claim, expected) => {
     expect(matches({ [operator]: { c: value } }, { c: claim })).toBe(expected);
   });
@@ -204,12 +285,44 @@ describe('claim keys', () => {
 });
 
 describe('evaluation never throws and explains itself', () => {
-  const compiled = compileConditions({ StringEquals: { sub: 'x', 'a.b': 'y' }, 'ForAnyValue:StringLike': { groups: '*' }, Null: { n: false } });
+  const compiled = compileConditions({
+    StringEquals: { sub: 'x', 'a.b': 'y' },
+    'ForAnyValue:StringLike': { groups: '*' },
+    Null: { n: false },
+  });
 
   it.each<[string, () => unknown]>([
-    ['cyclic objects', () => { const a: Claims = { sub: 'x' }; a.a = a; a.groups = [a]; return a; }],
-    ['a throwing proxy', () => new Proxy({}, { getOwnPropertyDescriptor: () => { throw new Error('boom'); } })],
-    ['a getter (never invoked)', () => Object.defineProperty({}, 'sub', { get: () => { throw new Error('boom'); }, enumerable: true })],
+    [
+      'cyclic objects',
+      () => {
+        const a: Claims = { sub: 'x' };
+        a.a = a;
+        a.groups = [a];
+        return a;
+      },
+    ],
+    [
+      'a throwing proxy',
+      () =>
+        new Proxy(
+          {},
+          {
+            getOwnPropertyDescriptor: () => {
+              throw new Error('boom');
+            },
+          },
+        ),
+    ],
+    [
+      'a getter (never invoked)',
+      () =>
+        Object.defineProperty({}, 'sub', {
+          get: () => {
+            throw new Error('boom');
+          },
+          enumerable: true,
+        }),
+    ],
     ['null claims', () => null],
     ['a huge array', () => ({ groups: new Array(1e6) })],
     ['non-plain objects', () => ({ sub: new Date(), a: new Map([['b', 'y']]), groups: new Set(['x']) })],
@@ -234,13 +347,18 @@ describe('evaluation never throws and explains itself', () => {
 describe('validation', () => {
   const long = 'k'.repeat(257);
   const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'x']));
-  const values = (n: number, each: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, Array.from({ length: each }, String)]));
+  const values = (n: number, each: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, Array.from({ length: each }, String)]));
   it.each<[string, unknown, string]>([
     ['conditions that are null', null, 'conditions: must be an object'],
     ['conditions that are an array', [], 'conditions: must be an object'],
     ['an unknown operator', { StringEqual: { sub: 'x' } }, 'conditions.StringEqual: unknown condition operator'],
     ['a lower-cased operator', { stringequals: { sub: 'x' } }, 'conditions.stringequals: unknown'],
-    ['an unknown set operator', { 'ForSomeValues:StringEquals': { sub: 'x' } }, 'conditions["ForSomeValues:StringEquals"]: unknown set operator'],
+    [
+      'an unknown set operator',
+      { 'ForSomeValues:StringEquals': { sub: 'x' } },
+      'conditions["ForSomeValues:StringEquals"]: unknown set operator',
+    ],
     ['a set operator on Numeric', { 'ForAnyValue:NumericEquals': { n: 1 } }, 'conditions["ForAnyValue:NumericEquals"]: set operators'],
     ['a set operator on Null', { 'ForAllValues:Null': { n: true } }, 'conditions["ForAllValues:Null"]: set operators'],
     ['NullIfExists', { NullIfExists: { n: true } }, 'conditions.NullIfExists: Null has no IfExists form'],
@@ -253,26 +371,65 @@ describe('validation', () => {
     ['a nested array value', { StringEquals: { sub: [['x']] } }, 'conditions.StringEquals["sub"][0]: must be a string'],
     ['a non-numeric Numeric value', { NumericLessThan: { n: 'ten' } }, 'conditions.NumericLessThan["n"]: must be a finite number'],
     ['an infinite Numeric value', { NumericLessThan: { n: '1e999' } }, 'conditions.NumericLessThan["n"]: must be a finite number'],
-    ['a Numeric value with an exponent', { NumericLessThan: { n: '1e3' } }, 'conditions.NumericLessThan["n"]: must be a finite number or a numeric string'],
-    ['a JSON number written with an exponent', { NumericLessThan: { n: 1e21 } }, 'conditions.NumericLessThan["n"]: must be a finite number or a numeric string'],
+    [
+      'a Numeric value with an exponent',
+      { NumericLessThan: { n: '1e3' } },
+      'conditions.NumericLessThan["n"]: must be a finite number or a numeric string',
+    ],
+    [
+      'a JSON number written with an exponent',
+      { NumericLessThan: { n: 1e21 } },
+      'conditions.NumericLessThan["n"]: must be a finite number or a numeric string',
+    ],
     ['a non-boolean Bool value', { Bool: { b: 'yes' } }, 'conditions.Bool["b"]: must be true or false'],
     ['a non-boolean Null value', { Null: { n: [1] } }, 'conditions.Null["n"][0]: must be true or false'],
     ['an empty claim key', { StringEquals: { '': 'x' } }, 'conditions.StringEquals[""]: claim key must not be empty'],
     ['a claim key longer than 256 characters', { StringEquals: { [long]: 'x' } }, 'claim key must be at most 256 characters'],
     ['a JSON pointer with a bad escape', { StringEquals: { '/a~2': 'x' } }, 'conditions.StringEquals["/a~2"]: invalid JSON Pointer escape'],
-    ['a pattern longer than 512 characters', { StringLike: { sub: 'x'.repeat(513) } }, 'conditions.StringLike["sub"]: must be at most 512 characters'],
-    ['a StringEquals value longer than 512 characters', { StringEquals: { sub: ['x', 'x'.repeat(513)] } }, 'conditions.StringEquals["sub"][1]: must be at most 512 characters'],
-    ['a policy variable', { StringNotEquals: { ref: 'refs/heads/${aws:username}' } }, 'conditions.StringNotEquals["ref"]: must not contain a policy variable ("${…}"): fedbroker does not substitute them; write ${*}, ${?} or ${$} for a literal *, ? or $'],
+    [
+      'a pattern longer than 512 characters',
+      { StringLike: { sub: 'x'.repeat(513) } },
+      'conditions.StringLike["sub"]: must be at most 512 characters',
+    ],
+    [
+      'a StringEquals value longer than 512 characters',
+      { StringEquals: { sub: ['x', 'x'.repeat(513)] } },
+      'conditions.StringEquals["sub"][1]: must be at most 512 characters',
+    ],
+    [
+      'a policy variable',
+      { StringNotEquals: { ref: 'refs/heads/${aws:username}' } },
+      'conditions.StringNotEquals["ref"]: must not contain a policy variable ("${…}"): fedbroker does not substitute them; write ${*}, ${?} or ${$} for a literal *, ? or $',
+    ],
     ['an unterminated escape', { StringLike: { sub: ['a${*'] } }, 'conditions.StringLike["sub"][0]: must not contain a policy variable'],
     ['an unknown escape', { StringEquals: { sub: '${a}' } }, 'conditions.StringEquals["sub"]: must not contain a policy variable'],
-    ...['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'ForAnyValue:StringNotEqualsIgnoreCase'].map((operator): [string, unknown, string] => [
-      `an escape in ${operator}`, { [operator]: { sub: 'a${*}' } },
-      `conditions${operator.includes(':') ? `["${operator}"]` : `.${operator}`}["sub"]: must not contain \${*}, \${?} or \${$} outside StringLike/StringNotLike (here * ? $ are already literal: write them as they are)`,
-    ]),
-    ['a value with a lone surrogate', { StringLike: { sub: ['ok', 'a\uD83D*'] } }, 'conditions.StringLike["sub"][1]: must be well-formed Unicode'],
-    ['more than 50 values for one key', { StringEquals: { sub: Array.from({ length: 51 }, String) } }, 'conditions.StringEquals["sub"]: must list at most 50 values, found 51'],
-    ['more than 50 operator/key pairs', { StringEquals: keys(30), StringLike: keys(21) }, 'conditions: at most 50 operator/claim-key pairs are allowed, found 51'],
-    ['more than 200 values in all', { StringEquals: values(4, 50), StringLike: values(1, 1) }, 'conditions: at most 200 values over all operator/claim-key pairs are allowed, found 201'],
+    ...['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'ForAnyValue:StringNotEqualsIgnoreCase'].map(
+      (operator): [string, unknown, string] => [
+        `an escape in ${operator}`,
+        { [operator]: { sub: 'a${*}' } },
+        `conditions${operator.includes(':') ? `["${operator}"]` : `.${operator}`}["sub"]: must not contain \${*}, \${?} or \${$} outside StringLike/StringNotLike (here * ? $ are already literal: write them as they are)`,
+      ],
+    ),
+    [
+      'a value with a lone surrogate',
+      { StringLike: { sub: ['ok', 'a\uD83D*'] } },
+      'conditions.StringLike["sub"][1]: must be well-formed Unicode',
+    ],
+    [
+      'more than 50 values for one key',
+      { StringEquals: { sub: Array.from({ length: 51 }, String) } },
+      'conditions.StringEquals["sub"]: must list at most 50 values, found 51',
+    ],
+    [
+      'more than 50 operator/key pairs',
+      { StringEquals: keys(30), StringLike: keys(21) },
+      'conditions: at most 50 operator/claim-key pairs are allowed, found 51',
+    ],
+    [
+      'more than 200 values in all',
+      { StringEquals: values(4, 50), StringLike: values(1, 1) },
+      'conditions: at most 200 values over all operator/claim-key pairs are allowed, found 201',
+    ],
   ])('refuses %s', (_name, raw, expected) => {
     const issues = issuesOf(raw);
     expect(issues.join('\n')).toContain(expected);
@@ -341,7 +498,10 @@ describe('values whose reading AWS leaves open fail closed (review)', () => {
     expect(() => compileConditions({ NumericEquals: { n: '9007199254740993' } })).toThrow(/at most 15 significant digits/);
   });
 
-  it.each<[string, unknown]>([['an empty string', ''], ['an empty array', []]])('Null: a claim holding %s passes neither Null true nor Null false', (_name, value) => {
+  it.each<[string, unknown]>([
+    ['an empty string', ''],
+    ['an empty array', []],
+  ])('Null: a claim holding %s passes neither Null true nor Null false', (_name, value) => {
     expect(evaluateConditions(compileConditions({ Null: { c: true } }), { c: value }).matched).toBe(false);
     expect(evaluateConditions(compileConditions({ Null: { c: false } }), { c: value }).matched).toBe(false);
   });

@@ -11,11 +11,26 @@ const run = (conditions: unknown, claims: Claims) => evaluateConditions(compileC
 // Every operator family in its plain, negated, IfExists and set forms, one key each: those a
 // large claim might satisfy by being "not equal" or "absent" included.
 const EVERY_FORM: [string, unknown][] = [
-  ['StringEquals', 'x'], ['StringNotEquals', 'x'], ['StringEqualsIfExists', 'x'], ['StringNotEqualsIfExists', 'x'],
-  ['StringEqualsIgnoreCase', 'x'], ['StringNotEqualsIgnoreCase', 'x'], ['StringLike', '*'], ['StringNotLike', 'x'],
-  ['StringLikeIfExists', '*'], ['StringNotLikeIfExists', 'x'], ['ForAnyValue:StringLike', '*'], ['ForAllValues:StringNotLike', 'x'],
-  ['ForAnyValue:StringNotEqualsIfExists', 'x'], ['ForAllValues:StringLikeIfExists', '*'], ['NumericNotEquals', 1],
-  ['NumericNotEqualsIfExists', 1], ['Bool', true], ['BoolIfExists', true], ['Null', true], ['Null', false],
+  ['StringEquals', 'x'],
+  ['StringNotEquals', 'x'],
+  ['StringEqualsIfExists', 'x'],
+  ['StringNotEqualsIfExists', 'x'],
+  ['StringEqualsIgnoreCase', 'x'],
+  ['StringNotEqualsIgnoreCase', 'x'],
+  ['StringLike', '*'],
+  ['StringNotLike', 'x'],
+  ['StringLikeIfExists', '*'],
+  ['StringNotLikeIfExists', 'x'],
+  ['ForAnyValue:StringLike', '*'],
+  ['ForAllValues:StringNotLike', 'x'],
+  ['ForAnyValue:StringNotEqualsIfExists', 'x'],
+  ['ForAllValues:StringLikeIfExists', '*'],
+  ['NumericNotEquals', 1],
+  ['NumericNotEqualsIfExists', 1],
+  ['Bool', true],
+  ['BoolIfExists', true],
+  ['Null', true],
+  ['Null', false],
 ];
 
 describe('claim size caps (limits.ts)', () => {
@@ -39,7 +54,12 @@ describe('claim size caps (limits.ts)', () => {
 });
 
 describe('the evaluation budget', () => {
-  const compiled = compileConditions({ StringLike: { a: '*z' }, StringNotLike: { b: 'x*' }, StringNotEqualsIfExists: { c: 'x' }, Null: { d: true } });
+  const compiled = compileConditions({
+    StringLike: { a: '*z' },
+    StringNotLike: { b: 'x*' },
+    StringNotEqualsIfExists: { c: 'x' },
+    Null: { d: true },
+  });
   const claims = { a: 'z'.repeat(100), b: 'y'.repeat(100) };
 
   it('charges the steps it counts, and grants within it', () => {
@@ -70,14 +90,25 @@ describe('the evaluation budget', () => {
   it('stays the ceiling whatever the conditions and claims (property)', () => {
     const value = fc.string({ unit: fc.constantFrom('a', '*', '?', '😀'), maxLength: 40 });
     fc.assert(
-      fc.property(fc.array(value, { minLength: 1, maxLength: 5 }), fc.string({ unit: fc.constantFrom('a', '😀'), maxLength: 200 }), fc.nat(2000), (patterns, claim, steps) => {
-        const budget = { remaining: steps };
-        const before = evaluationWork.steps;
-        evaluateConditions(compileConditions({ StringLike: { a: patterns }, 'ForAnyValue:StringNotLike': { b: patterns } }), { a: claim, b: [claim, claim] }, budget);
-        // The step that overdraws it is the last one taken: at most one pair's words (or one key's
-        // lookup) past the ceiling.
-        expect(evaluationWork.steps - before).toBeLessThanOrEqual(steps + Math.max(Math.ceil((patterns.join('').length + patterns.length) / 32) + 1, lookupSteps('b')));
-      }),
+      fc.property(
+        fc.array(value, { minLength: 1, maxLength: 5 }),
+        fc.string({ unit: fc.constantFrom('a', '😀'), maxLength: 200 }),
+        fc.nat(2000),
+        (patterns, claim, steps) => {
+          const budget = { remaining: steps };
+          const before = evaluationWork.steps;
+          evaluateConditions(
+            compileConditions({ StringLike: { a: patterns }, 'ForAnyValue:StringNotLike': { b: patterns } }),
+            { a: claim, b: [claim, claim] },
+            budget,
+          );
+          // The step that overdraws it is the last one taken: at most one pair's words (or one key's
+          // lookup) past the ceiling.
+          expect(evaluationWork.steps - before).toBeLessThanOrEqual(
+            steps + Math.max(Math.ceil((patterns.join('').length + patterns.length) / 32) + 1, lookupSteps('b')),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -86,9 +117,15 @@ describe('the evaluation budget', () => {
 describe('evaluation modes', () => {
   const compiled = compileConditions({ StringEquals: { a: 'x', b: 'y', c: 'z' } });
   it('first-failure stops at the first failed check; all reports every check', () => {
-    expect(evaluateConditions(compiled, { a: 'x', b: 'n', c: 'n' }, undefined, 'first-failure').checks.map((c) => c.key)).toEqual(['a', 'b']);
+    expect(evaluateConditions(compiled, { a: 'x', b: 'n', c: 'n' }, undefined, 'first-failure').checks.map((c) => c.key)).toEqual([
+      'a',
+      'b',
+    ]);
     expect(evaluateConditions(compiled, { a: 'x', b: 'n', c: 'n' }).checks.map((c) => c.key)).toEqual(['a', 'b', 'c']);
-    expect(evaluateConditions(compiled, { a: 'x', b: 'y', c: 'z' }, undefined, 'first-failure')).toMatchObject({ matched: true, checks: [{}, {}, {}] });
+    expect(evaluateConditions(compiled, { a: 'x', b: 'y', c: 'z' }, undefined, 'first-failure')).toMatchObject({
+      matched: true,
+      checks: [{}, {}, {}],
+    });
   });
 });
 
@@ -113,7 +150,9 @@ describe('claim keys ignore case, as AWS condition keys do', () => {
   ])('fails every operator closed on an ambiguous key: %s', (_name, claims) => {
     const key = 'k' in claims ? 'k.env' : '\u212Aey' in claims ? 'key' : '\u017Fx' in claims ? 'sx' : 'env';
     for (const [operator, v] of EVERY_FORM) {
-      expect(run({ [operator]: { [key]: v } }, claims).checks, operator).toEqual([{ operator, key, matched: false, seen: AMBIGUOUS_CLAIM }]);
+      expect(run({ [operator]: { [key]: v } }, claims).checks, operator).toEqual([
+        { operator, key, matched: false, seen: AMBIGUOUS_CLAIM },
+      ]);
     }
   });
 

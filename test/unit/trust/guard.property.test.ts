@@ -14,7 +14,11 @@ import { validateRelationship } from '../../../lib/trust/policy.ts';
 const options = { local: false, cognitoIssuer: 'https://cognito-identity.amazonaws.com' };
 const issuer = 'https://token.actions.githubusercontent.com';
 
-interface Owner { name: string; id: string; repoId: string }
+interface Owner {
+  name: string;
+  id: string;
+  repoId: string;
+}
 const SUB_TEMPLATES = [
   (o: Owner) => `repo:${o.name}/app:ref:refs/heads/main`,
   (o: Owner) => `repo:${o.name}/app:pull_request`,
@@ -43,7 +47,18 @@ const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,5}$/);
 const digits = fc.stringMatching(/^[1-9][0-9]{0,5}$/);
 // Two owners that differ, sometimes one a prefix of the other (acme / acme-evil).
 const owners = fc
-  .tuple(name, fc.oneof(name, name.map((n) => `-${n}`)), digits, digits, digits, digits, fc.boolean())
+  .tuple(
+    name,
+    fc.oneof(
+      name,
+      name.map((n) => `-${n}`),
+    ),
+    digits,
+    digits,
+    digits,
+    digits,
+    fc.boolean(),
+  )
   .map(([a, b, id1, id2, r1, r2, prefix]): [Owner, Owner] => [
     { name: a, id: id1, repoId: r1 },
     { name: prefix ? `${a}${b}` : b, id: id2, repoId: r2 },
@@ -54,18 +69,34 @@ const owners = fc
 const derive = (claim: string) =>
   fc.oneof(
     fc.constant(claim),
-    fc.tuple(fc.nat(claim.length), fc.nat(claim.length)).map(([i, j]) => `${claim.slice(0, Math.min(i, j))}*${claim.slice(Math.max(i, j))}`),
-    fc.tuple(fc.nat(claim.length), fc.nat(claim.length)).map(([i, j]) => `${claim.slice(0, i)}*${claim.slice(i, j)}*${claim.slice(Math.max(i, j))}`),
+    fc
+      .tuple(fc.nat(claim.length), fc.nat(claim.length))
+      .map(([i, j]) => `${claim.slice(0, Math.min(i, j))}*${claim.slice(Math.max(i, j))}`),
+    fc
+      .tuple(fc.nat(claim.length), fc.nat(claim.length))
+      .map(([i, j]) => `${claim.slice(0, i)}*${claim.slice(i, j)}*${claim.slice(Math.max(i, j))}`),
     fc.nat(Math.max(0, claim.length - 1)).map((i) => `${claim.slice(0, i)}?${claim.slice(i + 1)}`),
     fc.constantFrom('*', '*:pull_request', '*/app', 'zzz'),
   );
-const OPERATORS = ['StringEquals', 'StringEqualsIgnoreCase', 'StringLike', 'ForAnyValue:StringLike', 'ForAllValues:StringEquals', 'StringLikeIfExists', 'StringNotLike', 'StringNotEquals'];
-const keyForm = (claim: string) => fc.constantFrom(claim, `/${claim}`, claim.toUpperCase(), claim[0]?.toUpperCase() + claim.slice(1), `${claim}.x`);
+const OPERATORS = [
+  'StringEquals',
+  'StringEqualsIgnoreCase',
+  'StringLike',
+  'ForAnyValue:StringLike',
+  'ForAllValues:StringEquals',
+  'StringLikeIfExists',
+  'StringNotLike',
+  'StringNotEquals',
+];
+const keyForm = (claim: string) =>
+  fc.constantFrom(claim, `/${claim}`, claim.toUpperCase(), claim[0]?.toUpperCase() + claim.slice(1), `${claim}.x`);
 
 function pair(a: Record<string, string>) {
-  return fc.constantFrom(...CLAIMS).chain((claim) =>
-    fc.tuple(fc.constantFrom(...OPERATORS), keyForm(claim), fc.array(derive(a[claim] as string), { minLength: 1, maxLength: 3 })),
-  );
+  return fc
+    .constantFrom(...CLAIMS)
+    .chain((claim) =>
+      fc.tuple(fc.constantFrom(...OPERATORS), keyForm(claim), fc.array(derive(a[claim] as string), { minLength: 1, maxLength: 3 })),
+    );
 }
 
 const matches = (conditions: Record<string, Record<string, string[]>>, claims: Record<string, string>) =>

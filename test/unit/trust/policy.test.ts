@@ -19,7 +19,11 @@ function issues(doc: unknown): string {
 
 describe('validateRelationship', () => {
   it('accepts a private issuer without conditions and fills the defaults', () => {
-    expect(validateRelationship(base, options)).toMatchObject({ subject_template: '{trust}/{claims.sub}', id_token_audiences: ['sts.amazonaws.com'], enabled: true });
+    expect(validateRelationship(base, options)).toMatchObject({
+      subject_template: '{trust}/{claims.sub}',
+      id_token_audiences: ['sts.amazonaws.com'],
+      enabled: true,
+    });
   });
 
   it.each([
@@ -38,7 +42,10 @@ describe('validateRelationship', () => {
     ['a set operator whose every value pins', { 'ForAnyValue:StringLike': { sub: ['repo:acme/*', 'repo:acme-labs/*'] } }],
     ['the key as a JSON pointer', { StringLike: { '/sub': 'repo:acme/*' } }],
     ['the key in another case', { StringEquals: { Repository_Owner: 'acme' } }],
-    ['a pin next to other conditions', { StringEquals: { repository_owner: 'acme', ref: 'refs/heads/main' }, StringNotLike: { sub: '*:pull_request' } }],
+    [
+      'a pin next to other conditions',
+      { StringEquals: { repository_owner: 'acme', ref: 'refs/heads/main' }, StringNotLike: { sub: '*:pull_request' } },
+    ],
   ])('accepts GitHub Actions with %s', (_name, conditions) => {
     expect(validateRelationship({ ...github, conditions }, options).kind).toBe('oidc');
   });
@@ -51,7 +58,11 @@ describe('validateRelationship', () => {
     ['Google accounts email', 'https://accounts.google.com', { StringEquals: { email: 'ci@acme.com' } }],
     ['HCP Terraform sub pinned to an organization', 'https://app.terraform.io', { StringLike: { sub: 'organization:acme:project:*' } }],
     ['HCP Terraform organization name', 'https://app.terraform.io', { StringEquals: { terraform_organization_name: 'acme' } }],
-    ['Buildkite sub pinned to an organization', 'https://agent.buildkite.com', { StringLike: { sub: 'organization:acme:pipeline:deploy:*' } }],
+    [
+      'Buildkite sub pinned to an organization',
+      'https://agent.buildkite.com',
+      { StringLike: { sub: 'organization:acme:pipeline:deploy:*' } },
+    ],
     ['Buildkite organization slug', 'https://agent.buildkite.com', { StringEquals: { organization_slug: 'acme' } }],
   ])('accepts %s', (_name, issuer, conditions) => {
     expect(validateRelationship({ ...github, issuer, conditions }, options).kind).toBe('oidc');
@@ -62,9 +73,19 @@ describe('validateRelationship', () => {
     ['GitLab project_path without its group delimiter', 'https://gitlab.com', { StringLike: { project_path: 'acme*' } }, 'GitLab.com'],
     ['Google accounts hd with a wildcard', 'https://accounts.google.com', { StringLike: { hd: '*.com' } }, 'Google accounts'],
     ['HCP Terraform without conditions (review: any organization)', 'https://app.terraform.io', {}, 'HCP Terraform'],
-    ['HCP Terraform sub with any organization', 'https://app.terraform.io', { StringLike: { sub: '*:workspace:prod:run_phase:apply' } }, 'HCP Terraform'],
+    [
+      'HCP Terraform sub with any organization',
+      'https://app.terraform.io',
+      { StringLike: { sub: '*:workspace:prod:run_phase:apply' } },
+      'HCP Terraform',
+    ],
     ['Buildkite without conditions (review: any organization)', 'https://agent.buildkite.com', {}, 'Buildkite'],
-    ['Buildkite sub with an organization prefix cut short', 'https://agent.buildkite.com', { StringLike: { sub: 'organization:acme*' } }, 'Buildkite'],
+    [
+      'Buildkite sub with an organization prefix cut short',
+      'https://agent.buildkite.com',
+      { StringLike: { sub: 'organization:acme*' } },
+      'Buildkite',
+    ],
   ])('refuses %s', (_name, issuer, conditions, name) => {
     expect(issues({ ...github, issuer, conditions })).toContain(`conditions: ${name} is a shared public issuer; pin the owner`);
   });
@@ -88,7 +109,10 @@ describe('validateRelationship', () => {
     ['an owner prefix without its delimiter (acme-evil matches too)', { StringLike: { sub: 'repo:acme*' } }],
     ['a wildcard inside the owner', { StringLike: { sub: 'repo:ac?e/*' } }],
     ['an owner with a wildcard', { StringLike: { repository_owner: 'acme*' } }],
-    ['job_workflow_ref (a reusable workflow is callable from any repository)', { StringEquals: { job_workflow_ref: 'acme/wf/.github/workflows/deploy.yml@refs/heads/main' } }],
+    [
+      'job_workflow_ref (a reusable workflow is callable from any repository)',
+      { StringEquals: { job_workflow_ref: 'acme/wf/.github/workflows/deploy.yml@refs/heads/main' } },
+    ],
     ['a custom sub template that does not start with the owner', { StringLike: { sub: 'environment:prod:repo:acme/*' } }],
     ['a dotted key that is not the claim itself', { StringEquals: { 'repository_owner.x': 'acme' } }],
     ['an exact sub that names no owner', { StringEquals: { sub: 'environment:prod' } }],
@@ -97,7 +121,9 @@ describe('validateRelationship', () => {
   });
 
   it('refuses a document with a __proto__ member, which schema parsing would silently drop', () => {
-    const raw = JSON.parse('{"kind":"oidc","issuer":"https://issuer.example.com","audiences":["a"],"scopes":["id-token:issue"],"conditions":{"__proto__":{"StringEquals":{"sub":"x"}}}}');
+    const raw = JSON.parse(
+      '{"kind":"oidc","issuer":"https://issuer.example.com","audiences":["a"],"scopes":["id-token:issue"],"conditions":{"__proto__":{"StringEquals":{"sub":"x"}}}}',
+    );
     expect(issues(raw)).toMatch(/__proto__/);
   });
 
@@ -134,7 +160,17 @@ describe('validateRelationship', () => {
 describe('compileRelationship: evaluate', () => {
   const ctx = { cognitoIssuer: options.cognitoIssuer, developerProvider: 'fedbroker' };
   const compile = (conditions: unknown, id = 'r') =>
-    compileRelationship({ ...validateRelationship({ ...base, conditions }, options), id, tenant: 't', version: 1, created_at: '', updated_at: '' } as TrustRelationship, ctx);
+    compileRelationship(
+      {
+        ...validateRelationship({ ...base, conditions }, options),
+        id,
+        tenant: 't',
+        version: 1,
+        created_at: '',
+        updated_at: '',
+      } as TrustRelationship,
+      ctx,
+    );
   const trust = compile({ StringEquals: { a: 'x' }, StringLike: { b: '*y' }, StringNotEquals: { c: 'z' } });
   const claims = { aud: 'fedbroker', a: 'x', b: 'n'.repeat(500), c: 'w' };
 
@@ -158,6 +194,10 @@ describe('compileRelationship: evaluate', () => {
   it('shares one budget across the candidates of a request', () => {
     const budget = { remaining: 600 };
     expect(trust.evaluate(claims, budget).matched).toBe(false); // 500 code points read
-    expect(compile({ StringLike: { b: '*n' } }, 'other').evaluate(claims, budget).checks.at(-1)).toMatchObject({ matched: false, seen: NOT_EVALUATED });
+    expect(
+      compile({ StringLike: { b: '*n' } }, 'other')
+        .evaluate(claims, budget)
+        .checks.at(-1),
+    ).toMatchObject({ matched: false, seen: NOT_EVALUATED });
   });
 });

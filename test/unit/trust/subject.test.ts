@@ -111,7 +111,9 @@ describe('checkSubjectTemplate', () => {
   });
 
   it.each(NOT_NFKC)('refuses a template with %s', (_, text) => {
-    expect(templateIssues(`${text}/{claims.sub}`)).toEqual(['subject_template: must be NFKC-normalised (write it as template.normalize("NFKC"))']);
+    expect(templateIssues(`${text}/{claims.sub}`)).toEqual([
+      'subject_template: must be NFKC-normalised (write it as template.normalize("NFKC"))',
+    ]);
   });
 
   it.each(['../{claims.sub}', '{claims.sub}/..', 'ci/./{claims.sub}', '.'])('refuses the template %s with its dot segment', (template) => {

@@ -64,7 +64,9 @@ describe('compileWildcards', () => {
 
   it('keeps its tables O(tokens + words), however many distinct characters the patterns use', () => {
     // 50 values of 512 distinct CJK characters: a dense mask per character would be 25,600 × 801 words.
-    const values = Array.from({ length: 50 }, (_, v) => String.fromCodePoint(...Array.from({ length: 512 }, (_, i) => 0x4e00 + v * 512 + i)));
+    const values = Array.from({ length: 50 }, (_, v) =>
+      String.fromCodePoint(...Array.from({ length: 512 }, (_, i) => 0x4e00 + v * 512 + i)),
+    );
     const set = compileWildcards(values);
     expect(set.words).toBe(Math.ceil((50 * 513) / 32));
     expect(set.tableSize).toBeLessThanOrEqual(2 * 50 * 512 + 6 * set.words);
@@ -85,7 +87,12 @@ describe('compileWildcards', () => {
   });
 
   it.each<[string, string, boolean]>([
-    ['repo:acme/*', 'repo:acme/', true], ['repo:acme*', 'repo:acme', true], ['*:ref', '', true], ['a${*}b*', 'a*b', true], ['${?}?', '?', true], ['', '', false],
+    ['repo:acme/*', 'repo:acme/', true],
+    ['repo:acme*', 'repo:acme', true],
+    ['*:ref', '', true],
+    ['a${*}b*', 'a*b', true],
+    ['${?}?', '?', true],
+    ['', '', false],
   ])('literalPrefix(%j) is %j (wildcard: %s)', (p, prefix, wildcard) => {
     expect(literalPrefix(p)).toEqual({ prefix, wildcard });
   });

@@ -26,11 +26,14 @@ const keys = new UpstreamKeys({ fetch, clock });
 
 /** A token genuinely signed by the trusted issuer; `undefined` members are left out. */
 function token(claims: Record<string, unknown>): string {
-  const payload = Object.fromEntries(Object.entries({ iss: ISSUER, aud: AUD, sub: 'repo:acme/app', ...claims }).filter(([, v]) => v !== undefined));
+  const payload = Object.fromEntries(
+    Object.entries({ iss: ISSUER, aud: AUD, sub: 'repo:acme/app', ...claims }).filter(([, v]) => v !== undefined),
+  );
   return signJws('RS256', rsa.privateKey, { alg: 'RS256', kid: 'k1' }, payload);
 }
 
-const verify = (t: string, opts: Partial<VerifyExternalOptions> = {}) => verifyExternalToken(t, { keys, clock, issuer: ISSUER, audiences: [AUD], ...opts });
+const verify = (t: string, opts: Partial<VerifyExternalOptions> = {}) =>
+  verifyExternalToken(t, { keys, clock, issuer: ISSUER, audiences: [AUD], ...opts });
 
 async function refusal(p: Promise<unknown>): Promise<SubjectTokenInvalid> {
   const e = await p.then(
@@ -41,7 +44,7 @@ async function refusal(p: Promise<unknown>): Promise<SubjectTokenInvalid> {
   return e as SubjectTokenInvalid;
 }
 
-describe('the cap on how far away an external token\'s exp may be (RFC 7519 §4.1.4)', () => {
+describe("the cap on how far away an external token's exp may be (RFC 7519 §4.1.4)", () => {
   describe('with the default cap of 24 h', () => {
     const admitted: [string, Record<string, unknown>][] = [
       ['a GitHub Actions-style token (5 min)', { iat: NOW, exp: NOW + 300 }],
@@ -79,7 +82,9 @@ describe('the cap on how far away an external token\'s exp may be (RFC 7519 §4.
 
   it('applies no skew allowance when the skew is configured to zero', async () => {
     await expect(verify(token({ iat: NOW, exp: NOW + 3600 }), { maxLifetimeSeconds: 3600, clockSkewSeconds: 0 })).resolves.toBeDefined();
-    expect((await refusal(verify(token({ iat: NOW, exp: NOW + 3601 }), { maxLifetimeSeconds: 3600, clockSkewSeconds: 0 }))).reason).toBe('expires_too_late');
+    expect((await refusal(verify(token({ iat: NOW, exp: NOW + 3601 }), { maxLifetimeSeconds: 3600, clockSkewSeconds: 0 }))).reason).toBe(
+      'expires_too_late',
+    );
   });
 
   it('keeps too_old for a token without iat whose exp is beyond the max age', async () => {
