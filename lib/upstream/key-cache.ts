@@ -1,5 +1,5 @@
-import type { KeyObject } from 'node:crypto';
-import { importJWK, type JWK } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../errors.ts';
 import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../net/fetch.ts';
@@ -36,10 +36,12 @@ const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 
 interface KeySet {
   keys: JWK[];
   fetchedAt: number;
-  imported: Map<string, Promise<CryptoKey | KeyObject>>;
+  imported: Map<string, KeyObject>;
 }
 
 interface IssuerState {
+  /** The issuer's URL, checked once (checkIssuerUrl depends on nothing but the issuer and `local`). */
+  url: URL;
   set?: KeySet;
   inflight?: Promise<void>;
   lastAttemptAt?: number;
@@ -124,13 +126,14 @@ export class UpstreamKeys {
    * @throws SubjectTokenInvalid `unknown_key` when no published key matches `kid` and `alg`.
    * @throws ServiceUnavailable when the issuer's keys cannot be fetched and none are cached.
    */
-  async getKey(issuer: string, header: { kid?: string; alg: string }): Promise<CryptoKey | KeyObject> {
-    const url = checkIssuerUrl(issuer, { local: this.#local });
+  async getKey(issuer: string, header: { kid?: string; alg: string }): Promise<KeyObject> {
     let state = this.#states.get(issuer);
     if (!state) {
-      state = { lastAttemptFailed: false };
+      // Throws for an issuer we may not fetch, which then never gets a state: checked every time.
+      state = { url: checkIssuerUrl(issuer, { local: this.#local }), lastAttemptFailed: false };
       this.#states.set(issuer, state);
     }
+    const url = state.url;
     if (state.inflight) await state.inflight;
 
     const fresh = (s: KeySet | undefined) => s !== undefined && this.#clock.now() - s.fetchedAt < this.#ttlMs;
@@ -177,18 +180,26 @@ export class UpstreamKeys {
     return matches[0];
   }
 
-  #import(set: KeySet, index: number, alg: string): Promise<CryptoKey | KeyObject> {
+  /**
+   * A node:crypto key, made once per key set: lib/upstream/verify.ts checks signatures with
+   * node:crypto in this thread (no WebCrypto job per token).
+   */
+  #import(set: KeySet, index: number, alg: string): KeyObject {
     const cacheKey = `${index}:${alg}`;
-    let pending = set.imported.get(cacheKey);
-    if (!pending) {
-      pending = (importJWK(set.keys[index]!, alg) as Promise<CryptoKey>).catch((e: unknown) => {
-        set.imported.delete(cacheKey);
+    let key = set.imported.get(cacheKey);
+    if (!key) {
+      try {
+        // Only the members a public key is made of: the JWK also carries kid, use, alg, x5c, …
+        const { kty, n, e, crv, x, y } = set.keys[index]!;
+        const members = Object.entries({ kty, n, e, crv, x, y }).filter(([, v]) => v !== undefined);
+        key = createPublicKey({ key: Object.fromEntries(members) as JsonWebKey, format: 'jwk' });
+      } catch (e) {
         logger.warn('upstream key could not be imported', { error: describeError(e) });
         throw new SubjectTokenInvalid('unknown_key', "the issuer's key for this token is unusable");
-      });
-      set.imported.set(cacheKey, pending);
+      }
+      set.imported.set(cacheKey, key);
     }
-    return pending;
+    return key;
   }
 
   /** Starts (or joins) the one fetch for this issuer; never rejects. */
