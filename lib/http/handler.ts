@@ -1,9 +1,8 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { FedbrokerError, MethodNotAllowed } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
-import { metrics, outcomeMetrics } from '../metrics.ts';
+import { metrics, type MetricsBuffer, outcomeMetrics } from '../metrics.ts';
 import { json, type HttpResult } from './response.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -56,10 +55,9 @@ function errorMapper(): MiddlewareObj<HttpEvent, HttpResult> {
 
 /**
  * Flushes buffered metrics once per invocation, success or error, so no metric outlives its
- * request. Only instances holding metrics are flushed: Powertools serializes (and resets its
- * per-invocation stores) even for an empty flush, a cost every request would pay for nothing.
+ * request. Only instances holding metrics are flushed.
  */
-function flushMetrics(instances: readonly Metrics[]): MiddlewareObj<HttpEvent, HttpResult> {
+function flushMetrics(instances: readonly MetricsBuffer[]): MiddlewareObj<HttpEvent, HttpResult> {
   const flush = () => {
     for (const m of instances) if (m.hasStoredMetrics()) m.publishStoredMetrics();
   };
