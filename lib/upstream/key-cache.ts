@@ -37,6 +37,11 @@ interface KeySet {
   keys: JWK[];
   fetchedAt: number;
   imported: Map<string, KeyObject>;
+  /**
+   * Which key a (kid, alg) selected: only keys that exist are remembered, so the map is bounded
+   * by the set (kids are attacker-chosen; an unknown one is looked up again, and costs as before).
+   */
+  selected: Map<string, number>;
 }
 
 interface IssuerState {
@@ -169,6 +174,10 @@ export class UpstreamKeys {
 
   /** Index of the one key for this header; undefined when none matches. */
   #select(set: KeySet, header: { kid?: string; alg: string }): number | undefined {
+    // A kid is a non-empty string (verify.ts checkHeader), so NUL stands for "no kid".
+    const memo = `${header.alg}\u0000${header.kid ?? '\u0000'}`;
+    const known = set.selected.get(memo);
+    if (known !== undefined) return known;
     const matches: number[] = [];
     set.keys.forEach((jwk, i) => {
       if ((header.kid === undefined || jwk.kid === header.kid) && usableFor(jwk, header.alg)) matches.push(i);
@@ -177,6 +186,7 @@ export class UpstreamKeys {
       // Trying several keys would turn one token into many verifications; ask for a kid instead.
       throw new SubjectTokenInvalid('unknown_key', 'several keys of the issuer match the token; a unique kid is required');
     }
+    if (matches[0] !== undefined) set.selected.set(memo, matches[0]);
     return matches[0];
   }
 
@@ -210,7 +220,7 @@ export class UpstreamKeys {
     state.inflight = this.#download(issuer, url)
       .then(
         (keys) => {
-          state.set = { keys, fetchedAt: this.#clock.now(), imported: new Map() };
+          state.set = { keys, fetchedAt: this.#clock.now(), imported: new Map(), selected: new Map() };
           state.lastAttemptFailed = false;
           this.#onFetch(true);
         },
