@@ -143,6 +143,15 @@ function checkClaims(claims: JWTPayload, opts: VerifyExternalOptions): void {
 
 /** Digest per algorithm family member (RFC 7518 §3.1). */
 const DIGESTS: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' };
+/** The one curve of each ECDSA algorithm (RFC 7518 §3.4), by OpenSSL name. */
+const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+/** True when `key` is of the kind `alg` needs: RSA of 2048 bits or more, or EC on the algorithm's curve (RFC 8725 §3.1). */
+function keyFits(alg: string, key: KeyObject): boolean {
+  const details = key.asymmetricKeyDetails;
+  if (alg.startsWith('ES')) return key.asymmetricKeyType === 'ec' && details?.namedCurve === EC_CURVES[alg];
+  return key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048;
+}
 
 /**
  * Checks the JWS signature over `header.payload` (RFC 7515 §5.2 step 8) with node:crypto, in this
@@ -154,6 +163,8 @@ const DIGESTS: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512
  * RFC 7518 §3.5) and the fixed-width R‖S form of ECDSA signatures (§3.4).
  */
 function signatureHolds(alg: string, key: KeyObject, signingInput: string, signature: Buffer): boolean {
+  // The cache already selects by family, size and curve; checked again where the key is used.
+  if (!keyFits(alg, key)) throw invalid('algorithm', 'token algorithm is not accepted for this key');
   const digest = DIGESTS[alg.slice(2)]!;
   const family = alg.slice(0, 2);
   try {
