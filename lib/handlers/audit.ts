@@ -144,18 +144,16 @@ export function documentChangeAudit(
 ): AuditedOperation<{ id: string; version: number }> {
   return {
     kind: 'applied',
-    success: ({ id, version }) => {
-      return {
-        event: `${docs.label === 'identity pool' ? 'identity_pool' : 'trust_relationship'}.${action}`,
-        outcome: 'success',
-        tenant: caller.tenant,
-        trust: caller.token.trust,
-        principal: caller.token.sub,
-        jti: caller.token.jti,
-        target: id,
-        ...caller.request,
-        detail: { version },
-      };
-    },
+    success: ({ id, version }) => ({
+      event: `${docs.label === 'identity pool' ? 'identity_pool' : 'trust_relationship'}.${action}`,
+      outcome: 'success',
+      tenant: caller.tenant,
+      trust: caller.token.trust,
+      principal: caller.token.sub,
+      jti: caller.token.jti,
+      target: id,
+      ...caller.request,
+      detail: { version },
+    }),
   };
 }
