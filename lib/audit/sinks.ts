@@ -47,8 +47,9 @@ export function writeAuditLine(line: string): void {
  * file audit device, the request path pays for a local write, not a database round trip.
  *
  * `copy`, where there is no log subscription (the local run, tests), is handed each line once it
- * is written: the stand-in for the subscription (lib/audit/inline-projection.ts). A line that
- * could not be written is not handed on, as it would never reach a subscription either.
+ * is written (with lines silenced, the tests' setting, as it would have been written): the
+ * stand-in for the subscription (lib/audit/inline-projection.ts). A line that could not be
+ * written is not handed on, as it would never reach a subscription either.
  */
 export class LogAuditSink implements AuditSink {
   readonly #write: (line: string) => void;

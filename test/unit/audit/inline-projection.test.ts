@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InlineAuditProjection } from '../../../lib/audit/inline-projection.ts';
 import type { AuditEntry, AuditTableWriter } from '../../../lib/audit/ports.ts';
-import { auditLine } from '../../../lib/audit/sinks.ts';
+import { auditLine, LogAuditSink } from '../../../lib/audit/sinks.ts';
 import { entryId } from '../../../lib/audit/trail.ts';
 
 const entry = (n: number): AuditEntry => {
@@ -119,5 +119,27 @@ describe('InlineAuditProjection batching', () => {
     await p.drain();
     const times = batches.flat().map((e) => e.time);
     expect(times).toEqual(Array.from({ length: 30 }, (_, i) => entry(i).time));
+  });
+});
+
+describe('LogAuditSink feeding the copy', () => {
+  it('hands the copy exactly the line it wrote, after writing it', () => {
+    const events: [string, string][] = [];
+    const sink = new LogAuditSink({ write: (l) => events.push(['write', l]), copy: (l) => events.push(['copy', l]) });
+    sink.write(entry(1));
+    expect(events.map(([what]) => what)).toEqual(['write', 'copy']);
+    expect(events[1]![1]).toBe(events[0]![1]);
+  });
+
+  it('never copies a line it could not write (no record, no grant, no table copy)', () => {
+    const copied: string[] = [];
+    const sink = new LogAuditSink({
+      write: () => {
+        throw new Error('standard output is not writable');
+      },
+      copy: (l) => copied.push(l),
+    });
+    expect(() => sink.write(entry(1))).toThrow('standard output is not writable');
+    expect(copied).toEqual([]);
   });
 });
