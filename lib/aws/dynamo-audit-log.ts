@@ -72,7 +72,7 @@ export class DynamoAuditLog implements AuditTableWriter, AuditReader {
     let pages = 0;
     for (let day = (after ?? q.since).slice(0, 10); day <= lastDay; day = nextDay(day)) {
       const pk = partition(tenant, day);
-      let start: Record<string, unknown> | undefined = after !== undefined && after.startsWith(day) ? { pk, sk: after } : undefined;
+      let start: Record<string, unknown> | undefined = after?.startsWith(day) ? { pk, sk: after } : undefined;
       do {
         if (start !== undefined && pages >= MAX_PAGES) return { items, last: String(start.sk) };
         pages += 1;

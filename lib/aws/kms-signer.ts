@@ -2,7 +2,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import {
   CreateKeyCommand,
   GetPublicKeyCommand,
-  KMSClient,
+  type KMSClient,
   ScheduleKeyDeletionCommand,
   SignCommand,
   type KeySpec,

@@ -31,7 +31,15 @@ async function serve(handler: Handler): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve())))));
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
 });
 
 async function signingKey(kid: string, alg: string): Promise<SigningKey> {
@@ -212,7 +220,10 @@ describe('verifyExternalToken against a controlled upstream', () => {
     Object.assign(upstream, { published: [rsa.jwk, ec.jwk], down: false, discoveryOverride: undefined, hits: [] });
     attackerHits.length = 0;
     requests = [];
-    fetchPort = (url, init) => (requests.push(url), localFetch(url, init));
+    fetchPort = (url, init) => {
+      requests.push(url);
+      return localFetch(url, init);
+    };
     keys = new UpstreamKeys({ fetch: fetchPort, clock, local: true });
   });
 

@@ -37,8 +37,8 @@ const form = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', te
 const N = REFUSAL_RECORDS_PER_MINUTE;
 
 /** A token that names whatever the attacker likes; its signature is never looked at here. */
-const forged = (typ: string, claims: Record<string, unknown>) =>
-  `${Buffer.from(JSON.stringify({ alg: 'RS256', typ, kid: 'k' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const forged = (typ: string, claims: Record<string, unknown>) => `${base64url({ alg: 'RS256', typ, kid: 'k' })}.${base64url(claims)}.c2ln`;
 const forgedAccessToken = forged('at+jwt', {
   iss: 'https://issuer',
   sub: 'acme/admin/admin-a',

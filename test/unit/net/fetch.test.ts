@@ -64,7 +64,11 @@ describe('fetchLimited', () => {
   it('sends the request with redirect manual, a signal and an Accept header', async () => {
     const seen: Parameters<Fetch>[1][] = [];
     const { url } = await serve(json('{}'));
-    await fetchLimited((u, init) => (seen.push(init), localFetch(u, init)), url, { timeoutMs: 1000 });
+    const recording: typeof localFetch = (u, init) => {
+      seen.push(init);
+      return localFetch(u, init);
+    };
+    await fetchLimited(recording, url, { timeoutMs: 1000 });
     expect(seen[0]).toMatchObject({ redirect: 'manual', headers: { accept: 'application/json' } });
     expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
   });
