@@ -1,4 +1,5 @@
-import { TOKEN_EXCHANGE_GRANT, type ExchangeResponse } from '../lib/app/exchange.ts';
+import type { ExchangeResponse } from '../lib/app/exchange.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../lib/oidc/discovery.ts';
 import { CliError, usageError } from './errors.ts';
 
 /** Hosts where plain http is acceptable: nothing leaves the machine. */

@@ -8,3 +8,11 @@ import { en } from 'zod/locales';
 config(en());
 
 export * from 'zod/mini';
+
+/**
+ * One line per issue, `path.to.field: message`, the form of every validation refusal (API bodies,
+ * configuration errors); `whole` names an issue of the value as a whole (an empty path).
+ */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], whole = ''): string[] {
+  return issues.map((i) => `${i.path.map(String).join('.') || whole}: ${i.message}`);
+}

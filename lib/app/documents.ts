@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { formatIssues } from '../zod.ts';
 import { cognitoPoolInputSchema, IDENTITY_POOL_ID, type CognitoPool } from '../cognito/schema.ts';
 import {
   AccessDenied,
@@ -34,8 +35,7 @@ function checkTenantId(tenant: string): void {
 /** Creates a tenant (operator bootstrap). Refuses an existing id with 409. */
 export async function createTenant(deps: AdminDeps, input: { id: string; name?: string }): Promise<Tenant> {
   const parsed = tenantSchema.safeParse({ id: input.id, name: input.name ?? input.id, status: 'active' });
-  if (!parsed.success)
-    throw new InvalidRequest(`invalid tenant: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new InvalidRequest(`invalid tenant: ${formatIssues(parsed.error.issues).join('; ')}`);
   const at = iso(deps.clock);
   const tenant: Tenant = { ...parsed.data, version: 1, created_at: at, updated_at: at };
   if (!(await deps.store.createTenant(tenant))) throw new ConflictError(`tenant ${tenant.id} already exists`);
@@ -185,8 +185,7 @@ export const identityPools = documents<CognitoPool>({
   idPattern: IDENTITY_POOL_ID,
   validate: (body, _deps, tenant) => {
     const parsed = cognitoPoolInputSchema.safeParse(body);
-    if (!parsed.success)
-      throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
+    if (!parsed.success) throw new PolicyInvalid(formatIssues(parsed.error.issues, '(document)'));
     // Pools and roles are shared AWS resources: only the ones the operator allowed this tenant.
     const refusal = poolAllowance(tenant, parsed.data);
     if (refusal) throw new AccessDenied(refusal);

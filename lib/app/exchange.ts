@@ -10,9 +10,11 @@ import { allowsIdTokenAudience, type CompiledTrust } from '../trust/policy.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { standing } from '../auth/standing.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../oidc/discovery.ts';
 import { authenticateExternal } from './external.ts';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** Re-exported for bench/support.ts, which builds exchange requests; defined in lib/oidc/discovery.ts. */
+export { TOKEN_EXCHANGE_GRANT };
 
 export interface ExchangeDeps extends MintDeps {
   config: Pick<Config, 'issuer' | 'tokens' | 'upstream'>;

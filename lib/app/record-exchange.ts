@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { FedbrokerError, SubjectTokenInvalid } from '../errors.ts';
 import type { ExchangeOutcome } from './exchange.ts';
 import { audienceDimension, countExchange, countTokenIssued } from '../metrics.ts';
+import { MAX_TOKEN_BYTES } from '../token-size.ts';
 import { TOKEN_TYPE } from '../tokens/types.ts';
 import { TENANT_ID } from '../tenants/tenant.ts';
 import type { AuditOutcome, AuditRecord } from '../audit/ports.ts';
@@ -22,7 +23,7 @@ export function failureOf(e: unknown): { outcome: AuditOutcome; reason: string }
 
 /** Claims of a token that failed, read without trusting them: only to say what was presented. */
 function claimed(token: string | undefined): Record<string, unknown> {
-  if (!token || token.length > 16 * 1024) return {};
+  if (!token || token.length > MAX_TOKEN_BYTES) return {};
   try {
     return decodeJwt(token);
   } catch {

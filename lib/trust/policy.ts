@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PolicyInvalid } from '../errors.ts';
+import { formatIssues } from '../zod.ts';
 import { poolRegion } from '../cognito/schema.ts';
 import { hasProtoMember } from '../proto-members.ts';
 import { checkIssuerUrl } from '../net/issuer-url.ts';
@@ -20,7 +21,7 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
   if (hasProtoMember(raw)) throw new PolicyInvalid(['(document): __proto__ members are not allowed']);
   const parsed = trustRelationshipInputSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
+    throw new PolicyInvalid(formatIssues(parsed.error.issues, '(document)'));
   }
   const spec = parsed.data;
   const issues: string[] = [];
