@@ -3,7 +3,7 @@ import { ConfigError, PolicyInvalid } from './errors.ts';
 import { checkIssuerUrl } from './net/issuer-url.ts';
 
 /** Algorithms fedbroker signs with. RS256 is what every cloud IAM accepts; ES256 is smaller. */
-export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 /**

@@ -49,7 +49,7 @@ interface Authenticated {
   standsUntil?: number;
 }
 
-export interface SubjectSource {
+interface SubjectSource {
   issuer: string;
   subject: string;
   jti?: string;

@@ -28,7 +28,7 @@ const BATCH = 25;
 const UNPROCESSED_ROUNDS = 5;
 
 /** The table item of an entry: the record under its day partition, sorted by its id. */
-export function auditItem(entry: AuditEntry): Record<string, unknown> {
+function auditItem(entry: AuditEntry): Record<string, unknown> {
   const { id, ...record } = entry;
   return { ...record, pk: partition(entry.tenant, entry.time.slice(0, 10)), sk: id };
 }

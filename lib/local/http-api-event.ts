@@ -34,7 +34,7 @@ export interface WireResponse {
 }
 
 /** The Lambda result is not a response API Gateway accepts: it answers 500. */
-export class MalformedLambdaResponse extends Error {
+class MalformedLambdaResponse extends Error {
   override name = 'MalformedLambdaResponse';
 }
 
@@ -63,7 +63,7 @@ export function splitTarget(target: string): { rawPath: string; rawQueryString: 
 }
 
 /** Decodes percent-escapes in the path, except `%25`, as HTTP APIs build `rawPath`. */
-export function decodePath(raw: string): string {
+function decodePath(raw: string): string {
   if (!raw.includes('%')) return raw;
   return raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
     let out = '';

@@ -46,7 +46,7 @@ export interface HttpApi {
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /** The function took longer than its configured timeout. */
-export class FunctionTimeout extends Error {
+class FunctionTimeout extends Error {
   override name = 'FunctionTimeout';
 }
 

@@ -45,11 +45,6 @@ import {
 } from './limits.ts';
 import { compileWildcards, literalPrefix, policyVariableProblem } from './wildcard.ts';
 
-/** One policy value as written in JSON. */
-export type ConditionValue = string | number | boolean;
-/** Raw conditions as stored and accepted by {@link compileConditions}. */
-export type ConditionsInput = Record<string, Record<string, ConditionValue | readonly ConditionValue[]>>;
-
 type SetMode = 'single' | 'any' | 'all';
 type Family = 'string' | 'like' | 'numeric' | 'bool' | 'null';
 

@@ -36,7 +36,7 @@ const STATUS: Record<string, number> = {
   ServiceUnavailable: 503,
 };
 
-export interface StsRole {
+interface StsRole {
   roleArn: string; // arn:aws:iam::111122223333:role/<name>
   /** The OIDC provider this role trusts: its issuer URL as registered (https://host/path or, in tests, http://127.0.0.1:port). */
   providerUrl: string;
@@ -47,7 +47,7 @@ export interface StsRole {
   maxSessionDuration?: number; // default 3600
 }
 
-export interface StsSession {
+interface StsSession {
   roleArn: string;
   sessionName: string;
   subject: string;
@@ -58,7 +58,7 @@ export interface StsSession {
 }
 
 /** A session issued by AssumeRole. */
-export interface StsAssumedSession {
+interface StsAssumedSession {
   roleArn: string;
   sessionName: string;
   /** The ExternalId the caller passed, if any. */
