@@ -78,8 +78,10 @@ export interface CompiledConditions {
 
 const MAX_KEY = 256;
 const MAX_ISSUES = 100;
-// Plain decimals only: AWS does not document exponents, and a reader that stops at `e` takes
-// "1e3" for 1 (iam-simulate does), so both policy values and claims with one are refused.
+// Plain decimal notation only: an optional `-`, digits, an optional fraction (no `+`, no bare `.5`
+// or `5.`, no exponent). AWS documents no exponent form and readers disagree on one: a parser that
+// stops at `e` reads "1e3" as 1 (iam-simulate's parseInt does). A policy value in another form is
+// refused when stored; a claim in another form matches no Numeric operator, negated ones included.
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
 
 type Cmp = (a: number, b: number) => boolean;
