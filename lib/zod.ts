@@ -10,9 +10,9 @@ config(en());
 export * from 'zod/mini';
 
 /**
- * One line per issue, `path.to.field: message`, the form of every validation refusal (API bodies,
- * configuration errors); `whole` names an issue of the value as a whole (an empty path).
+ * A failed parse's issues as `path: message` lines, `(document)` naming the value itself: the one
+ * shape every refusal of a document, a configuration or a CLI input lists its problems in.
  */
-export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], whole = ''): string[] {
-  return issues.map((i) => `${i.path.map(String).join('.') || whole}: ${i.message}`);
+export function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
 }

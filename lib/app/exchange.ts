@@ -10,10 +10,10 @@ import { allowsIdTokenAudience, type CompiledTrust } from '../trust/policy.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { standing } from '../auth/standing.ts';
-import { TOKEN_EXCHANGE_GRANT } from '../oidc/discovery.ts';
 import { authenticateExternal } from './external.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../oidc/discovery.ts';
 
-/** Re-exported for bench/support.ts, which builds exchange requests; defined in lib/oidc/discovery.ts. */
+// Defined with the discovery document that advertises it; re-exported for bench/support.ts.
 export { TOKEN_EXCHANGE_GRANT };
 
 export interface ExchangeDeps extends MintDeps {

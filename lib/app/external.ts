@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
-import { MAX_TOKEN_BYTES } from '../token-size.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { TenantDirectory } from '../directory/directory.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
 import { sessionTagsClaim } from '../trust/session-tags.ts';

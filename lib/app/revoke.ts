@@ -1,9 +1,9 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { Forbidden, InvalidRequest, RevocationLimitExceeded, SubjectTokenInvalid } from '../errors.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import { CLOCK_TOLERANCE, verifyAccessTokenSignature, type AccessTokenDeps, type VerifiedAccessToken } from '../tokens/access-token.ts';
 import { REVOCATION_CAP, type RevocationStore } from '../revocation/ports.ts';
-import { MAX_TOKEN_BYTES } from '../token-size.ts';
 
 export interface RevokeDeps extends AccessTokenDeps {
   clock: Clock;

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 
-/** The one grant type fedbroker serves: RFC 8693 §2.1 token exchange. */
+/** RFC 8693 §2.1's grant type: the only one the token endpoint serves. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Claims fedbroker puts in the tokens it issues. */

@@ -1,11 +1,11 @@
 import { errors, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
 import { AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
-import { MAX_TOKEN_BYTES } from '../token-size.ts';
 import type { Principal } from './types.ts';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

@@ -1,4 +1,4 @@
-import { MAX_TOKEN_BYTES } from '../token-size.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 
 /**
  * The caps that bound what one trust relationship can cost to evaluate, and the per-request budget
@@ -35,7 +35,7 @@ export const MAX_POINTER_SEGMENTS = 32;
 export const MAX_CLAIM_LENGTH = 1024;
 /** An array claim with more elements than this fails every operator closed. */
 export const MAX_CLAIM_ELEMENTS = 100;
-/** Tokens are refused above this before any claim is read (`lib/upstream`): claim text is smaller. */
+// Upstream tokens are refused above 16 KB before any claim is read (`lib/upstream`): claim text is smaller.
 export { MAX_TOKEN_BYTES };
 
 /**

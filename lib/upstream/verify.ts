@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { PolicyInvalid, SubjectTokenInvalid } from '../errors.ts';
 import { jsonShapeIssue } from '../json-shape.ts';
-import { MAX_TOKEN_BYTES } from '../token-size.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { UpstreamKeys } from './key-cache.ts';
 
 /**

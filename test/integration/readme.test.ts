@@ -54,8 +54,9 @@ describe('README.md shell snippets', () => {
 
   it('the loop, the curl path and the bare token run as written, in order, in one shell', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fedbroker-readme-'));
+    const bin = `${JSON.stringify(process.execPath)} ${JSON.stringify(resolve('bin/fedbroker.mjs'))}`;
     const script = [
-      `npx() { [ "$1" = fedbroker ] || return 127; shift; ${JSON.stringify(process.execPath)} ${JSON.stringify(resolve('bin/fedbroker.mjs'))} "$@"; }`,
+      `npx() { [ "$1" = fedbroker ] || return 127; shift; ${bin} "$@"; }`,
       ...runnable,
       'echo "--- first id.jwt"; cat id.jwt',
       ...inline,
