@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { TENANT_ID } from '../lib/tenants/tenant.ts';
 import { CliError, usageError } from './errors.ts';
 import { normalizeEndpoint } from './http.ts';
+import { localRun } from './operator.ts';
 import { requireValidToken, type StoredToken } from './token-file.ts';
 
 export const DEFAULT_ENDPOINT = 'http://localhost:8787';
@@ -14,13 +15,15 @@ export function tenantArgument(text: string): string {
 }
 
 /**
- * The broker endpoint from `--endpoint` / `FEDBROKER_ENDPOINT` / the default, and whether the
- * user chose it (so the stored token's own endpoint can win over the default).
+ * The broker endpoint from `--endpoint` / `FEDBROKER_ENDPOINT`, else the local run's (`npm start`
+ * records where it listens, so a changed PORT needs no variable), else the default; and whether
+ * the user chose it (so the stored token's own endpoint can win over a default).
  */
 export function endpointOf(cmd: Command): { endpoint: string; chosen: boolean } {
-  const raw = String(cmd.optsWithGlobals().endpoint ?? DEFAULT_ENDPOINT);
   const source = cmd.getOptionValueSourceWithGlobals('endpoint');
-  return { endpoint: normalizeEndpoint(raw), chosen: source !== undefined && source !== 'default' };
+  const chosen = source !== undefined && source !== 'default';
+  const raw = chosen ? String(cmd.optsWithGlobals().endpoint) : (localRun()?.endpoint ?? DEFAULT_ENDPOINT);
+  return { endpoint: normalizeEndpoint(raw), chosen };
 }
 
 /**

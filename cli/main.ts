@@ -2,9 +2,9 @@ import './quiet-logs.ts';
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { redact } from '../lib/redact.ts';
-import { registerAdmin } from './commands/admin.ts';
-import { registerAuth } from './commands/auth.ts';
-import { registerAws } from './commands/aws.ts';
+import { registerAdmin } from './commands/admin/index.ts';
+import { registerAuth } from './commands/auth/index.ts';
+import { registerAws } from './commands/aws/index.ts';
 import { DEFAULT_ENDPOINT } from './context.ts';
 import { CliError, toCliError } from './errors.ts';
 

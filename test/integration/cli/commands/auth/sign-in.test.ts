@@ -2,10 +2,10 @@ import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { awsEnv, builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../support/cli.ts';
-import { startGateway } from '../../support/gateway.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { startBroker, type TestBroker } from '../../../../support/broker.ts';
+import { awsEnv, builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../../../support/cli.ts';
+import { startGateway } from '../../../../support/gateway.ts';
+import { startUpstreamIssuer, type UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
 
 const ISSUER = 'https://issuer.fedbroker.test';
 const JWT_LINE = /^[\w-]+\.[\w-]+\.[\w-]+\n$/;

@@ -1,14 +1,14 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { redact } from '../../lib/redact.ts';
-import { defaultSessionName, exportLines, isoSeconds, sessionNameArgument } from '../aws-credentials.ts';
-import { storedTokenFor } from '../context.ts';
-import { durationOption } from '../duration.ts';
-import { CliError, toCliError } from '../errors.ts';
-import { notice } from '../output.ts';
-import { writePrivateFile } from '../private-file.ts';
-import { abortableSleep, keepFresh, REFRESH_DEFAULTS, RefreshGaveUp, type Lifetime } from '../refresh.ts';
-import { issueStsIdToken, roleArnArgument } from '../sts.ts';
+import { redact } from '../../../lib/redact.ts';
+import { defaultSessionName, exportLines, isoSeconds, sessionNameArgument } from '../../aws-credentials.ts';
+import { storedTokenFor } from '../../context.ts';
+import { durationFlag } from '../../options.ts';
+import { CliError, toCliError } from '../../errors.ts';
+import { notice } from '../../output.ts';
+import { writePrivateFile } from '../../private-file.ts';
+import { abortableSleep, keepFresh, REFRESH_DEFAULTS, RefreshGaveUp, type Lifetime } from '../../refresh.ts';
+import { issueStsIdToken, roleArnArgument } from '../../sts.ts';
 
 interface WebIdentityOptions {
   roleArn: string;
@@ -101,7 +101,7 @@ export function registerWebIdentity(aws: Command): void {
     )
     .requiredOption('--role-arn <arn>', 'the IAM role the SDKs should assume', roleArnArgument)
     .requiredOption('--token-file <file>', 'where to write the ID token (0600, replaced atomically)')
-    .option('--duration <duration>', "the ID token's lifetime, e.g. 15m (default: the broker's)", durationOption)
+    .addOption(durationFlag("the ID token's lifetime, e.g. 15m (default: the broker's)"))
     .option('--session-name <name>', 'AWS_ROLE_SESSION_NAME (default: fedbroker.<tenant>.<principal>.<hash>)', sessionNameArgument)
     .option(
       '--refresh',
