@@ -1,8 +1,6 @@
 import { type Command, Option } from 'commander';
-import { AWS_CLIENT_DEFAULTS, awsFailure } from '../../aws-sdk.ts';
-import { checkRegion, DEFAULT_PROVIDER, poolArgument, providerArgument, regionArgument } from '../../cognito.ts';
-import { endpointOf } from '../../context.ts';
-import { CliError } from '../../errors.ts';
+import { checkRegion, cognitoOpenIdToken, DEFAULT_PROVIDER, poolArgument, providerArgument, regionArgument } from '../../cognito.ts';
+import { signInEndpoint } from '../../context.ts';
 import { durationFlag, ensureOption, scopeOption, tenantOption } from '../../options.ts';
 import { type OutputFormat, outputOption } from '../../output.ts';
 import { parseScopes, signIn, storedTokenSuffices } from '../../sign-in.ts';
@@ -19,44 +17,19 @@ interface ExchangeCognitoOptions {
   output: OutputFormat;
 }
 
-/**
- * With the workload's own AWS credentials, a Cognito OpenID token whose developer user id is the
- * tenant (Logins: { <provider>: <tenant> }). GetOpenIdTokenForDeveloperIdentity creates or finds
- * the identity itself, so no GetId call is needed.
- */
-async function cognitoOpenIdToken(opts: ExchangeCognitoOptions): Promise<string> {
-  const { CognitoIdentityClient, GetOpenIdTokenForDeveloperIdentityCommand } = await import('@aws-sdk/client-cognito-identity');
-  // `profile` makes the SDK's default chain read that profile (and skip environment keys).
-  const client = new CognitoIdentityClient({
-    region: opts.awsRegion,
-    ...AWS_CLIENT_DEFAULTS,
-    ...(opts.awsProfile !== undefined ? { profile: opts.awsProfile } : {}),
-  });
-  try {
-    const out = await client.send(
-      new GetOpenIdTokenForDeveloperIdentityCommand({
-        IdentityPoolId: opts.identityPool,
-        Logins: { [opts.developerProvider]: opts.tenant },
-      }),
-    );
-    if (!out.Token) throw new CliError('invalid_response', 'Cognito answered without a token');
-    return out.Token;
-  } catch (e) {
-    throw awsFailure(
-      e,
-      `Cognito GetOpenIdTokenForDeveloperIdentity on ${opts.identityPool}${opts.awsProfile !== undefined ? ` (profile ${opts.awsProfile})` : ''}`,
-    );
-  } finally {
-    client.destroy();
-  }
-}
-
 async function exchangeCognitoToken(opts: ExchangeCognitoOptions, cmd: Command): Promise<void> {
   checkRegion(opts.awsRegion, opts.identityPool);
-  const { endpoint } = endpointOf(cmd);
-  const want = { endpoint, tenant: opts.tenant, scopes: parseScopes(opts.scope), duration: opts.duration, output: opts.output };
+  const endpoint = await signInEndpoint(cmd);
+  const renew = {
+    kind: 'aws-cognito' as const,
+    aws_region: opts.awsRegion,
+    identity_pool: opts.identityPool,
+    developer_provider: opts.developerProvider,
+    ...(opts.awsProfile !== undefined ? { aws_profile: opts.awsProfile } : {}),
+  };
+  const want = { endpoint, tenant: opts.tenant, scopes: parseScopes(opts.scope), duration: opts.duration, output: opts.output, renew };
   if (await storedTokenSuffices(want, opts.ensure)) return;
-  await signIn(want, await cognitoOpenIdToken(opts));
+  await signIn(want, await cognitoOpenIdToken(renew, opts.tenant));
 }
 
 /** `auth exchange-aws-cognito-token`: sign in from AWS through a Cognito identity pool. */

@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { endpointOf, readTokenSource, requireOneTokenSource } from '../../context.ts';
+import { readTokenSource, requireOneTokenSource, signInEndpoint } from '../../context.ts';
 import { durationFlag, ensureOption, scopeOption, tenantOption, tokenSourceOptions } from '../../options.ts';
 import { type OutputFormat, outputOption } from '../../output.ts';
 import { parseScopes, signIn, storedTokenSuffices } from '../../sign-in.ts';
@@ -15,8 +16,10 @@ interface ExchangeOptions {
 }
 
 async function exchangeOidcToken(opts: ExchangeOptions, cmd: Command): Promise<void> {
-  const { endpoint } = endpointOf(cmd);
-  const want = { endpoint, tenant: opts.tenant, scopes: parseScopes(opts.scope), duration: opts.duration, output: opts.output };
+  const endpoint = await signInEndpoint(cmd);
+  // A token file can be read again for the next token (--refresh modes renew with it); an inline token cannot.
+  const renew = opts.tokenFile !== undefined ? { kind: 'oidc-token-file' as const, token_file: resolve(opts.tokenFile) } : undefined;
+  const want = { endpoint, tenant: opts.tenant, scopes: parseScopes(opts.scope), duration: opts.duration, output: opts.output, renew };
   requireOneTokenSource(opts);
   if (await storedTokenSuffices(want, opts.ensure)) return;
   await signIn(want, await readTokenSource(opts));

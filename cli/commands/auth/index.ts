@@ -6,6 +6,7 @@ import { IDENTITY_POOLS } from './cognito-identity-pools.ts';
 import { registerExchangeOidcToken } from './exchange-oidc-token.ts';
 import { registerIssueIdToken } from './issue-id-token.ts';
 import { registerRevokeToken } from './revoke-token.ts';
+import { registerStatus } from './status.ts';
 import { registerTrustRelationships } from './trust-relationships.ts';
 import { registerDocumentCommands } from '../../tenant-documents.ts';
 
@@ -15,6 +16,7 @@ export function registerAuth(program: Command): void {
   // In the order `--help` lists them.
   registerExchangeOidcToken(auth);
   registerIssueIdToken(auth);
+  registerStatus(auth);
   registerTrustRelationships(auth);
   registerRevokeToken(auth);
   registerAudit(auth);

@@ -63,7 +63,9 @@ describe('fedbroker auth: from a new tenant to an ID token', () => {
     expect(statSync(tokenPath()).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'fedbroker')).mode & 0o777).toBe(0o700);
     const record = stored();
-    expect(Object.keys(record).sort()).toEqual(['access_token', 'endpoint', 'expires_at', 'scope', 'sub', 'tenant']);
+    expect(Object.keys(record).sort()).toEqual(['access_token', 'endpoint', 'expires_at', 'renew', 'scope', 'sub', 'tenant']);
+    // Signed in from a file, so --refresh modes can renew the token by reading it again.
+    expect(record.renew).toEqual({ kind: 'oidc-token-file', token_file: file });
     expect(record).toMatchObject({
       endpoint: gateway.url,
       tenant: 'acme',
@@ -183,8 +185,9 @@ describe('fedbroker auth failures', () => {
     );
     const expired = await cli(['auth', 'issue-id-token', '--audience', 'sts.amazonaws.com'], { HOME: empty, XDG_CONFIG_HOME: empty });
     expect(expired).toMatchObject({ code: 1, stdout: '' });
-    expect(expired.stderr).toBe(
-      'fedbroker: token_expired: the stored access token has expired; run fedbroker auth exchange-oidc-token first\n',
+    // The command that signs in again the way the token was obtained (here: its token file).
+    expect(expired.stderr).toMatch(
+      /^fedbroker: token_expired: the stored access token has expired; renew it with: fedbroker auth exchange-oidc-token --tenant acme --token-file (?:\S+|<a new OIDC token>)\n$/,
     );
   });
 
