@@ -45,7 +45,9 @@ const PRIVATE = 0o600;
  */
 async function destination(path: string): Promise<{ target: string; mode: number }> {
   let target = resolve(path);
-  for (let hops = 0; hops < 32; hops++) {
+  for (let hops = 0; ; hops++) {
+    // As the kernel does (40 on Linux): a longer chain is a loop, and replacing a link in it would break it.
+    if (hops === 40) throw new CliError('file_error', `cannot write ${path}: ELOOP`);
     let link: string;
     try {
       if (!(await lstat(target)).isSymbolicLink()) break;
