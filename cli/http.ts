@@ -1,5 +1,6 @@
 import { API_ROUTES } from '../lib/api-paths.ts';
-import { type ExchangeResponse, TOKEN_EXCHANGE_GRANT } from '../lib/app/exchange.ts';
+import type { ExchangeResponse } from '../lib/app/exchange.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../lib/oidc/discovery.ts';
 import { TOKEN_TYPE } from '../lib/tokens/types.ts';
 import { formatDuration } from './duration.ts';
 import { CliError, usageError } from './errors.ts';
