@@ -57,7 +57,8 @@ export async function cognitoOpenIdToken(opts: CognitoSignIn, tenant: string): P
   } catch (e) {
     throw awsFailure(
       e,
-      `Cognito GetOpenIdTokenForDeveloperIdentity on ${opts.identity_pool}${opts.aws_profile !== undefined ? ` (profile ${opts.aws_profile})` : ''}`,
+      `Cognito GetOpenIdTokenForDeveloperIdentity on ${opts.identity_pool}` +
+        (opts.aws_profile !== undefined ? ` (profile ${opts.aws_profile})` : ''),
     );
   } finally {
     client.destroy();

@@ -147,7 +147,8 @@ function withDurationHint(e: unknown, setting: string): unknown {
   if (!(e instanceof CliError) || cap === undefined) return e;
   return new CliError(
     e.error,
-    `${e.message}: ask for --duration ${formatDuration(Number(cap))} or less, or have the cap raised — the trust relationship's max_duration_seconds (fedbroker auth trust-relationships update, by a tenant admin) or the broker's ${setting} (by its operator)`,
+    `${e.message}: ask for --duration ${formatDuration(Number(cap))} or less, or have the cap raised — the trust relationship's ` +
+      `max_duration_seconds (fedbroker auth trust-relationships update, by a tenant admin) or the broker's ${setting} (by its operator)`,
   );
 }
 

@@ -6,7 +6,8 @@ import { CliError } from './errors.ts';
 /**
  * Writes a file holding credentials so that no reader ever sees it half-written and no other user
  * can read it: a 0600 temp file in the same directory (so the rename is atomic), fsync, rename
- * over the target, fsync of the directory. A symlink is written through (see {@link destination}). A missing directory is created 0700. Programs that
+ * over the target, fsync of the directory. A symlink is written through (see {@link destination}).
+ * A missing directory is created 0700. Programs that
  * re-read the file (the AWS SDKs re-read AWS_WEB_IDENTITY_TOKEN_FILE on every refresh) see the
  * old content or the new one, never an empty file.
  */

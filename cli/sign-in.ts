@@ -103,7 +103,8 @@ function withExplainHint(e: unknown, want: SignInRequest): unknown {
   const file = want.renew?.kind === 'oidc-token-file' ? want.renew.token_file : '<the token>';
   return new CliError(
     e.error,
-    `${e.message}; to see which trust relationship check refused it, an admin of tenant ${want.tenant} can run: fedbroker auth trust-relationships explain --token-file ${file}`,
+    `${e.message}; to see which trust relationship check refused it, an admin of tenant ${want.tenant} can run: ` +
+      `fedbroker auth trust-relationships explain --token-file ${file}`,
   );
 }
 

@@ -100,7 +100,9 @@ async function precondition(cmd: Command, opts: Conditional, kind: DocumentKind,
   if (opts.ifMatch !== undefined) return { version: opts.ifMatch, forced: false, ifMatch: `"${opts.ifMatch}"` };
   if (!opts.force) {
     throw usageError(
-      `${command} needs --if-match <version>, the version you last read (see it with: fedbroker auth ${kind.command} get ${id}, field "version"), or --force to ${cmd.name() === 'remove' ? 'remove' : 'overwrite'} whatever version is current`,
+      `${command} needs --if-match <version>, the version you last read ` +
+        `(see it with: fedbroker auth ${kind.command} get ${id}, field "version"), ` +
+        `or --force to ${cmd.name() === 'remove' ? 'remove' : 'overwrite'} whatever version is current`,
     );
   }
   const version = await currentVersion(cmd, opts, kind, id);

@@ -83,7 +83,8 @@ export function renewCommand(token: StoredToken): string {
   const r = token.renew;
   if (r?.kind === 'aws-cognito') {
     const profile = r.aws_profile !== undefined ? ` --aws-profile ${r.aws_profile}` : '';
-    return `fedbroker auth exchange-aws-cognito-token --aws-region ${r.aws_region} --identity-pool ${r.identity_pool} --tenant ${token.tenant}${profile}`;
+    const pool = `--aws-region ${r.aws_region} --identity-pool ${r.identity_pool}`;
+    return `fedbroker auth exchange-aws-cognito-token ${pool} --tenant ${token.tenant}${profile}`;
   }
   const file = r?.kind === 'oidc-token-file' ? r.token_file : '<a new OIDC token>';
   return `fedbroker auth exchange-oidc-token --tenant ${token.tenant} --token-file ${file}`;

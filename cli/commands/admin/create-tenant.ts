@@ -66,7 +66,8 @@ async function createTenantCommand(tenant: string, opts: CreateTenantOptions): P
   if (opts.output === 'json') return printJson({ tenant: created, relationship });
   notice(`created tenant ${created.id} (${JSON.stringify(created.name)}, ${created.status})`);
   notice(
-    `created trust relationship ${relationship.id}: issuer ${opts.adminIssuer}, audience ${opts.adminAudience}, scopes ${relationship.scopes.join(' ')}`,
+    `created trust relationship ${relationship.id}: issuer ${opts.adminIssuer}, ` +
+      `audience ${opts.adminAudience}, scopes ${relationship.scopes.join(' ')}`,
   );
   notice(`next: fedbroker auth exchange-oidc-token --tenant ${created.id} --token-file <token from ${opts.adminIssuer}>`);
 }

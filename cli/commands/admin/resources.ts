@@ -13,7 +13,9 @@ async function allowPoolCommand(tenant: string, pool: string, opts: StoreOptions
   });
   if (opts.output === 'json') return printJson({ tenant, identity_pool_id: pool, ...(opts.roleArn ? { role_arn: opts.roleArn } : {}) });
   notice(
-    `tenant ${tenant} may now use identity pool ${pool}${opts.roleArn ? ' through that role (assumed with ExternalId ' + tenant + ')' : ''}; no other tenant can be allowed it`,
+    `tenant ${tenant} may now use identity pool ${pool}` +
+      (opts.roleArn ? ` through that role (assumed with ExternalId ${tenant})` : '') +
+      '; no other tenant can be allowed it',
   );
   notice(`next, a tenant admin adds it: fedbroker auth cognito-identity-pools add --file pool.json`);
 }
@@ -25,7 +27,8 @@ async function disallowCommand(tenant: string, kind: 'POOL' | 'ROLE', resource: 
   });
   if (opts.output === 'json') return printJson({ tenant, disallowed: resource });
   notice(
-    `tenant ${tenant} may no longer use ${kind === 'POOL' ? 'identity pool' : 'role'} ${resource} (running broker instances stop within their tenant cache time)`,
+    `tenant ${tenant} may no longer use ${kind === 'POOL' ? 'identity pool' : 'role'} ${resource} ` +
+      `(running broker instances stop within their tenant cache time)`,
   );
 }
 
@@ -34,7 +37,8 @@ export function registerResources(admin: Command): void {
   admin
     .command('allow-identity-pool')
     .description(
-      'allow a tenant to vend into an identity pool (and reach it through a role in another account); no other tenant can then be allowed it',
+      'allow a tenant to vend into an identity pool (and reach it through a role in another account); ' +
+        'no other tenant can then be allowed it',
     )
     .argument('<tenant>', 'tenant id', tenantArgument)
     .argument('<identity-pool>', 'identity pool id, <region>:<guid>')

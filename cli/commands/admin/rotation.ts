@@ -80,7 +80,8 @@ export async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) =>
     const current = keys.find((k) => k.kid === active?.kid);
     if (current && (current.signer !== signer.kind || current.alg !== config.signer.alg)) {
       throw usageError(
-        `the active key ${current.kid} is ${current.signer}/${current.alg}, but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say ${signer.kind}/${config.signer.alg}; set them as the deployment does`,
+        `the active key ${current.kid} is ${current.signer}/${current.alg}, ` +
+          `but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say ${signer.kind}/${config.signer.alg}; set them as the deployment does`,
       );
     }
     const report = await fn({ store, signer, clock: systemClock, config, onKeyEvent });

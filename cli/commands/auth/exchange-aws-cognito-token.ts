@@ -37,7 +37,8 @@ export function registerExchangeAwsCognitoToken(auth: Command): void {
   auth
     .command('exchange-aws-cognito-token')
     .description(
-      "sign in from AWS: get a Cognito token for the tenant with this workload's AWS credentials and exchange it; stored like exchange-oidc-token",
+      "sign in from AWS: get a Cognito token for the tenant with this workload's AWS credentials " +
+        'and exchange it; stored like exchange-oidc-token',
     )
     .requiredOption('--aws-region <region>', 'region of the identity pool', regionArgument)
     .requiredOption('--identity-pool <id>', 'identity pool id, <region>:<guid>', poolArgument)

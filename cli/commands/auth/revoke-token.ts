@@ -60,7 +60,8 @@ async function revokeToken(opts: RevokeOptions, cmd: Command): Promise<void> {
   if (!answer.revoked) return notice(`nothing to revoke: ${which} has already expired`);
   const until = answer.expires_at !== undefined ? new Date(answer.expires_at * 1000).toISOString() : 'its expiry';
   notice(
-    `revoked ${which} of tenant ${stored.tenant}: refused until ${until}, by every container within FEDBROKER_TENANT_CACHE_SECONDS (15 s by default)`,
+    `revoked ${which} of tenant ${stored.tenant}: refused until ${until}, ` +
+      `by every container within FEDBROKER_TENANT_CACHE_SECONDS (15 s by default)`,
   );
 }
 
@@ -73,7 +74,8 @@ export function registerRevokeToken(auth: Command): void {
   auth
     .command('revoke-token')
     .description(
-      "revoke one of the stored token's tenant's access tokens, refused within FEDBROKER_TENANT_CACHE_SECONDS (needs the trust:admin scope)",
+      "revoke one of the stored token's tenant's access tokens, " +
+        'refused within FEDBROKER_TENANT_CACHE_SECONDS (needs the trust:admin scope)',
     )
     .option('--jti <jti>', 'id of the token to revoke (its jti claim), with --exp', jtiArgument)
     .option('--exp <seconds>', 'the token’s exp claim (epoch seconds), with --jti', epochArgument)

@@ -55,7 +55,8 @@ async function logout(): Promise<void> {
   await rm(credentialCacheDirectory(), { recursive: true, force: true });
   notice(
     removed
-      ? `signed out: removed ${tokenFilePath()} and the cached AWS credentials (tokens already handed out stay valid until they expire; fedbroker auth revoke-token ends one sooner)`
+      ? `signed out: removed ${tokenFilePath()} and the cached AWS credentials ` +
+          '(tokens already handed out stay valid until they expire; fedbroker auth revoke-token ends one sooner)'
       : 'not signed in; nothing to remove',
   );
 }

@@ -41,7 +41,8 @@ async function trustPool(opts: TrustOptions, cmd: Command): Promise<void> {
   });
   const r = res.body as TrustRelationship;
   notice(
-    `created trust relationship ${r.id} (version ${r.version}): tenant ${opts.tenant} admits identities of ${opts.identityPool} (developer provider ${opts.developerProvider ?? 'of the deployment'})`,
+    `created trust relationship ${r.id} (version ${r.version}): tenant ${opts.tenant} ` +
+      `admits identities of ${opts.identityPool} (developer provider ${opts.developerProvider ?? 'of the deployment'})`,
   );
   if (opts.output === 'json') printJson(r);
 }

@@ -59,7 +59,8 @@ async function cognitoCredentials(opts: CredentialsOptions, cmd: Command): Promi
     client.destroy();
   }
   if (opts.output === 'json') return void process.stdout.write(credentialProcessJson(credentials));
-  const summary = `credentials of identity ${vended.identity_id} in ${opts.identityPool}, valid until ${isoSeconds(credentials.expiration)}`;
+  const until = isoSeconds(credentials.expiration);
+  const summary = `credentials of identity ${vended.identity_id} in ${opts.identityPool}, valid until ${until}`;
   if (opts.writeEnv === undefined) {
     process.stdout.write(credentialExports(credentials));
     return notice(summary);

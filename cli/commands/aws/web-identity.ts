@@ -55,7 +55,8 @@ async function webIdentity(opts: WebIdentityOptions, cmd: Command): Promise<void
   const sessionName = opts.sessionName ?? defaultSessionName(stored.tenant, stored.sub);
   if (opts.refresh && !renewable(stored)) {
     notice(
-      `the stored access token expires at ${stored.expires_at} and cannot be renewed by this process (it was signed in with an inline token); refreshes fail after that unless it is renewed, e.g. by: ${renewCommand(stored)}`,
+      `the stored access token expires at ${stored.expires_at} and cannot be renewed by this process (it was signed in with ` +
+        `an inline token); refreshes fail after that unless it is renewed, e.g. by: ${renewCommand(stored)}`,
     );
   }
   const current = async () => {
@@ -121,7 +122,8 @@ export function registerWebIdentity(aws: Command): void {
     .option('--session-name <name>', 'AWS_ROLE_SESSION_NAME (default: fedbroker.<tenant>.<principal>.<hash>)', sessionNameArgument)
     .option(
       '--refresh',
-      'keep running and rewrite the file when 80% of the token lifetime has passed (SIGINT/SIGTERM stop it); run it in the background, not inside $(…)',
+      'keep running and rewrite the file when 80% of the token lifetime has passed (SIGINT/SIGTERM stop it); ' +
+        'run it in the background, not inside $(…)',
     )
     .addOption(
       new Option('--max-failures <n>', 'with --refresh: exit 1 after this many consecutive failed refreshes')

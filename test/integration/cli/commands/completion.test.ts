@@ -11,7 +11,8 @@ beforeAll(async () => {
 /** What bash offers after `words` (the last one being completed), with the script loaded as a user would. */
 function bashOffers(script: string, words: string[]): string[] {
   const file = tempFile('fedbroker.bash', script);
-  const program = `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _fedbroker; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const typed = words.map((w) => `'${w}'`).join(' ');
+  const program = `source ${file}; COMP_WORDS=(${typed}); COMP_CWORD=${words.length - 1}; _fedbroker; printf '%s\\n' "\${COMPREPLY[@]}"`;
   return execFileSync('bash', ['-c', program], { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 

@@ -74,7 +74,8 @@ describe('fedbroker auth status and logout', () => {
     expect(res.code).toBe(1);
     expect(res.stdout).toContain('(expired)');
     expect(res.stderr).toBe(
-      `fedbroker: token_expired: the stored access token has expired; renew it with: fedbroker auth exchange-oidc-token --tenant acme --token-file ${tokenFile}\n`,
+      'fedbroker: token_expired: the stored access token has expired; ' +
+        `renew it with: fedbroker auth exchange-oidc-token --tenant acme --token-file ${tokenFile}\n`,
     );
   });
 
@@ -98,7 +99,8 @@ describe('errors say what to do next', () => {
     expect(res).toMatchObject({ code: 1, stdout: '' });
     expect(res.stderr).toMatch(
       new RegExp(
-        `^fedbroker: invalid_request: .+; to see which trust relationship check refused it, an admin of tenant acme can run: fedbroker auth trust-relationships explain --token-file ${stranger}\\n$`,
+        '^fedbroker: invalid_request: .+; to see which trust relationship check refused it, an admin of tenant acme can run: ' +
+          `fedbroker auth trust-relationships explain --token-file ${stranger}\\n$`,
       ),
     );
   });
@@ -136,7 +138,8 @@ describe('errors say what to do next', () => {
     ]);
     expect(typed).toMatchObject({ code: 2, stdout: '' });
     expect(typed.stderr).toBe(
-      'fedbroker: usage_error: --endpoint must use https (plain http only for localhost): add --insecure to send tokens unencrypted to broker.example.com\n',
+      'fedbroker: usage_error: --endpoint must use https (plain http only for localhost): ' +
+        'add --insecure to send tokens unencrypted to broker.example.com\n',
     );
     // 127.0.0.2 is loopback to the kernel but not a name the CLI trusts for plain http: here it stands for any other host.
     const insecure = await cli([
