@@ -2,7 +2,9 @@
 // free ports). The only edits are the ports (8787 and 8789 → the run's) and `npx fedbroker`, which in
 // the repository runs the package's own bin (package.json `bin`): the snippet runs that bin directly,
 // so a scratch directory can take the files it writes. A block whose first line is `# needs AWS`
-// is not run; the Quick start block is run by CI itself (.ci/run) and by startLocalRun.
+// is not run; the Quick start block is run by CI itself (.ci/run) and by startLocalRun; installing
+// the published CLI is what test/integration/cli/installed-package.test.ts does from the packed
+// tarball (the registry is not reached from tests).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,8 @@ import { startLocalRun } from '../support/local-run.ts';
 const README = readFileSync('README.md', 'utf8');
 const blocks = [...README.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
 const QUICK_START = blocks[0] ?? '';
-const runnable = blocks.slice(1).filter((b) => !b.startsWith('# needs AWS'));
+const INSTALL = 'npm install -g @fedbroker/cli && fedbroker --version\n';
+const runnable = blocks.slice(1).filter((b) => !b.startsWith('# needs AWS') && b !== INSTALL);
 /** Inline commands of the prose: `printf %s "$(npx fedbroker …)" > id.jwt`. */
 const inline = [...README.replaceAll(/\n(?!\n)/g, ' ').matchAll(/`(printf %s "\$\(npx fedbroker [^`]+)`/g)].map((m) => m[1] ?? '');
 
@@ -39,7 +42,8 @@ describe('README.md shell snippets', () => {
   }, 90_000);
   afterAll(async () => run?.stop());
 
-  it('has the Quick start, the one-minute loop, the curl path and the bare-token line', () => {
+  it('has the Quick start, the one-minute loop, the curl path, the bare-token line and the install line', () => {
+    expect(blocks).toContain(INSTALL);
     expect(QUICK_START.split('\n').map((l) => /^npm ci && npm (start|test) /.exec(l)?.[1])).toEqual(['start', 'test', undefined]);
     expect(runnable).toHaveLength(2);
     expect(inline).toHaveLength(1);
@@ -50,6 +54,16 @@ describe('README.md shell snippets', () => {
     expect(pkg.scripts.start).toBe('node scripts/start-local.ts');
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/^npm ci [^\n]*&& npm test$/m);
     expect(pkg.bin).toEqual({ fedbroker: 'bin/fedbroker.mjs' });
+  });
+
+  it('the install line: the packed @fedbroker/cli installs with npm and answers --version (installed-package.test.ts)', () => {
+    const installed = readFileSync('test/integration/cli/installed-package.test.ts', 'utf8');
+    expect(installed).toContain("describe('the installed package (@fedbroker/cli)'");
+    expect(installed).toContain("cli.run(['--version'])");
+    expect(JSON.parse(readFileSync('packages/cli/package.json', 'utf8'))).toMatchObject({
+      name: '@fedbroker/cli',
+      bin: { fedbroker: expect.any(String) },
+    });
   });
 
   it('the loop, the curl path and the bare token run as written, in order, in one shell', async () => {
@@ -65,7 +79,8 @@ describe('README.md shell snippets', () => {
       .replaceAll('localhost:8787', `localhost:${port}`)
       .replaceAll('localhost:8789', `localhost:${devPort}`);
     const home = mkdtempSync(join(tmpdir(), 'fedbroker-cli-'));
-    const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home, FEDBROKER_ENDPOINT: run.issuer };
+    // No FEDBROKER_ENDPOINT: the CLI finds the run through its data folder's local-run.json, as README says.
+    const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home, FEDBROKER_DATA_DIR: run.dataDir };
     const out = await bash(script, cwd, env);
 
     // Discovery and JWKS.

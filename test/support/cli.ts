@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { buildCli } from '../../scripts/build-cli.ts';
 
-interface CliResult {
+export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;

@@ -18,13 +18,7 @@ const PENDING = new Set([
   'bench/report.ts',
   'bench/run.ts',
   'bench/worst-case.ts',
-  'cli/commands/admin.ts',
-  'cli/commands/cognito.ts',
-  'cli/commands/keys.ts',
-  'cli/commands/revoke.ts',
-  'cli/commands/web-identity.ts',
   'cli/sts.ts',
-  'cli/tenant-documents.ts',
 ]);
 
 function sources(dir: string): string[] {
