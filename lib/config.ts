@@ -3,8 +3,15 @@ import { ConfigError, PolicyInvalid } from './errors.ts';
 import { checkIssuerUrl } from './net/issuer-url.ts';
 
 /** Algorithms fedbroker signs with. RS256 is what every cloud IAM accepts; ES256 is smaller. */
-export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/**
+ * Issuer of Cognito identity pool tokens in the aws partition (Amazon Cognito developer guide,
+ * "Identity pools (federated identities) authentication flow"); other partitions set
+ * FEDBROKER_COGNITO_ISSUER.
+ */
+export const COGNITO_ISSUER_DEFAULT = 'https://cognito-identity.amazonaws.com';
 
 const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
@@ -49,7 +56,7 @@ export const envSchema = z.object({
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: seconds(86400),
   FEDBROKER_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10000)), 3000),
-  FEDBROKER_COGNITO_ISSUER: z._default(z.string(), 'https://cognito-identity.amazonaws.com'),
+  FEDBROKER_COGNITO_ISSUER: z._default(z.string(), COGNITO_ISSUER_DEFAULT),
   FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z._default(
     z.string().check(z.regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name')),
     'fedbroker',
@@ -179,12 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // STS accepts web identity tokens for at most 12 h sessions; longer tokens only widen exposure.
   if (e.FEDBROKER_ID_TOKEN_MAX_TTL > 43200) issues.push('FEDBROKER_ID_TOKEN_MAX_TTL must be at most 43200 (12 h)');
-  try {
-    checkIssuerUrl(e.FEDBROKER_COGNITO_ISSUER, { local });
-  } catch (err) {
-    if (!(err instanceof PolicyInvalid)) throw err;
-    issues.push(...err.issues.map((i) => `FEDBROKER_COGNITO_ISSUER: ${i}`));
-  }
+  checkCognitoIssuer(e.FEDBROKER_COGNITO_ISSUER, local, issues);
   if (issues.length) throw new ConfigError(issues);
 
   return {
@@ -216,6 +218,46 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTokenLifetimeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME,
       timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS,
     },
-    cognito: { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER },
+    cognito: cognitoConfig(e),
   };
+}
+
+function checkCognitoIssuer(raw: string, local: boolean, issues: string[]): void {
+  try {
+    checkIssuerUrl(raw, { local });
+  } catch (err) {
+    if (!(err instanceof PolicyInvalid)) throw err;
+    issues.push(...err.issues.map((i) => `FEDBROKER_COGNITO_ISSUER: ${i}`));
+  }
+}
+
+function cognitoConfig(e: { FEDBROKER_COGNITO_ISSUER: string; FEDBROKER_COGNITO_DEVELOPER_PROVIDER: string }): Config['cognito'] {
+  return { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER };
+}
+
+/** What operator commands that write tenant documents and their audit records read. */
+export type TenantAdminConfig = Pick<Config, 'tableName' | 'local' | 'cognito' | 'auditRetentionDays'>;
+
+const tenantAdminEnvSchema = z.pick(envSchema, {
+  FEDBROKER_TABLE: true,
+  FEDBROKER_LOCAL: true,
+  FEDBROKER_COGNITO_ISSUER: true,
+  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: true,
+  FEDBROKER_AUDIT_RETENTION_DAYS: true,
+});
+
+/**
+ * {@link loadConfig} for the operator's `fedbroker admin` tenant commands: the subset of the same
+ * schema they need, with the same defaults and checks, so the CLI judges documents as the deployed
+ * API does without asking for the signer settings it never uses. Throws {@link ConfigError}.
+ */
+export function loadTenantAdminConfig(env: Record<string, string | undefined> = process.env): TenantAdminConfig {
+  const parsed = tenantAdminEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(z.describeIssues(parsed.error));
+  const e = parsed.data;
+  const local = e.FEDBROKER_LOCAL === 'true';
+  const issues: string[] = [];
+  checkCognitoIssuer(e.FEDBROKER_COGNITO_ISSUER, local, issues);
+  if (issues.length) throw new ConfigError(issues);
+  return { tableName: e.FEDBROKER_TABLE, local, cognito: cognitoConfig(e), auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS };
 }

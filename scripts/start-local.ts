@@ -5,10 +5,12 @@
 // faster than a child process (the warm token paths make few DynamoDB calls, and a child adds a
 // cross-process hop to each), and it starts quicker.
 import { resolve } from 'node:path';
+import { COGNITO_ISSUER_DEFAULT } from '../lib/config.ts';
 import { startDevIssuer } from '../lib/local/dev-issuer.ts';
 import { startDynalite } from '../lib/local/dynalite.ts';
 import { keepLocalDataPrivate } from '../lib/local/private-data-dir.ts';
 import type { HttpApi } from '../lib/local/http-api.ts';
+import { removeLocalRun, writeLocalRun } from '../lib/local/run-file.ts';
 
 const port = Number(process.env.PORT ?? process.env.FEDBROKER_PORT ?? 8787);
 const dataDir = resolve(process.env.FEDBROKER_DATA_DIR ?? '.fedbroker');
@@ -16,6 +18,8 @@ const issuer = process.env.FEDBROKER_ISSUER ?? `http://localhost:${port}`;
 const tableName = 'fedbroker-local';
 const region = 'us-east-1';
 const root = resolve(import.meta.dirname, '..');
+// Where the API answers, for the CLI: the issuer may be a public name (a tunnel) for the same port.
+const endpoint = `http://localhost:${port}`;
 
 // The handlers' environment, set before any handler or lib module is imported (below, with
 // import()): lib/handlers/runtime.ts and the loggers read process.env when they are first loaded or used.
@@ -45,6 +49,7 @@ let stopping = false;
 const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
+  removeLocalRun(dataDir);
   // The HTTP front first, then the audit lines still waiting for their background table copy
   // (lib/audit/inline-projection.ts) go to dynalite before it closes. Bounded: a connection still
   // busy must not keep `npm start` from exiting (the lines on standard output are the record).
@@ -78,16 +83,38 @@ try {
 
   const dynamodb = new DynamoDBClient({ region, endpoint: db.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await createTableFromServerlessYml(dynamodb, tableName, `${root}/serverless.yml`);
-  await seedDevTenant(new DynamoTrustStore(new Table(tableName, dynamodb)), devIssuer.issuer, 'https://cognito-identity.amazonaws.com');
+  await seedDevTenant(new DynamoTrustStore(new Table(tableName, dynamodb)), devIssuer.issuer, COGNITO_ISSUER_DEFAULT);
   dynamodb.destroy();
 
   api = await startHttpApi({ routes: routesFromServerlessYml(`${root}/serverless.yml`, 'local'), root, port, host: '127.0.0.1', region });
   // Every handler module now, like warm containers: the first request does not pay for imports.
   await api.preload();
 
+  // What operator commands need, for `fedbroker admin …` to find this run with no variables set.
+  const recorded = writeLocalRun(dataDir, {
+    pid: process.pid,
+    endpoint,
+    issuer,
+    dev_issuer: devIssuer.issuer,
+    environment: {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      FEDBROKER_LOCAL: 'true',
+      FEDBROKER_SIGNER: 'local',
+      FEDBROKER_TABLE: tableName,
+      FEDBROKER_ISSUER: issuer,
+      FEDBROKER_DATA_DIR: dataDir,
+    },
+  });
+
   console.log(`fedbroker is running (local mode, data in ${dataDir})`);
   console.log(`issuer: ${issuer}`);
   console.log(`dev issuer (DEV ONLY, trusted by tenant "dev" for subjects dev:*): ${devIssuer.issuer}`);
+  console.log(`endpoint: ${endpoint} (the CLI's default while this runs)`);
+  console.log(`table:  ${tableName} on DynamoDB endpoint ${db.endpoint} (region ${region})`);
+  console.log(`operator commands (fedbroker admin …) read both from ${recorded}; no variables needed`);
   console.log(`try:    curl -s ${issuer}/.well-known/openid-configuration && curl -s ${issuer}/.well-known/jwks.json`);
 } catch (e) {
   console.error(`fedbroker did not start: ${e instanceof Error ? e.message : String(e)}`);

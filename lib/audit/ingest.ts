@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { AuditEntry, AuditTableWriter } from './ports.ts';
 import { entryFromLine, ingestEntries } from './lines.ts';
 
-export { AuditPartitionsUnwritten, entryFromLine } from './lines.ts';
+export { AuditPartitionsUnwritten } from './lines.ts';
 
 /** What Lambda receives from a CloudWatch Logs subscription filter: base64 of gzipped JSON. */
 export interface LogsSubscriptionEvent {
@@ -23,7 +23,7 @@ interface LogsPayload {
 const MAX_DECODED_BYTES = 8 * 1024 * 1024;
 
 /** Decodes a subscription event: the audit entries it carries and how many log lines were not entries. */
-export function decodeSubscription(event: LogsSubscriptionEvent): { entries: AuditEntry[]; dropped: number } {
+function decodeSubscription(event: LogsSubscriptionEvent): { entries: AuditEntry[]; dropped: number } {
   const data = event?.awslogs?.data;
   if (typeof data !== 'string') throw new TypeError('not a CloudWatch Logs subscription event');
   const payload = JSON.parse(

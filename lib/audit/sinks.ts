@@ -30,7 +30,7 @@ export function auditLine(entry: AuditEntry): string {
 }
 
 /** Writes an audit line to standard output (nothing when lines are silenced); throws when it cannot. */
-export function writeAuditLine(line: string): void {
+function writeAuditLine(line: string): void {
   if (auditLinesSilenced) return;
   // A closed or destroyed stream is refused here, synchronously, so the grant fails closed;
   // errors the OS reports later (EPIPE) surface as the stream's error event instead.

@@ -5,7 +5,10 @@ import { MetricsBuffer } from '../../lib/metrics.ts';
 // handlers' use of it is in test/integration/metrics.test.ts.
 function lines(run: () => void): Record<string, unknown>[] {
   const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
   try {
     run();
   } finally {
@@ -55,7 +58,10 @@ describe('MetricsBuffer', () => {
   it('without dimensions, uses the service dimension alone', () => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     const m = new MetricsBuffer({ namespace: 'fedbroker', serviceName: 'fedbroker' });
-    const [line] = lines(() => (m.addMetric('AuditWriteFailures', 'Count', 1), m.publishStoredMetrics()));
+    const [line] = lines(() => {
+      m.addMetric('AuditWriteFailures', 'Count', 1);
+      m.publishStoredMetrics();
+    });
     expect((line!._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!.Dimensions).toEqual([['service']]);
   });
 
@@ -66,7 +72,12 @@ describe('MetricsBuffer', () => {
   ])('writes nothing with %s=%s, and still starts over', (name, value) => {
     vi.stubEnv(name, value);
     const m = new MetricsBuffer({ namespace: 'fedbroker', serviceName: 'fedbroker' });
-    expect(lines(() => (m.addMetric('Exchanges', 'Count', 1), m.publishStoredMetrics()))).toEqual([]);
+    expect(
+      lines(() => {
+        m.addMetric('Exchanges', 'Count', 1);
+        m.publishStoredMetrics();
+      }),
+    ).toEqual([]);
     expect(m.hasStoredMetrics()).toBe(false);
   });
 
@@ -74,6 +85,11 @@ describe('MetricsBuffer', () => {
     vi.stubEnv('POWERTOOLS_DEV', 'true');
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     const m = new MetricsBuffer({ namespace: 'fedbroker', serviceName: 'fedbroker' });
-    expect(lines(() => (m.addMetric('Exchanges', 'Count', 1), m.publishStoredMetrics()))).toHaveLength(1);
+    expect(
+      lines(() => {
+        m.addMetric('Exchanges', 'Count', 1);
+        m.publishStoredMetrics();
+      }),
+    ).toHaveLength(1);
   });
 });
