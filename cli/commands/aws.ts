@@ -16,6 +16,7 @@ import { notice } from '../output.ts';
 import { assumeRoleWithWebIdentity, issueStsIdToken, roleArnArgument, sessionDurationOption } from '../sts.ts';
 import { registerCognitoCredentials } from './cognito.ts';
 import { registerWebIdentity } from './web-identity.ts';
+import { registerServe } from './aws/serve.ts';
 
 interface RoleOptions {
   roleArn: string;
@@ -97,5 +98,6 @@ export function registerAws(program: Command): void {
     .action(credentialProcess);
 
   registerWebIdentity(aws);
+  registerServe(aws);
   registerCognitoCredentials(aws);
 }

@@ -1,0 +1,78 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { redact } from '../../lib/redact.ts';
+import { CliError, toCliError } from '../errors.ts';
+import { notice } from '../output.ts';
+import { abortableSleep, keepFresh, REFRESH_DEFAULTS, RefreshGaveUp, type Lifetime } from '../refresh.ts';
+
+export interface LoopOptions {
+  maxFailures: number;
+  timeScale: number;
+}
+
+function countArgument(text: string): number {
+  if (!/^\d{1,3}$/.test(text) || Number(text) < 1) throw new InvalidArgumentError('a whole number from 1 to 999');
+  return Number(text);
+}
+
+function scaleArgument(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 1 || value > 10_000) throw new InvalidArgumentError('a factor from 1 to 10000');
+  return value;
+}
+
+/** `--max-failures` and the hidden `--time-scale` (tests shorten every wait by its factor), as `aws web-identity` has them. */
+export function loopOptions(c: Command, what: string): Command {
+  return c
+    .addOption(
+      new Option('--max-failures <n>', `${what}: exit 1 after this many consecutive failed refreshes`)
+        .argParser(countArgument)
+        .default(REFRESH_DEFAULTS.maxFailures),
+    )
+    .addOption(new Option('--time-scale <factor>').argParser(scaleArgument).default(1).hideHelp());
+}
+
+export const describeFailure = (e: unknown) => {
+  const failure = toCliError(e);
+  return `${failure.error}: ${redact(failure.message)}`;
+};
+
+export const until = (l: Lifetime) => new Date(l.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * Runs `refresh` whenever 80% of the current lifetime has passed, until SIGINT/SIGTERM (or
+ * `signal`) stops it; gives up loudly after `maxFailures` failures in a row (lib: cli/refresh.ts),
+ * because a supervisor restarting a failed process beats a loop that lets credentials lapse.
+ */
+export async function refreshUntilStopped(
+  label: string,
+  first: Lifetime,
+  refresh: () => Promise<Lifetime>,
+  o: LoopOptions,
+  signal?: AbortSignal,
+): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await keepFresh(
+      first,
+      {
+        refresh,
+        now: Date.now,
+        sleep: (ms, s) => abortableSleep(ms / o.timeScale, s),
+        onRefreshed: (l) => notice(`refreshed ${label}: valid until ${until(l)}`),
+        onFailure: (e, n, wait) =>
+          notice(`refresh ${n}/${o.maxFailures} of ${label} failed (${describeFailure(e)}); retrying in ${Math.ceil(wait / 1000)}s`),
+      },
+      { ...REFRESH_DEFAULTS, maxFailures: o.maxFailures, signal: controller.signal },
+    );
+  } catch (e) {
+    if (!(e instanceof RefreshGaveUp)) throw e;
+    throw new CliError('refresh_failed', `${label}: ${e.message}; last: ${describeFailure(e.cause)}`);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
