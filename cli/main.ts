@@ -5,6 +5,7 @@ import { redact } from '../lib/redact.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerAuth } from './commands/auth.ts';
 import { registerAws } from './commands/aws.ts';
+import { registerAzure } from './commands/azure/index.ts';
 import { DEFAULT_ENDPOINT } from './context.ts';
 import { CliError, toCliError } from './errors.ts';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--endpoint <url>', 'broker endpoint').env('FEDBROKER_ENDPOINT').default(DEFAULT_ENDPOINT));
   registerAuth(program);
   registerAws(program);
+  registerAzure(program);
   registerAdmin(program);
   return program;
 }

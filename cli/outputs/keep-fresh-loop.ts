@@ -48,21 +48,24 @@ export async function refreshUntilStopped(
   first: Lifetime,
   refresh: () => Promise<Lifetime>,
   o: LoopOptions,
-  signal?: AbortSignal,
+  readerCacheMs = 0,
 ): Promise<void> {
+  // A reader that caches what it read for `readerCacheMs` may still use a token that long after
+  // it was replaced: schedule on the life left to such a reader, report the real one.
+  const forReader = (l: Lifetime): Lifetime => ({ issuedAt: l.issuedAt, expiresAt: Math.max(l.issuedAt, l.expiresAt - readerCacheMs) });
+  const real = (l: Lifetime): Lifetime => ({ issuedAt: l.issuedAt, expiresAt: l.expiresAt + readerCacheMs });
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  signal?.addEventListener('abort', stop, { once: true });
   try {
     await keepFresh(
-      first,
+      forReader(first),
       {
-        refresh,
+        refresh: async () => forReader(await refresh()),
         now: Date.now,
         sleep: (ms, s) => abortableSleep(ms / o.timeScale, s),
-        onRefreshed: (l) => notice(`refreshed ${label}: valid until ${until(l)}`),
+        onRefreshed: (l) => notice(`refreshed ${label}: valid until ${until(real(l))}`),
         onFailure: (e, n, wait) =>
           notice(`refresh ${n}/${o.maxFailures} of ${label} failed (${describeFailure(e)}); retrying in ${Math.ceil(wait / 1000)}s`),
       },
