@@ -6,6 +6,7 @@ import { registerAdmin } from './commands/admin.ts';
 import { registerAuth } from './commands/auth.ts';
 import { registerAws } from './commands/aws.ts';
 import { registerAzure } from './commands/azure/index.ts';
+import { registerGcp } from './commands/gcp/index.ts';
 import { DEFAULT_ENDPOINT } from './context.ts';
 import { CliError, toCliError } from './errors.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerAuth(program);
   registerAws(program);
   registerAzure(program);
+  registerGcp(program);
   registerAdmin(program);
   return program;
 }
