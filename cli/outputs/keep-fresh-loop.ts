@@ -54,6 +54,15 @@ export async function refreshUntilStopped(
   // it was replaced: schedule on the life left to such a reader, report the real one.
   const forReader = (l: Lifetime): Lifetime => ({ issuedAt: l.issuedAt, expiresAt: Math.max(l.issuedAt, l.expiresAt - readerCacheMs) });
   const real = (l: Lifetime): Lifetime => ({ issuedAt: l.issuedAt, expiresAt: l.expiresAt + readerCacheMs });
+  // A token the reader may keep for most of its life cannot be replaced in time: say so instead of rewriting it in a tight loop.
+  const seconds = Math.floor((first.expiresAt - first.issuedAt) / 1000);
+  if (readerCacheMs > 0 && seconds * 1000 < 2 * readerCacheMs) {
+    throw new CliError(
+      'token_too_short',
+      `${label}: the token lives ${seconds}s but its reader keeps it up to ${readerCacheMs / 1000}s; ask for ${(2 * readerCacheMs) / 60_000} minutes or more with --duration`,
+      2,
+    );
+  }
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);

@@ -10,6 +10,7 @@ import { startBroker, type TestBroker } from '../../support/broker.ts';
 import { builtCli, cliRunner, tempConfigHome, type RunCli } from '../../support/cli.ts';
 import { spawnCli, type CliProcess } from '../../support/cli-spawn.ts';
 import { startGateway } from '../../support/gateway.ts';
+import { exportsOf, withEnv } from '../../support/signed-in-cli.ts';
 import { startStsStandIn, type StsStandIn } from '../../support/sts-stand-in.ts';
 import { tenantAdmin } from '../../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
@@ -26,26 +27,6 @@ let env: Record<string, string>;
 let cli: RunCli;
 let server: CliProcess;
 let vars: Record<string, string>;
-
-const exportsOf = (stdout: string) =>
-  Object.fromEntries(
-    stdout
-      .trim()
-      .split('\n')
-      .map((l) => /^export (\w+)=(.*)$/.exec(l)!.slice(1, 3) as [string, string]),
-  );
-
-async function withEnv<T>(set: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, set);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  }
-}
 
 async function startServe(args: string[]): Promise<{ proc: CliProcess; vars: Record<string, string> }> {
   const proc = await spawnCli(['aws', 'serve', '--role-arn', ROLE, '--port', '0', ...args], env);

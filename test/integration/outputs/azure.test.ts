@@ -97,6 +97,15 @@ describe('fedbroker azure federated-token', () => {
     expect(proc.stderr()).toMatch(/stopped; .+ keeps its last token until it expires\n$/);
   });
 
+  it('refuses --refresh with tokens the Azure SDK could keep past their expiry (token_too_short)', async () => {
+    const file = join(tempConfigHome(), 'azure-token');
+    const res = await s.cli([...args(file), '--refresh', '--duration', '8m']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(
+      /fedbroker: token_too_short: .+ the token lives 480s but its reader keeps it up to 300s; ask for 10 minutes or more/,
+    );
+  });
+
   it('Entra refuses a token whose subject no federated credential names (AADSTS70021), and the SDK says so', async () => {
     const file = join(tempConfigHome(), 'azure-token');
     const res = await s.cli(args(file, OTHER_CLIENT_ID));
