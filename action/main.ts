@@ -115,14 +115,15 @@ function readPlan(): Plan {
  */
 async function signIn(plan: Plan, log: boolean): Promise<StoredToken> {
   const jobToken = await requestActionsToken(plan.audience);
-  mask(jobToken);
+  // The refresher's stdout is its own log file, not the runner's: a mask command there would only write the token down.
+  if (log) mask(jobToken);
   try {
     const res = await exchangeToken(plan.endpoint, {
       subject_token: jobToken,
       subject_token_type: TOKEN_TYPE.idToken,
       tenant: plan.tenant,
     });
-    mask(res.access_token);
+    if (log) mask(res.access_token);
     const claims = decodeUnverified(res.access_token).payload;
     return {
       endpoint: plan.endpoint,
@@ -160,7 +161,8 @@ type Writer = (stored: StoredToken) => Promise<Lifetime>;
 
 function writers(plan: Plan, dir: string): { name: string; path: string; write: Writer }[] {
   const list: { name: string; path: string; write: Writer }[] = [];
-  if (plan.aws) {
+  // The AWS token file only in refresh mode: otherwise the keys (or the profile) are what later steps use.
+  if (plan.aws && plan.refresh) {
     const aws = plan.aws;
     const path = join(dir, 'aws-web-identity-token');
     list.push({

@@ -3,7 +3,7 @@
 // STS stand-in (static, in a profile, or as a refreshing web identity token file), an ID token
 // output, and Google and Azure configurations — asserting what lands in GITHUB_ENV and
 // GITHUB_OUTPUT, what is masked, that files stay under RUNNER_TEMP, and how a refusal is explained.
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromIni, fromTokenFile } from '@aws-sdk/credential-providers';
@@ -144,6 +144,10 @@ describe('the fedbroker GitHub Action', () => {
     // The job token and the access token are masked as well: two JWTs besides the credentials.
     expect(r.masks.filter((m) => /^eyJ/.test(m))).toHaveLength(2);
     expect(r.state).toEqual({ isPost: 'true' });
+    // No token file behind: without refresh the keys are all later steps need.
+    const dirs = readdirSync(r.runnerTemp);
+    expect(dirs).toEqual([expect.stringMatching(/^fedbroker-/)]);
+    expect(readdirSync(join(r.runnerTemp, dirs[0]!))).toEqual([]);
   });
 
   it('accepts the immutable sub form (repo:owner@id/repo@id:…) through the relationship that names it', async () => {
@@ -199,10 +203,13 @@ describe('the fedbroker GitHub Action', () => {
       // 900 s tokens, waits 200 times shorter: rewritten after 3.6 s, with a new job token each time.
       const first = readFileSync(file, 'utf8');
       const requests = actions.requests.length;
-      await waitFor(() => readFileSync(file, 'utf8') !== first);
+      const log = () => readFileSync(join(file, '..', 'refresher.log'), 'utf8');
+      // The file is replaced first, the log line follows: wait for both.
+      await waitFor(() => readFileSync(file, 'utf8') !== first && /refreshed .+aws-web-identity-token: valid until \S+Z/.test(log()));
       expect(actions.requests.length).toBeGreaterThan(requests);
       expect(decodeJwt(readFileSync(file, 'utf8')).aud).toBe('sts.amazonaws.com');
-      expect(readFileSync(join(file, '..', 'refresher.log'), 'utf8')).toMatch(/refreshed .+aws-web-identity-token: valid until \S+Z/);
+      // The log is private to the job's temp directory, and holds no token either.
+      expect(log()).not.toMatch(/eyJ[\w-]*\.[\w-]*\.[\w-]*/);
     } finally {
       const post = await runAction(bundle, base(), {}, { state: r.state });
       expect(post.code, post.stdout).toBe(0);
@@ -300,10 +307,15 @@ describe('the fedbroker GitHub Action', () => {
   });
 });
 
+/** Whether `pid` still runs; an exited process nobody reaped yet (state Z: its parent, the action, is gone) does not. */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
