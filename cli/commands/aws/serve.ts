@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultSessionName, exportLines, sessionNameArgument, type AwsCredentials } from '../../aws-credentials.ts';
-import { storedTokenFor } from '../../context.ts';
 import { notice } from '../../output.ts';
 import { CREDENTIALS_PATH, startContainerServer } from '../../outputs/container-credentials.ts';
+import { storedTokenSource } from '../../outputs/stored-token.ts';
 import { loopOptions, refreshUntilStopped, until, type LoopOptions } from '../../outputs/keep-fresh-loop.ts';
 import { writePrivateFile } from '../../private-file.ts';
 import type { Lifetime } from '../../refresh.ts';
@@ -33,18 +33,19 @@ function portArgument(text: string): number {
  * each time with a fresh ID token from the stored access token.
  */
 async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
-  const stored = await storedTokenFor(cmd);
+  const current = await storedTokenSource(cmd, true);
+  const stored = await current();
   const sessionName = opts.sessionName ?? defaultSessionName(stored.tenant, stored.sub);
   const roleName = opts.roleArn.slice(opts.roleArn.lastIndexOf('/') + 1);
-  let current: AwsCredentials | undefined;
+  let held: AwsCredentials | undefined;
   const assume = async (): Promise<Lifetime> => {
-    const id = await issueStsIdToken(await storedTokenFor(cmd), opts.duration);
+    const id = await issueStsIdToken(await current(), opts.duration);
     const issuedAt = Date.now();
-    current = await assumeRoleWithWebIdentity({ roleArn: opts.roleArn, sessionName, durationSeconds: opts.duration, id });
-    return { issuedAt, expiresAt: current.expiration.getTime() };
+    held = await assumeRoleWithWebIdentity({ roleArn: opts.roleArn, sessionName, durationSeconds: opts.duration, id });
+    return { issuedAt, expiresAt: held.expiration.getTime() };
   };
   const first = await assume();
-  const server = await startContainerServer({ source: { current: () => current }, port: opts.port, imds: opts.imds ?? false, roleName });
+  const server = await startContainerServer({ source: { current: () => held }, port: opts.port, imds: opts.imds ?? false, roleName });
   const vars: [string, string][] = [['AWS_CONTAINER_CREDENTIALS_FULL_URI', `${server.url}${CREDENTIALS_PATH}`]];
   if (opts.authorizationTokenFile !== undefined) {
     const path = resolve(opts.authorizationTokenFile);

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { exportLines } from '../../aws-credentials.ts';
-import { storedTokenFor } from '../../context.ts';
 import { durationOption } from '../../duration.ts';
 import { notice } from '../../output.ts';
 import { issueIdTokenFor } from '../../outputs/id-token.ts';
+import { storedTokenSource } from '../../outputs/stored-token.ts';
 import { loopOptions, refreshUntilStopped, until, type LoopOptions } from '../../outputs/keep-fresh-loop.ts';
 import { writePrivateFile } from '../../private-file.ts';
 import type { Lifetime } from '../../refresh.ts';
@@ -63,8 +63,9 @@ function authorityHostArgument(text: string): string {
  */
 async function federatedToken(opts: FederatedTokenOptions, cmd: Command): Promise<void> {
   const path = resolve(opts.tokenFile);
+  const current = await storedTokenSource(cmd, opts.refresh ?? false);
   const issue = async (): Promise<Lifetime> => {
-    const id = await issueIdTokenFor(await storedTokenFor(cmd), opts.audience, opts.duration);
+    const id = await issueIdTokenFor(await current(), opts.audience, opts.duration);
     // No trailing newline: the file's content is the assertion, byte for byte.
     await writePrivateFile(path, id.token);
     return id;

@@ -1,7 +1,6 @@
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { Option, type Command } from 'commander';
 import { exportLines } from '../../aws-credentials.ts';
-import { storedTokenFor } from '../../context.ts';
 import { durationOption } from '../../duration.ts';
 import { usageError } from '../../errors.ts';
 import { notice } from '../../output.ts';
@@ -14,6 +13,7 @@ import {
   type CredentialSource,
 } from '../../outputs/google.ts';
 import { issueIdTokenFor } from '../../outputs/id-token.ts';
+import { storedTokenSource } from '../../outputs/stored-token.ts';
 import { loopOptions, refreshUntilStopped, until, type LoopOptions } from '../../outputs/keep-fresh-loop.ts';
 import { writePrivateFile } from '../../private-file.ts';
 import type { Lifetime } from '../../refresh.ts';
@@ -63,7 +63,7 @@ async function credentialConfig(opts: CredentialConfigOptions, cmd: Command): Pr
     throw usageError('--refresh needs --token-file (the executable-sourced config needs no refresh)');
   const output = outsideWorkspace(resolve(opts.output ?? join(dirname(tokenFilePath()), 'gcp-credential-config.json')), '--output');
   const tokenAudience = opts.tokenAudience ?? defaultTokenAudience(opts.audience);
-  await storedTokenFor(cmd);
+  const current = await storedTokenSource(cmd, opts.refresh ?? false);
   let source: CredentialSource;
   let issue: (() => Promise<Lifetime>) | undefined;
   let tokenPath: string | undefined;
@@ -72,7 +72,7 @@ async function credentialConfig(opts: CredentialConfigOptions, cmd: Command): Pr
     tokenPath = path;
     source = { file: path, format: { type: 'text' } };
     issue = async () => {
-      const id = await issueIdTokenFor(await storedTokenFor(cmd), tokenAudience, opts.duration);
+      const id = await issueIdTokenFor(await current(), tokenAudience, opts.duration);
       await writePrivateFile(path, id.token);
       return id;
     };

@@ -1,13 +1,13 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Table } from '../../../lib/aws/dynamo-table.ts';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { awsEnv, builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../support/cli.ts';
-import { postExchange, TOKEN_TYPE } from '../../support/exchange-client.ts';
-import { startGateway } from '../../support/gateway.ts';
-import { tenantAdmin } from '../../support/tenants.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { Table } from '../../../../../lib/aws/dynamo-table.ts';
+import { startBroker, type TestBroker } from '../../../../support/broker.ts';
+import { awsEnv, builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../../../support/cli.ts';
+import { postExchange, TOKEN_TYPE } from '../../../../support/exchange-client.ts';
+import { startGateway } from '../../../../support/gateway.ts';
+import { tenantAdmin } from '../../../../support/tenants.ts';
+import { startUpstreamIssuer, type UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;

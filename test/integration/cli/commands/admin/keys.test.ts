@@ -1,14 +1,14 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAuditLog } from '../../../lib/aws/dynamo-audit-log.ts';
-import { DynamoKeyStore } from '../../../lib/aws/dynamo-key-store.ts';
-import { Table } from '../../../lib/aws/dynamo-table.ts';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { awsEnv, builtCli, cliRunner, tempConfigHome, type RunCli } from '../../support/cli.ts';
-import { postExchange, TOKEN_TYPE } from '../../support/exchange-client.ts';
-import { startGateway } from '../../support/gateway.ts';
-import { tenantAdmin } from '../../support/tenants.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { DynamoAuditLog } from '../../../../../lib/aws/dynamo-audit-log.ts';
+import { DynamoKeyStore } from '../../../../../lib/aws/dynamo-key-store.ts';
+import { Table } from '../../../../../lib/aws/dynamo-table.ts';
+import { startBroker, type TestBroker } from '../../../../support/broker.ts';
+import { awsEnv, builtCli, cliRunner, tempConfigHome, type RunCli } from '../../../../support/cli.ts';
+import { postExchange, TOKEN_TYPE } from '../../../../support/exchange-client.ts';
+import { startGateway } from '../../../../support/gateway.ts';
+import { tenantAdmin } from '../../../../support/tenants.ts';
+import { startUpstreamIssuer, type UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;

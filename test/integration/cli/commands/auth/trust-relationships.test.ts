@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../support/cli.ts';
-import { startGateway } from '../../support/gateway.ts';
-import { tenantAdmin } from '../../support/tenants.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { startBroker, type TestBroker } from '../../../../support/broker.ts';
+import { builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../../../support/cli.ts';
+import { startGateway } from '../../../../support/gateway.ts';
+import { tenantAdmin } from '../../../../support/tenants.ts';
+import { startUpstreamIssuer, type UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;

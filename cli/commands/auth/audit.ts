@@ -1,8 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { storedTokenFor, tenantArgument } from '../context.ts';
-import { parseDuration } from '../duration.ts';
-import { callBroker } from '../http.ts';
-import { notice, outputOption, printJson, printLine, renderTable, type OutputFormat } from '../output.ts';
+import { type Command, InvalidArgumentError } from 'commander';
+import { API_ROUTES, apiPath } from '../../../lib/api-paths.ts';
+import { storedTokenFor } from '../../context.ts';
+import { parseDuration } from '../../duration.ts';
+import { callBroker } from '../../http.ts';
+import { tenantGuardOption } from '../../options.ts';
+import { notice, type OutputFormat, outputOption, printJson, printLine, renderTable } from '../../output.ts';
 
 interface AuditOptions {
   since?: string;
@@ -73,7 +75,7 @@ async function showAudit(opts: AuditOptions, cmd: Command): Promise<void> {
     for (const [k, v] of Object.entries({ since: opts.since, until: opts.until, principal: opts.principal, cursor }))
       if (v !== undefined) query.set(k, v);
     query.set('limit', String(Math.min(PAGE, opts.limit - items.length)));
-    const res = await callBroker(stored.endpoint, `/v1/tenants/${encodeURIComponent(stored.tenant)}/audit?${query}`, {
+    const res = await callBroker(stored.endpoint, `${apiPath(API_ROUTES.audit, { tenant: stored.tenant })}?${query}`, {
       method: 'GET',
       headers: { Authorization: `Bearer ${stored.access_token}` },
     });
@@ -96,7 +98,7 @@ export function registerAudit(auth: Command): void {
     .option('--principal <sub>', "only records about this verified principal (its sub); refusals' unverified claims never match")
     .option('--limit <n>', 'print at most this many records', countArgument, 100)
     .option('--cursor <cursor>', 'continue after a previous page (the cursor printed with it)')
-    .option('--tenant <tenant>', 'refuse to run unless the stored token belongs to this tenant', tenantArgument)
+    .addOption(tenantGuardOption())
     .addOption(outputOption(['table', 'json'], 'table'))
     .action(showAudit);
 }

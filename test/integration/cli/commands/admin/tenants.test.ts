@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { awsEnv, builtCli, cliRunner, tempConfigHome, type RunCli } from '../../support/cli.ts';
-import { freePort } from '../../support/free-port.ts';
-import { tenantAdmin } from '../../support/tenants.ts';
+import { startBroker, type TestBroker } from '../../../../support/broker.ts';
+import { awsEnv, builtCli, cliRunner, tempConfigHome, type RunCli } from '../../../../support/cli.ts';
+import { freePort } from '../../../../support/free-port.ts';
+import { tenantAdmin } from '../../../../support/tenants.ts';
 
 let broker: TestBroker;
 let cli: RunCli;
@@ -152,6 +152,16 @@ describe('fedbroker admin', () => {
   it('needs a table name', async () => {
     const res = await cli(create('acme'), { FEDBROKER_TABLE: undefined });
     expect(res).toMatchObject({ code: 2, stderr: 'fedbroker: usage_error: name the DynamoDB table with --table or FEDBROKER_TABLE\n' });
+  });
+
+  it('reads the deployment variables as the broker does: one it would refuse is a usage error naming it', async () => {
+    const retention = await cli(create('acme'), { FEDBROKER_AUDIT_RETENTION_DAYS: '0' });
+    expect(retention).toMatchObject({ code: 2, stdout: '' });
+    expect(retention.stderr).toMatch(/^fedbroker: usage_error: fix the deployment's configuration: FEDBROKER_AUDIT_RETENTION_DAYS: .+\n$/);
+    const cognito = await cli(create('acme'), { FEDBROKER_COGNITO_ISSUER: 'http://cognito.example.com' });
+    expect(cognito).toMatchObject({ code: 2, stdout: '' });
+    expect(cognito.stderr).toMatch(/^fedbroker: usage_error: fix the deployment's configuration: FEDBROKER_COGNITO_ISSUER: .+\n$/);
+    expect((await store.readTenant('acme')).tenant).toBeUndefined();
   });
 
   it('reports an unreachable DynamoDB in one line on stderr, with exit 1', async () => {

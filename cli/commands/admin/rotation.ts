@@ -1,17 +1,17 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { systemClock } from '../../lib/clock.ts';
-import { ConfigError } from '../../lib/errors.ts';
-import type { KeyEvent, RotationDeps, RotationReport } from '../../lib/keys/rotation.ts';
-import { CliError, usageError } from '../errors.ts';
-import { notice, outputOption, printJson, printLine, type OutputFormat } from '../output.ts';
+import { systemClock } from '../../../lib/clock.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+import type { KeyEvent, RotationDeps, RotationReport } from '../../../lib/keys/rotation.ts';
+import { usageError } from '../../errors.ts';
+import { operatorEnvironment } from '../../operator.ts';
+import { notice, type OutputFormat, printJson, printLine } from '../../output.ts';
 
-interface KeyOptions {
+export interface KeyOptions {
   table?: string;
   output: OutputFormat;
 }
 
 /** Every key change made here is attributed to this actor in the audit trail (tenant `_system`). */
-const ACTOR = 'operator:cli';
+export const ACTOR = 'operator:cli';
 
 /**
  * Rotation never reads the issuer, but loadConfig requires one, so the operator need not know the
@@ -19,7 +19,7 @@ const ACTOR = 'operator:cli';
  */
 const PLACEHOLDER_ISSUER = 'https://issuer.fedbroker.invalid';
 
-const ENVIRONMENT_HELP = `
+export const ENVIRONMENT_HELP = `
 Runs against the table and KMS directly with your AWS credentials (SDK default chain), configured
 by the same variables as the deployment:
   FEDBROKER_TABLE (or --table)       the broker's DynamoDB table
@@ -30,12 +30,8 @@ by the same variables as the deployment:
   FEDBROKER_MANAGED_KEY_TAG          with kms: the stage's fedbroker:managed tag value, <service>-<stage> (default: the table name)
   FEDBROKER_KEY_*                    only if the deployment changed them (retirement, pre-publication, deletion window)
   AWS_REGION                         the deployment's region
-FEDBROKER_ISSUER is not needed (any https URL will do).`;
-
-function kidArgument(text: string): string {
-  if (!/^[\w-]{1,128}$/.test(text)) throw new InvalidArgumentError('a key id (kid) is base64url text, as in the JWKS');
-  return text;
-}
+FEDBROKER_ISSUER is not needed (any https URL will do).
+With none of these set, and \`npm start\` running here, it runs against that local run.`;
 
 /**
  * Builds what rotation needs the way the deployment does — loadConfig, createSigner,
@@ -43,24 +39,24 @@ function kidArgument(text: string): string {
  * reports the next key it published) and recorded in the audit trail. Refuses when the active
  * key was made by another signer or algorithm than configured: new keys would not match it.
  */
-async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promise<RotationReport>): Promise<RotationReport> {
-  if (!opts.table) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
+export async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promise<RotationReport>): Promise<RotationReport> {
+  const env = operatorEnvironment(opts.table);
   const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }, { tableSink }] =
     await Promise.all([
-      import('../../lib/config.ts'),
-      import('../../lib/handlers/runtime.ts'),
-      import('../../lib/aws/dynamo-table.ts'),
-      import('../../lib/aws/dynamo-key-store.ts'),
-      import('../../lib/audit/trail.ts'),
-      import('../../lib/aws/dynamo-audit-log.ts'),
-      import('../../lib/audit/sinks.ts'),
+      import('../../../lib/config.ts'),
+      import('../../../lib/handlers/runtime.ts'),
+      import('../../../lib/aws/dynamo-table.ts'),
+      import('../../../lib/aws/dynamo-key-store.ts'),
+      import('../../../lib/audit/trail.ts'),
+      import('../../../lib/aws/dynamo-audit-log.ts'),
+      import('../../../lib/audit/sinks.ts'),
     ]);
-  const issuer = process.env.FEDBROKER_ISSUER || process.env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
+  const issuer = env.FEDBROKER_ISSUER || env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
   let config;
   try {
     // The deployment tags its keys `<service>-<stage>`, which is also its default table name.
-    const managedTag = process.env.FEDBROKER_MANAGED_KEY_TAG || opts.table;
-    config = loadConfig({ ...process.env, FEDBROKER_TABLE: opts.table, FEDBROKER_ISSUER: issuer, FEDBROKER_MANAGED_KEY_TAG: managedTag });
+    const managedTag = env.FEDBROKER_MANAGED_KEY_TAG || env.FEDBROKER_TABLE;
+    config = loadConfig({ ...env, FEDBROKER_ISSUER: issuer, FEDBROKER_MANAGED_KEY_TAG: managedTag });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     throw usageError(`set the signer configuration the deployment uses (see --help): ${e.issues.join('; ')}`);
@@ -84,7 +80,8 @@ async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promis
     const current = keys.find((k) => k.kid === active?.kid);
     if (current && (current.signer !== signer.kind || current.alg !== config.signer.alg)) {
       throw usageError(
-        `the active key ${current.kid} is ${current.signer}/${current.alg}, but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say ${signer.kind}/${config.signer.alg}; set them as the deployment does`,
+        `the active key ${current.kid} is ${current.signer}/${current.alg}, ` +
+          `but FEDBROKER_SIGNER/FEDBROKER_SIGNING_ALG say ${signer.kind}/${config.signer.alg}; set them as the deployment does`,
       );
     }
     const report = await fn({ store, signer, clock: systemClock, config, onKeyEvent });
@@ -102,41 +99,4 @@ async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promis
   } finally {
     table.doc.destroy();
   }
-}
-
-async function rotateKeysCommand(opts: KeyOptions & { force?: boolean }): Promise<void> {
-  const { rotateKeys } = await import('../../lib/keys/rotation.ts');
-  const report = await withRotation(opts, (deps) => rotateKeys(deps, { actor: ACTOR, manual: true, force: opts.force === true }));
-  // Asked for by hand, a rotation that activated nothing (lease held elsewhere, JWKS full) failed.
-  if (report.skipped) throw new CliError('conflict', `no key was activated: ${report.skipped}`);
-}
-
-async function revokeKeyCommand(kid: string, opts: KeyOptions): Promise<void> {
-  const { revokeKey } = await import('../../lib/keys/rotation.ts');
-  await withRotation(opts, (deps) => revokeKey(deps, kid, ACTOR));
-}
-
-const tableOption = () => new Option('--table <name>', 'the broker’s DynamoDB table').env('FEDBROKER_TABLE');
-
-/** `fedbroker admin rotate-keys` and `admin revoke-key`: the signing key lifecycle, by an operator. */
-export function registerKeys(admin: Command): void {
-  admin
-    .command('rotate-keys')
-    .description(
-      'rotate the signing key now: publish a next key, and activate it once it has been published for the pre-publication window',
-    )
-    .option('--force', 'activate the next key without waiting for pre-publication (emergencies; logged and audited)')
-    .addOption(tableOption())
-    .addOption(outputOption(['plain', 'json'], 'plain'))
-    .addHelpText('after', ENVIRONMENT_HELP)
-    .action(rotateKeysCommand);
-
-  admin
-    .command('revoke-key')
-    .description('emergency: take a signing key out of the JWKS now and destroy it; revoking the active key activates the next one')
-    .argument('<kid>', 'the key id, as in the JWKS', kidArgument)
-    .addOption(tableOption())
-    .addOption(outputOption(['plain', 'json'], 'plain'))
-    .addHelpText('after', ENVIRONMENT_HELP)
-    .action(revokeKeyCommand);
 }

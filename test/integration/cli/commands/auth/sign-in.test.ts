@@ -2,10 +2,10 @@ import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { awsEnv, builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../support/cli.ts';
-import { startGateway } from '../../support/gateway.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { startBroker, type TestBroker } from '../../../../support/broker.ts';
+import { awsEnv, builtCli, cliRunner, tempConfigHome, tempFile, type RunCli } from '../../../../support/cli.ts';
+import { startGateway } from '../../../../support/gateway.ts';
+import { startUpstreamIssuer, type UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
 
 const ISSUER = 'https://issuer.fedbroker.test';
 const JWT_LINE = /^[\w-]+\.[\w-]+\.[\w-]+\n$/;
@@ -63,7 +63,9 @@ describe('fedbroker auth: from a new tenant to an ID token', () => {
     expect(statSync(tokenPath()).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'fedbroker')).mode & 0o777).toBe(0o700);
     const record = stored();
-    expect(Object.keys(record).sort()).toEqual(['access_token', 'endpoint', 'expires_at', 'scope', 'sub', 'tenant']);
+    expect(Object.keys(record).sort()).toEqual(['access_token', 'endpoint', 'expires_at', 'renew', 'scope', 'sub', 'tenant']);
+    // Signed in from a file, so --refresh modes can renew the token by reading it again.
+    expect(record.renew).toEqual({ kind: 'oidc-token-file', token_file: file });
     expect(record).toMatchObject({
       endpoint: gateway.url,
       tenant: 'acme',
@@ -183,9 +185,9 @@ describe('fedbroker auth failures', () => {
     );
     const expired = await cli(['auth', 'issue-id-token', '--audience', 'sts.amazonaws.com'], { HOME: empty, XDG_CONFIG_HOME: empty });
     expect(expired).toMatchObject({ code: 1, stdout: '' });
-    expect(expired.stderr).toBe(
-      'fedbroker: token_expired: the stored access token has expired; run fedbroker auth exchange-oidc-token first\n',
-    );
+    // The command that signs in again the way the token was obtained (here: its token file).
+    expect(expired.stderr).toMatch(/^fedbroker: token_expired: the stored access token has expired; renew it with: /);
+    expect(expired.stderr).toMatch(/ fedbroker auth exchange-oidc-token --tenant acme --token-file (?:\S+|<a new OIDC token>)\n$/);
   });
 
   it('refuses to send the stored token to an endpoint other than the one that issued it', async () => {

@@ -1,8 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { readTokenSource, storedTokenFor, tenantArgument } from '../context.ts';
-import { usageError } from '../errors.ts';
-import { callBroker } from '../http.ts';
-import { notice, outputOption, printJson, type OutputFormat } from '../output.ts';
+import { type Command, InvalidArgumentError } from 'commander';
+import { API_ROUTES, apiPath } from '../../../lib/api-paths.ts';
+import { readTokenSource, storedTokenFor } from '../../context.ts';
+import { usageError } from '../../errors.ts';
+import { callBroker } from '../../http.ts';
+import { tenantGuardOption, tokenSourceOptions } from '../../options.ts';
+import { notice, type OutputFormat, outputOption, printJson } from '../../output.ts';
 
 interface RevokeOptions {
   jti?: string;
@@ -47,7 +49,7 @@ async function revocationBody(opts: RevokeOptions): Promise<Record<string, unkno
 async function revokeToken(opts: RevokeOptions, cmd: Command): Promise<void> {
   const body = await revocationBody(opts);
   const stored = await storedTokenFor(cmd, opts.tenant);
-  const res = await callBroker(stored.endpoint, `/v1/tenants/${encodeURIComponent(stored.tenant)}/revocations`, {
+  const res = await callBroker(stored.endpoint, apiPath(API_ROUTES.revocations, { tenant: stored.tenant }), {
     method: 'POST',
     headers: { Authorization: `Bearer ${stored.access_token}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
@@ -58,22 +60,28 @@ async function revokeToken(opts: RevokeOptions, cmd: Command): Promise<void> {
   if (!answer.revoked) return notice(`nothing to revoke: ${which} has already expired`);
   const until = answer.expires_at !== undefined ? new Date(answer.expires_at * 1000).toISOString() : 'its expiry';
   notice(
-    `revoked ${which} of tenant ${stored.tenant}: refused until ${until}, by every container within FEDBROKER_TENANT_CACHE_SECONDS (15 s by default)`,
+    `revoked ${which} of tenant ${stored.tenant}: refused until ${until}, ` +
+      `by every container within FEDBROKER_TENANT_CACHE_SECONDS (15 s by default)`,
   );
 }
 
 /** `fedbroker auth revoke-token`: put one of the tenant's access tokens on the deny list (needs trust:admin). */
-export function registerRevoke(auth: Command): void {
+export function registerRevokeToken(auth: Command): void {
+  const [token, tokenFile] = tokenSourceOptions(
+    'the access token to revoke (prefer --token-file: command lines are visible to other users)',
+    'file holding the access token to revoke',
+  );
   auth
     .command('revoke-token')
     .description(
-      "revoke one of the stored token's tenant's access tokens, refused within FEDBROKER_TENANT_CACHE_SECONDS (needs the trust:admin scope)",
+      "revoke one of the stored token's tenant's access tokens, " +
+        'refused within FEDBROKER_TENANT_CACHE_SECONDS (needs the trust:admin scope)',
     )
     .option('--jti <jti>', 'id of the token to revoke (its jti claim), with --exp', jtiArgument)
     .option('--exp <seconds>', 'the token’s exp claim (epoch seconds), with --jti', epochArgument)
-    .option('--token <jwt>', 'the access token to revoke (prefer --token-file: command lines are visible to other users)')
-    .option('--token-file <file>', 'file holding the access token to revoke')
-    .option('--tenant <tenant>', 'refuse to run unless the stored token belongs to this tenant', tenantArgument)
+    .addOption(token)
+    .addOption(tokenFile)
+    .addOption(tenantGuardOption())
     .addOption(outputOption(['plain', 'json'], 'plain'))
     .action(revokeToken);
 }

@@ -1,15 +1,15 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fromEnv, fromIni, fromProcess, fromTokenFile } from '@aws-sdk/credential-providers';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { builtCli, cliRunner, tempConfigHome, type RunCli } from '../../support/cli.ts';
-import { spawnCli } from '../../support/cli-spawn.ts';
-import { startGateway } from '../../support/gateway.ts';
-import { startStsStandIn, type StsStandIn } from '../../support/sts-stand-in.ts';
-import { tenantAdmin } from '../../support/tenants.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { startBroker, type TestBroker } from '../../../../support/broker.ts';
+import { builtCli, cliRunner, tempConfigHome, type RunCli } from '../../../../support/cli.ts';
+import { spawnCli } from '../../../../support/cli-spawn.ts';
+import { startGateway } from '../../../../support/gateway.ts';
+import { startStsStandIn, type StsStandIn } from '../../../../support/sts-stand-in.ts';
+import { tenantAdmin } from '../../../../support/tenants.ts';
+import { startUpstreamIssuer, type UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/deploy';
 const GLOBEX_ROLE = 'arn:aws:iam::111122223333:role/globex-only';
@@ -188,9 +188,11 @@ describe('fedbroker aws credential-process', () => {
     writeFileSync(join(dir, 'credentials'), '');
     // The SDK runs the command with this process's environment.
     const vars = { ...env, AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
-    const [viaProcess, viaIni] = await withEnv(vars, () =>
-      Promise.all([fromProcess({ profile: 'acme-ci' })(), fromIni({ profile: 'acme-ci', ignoreCache: true })()]),
-    );
+    // One after the other: the second is served from the first's cached answer.
+    const [viaProcess, viaIni] = await withEnv(vars, async () => [
+      await fromProcess({ profile: 'acme-ci' })(),
+      await fromIni({ profile: 'acme-ci', ignoreCache: true })(),
+    ]);
     for (const c of [viaProcess, viaIni]) {
       expect(c).toMatchObject({
         accessKeyId: expect.stringMatching(/^ASIA/),
@@ -199,7 +201,41 @@ describe('fedbroker aws credential-process', () => {
       });
       expect(Math.abs((c.expiration?.getTime() ?? 0) - (Date.now() + 900_000))).toBeLessThan(10_000);
     }
-    expect(sts.sessions).toEqual([expectedSession(900), expectedSession(900)]);
+    expect(viaIni.accessKeyId).toBe(viaProcess.accessKeyId);
+    expect(sts.sessions).toEqual([expectedSession(900)]);
+  });
+
+  it('caches the answer 0600 per role, session and tenant, and reuses it until 5 min before expiry', async () => {
+    const cache = tempConfigHome();
+    const vars = { XDG_CACHE_HOME: cache };
+    const args = ['aws', 'credential-process', '--role-arn', ROLE, '--session-name', 'cache-test'];
+    const first = await cli(args, vars);
+    const sessions = sts.sessions.length;
+    const again = await cli(args, vars);
+    expect(again).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' });
+    expect(sts.sessions).toHaveLength(sessions);
+
+    const dir = join(cache, 'fedbroker', 'aws-credentials');
+    const [file = ''] = readdirSync(dir);
+    expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, file), 'utf8')).toBe(first.stdout);
+
+    const fresh = await cli([...args, '--no-cache'], vars);
+    expect(JSON.parse(fresh.stdout).AccessKeyId).not.toBe(JSON.parse(first.stdout).AccessKeyId);
+    expect(sts.sessions).toHaveLength(sessions + 1);
+    expect(readFileSync(join(dir, file), 'utf8')).toBe(first.stdout);
+
+    // Four minutes left: too close to expiry to hand out, so new ones are fetched and cached.
+    const nearlyExpired = { ...JSON.parse(first.stdout), Expiration: new Date(Date.now() + 240_000).toISOString() };
+    writeFileSync(join(dir, file), JSON.stringify(nearlyExpired));
+    const renewed = await cli(args, vars);
+    expect(JSON.parse(renewed.stdout).AccessKeyId).not.toBe(nearlyExpired.AccessKeyId);
+    expect(sts.sessions).toHaveLength(sessions + 2);
+    expect(readFileSync(join(dir, file), 'utf8')).toBe(renewed.stdout);
+
+    const other = await cli(['aws', 'credential-process', '--role-arn', ROLE, '--session-name', 'other-session'], vars);
+    expect(other.code).toBe(0);
+    expect(readdirSync(dir)).toHaveLength(2);
   });
 
   it('fails with exit 1 and an empty stdout when STS refuses, so the SDK reports the failure', async () => {
@@ -241,6 +277,67 @@ describe('fedbroker aws web-identity', () => {
     expect(Object.keys(exports(run.stdout()))).toEqual(['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_SESSION_NAME']);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).toMatch(JWT);
+  });
+
+  it('renews an access token about to expire through the file it was signed in with', async () => {
+    const own = tempConfigHome();
+    const ownEnv = { ...env, HOME: own, XDG_CONFIG_HOME: own };
+    const source = join(own, 'oidc.jwt');
+    writeFileSync(source, await upstream.token({ sub: 'deployer', repository: 'acme/app', team: 'payments' }));
+    // Two minutes: under the five the refresh loop keeps in hand, so its first ID token already renews it.
+    const signIn = await cliRunner(ownEnv)(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token-file', source, '--duration', '2m']);
+    expect(signIn.code, signIn.stderr).toBe(0);
+    const before = JSON.parse(readFileSync(join(own, 'fedbroker', 'token.json'), 'utf8')) as { access_token: string };
+    const run = await spawnCli(
+      [
+        'aws',
+        'web-identity',
+        '--role-arn',
+        ROLE,
+        '--token-file',
+        join(own, 'sts.jwt'),
+        '--duration',
+        '1m',
+        '--refresh',
+        '--time-scale',
+        '100',
+      ],
+      ownEnv,
+    );
+    await run.until(({ stderr }) => /refreshed /.test(stderr));
+    run.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toMatch(/^fedbroker: signed in as acme\/ci\/deployer/m);
+    expect(run.stderr()).not.toContain('cannot be renewed');
+    const after = JSON.parse(readFileSync(join(own, 'fedbroker', 'token.json'), 'utf8')) as { access_token: string; renew: unknown };
+    expect(after.access_token).not.toBe(before.access_token);
+    expect(after.renew).toEqual({ kind: 'oidc-token-file', token_file: source });
+  });
+
+  it('says at start when the access token cannot be renewed (signed in with an inline token)', async () => {
+    const run = await spawnCli(
+      [
+        'aws',
+        'web-identity',
+        '--role-arn',
+        ROLE,
+        '--token-file',
+        join(tempConfigHome(), 'sts.jwt'),
+        '--duration',
+        '1m',
+        '--refresh',
+        '--time-scale',
+        '100',
+      ],
+      env,
+    );
+    // After a refresh, not at the first line: the signal handlers are set up just after it is printed.
+    await run.until(({ stderr }) => /refreshed /.test(stderr));
+    run.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toMatch(
+      /cannot be renewed by this process .* e\.g\. by: fedbroker auth exchange-oidc-token --tenant acme --token-file/,
+    );
   });
 
   it('gives up with exit 1 after --max-failures consecutive failed refreshes', async () => {
