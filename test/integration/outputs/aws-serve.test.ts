@@ -178,6 +178,8 @@ describe('fedbroker aws serve', () => {
     });
     expect(proxied.status).toBe(403);
     expect((await fetch(`${base}/latest/api/token`, { method: 'PUT' })).status).toBe(400);
+    expect((await fetch(`${base}/latest/api/token`)).status).toBe(405);
+    expect((await fetch(`${base}/somewhere-else`)).status).toBe(404);
   });
 
   it('writes the token to a 0600 file with --authorization-token-file; the SDK reads it from there', async () => {

@@ -122,6 +122,9 @@ describe('fedbroker azure federated-token', () => {
     const guid = await s.cli(args(file, 'not-a-guid'));
     expect(guid.code).toBe(2);
     expect(guid.stderr).toMatch(/^fedbroker: usage_error: .*GUID/);
+    const tenant = await s.cli([...args(file).slice(0, 7), 'a/b']);
+    expect(tenant.code).toBe(2);
+    expect(tenant.stderr).toMatch(/^fedbroker: usage_error: .*tenant GUID or domain/);
     const empty = tempConfigHome();
     const none = await s.cli(args(file), { HOME: empty, XDG_CONFIG_HOME: empty });
     expect(none).toMatchObject({ code: 1, stdout: '' });

@@ -292,6 +292,47 @@ describe('the fedbroker GitHub Action', () => {
     expect(other.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain('111122223333');
   });
 
+  it.each([
+    [{ tenant: 'Acme!' }, /input tenant must be/],
+    [{ 'role-to-assume': ROLE, 'role-duration-seconds': '60' }, /input role-duration-seconds must be 900 to 43200/],
+    [{ 'role-to-assume': ROLE, 'role-session-name': 'a b' }, /input role-session-name must be/],
+    [{ 'role-to-assume': ROLE, 'aws-profile': 'a b' }, /input aws-profile must be/],
+    [{ 'role-to-assume': ROLE, refresh: 'yes' }, /input refresh must be true or false/],
+    [{ 'gcp-workload-identity-provider': 'projects/1/providers/x' }, /input gcp-workload-identity-provider must be/],
+    [{ 'gcp-workload-identity-provider': PROVIDER, 'gcp-service-account': 'not-an-email' }, /input gcp-service-account must be/],
+    [{ 'azure-client-id': 'nope', 'azure-tenant-id': AZURE_TENANT }, /input azure-client-id must be a GUID/],
+    [{ 'azure-client-id': AZURE_CLIENT, 'azure-tenant-id': 'a/b' }, /input azure-tenant-id must be/],
+    [
+      { 'azure-client-id': AZURE_CLIENT, 'azure-tenant-id': AZURE_TENANT, 'azure-authority-host': 'http://x' },
+      /azure-authority-host must be an https URL/,
+    ],
+  ])('refuses bad inputs before any request: %o (usage_error)', async (inputs, message) => {
+    const before = actions.requests.length;
+    const r = await run(inputs as Record<string, string>);
+    expect(r.code).toBe(1);
+    expect(r.errors).toEqual([expect.stringMatching(/^fedbroker: usage_error: /)]);
+    expect(r.errors[0]).toMatch(message);
+    expect(actions.requests.length).toBe(before);
+  });
+
+  it('fails with id_token_request_failed when the runner refuses the request token, invalid_target for an audience not allowed', async () => {
+    const refused = await run(
+      { 'id-token-audience': 'https://deploy.example.test' },
+      { ...jobEnv(), ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.errors).toEqual([expect.stringMatching(/^fedbroker: id_token_request_failed: .*HTTP 401/)]);
+    const target = await run({ 'id-token-audience': 'https://not-allowed.example.test' });
+    expect(target.code).toBe(1);
+    expect(target.errors).toEqual([expect.stringMatching(/^fedbroker: invalid_target: /)]);
+    expect(target.outputs['id-token']).toBeUndefined();
+  });
+
+  it('fails with runner_error outside a runner (no RUNNER_TEMP)', async () => {
+    const r = await run({ 'id-token-audience': 'https://deploy.example.test' }, { ...jobEnv(), RUNNER_TEMP: '' });
+    expect(r.errors).toEqual([expect.stringMatching(/^fedbroker: runner_error: RUNNER_TEMP is not set/)]);
+  });
+
   it('action.yml declares exactly the inputs and outputs the entry uses, and runs the committed bundle on node24', () => {
     const manifest = parse(readFileSync('action.yml', 'utf8')) as { inputs: object; outputs: object; runs: Record<string, string> };
     const source = readFileSync('action/main.ts', 'utf8');
