@@ -18,7 +18,7 @@ import { issueIdTokenFor } from '../cli/outputs/id-token.ts';
 import { refreshUntilStopped } from '../cli/outputs/keep-fresh-loop.ts';
 import { writePrivateFile } from '../cli/private-file.ts';
 import type { Lifetime } from '../cli/refresh.ts';
-import { assumeRoleWithWebIdentity, issueStsIdToken, STS_AUDIENCE } from '../cli/sts.ts';
+import { assumeRoleWithWebIdentity, issueStsIdToken } from '../cli/sts.ts';
 import type { StoredToken } from '../cli/token-file.ts';
 import { requestActionsToken } from './actions-token.ts';
 import { claimLines, explainRefusal } from './explain.ts';
@@ -84,7 +84,8 @@ function readPlan(): Plan {
     if (!PROVIDER.test(provider))
       throw new ActionError(
         'usage_error',
-        'input gcp-workload-identity-provider must be //iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
+        'input gcp-workload-identity-provider must be ' +
+          '//iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
       );
     const serviceAccount = getInput('gcp-service-account');
     if (serviceAccount && !/^[^@\s/]+@[^@\s/]+$/.test(serviceAccount))

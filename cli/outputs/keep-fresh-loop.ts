@@ -59,7 +59,8 @@ export async function refreshUntilStopped(
   if (readerCacheMs > 0 && seconds * 1000 < 2 * readerCacheMs) {
     throw new CliError(
       'token_too_short',
-      `${label}: the token lives ${seconds}s but its reader keeps it up to ${readerCacheMs / 1000}s; ask for ${(2 * readerCacheMs) / 60_000} minutes or more with --duration`,
+      `${label}: the token lives ${seconds}s but its reader keeps it up to ${readerCacheMs / 1000}s; ` +
+        `ask for ${(2 * readerCacheMs) / 60_000} minutes or more with --duration`,
       2,
     );
   }

@@ -71,7 +71,8 @@ export function registerServe(aws: Command): void {
     aws
       .command('serve')
       .description(
-        'serve role credentials on 127.0.0.1 for the SDKs and the AWS CLI (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN), renewed before they expire',
+        'serve role credentials on 127.0.0.1 for the SDKs and the AWS CLI ' +
+          '(AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN), renewed before they expire',
       )
       .requiredOption(
         '--role-arn <arn>',
@@ -87,7 +88,8 @@ export function registerServe(aws: Command): void {
       .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(portArgument).default(DEFAULT_PORT))
       .option(
         '--imds',
-        'also answer as IMDSv2 (PUT /latest/api/token, then GET): for tools without container-credentials support; weaker, any local process can get a session token',
+        'also answer as IMDSv2 (PUT /latest/api/token, then GET): for tools without container-credentials support; ' +
+          'weaker, any local process can get a session token',
       )
       .option(
         '--authorization-token-file <file>',

@@ -113,7 +113,8 @@ export function registerCredentialConfig(gcp: Command): void {
       .description('write an external_account credential configuration (GOOGLE_APPLICATION_CREDENTIALS) that gets ID tokens from fedbroker')
       .requiredOption(
         '--audience <provider>',
-        'the workload identity provider: //iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
+        'the workload identity provider: ' +
+          '//iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>',
         providerAudienceArgument,
       )
       .option('--service-account-impersonation-url <url>', 'impersonate this service account after the exchange', impersonationUrlArgument)

@@ -74,7 +74,7 @@ describe('fedbroker azure federated-token', () => {
     expect(entra.grants.at(-1)).toMatchObject({ clientId: CLIENT_ID, scope: SCOPE, assertionSha256: sha256(token) });
   });
 
-  it('with --refresh rewrites the file before the Azure SDK’s 5-minute cache could outlive it; a new credential sends the new token', async () => {
+  it('with --refresh rewrites the file before the SDK’s 5-minute cache could outlive it; a new credential sends the new one', async () => {
     const file = join(tempConfigHome(), 'azure-token');
     // 15-minute tokens, waits 200 times shorter: rewritten after (15 - 5) × 0.8 = 8 min → 2.4 s.
     const proc = await spawnCli([...args(file), '--refresh', '--duration', '15m', '--time-scale', '200'], s.env);

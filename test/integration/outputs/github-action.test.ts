@@ -262,8 +262,8 @@ describe('the fedbroker GitHub Action', () => {
       expect(r.errors[0]).not.toContain('admin:');
       expect(r.errors[0]).toContain('gha: condition StringLike sub: seen "repo:evil/app:ref:refs/heads/main"');
       expect(r.stdout).toContain('  repository_owner_id');
-      expect(r.stdout).toMatch(/^  repository: "evil\/app"$/m);
-      expect(r.stdout).toMatch(/^  FAIL condition StringEquals repository_owner_id: seen "666"$/m);
+      expect(r.stdout).toMatch(/^ {2}repository: "evil\/app"$/m);
+      expect(r.stdout).toMatch(/^ {2}FAIL condition StringEquals repository_owner_id: seen "666"$/m);
       expect(r.env).toEqual({});
       expectMasked(r, [adminToken]);
 
@@ -315,7 +315,7 @@ describe('the fedbroker GitHub Action', () => {
     expect(actions.requests.length).toBe(before);
   });
 
-  it('fails with id_token_request_failed when the runner refuses the request token, invalid_target for an audience not allowed', async () => {
+  it('fails with id_token_request_failed when the runner refuses its request token, invalid_target for a refused audience', async () => {
     const refused = await run(
       { 'id-token-audience': 'https://deploy.example.test' },
       { ...jobEnv(), ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' },

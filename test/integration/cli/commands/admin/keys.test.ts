@@ -70,13 +70,15 @@ afterAll(async () => {
 });
 
 describe('fedbroker admin rotate-keys', () => {
-  it('publishes a next key but refuses to activate it before pre-publication, with exit 1', async () => {
+  it('publishes a next key and, before pre-publication ends, says when it may sign, with exit 0', async () => {
     const res = await cli(['admin', 'rotate-keys']);
-    expect(res.code).toBe(1);
+    expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(new RegExp(`^${KID}  none → next\\n$`));
     nextKid = res.stdout.split(' ')[0] ?? '';
     expect(res.stderr).toMatch(
-      new RegExp(`^fedbroker: conflict: next key ${nextKid} is published until \\S+ before it may sign; use --force in an emergency\\n$`),
+      new RegExp(
+        `^fedbroker: next key ${nextKid} is published until \\S+ before it may sign; use --force in an emergency; run rotate-keys again from then\\n$`,
+      ),
     );
     expect(await publishedAfterColdStart()).toEqual([bootstrapKid, nextKid].sort());
     expect(await signingKid()).toBe(bootstrapKid);
@@ -114,7 +116,10 @@ describe('fedbroker admin rotate-keys', () => {
     const missing = await cli(['admin', 'rotate-keys'], { FEDBROKER_KMS_KEY_ID: undefined });
     expect(missing).toMatchObject({ code: 2, stdout: '' });
     expect(missing.stderr).toMatch(
-      /^fedbroker: usage_error: set the signer configuration the deployment uses \(see --help\): FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms\n$/,
+      new RegExp(
+        String.raw`^fedbroker: usage_error: set the signer configuration the deployment uses \(see --help\): ` +
+          String.raw`FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms\n$`,
+      ),
     );
     const otherAlg = await cli(['admin', 'rotate-keys', '--force'], { FEDBROKER_SIGNING_ALG: 'ES256' });
     expect(otherAlg).toMatchObject({ code: 2, stdout: '' });
