@@ -11,12 +11,12 @@ const IMDS_TOKEN_PATH = '/latest/api/token';
 const IMDS_ROLE_PREFIX = '/latest/meta-data/iam/security-credentials/';
 const IMDS_MAX_TTL = 21_600;
 
-export interface CredentialsSource {
+interface CredentialsSource {
   /** The credentials to serve now, or undefined while none valid are held. */
   current(): AwsCredentials | undefined;
 }
 
-export interface ContainerServerOptions {
+interface ContainerServerOptions {
   source: CredentialsSource;
   port: number;
   /** Also (or instead) answer as IMDSv2 (PUT token, then GET), for tools that only read instance metadata. */
@@ -25,7 +25,7 @@ export interface ContainerServerOptions {
   roleName: string;
 }
 
-export interface ContainerServer {
+interface ContainerServer {
   url: string;
   /** The value clients must send in `Authorization` (AWS_CONTAINER_AUTHORIZATION_TOKEN). */
   token: string;

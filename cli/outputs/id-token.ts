@@ -5,7 +5,7 @@ import type { Lifetime } from '../refresh.ts';
 import type { StoredToken } from '../token-file.ts';
 
 /** An ID token for one audience, with its lifetime as read (unverified) from its own claims. */
-export interface AudienceIdToken extends Lifetime {
+interface AudienceIdToken extends Lifetime {
   token: string;
 }
 

@@ -31,7 +31,7 @@ export function loopOptions(c: Command, what: string): Command {
     .addOption(new Option('--time-scale <factor>').argParser(scaleArgument).default(1).hideHelp());
 }
 
-export const describeFailure = (e: unknown) => {
+const describeFailure = (e: unknown) => {
   const failure = toCliError(e);
   return `${failure.error}: ${redact(failure.message)}`;
 };

@@ -36,7 +36,7 @@ export interface ActionsIdTokenStandIn {
   close(): Promise<void>;
 }
 
-export function githubSubject(job: ActionsJob): string {
+function githubSubject(job: ActionsJob): string {
   const [owner, repo] = job.repository.split('/') as [string, string];
   const repository = job.immutableSub ? `${owner}@${job.ownerId}/${repo}@${job.repositoryId}` : job.repository;
   return `repo:${repository}:${job.environment ? `environment:${job.environment}` : `ref:${job.ref}`}`;

@@ -18,13 +18,13 @@ import { readBody } from './http-server.ts';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-export interface FederatedIdentityCredential {
+interface FederatedIdentityCredential {
   issuer: string;
   subject: string;
   audiences: string[];
 }
 
-export interface EntraGrant {
+interface EntraGrant {
   clientId: string;
   scope: string;
   /** SHA-256 of the assertion that was accepted, to tell which file content the client sent. */

@@ -13,7 +13,7 @@ const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const SUBJECT_TYPES = new Set(['urn:ietf:params:oauth:token-type:id_token', 'urn:ietf:params:oauth:token-type:jwt']);
 
-export interface WorkloadIdentityProvider {
+interface WorkloadIdentityProvider {
   /** `//iam.googleapis.com/projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<p>`. */
   name: string;
   issuer: string;
@@ -21,7 +21,7 @@ export interface WorkloadIdentityProvider {
   allowedAudiences?: string[];
 }
 
-export interface GoogleExchange {
+interface GoogleExchange {
   provider: string;
   subject: string;
   accessToken: string;

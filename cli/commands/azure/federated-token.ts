@@ -10,7 +10,7 @@ import { writePrivateFile } from '../../private-file.ts';
 import type { Lifetime } from '../../refresh.ts';
 
 /** The audience Entra ID expects in federated credentials (Microsoft Entra workload ID docs, "Workload identity federation"). */
-export const AZURE_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+const AZURE_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 const PUBLIC_CLOUD = 'https://login.microsoftonline.com/';
 /**
  * @azure/identity's WorkloadIdentityCredential keeps the file's content for 5 minutes
