@@ -19,7 +19,6 @@ const PENDING = new Set([
   'bench/report.ts',
   'bench/run.ts',
   'bench/worst-case.ts',
-  'cli/sts.ts',
 ]);
 
 function sources(dir: string): string[] {
