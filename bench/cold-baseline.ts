@@ -33,7 +33,9 @@ export async function handler(): Promise<{ statusCode: number; body: string }> {
   const keyId = String(key?.keyRef ?? process.env.FEDBROKER_KMS_KEY_ID ?? '');
   const iat = Math.floor(Date.now() / 1000);
   const encode = (x: unknown) => base64url.encode(JSON.stringify(x));
-  const input = `${encode({ alg: 'RS256', kid: String(key?.kid ?? 'baseline'), typ: 'JWT' })}.${encode({ iss: 'https://issuer.fedbroker.bench', sub: 'bench', aud: 'sts.amazonaws.com', iat, exp: iat + 900 })}`;
+  const header = encode({ alg: 'RS256', kid: String(key?.kid ?? 'baseline'), typ: 'JWT' });
+  const payload = encode({ iss: 'https://issuer.fedbroker.bench', sub: 'bench', aud: 'sts.amazonaws.com', iat, exp: iat + 900 });
+  const input = `${header}.${payload}`;
   const [pub, signed] = await Promise.all([
     kms.send(new GetPublicKeyCommand({ KeyId: keyId })),
     kms.send(

@@ -161,11 +161,27 @@ const summary = table(
   [
     row('`npm start`, spawned', localRun, ['not measured (another process)', '—']),
     row('same handlers and HTTP front in this process', inProcess, [
-      `${heap.before.toFixed(1)} → ${heap.after.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB; peak without GC ${heap.peak.toFixed(0)} MB)`,
+      `${heap.before.toFixed(1)} → ${heap.after.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB; peak without GC ` +
+        `${heap.peak.toFixed(0)} MB)`,
       verdict(growth < HEAP_TARGET_MB),
     ]),
   ],
 );
+const setupNotes = [
+  `${CONNECTIONS} connections × ${SECONDS} s per target (after a ${WARM_SECONDS} s warm-up), each connection alternating an exchange`,
+  `(dev-issuer ES256 token → access token) and an RS256 ID token issuance from an access token; file signer, dynalite.`,
+  `The load generator (autocannon) runs in a child process.`,
+].join(' ');
+const threadNotes = [
+  `Threads of the \`npm start\` process (the handlers, the HTTP front, dynalite and the dev issuer; Node's own threads and libuv's pool):`,
+  `${threads.baseline} before the warm-up, ${threads.peak} at the peak. A 500 \`{"message":"Internal Server Error"}\` is what the HTTP`,
+  `front answers, as API Gateway does, for a function that failed or outlived its 10 s timeout (serverless.yml).`,
+].join(' ');
+const heapNotes = [
+  `Heap is this process's \`heapUsed\` after repeated \`global.gc()\`, before and after the measured run (after the warm-up); dynalite and`,
+  `the dev issuer run in a child process. During that run the handlers wrote ${(logBytes / 2 ** 20).toFixed(1)} MB to stdout`,
+  `(${Math.round(logBytes / Math.max(1, inProcess.total))} bytes per request: audit log lines and EMF metrics), sent to /dev/null here.`,
+].join(' ');
 const m = machine();
 writeSection(
   'load',
@@ -178,13 +194,13 @@ ${machineLine(
     .join(' / ')}.`,
 )}
 
-${CONNECTIONS} connections × ${SECONDS} s per target (after a ${WARM_SECONDS} s warm-up), each connection alternating an exchange (dev-issuer ES256 token → access token) and an RS256 ID token issuance from an access token; file signer, dynalite. The load generator (autocannon) runs in a child process.
+${setupNotes}
 
 ${summary}
 
-Threads of the \`npm start\` process (the handlers, the HTTP front, dynalite and the dev issuer; Node's own threads and libuv's pool): ${threads.baseline} before the warm-up, ${threads.peak} at the peak. A 500 \`{"message":"Internal Server Error"}\` is what the HTTP front answers, as API Gateway does, for a function that failed or outlived its 10 s timeout (serverless.yml).
+${threadNotes}
 
-Heap is this process's \`heapUsed\` after repeated \`global.gc()\`, before and after the measured run (after the warm-up); dynalite and the dev issuer run in a child process. During that run the handlers wrote ${(logBytes / 2 ** 20).toFixed(1)} MB to stdout (${Math.round(logBytes / Math.max(1, inProcess.total))} bytes per request: audit log lines and EMF metrics), sent to /dev/null here.
+${heapNotes}
 `,
 );
 process.stdout.write(`${summary}\n`);

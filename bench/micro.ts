@@ -206,7 +206,9 @@ async function compare<K extends string>(name: string, series: Record<K, () => P
       const after = await snapshot();
       rounds[k].push(perOp);
       cpuRounds[k].push(lastBatch.cpuMs / lastBatch.ops);
-      const acc = (perSeries[`${name}.${k}`] ??= { calls: 0, seconds: 0, dynamo: {}, kms: {}, upstream: {} });
+      const key = `${name}.${k}`;
+      perSeries[key] ??= { calls: 0, seconds: 0, dynamo: {}, kms: {}, upstream: {} };
+      const acc = perSeries[key];
       acc.calls += lastBatch.ops;
       acc.seconds += lastBatch.ms / 1000;
       for (const part of ['dynamo', 'kms', 'upstream'] as const) {

@@ -39,7 +39,10 @@ export async function spawnLocalRun(
   });
   let banner = '';
   await new Promise<void>((done, fail) => {
-    const timer = setTimeout(() => (child.kill('SIGTERM'), fail(new Error(`local run did not start in 90 s:\n${banner}`))), 90_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      fail(new Error(`local run did not start in 90 s:\n${banner}`));
+    }, 90_000);
     const onData = (chunk: Buffer) => {
       banner += chunk.toString();
       if (/^try: .+$/m.test(banner)) {
@@ -54,7 +57,10 @@ export async function spawnLocalRun(
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => (clearTimeout(timer), fail(new Error(`local run exited with ${code}:\n${banner}`))));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`local run exited with ${code}:\n${banner}`));
+    });
   });
   return {
     url: `http://127.0.0.1:${port}`,
@@ -69,7 +75,10 @@ export function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done();
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => (clearTimeout(timer), done()));
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
     child.kill('SIGTERM');
   });
 }
@@ -87,7 +96,10 @@ export async function spawnServer<T = Record<string, string>>(
   });
   let text = '';
   const info = await new Promise<T>((done, fail) => {
-    const timer = setTimeout(() => (child.kill('SIGKILL'), fail(new Error(`${script} did not start in 60 s:\n${text}`))), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`${script} did not start in 60 s:\n${text}`));
+    }, 60_000);
     const onData = (chunk: Buffer) => {
       text += chunk.toString();
       const line = text.split('\n').find((l, i, all) => l.startsWith(RESULT) && i < all.length - 1);
@@ -102,7 +114,10 @@ export async function spawnServer<T = Record<string, string>>(
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => (clearTimeout(timer), fail(new Error(`${script} exited with ${code}:\n${text}`))));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${script} exited with ${code}:\n${text}`));
+    });
   });
   return { info, pid: child.pid ?? 0, stop: () => stopChild(child) };
 }
@@ -146,7 +161,8 @@ export function runJson<T>(
 export function codeState(): string {
   const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 }).stdout?.trim() ?? '';
   const dirty = git(['status', '--porcelain', '--', 'lib', 'functions', 'serverless.yml']).split('\n').filter(Boolean).length;
-  return `commit ${git(['rev-parse', '--short', 'HEAD'])}${dirty ? ` + ${dirty} uncommitted change(s) under lib/, functions/, serverless.yml` : ''}`;
+  const changes = dirty ? ` + ${dirty} uncommitted change(s) under lib/, functions/, serverless.yml` : '';
+  return `commit ${git(['rev-parse', '--short', 'HEAD'])}${changes}`;
 }
 
 /**

@@ -41,5 +41,6 @@ export function table(head: string[], rows: (string | number)[][]): string {
 }
 
 export function machineLine(m: ReturnType<typeof machine>, extra = ''): string {
-  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}. Date: ${m.date}.${extra ? ` ${extra}` : ''}`;
+  const suffix = extra ? ` ${extra}` : '';
+  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}. Date: ${m.date}.${suffix}`;
 }

@@ -189,12 +189,16 @@ async function httpComparison(alg: Alg): Promise<AlgHttp> {
     }
     const names = SERVERS.filter((n) => targets[n]);
     log(
-      `  ${alg}: shared warm-up ${HTTP.warmSeconds} s each, then ${HTTP.rounds} rounds of ${names.join(', ')}, ${HTTP.seconds} s × ${HTTP.connections} connections each`,
+      `  ${alg}: shared warm-up ${HTTP.warmSeconds} s each, then ${HTTP.rounds} rounds of ${names.join(', ')}, ${HTTP.seconds} s ` +
+        `× ${HTTP.connections} connections each`,
     );
     for (const n of names) await measure(targets[n]!, HTTP.warmSeconds);
     const rounds: AlgHttp['rounds'] = {};
     for (let r = 0; r < HTTP.rounds; r++) {
-      for (const n of names) (rounds[n] ??= []).push(await measure(targets[n]!, HTTP.seconds));
+      for (const n of names) {
+        rounds[n] ??= [];
+        rounds[n].push(await measure(targets[n]!, HTTP.seconds));
+      }
     }
     // One connection too: the cost of a request with nothing queued behind it (reported, no target).
     const localRun1 = alg === 'RS256' ? await measure(targets.localRun!, HTTP.seconds, 1) : undefined;
@@ -400,7 +404,8 @@ const httpSummary = (['RS256', 'ES256'] as const).flatMap((alg) => {
       'same, `npm start` without the in-process audit table copy (as deployed, auditIngest makes it; same rounds; reported, no target)',
       rpsOf('noCopy'),
       rpsOf('peer'),
-      `${st.map((s) => fmtSpread(s.noCopyVsPeer)).join(' / ')}; CPU per request ${st.map((s) => fmtSpread(s.noCopyCpuVsPeer)).join(' / ')} the peer's`,
+      `${st.map((s) => fmtSpread(s.noCopyVsPeer)).join(' / ')}; CPU per request ` +
+        `${st.map((s) => fmtSpread(s.noCopyCpuVsPeer)).join(' / ')} the peer's`,
       '—',
       noTarget(st.map((s) => s.noCopyVsPeer!.median)),
     ]);
@@ -484,7 +489,9 @@ const summary = table(
     ],
     [
       '4',
-      `import + first response, fresh process, vs the baseline (bench/cold-baseline.ts: same SDK clients and jose, same first calls raw, same esbuild options) in the same round-robin; median of ${cold.runs} per-round ratios; highest: ${worstCold.fn}`,
+      `import + first response, fresh process, vs the baseline (bench/cold-baseline.ts: same SDK clients and jose, same first ` +
+        `calls raw, same esbuild options) in the same round-robin; median of ${cold.runs} per-round ratios; highest: ` +
+        `${worstCold.fn}`,
       joined(firstMsOf(worstCold.fn), ms),
       joined(
         each((p) => p.cold.baseline.firstMs),
@@ -544,7 +551,9 @@ const summary = table(
     ],
     [
       '6',
-      `condition evaluation per request, worst case: ${worst.relationshipsPerTenant} relationships at the caps (adversarial StringLike), ${kb(worst.tokenBytes)} token; without the budget ${Math.round(worst.unbounded.tenantCpuMsEstimate)} ms (estimated from one relationship; cap-derived bound ${worst.bound.stepsPerTenant.toLocaleString('en-US')} steps)`,
+      `condition evaluation per request, worst case: ${worst.relationshipsPerTenant} relationships at the caps (adversarial ` +
+        `StringLike), ${kb(worst.tokenBytes)} token; without the budget ${Math.round(worst.unbounded.tenantCpuMsEstimate)} ms ` +
+        `(estimated from one relationship; cap-derived bound ${worst.bound.stepsPerTenant.toLocaleString('en-US')} steps)`,
       `${ms(worst.budgeted.cpuMs)} CPU`,
       '—',
       `${worst.budgeted.steps.toLocaleString('en-US')} steps (${worst.budgeted.nsPerStep.toFixed(2)} ns/step)`,
@@ -624,7 +633,8 @@ const stages = table(
 const profileText = Object.entries(profiles)
   .map(([alg, p]) =>
     [
-      `**${alg} loop, ${p.sampledMs} ms sampled, main thread idle ${p.idleShare} % (waiting on I/O: the DynamoDB/KMS stand-ins' answers, WebCrypto jobs in the libuv pool).** Shares of busy time:`,
+      `**${alg} loop, ${p.sampledMs} ms sampled, main thread idle ${p.idleShare} % (waiting on I/O: the DynamoDB/KMS stand-ins' ` +
+        `answers, WebCrypto jobs in the libuv pool).** Shares of busy time:`,
       '',
       table(
         ['self time by area', 'share'],
@@ -670,7 +680,8 @@ const httpRow = (name: string, pass: number, xs: Measured[]) => {
 const serverNames: Record<ServerName, (alg: Alg) => string> = {
   localRun: (alg) => `fedbroker \`npm start\`, ${alg}`,
   noCopy: (alg) =>
-    `fedbroker \`npm start\`, ${alg}, with \`FEDBROKER_AUDIT_TABLE_WRITE=subscription\`: the token function's own work as deployed, the audit table copy left to auditIngest (reported, no target)`,
+    `fedbroker \`npm start\`, ${alg}, with \`FEDBROKER_AUDIT_TABLE_WRITE=subscription\`: the token function's own work as ` +
+    `deployed, the audit table copy left to auditIngest (reported, no target)`,
   ceiling: (alg) => `ceiling: node:http + one ${alg} signature (bench/ceiling.ts)`,
   peer: (alg) => `oidc-provider 9 client_credentials, JWT access token ${alg}`,
 };
@@ -708,16 +719,23 @@ const httpTable = table(
 const ceilingText = (['RS256', 'ES256'] as const)
   .map((alg) => {
     const st = stats.map((s) => s[alg]);
-    return `${alg}: the ceiling answers ${joined(
+    const ceiling = joined(
       st.map((s) => s.ceilingVsPeer.median),
       times,
-    )} the peer's requests (median per-round ratio${passCount > 1 ? ', per pass' : ''}), so ≥ ${TARGET.httpVsPeer.toFixed(1)}× the peer needs fedbroker at ${joined(
+    );
+    const perPass = passCount > 1 ? ', per pass' : '';
+    const needed = joined(
       st.map((s) => TARGET.httpVsPeer / s.ceilingVsPeer.median),
       pct,
-    )} of it; fedbroker reaches ${joined(
+    );
+    const reached = joined(
       st.map((s) => s.vsCeiling.median),
       pct,
-    )}.`;
+    );
+    return (
+      `${alg}: the ceiling answers ${ceiling} the peer's requests (median per-round ratio${perPass}), ` +
+      `so ≥ ${TARGET.httpVsPeer.toFixed(1)}× the peer needs fedbroker at ${needed} of it; fedbroker reaches ${reached}.`
+    );
   })
   .join(' ');
 const coldTable = table(
@@ -802,6 +820,72 @@ const totalsTable = table(
     ),
 );
 
+const handlerNotes = [
+  `"rest of the handler" is the whole handler minus the two stages: middy, form parsing, tenant directory (with the deny list), policy`,
+  `checks, the audit line, the metrics line, the response. The raw baseline is what the brief names: jose \`new SignJWT(...).sign(key)\`,`,
+  `which goes through WebCrypto (an async job in the libuv pool). fedbroker's in-process signers (file, data key) sign inline with`,
+  `\`node:crypto\` as deployed (\`FEDBROKER_SIGN_OFFLOAD=false\`: a Lambda execution environment serves one request at a time, so a`,
+  `thread-pool hop is pure latency; lib/keys/sign-with-key.ts), so their own signing (the mintIdToken column) is cheaper than the`,
+  `baseline's WebCrypto round trip, which leaves room for the rest of the handler within the ratio. \`npm start\` (section 3) signs RSA in`,
+  `the thread pool instead, as it serves concurrent requests. The subject access token is verified once per container and then recognised`,
+  `by its exact bytes (lib/tokens/access-token.ts); expiry, key publication and the deny list are still checked on every use, so the`,
+  `verifyAccessToken column is that check. Audit records are written as a log line (the table copy comes from the log subscription, off`,
+  `the request path) and the deny list comes from the cached tenant view, so a warm token makes no DynamoDB call. The KMS rows include an`,
+  `HTTP round trip per token to the KMS stand-in (test/support/kms-stand-in.ts), whose ES256 signing is pure-JavaScript BigInt ECDSA:`,
+  `those numbers measure the stand-in, not AWS KMS.`,
+].join(' ');
+const signingNotes = [
+  `Tokens/s is 1 / the median handler time per ID token (interleaved rounds; the data-key runs use 3 rounds instead of 5). KMS calls are`,
+  `counted over 100 warm ID tokens right after warm-up, and over the whole timed run; the data-key signer's one`,
+  `\`GenerateDataKeyPairWithoutPlaintext\` (key bootstrap) and one \`Decrypt\` of the private key per container happen before that, during`,
+  `setup and warm-up. The \`kms\` rows go to the KMS stand-in (pure-JavaScript ES256 signing), so they measure the stand-in, not AWS KMS;`,
+  `from Lambda each Sign is a network round trip of a few milliseconds.`,
+].join(' ');
+const httpNotes = [
+  `\`npm start\` serves the routes declared in serverless.yml with lib/local/http-api.ts, an API Gateway HTTP API stand-in on node:http`,
+  `(payload format 2.0 events and responses, a Lambda context per request), which runs the handlers in its own process, each module`,
+  `imported once, with dynalite and the dev issuer in the same process. Per key type the servers start once and stay up for every round:`,
+  `after a shared warm-up of ${HTTP.warmSeconds} s each, they are measured in turn (\`npm start\`, oidc-provider, ceiling and, for RS256,`,
+  `\`npm start\` without the table copy) for ${HTTP.rounds} rounds of ${HTTP.seconds} s at ${HTTP.connections} connections, and every`,
+  `ratio is taken within a round, between measurements seconds apart. The load generator (autocannon, bench/load-client.ts) runs in its`,
+  `own process for every measurement; its CPU is in its own column. Server CPU is the OS's account (utime + stime in /proc) of the`,
+  `server's process and its descendants, read before the load generator starts and ${HTTP.settleMs} ms after it exits, so background work`,
+  `for the measured requests (the local run's batched audit table copy) counts; per request it is that CPU over the requests answered.`,
+].join(' ');
+const coldNotes = [
+  `The baseline (bench/cold-baseline.ts) is built in the same esbuild run with the same options and imports what the token function needs`,
+  `from outside fedbroker (the DynamoDB client with the document client, the KMS client, jose); its first request makes the first calls`,
+  `raw: one DynamoDB Query of the key registry, one KMS GetPublicKey, one KMS Sign, the signature checked with jose. Each round runs every`,
+  `function, the baseline and an empty module once, each in a fresh process, so the ratio compares runs seconds apart; absolute times are`,
+  `for context and carry no target. "import" and "import + first response" are timed inside the fresh process from before \`import()\` of`,
+  `the bundle; "process wall" adds Node's own start-up. The stand-ins are on loopback (dynalite answers a GetItem in about`,
+  `${ms(first.micro['RS256/local']!.issue.dynamoGet)} here); from Lambda, real DynamoDB and KMS calls take network round trips of a few`,
+  `milliseconds each. Largest contributors to the token bundle: ${cold.tokenComposition.map((c) => `${c.pkg} ${kb(c.bytes)}`).join(', ')}.`,
+].join(' ');
+const httpTitle = [
+  `HTTP throughput (POST /v1/token issuing an ID token from an access token; peer: POST /token client_credentials; ceiling: any POST`,
+  `answered with a signed JWT)`,
+].join(' ');
+const coldTitle = [
+  `Cold start (esbuild with serverless.yml custom.esbuild options, build ${ms(cold.buildMs)}; KMS signer against dynalite + KMS stand-in`,
+  `on loopback; ${cold.runs} rounds, round-robin)`,
+].join(' ');
+const totalsTitle = [
+  `Store and KMS calls made by the handler over each configuration's whole timed run (the tenant view is cached 15 s and the key registry`,
+  `60 s, so longer spans show their refreshes)`,
+].join(' ');
+const quickNote = QUICK
+  ? '**BENCH_QUICK=1: shortened rounds, runs and batches to check the pipeline; these numbers are not a measurement.**\n\n'
+  : '';
+const passNote =
+  passCount > 1
+    ? [
+        `The whole measurement ran ${passCount} times in a row; timed rows show each pass's median, separated by " / ". A timed row whose`,
+        `pass medians differ by more than ${pct(TARGET.unstable)} is marked ${UNSTABLE} and not judged; PASS needs every pass to meet the`,
+        `target. Counted rows (5) add up all passes.`,
+      ].join(' ')
+    : 'One pass (`--repeat 1`): no repeatability check.';
+
 const m = machine();
 const markdown = `## npm run bench
 
@@ -814,7 +898,7 @@ ${machineLine(
 
 ${summary}
 
-${QUICK ? '**BENCH_QUICK=1: shortened rounds, runs and batches to check the pipeline; these numbers are not a measurement.**\n\n' : ''}${passCount > 1 ? `The whole measurement ran ${passCount} times in a row; timed rows show each pass's median, separated by " / ". A timed row whose pass medians differ by more than ${pct(TARGET.unstable)} is marked ${UNSTABLE} and not judged; PASS needs every pass to meet the target. Counted rows (5) add up all passes.` : 'One pass (`--repeat 1`): no repeatability check.'} Targets are judged here only; tests never time anything.
+${quickNote}${passNote} Targets are judged here only; tests never time anything.
 
 Machine idle share measured just before each section (other processes on this machine compete for its cores): ${conditions.join('; ')}.
 
@@ -822,30 +906,30 @@ Machine idle share measured just before each section (other processes on this ma
 
 ${stages}
 
-"rest of the handler" is the whole handler minus the two stages: middy, form parsing, tenant directory (with the deny list), policy checks, the audit line, the metrics line, the response. The raw baseline is what the brief names: jose \`new SignJWT(...).sign(key)\`, which goes through WebCrypto (an async job in the libuv pool). fedbroker's in-process signers (file, data key) sign inline with \`node:crypto\` as deployed (\`FEDBROKER_SIGN_OFFLOAD=false\`: a Lambda execution environment serves one request at a time, so a thread-pool hop is pure latency; lib/keys/sign-with-key.ts), so their own signing (the mintIdToken column) is cheaper than the baseline's WebCrypto round trip, which leaves room for the rest of the handler within the ratio. \`npm start\` (section 3) signs RSA in the thread pool instead, as it serves concurrent requests. The subject access token is verified once per container and then recognised by its exact bytes (lib/tokens/access-token.ts); expiry, key publication and the deny list are still checked on every use, so the verifyAccessToken column is that check. Audit records are written as a log line (the table copy comes from the log subscription, off the request path) and the deny list comes from the cached tenant view, so a warm token makes no DynamoDB call. The KMS rows include an HTTP round trip per token to the KMS stand-in (test/support/kms-stand-in.ts), whose ES256 signing is pure-JavaScript BigInt ECDSA: those numbers measure the stand-in, not AWS KMS.
+${handlerNotes}
 
 ### Signing modes: tokens/s (ID token through the handler, in process, one token at a time; pass 1)
 
 ${signingModes}
 
-Tokens/s is 1 / the median handler time per ID token (interleaved rounds; the data-key runs use 3 rounds instead of 5). KMS calls are counted over 100 warm ID tokens right after warm-up, and over the whole timed run; the data-key signer's one \`GenerateDataKeyPairWithoutPlaintext\` (key bootstrap) and one \`Decrypt\` of the private key per container happen before that, during setup and warm-up. The \`kms\` rows go to the KMS stand-in (pure-JavaScript ES256 signing), so they measure the stand-in, not AWS KMS; from Lambda each Sign is a network round trip of a few milliseconds.
+${signingNotes}
 
 ${profileText ? `### CPU profile of a handler loop whose ratio was missed (\`node --cpu-prof\`, file signer)\n\n${profileText}\n` : ''}
-### 3. HTTP throughput (POST /v1/token issuing an ID token from an access token; peer: POST /token client_credentials; ceiling: any POST answered with a signed JWT)
+### 3. ${httpTitle}
 
 ${httpTable}
 
-\`npm start\` serves the routes declared in serverless.yml with lib/local/http-api.ts, an API Gateway HTTP API stand-in on node:http (payload format 2.0 events and responses, a Lambda context per request), which runs the handlers in its own process, each module imported once, with dynalite and the dev issuer in the same process. Per key type the servers start once and stay up for every round: after a shared warm-up of ${HTTP.warmSeconds} s each, they are measured in turn (\`npm start\`, oidc-provider, ceiling and, for RS256, \`npm start\` without the table copy) for ${HTTP.rounds} rounds of ${HTTP.seconds} s at ${HTTP.connections} connections, and every ratio is taken within a round, between measurements seconds apart. The load generator (autocannon, bench/load-client.ts) runs in its own process for every measurement; its CPU is in its own column. Server CPU is the OS's account (utime + stime in /proc) of the server's process and its descendants, read before the load generator starts and ${HTTP.settleMs} ms after it exits, so background work for the measured requests (the local run's batched audit table copy) counts; per request it is that CPU over the requests answered.
+${httpNotes}
 
 ${ceilingText}
 
-### 4. Cold start (esbuild with serverless.yml custom.esbuild options, build ${ms(cold.buildMs)}; KMS signer against dynalite + KMS stand-in on loopback; ${cold.runs} rounds, round-robin)
+### 4. ${coldTitle}
 
 ${coldTable}
 
-The baseline (bench/cold-baseline.ts) is built in the same esbuild run with the same options and imports what the token function needs from outside fedbroker (the DynamoDB client with the document client, the KMS client, jose); its first request makes the first calls raw: one DynamoDB Query of the key registry, one KMS GetPublicKey, one KMS Sign, the signature checked with jose. Each round runs every function, the baseline and an empty module once, each in a fresh process, so the ratio compares runs seconds apart; absolute times are for context and carry no target. "import" and "import + first response" are timed inside the fresh process from before \`import()\` of the bundle; "process wall" adds Node's own start-up. The stand-ins are on loopback (dynalite answers a GetItem in about ${ms(first.micro['RS256/local']!.issue.dynamoGet)} here); from Lambda, real DynamoDB and KMS calls take network round trips of a few milliseconds each. Largest contributors to the token bundle: ${cold.tokenComposition.map((c) => `${c.pkg} ${kb(c.bytes)}`).join(', ')}.
+${coldNotes}
 
-### 5. Store and KMS calls made by the handler over each configuration's whole timed run (the tenant view is cached 15 s and the key registry 60 s, so longer spans show their refreshes)
+### 5. ${totalsTitle}
 
 ${totalsTable}
 `;

@@ -84,7 +84,11 @@ export async function countingProxy(target: string) {
     out.on('error', () => res.writeHead(502).end());
     out.end(body);
   });
-  return { url: server.url, counts, close: async () => (agent.destroy(), server.close()) };
+  const close = async () => {
+    agent.destroy();
+    return server.close();
+  };
+  return { url: server.url, counts, close };
 }
 
 /** The prefix of the partition key a request addresses (`TENANT#acme` → `TENANT`), or ''. */

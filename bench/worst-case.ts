@@ -114,12 +114,18 @@ const result = {
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 process.stderr.write(
   [
-    `worst case: ${RELATIONSHIPS_PER_TENANT} relationships of ${n(relationshipBytes)} bytes (${MAX_PAIRS_PER_RELATIONSHIP} pairs, ${MAX_VALUES_PER_RELATIONSHIP} values of ${MAX_PATTERN_LENGTH} characters), token ≈ ${n(tokenBytes)} bytes (${elements} × ${MAX_CLAIM_LENGTH}-character claim elements)`,
+    `worst case: ${RELATIONSHIPS_PER_TENANT} relationships of ${n(relationshipBytes)} bytes (${MAX_PAIRS_PER_RELATIONSHIP} pairs, ` +
+      `${MAX_VALUES_PER_RELATIONSHIP} values of ${MAX_PATTERN_LENGTH} characters), token ≈ ${n(tokenBytes)} bytes (${elements} × ` +
+      `${MAX_CLAIM_LENGTH}-character claim elements)`,
     `| measurement | steps | CPU | cap-derived bound |`,
     `|---|---|---|---|`,
-    `| one relationship, no budget | ${n(oneUnbounded.steps)} | ${oneUnbounded.cpuMs.toFixed(1)} ms (${result.unbounded.nsPerStep.toFixed(2)} ns/step) | ${n(WORST_CASE_STEPS_PER_RELATIONSHIP)} steps |`,
-    `| ${RELATIONSHIPS_PER_TENANT} relationships, no budget (× ${RELATIONSHIPS_PER_TENANT}, estimated) | ${n(oneUnbounded.steps * RELATIONSHIPS_PER_TENANT)} | ${n(result.unbounded.tenantCpuMsEstimate)} ms | ${n(result.bound.stepsPerTenant)} steps |`,
-    `| ${RELATIONSHIPS_PER_TENANT} relationships, per-request budget (the exchange) | ${n(budgeted.steps)} | ${budgeted.cpuMs.toFixed(1)} ms | ${n(REQUEST_BUDGET_STEPS)} steps + one pair's words |`,
+    `| one relationship, no budget | ${n(oneUnbounded.steps)} | ${oneUnbounded.cpuMs.toFixed(1)} ms ` +
+      `(${result.unbounded.nsPerStep.toFixed(2)} ns/step) | ${n(WORST_CASE_STEPS_PER_RELATIONSHIP)} steps |`,
+    `| ${RELATIONSHIPS_PER_TENANT} relationships, no budget (× ${RELATIONSHIPS_PER_TENANT}, estimated) | ` +
+      `${n(oneUnbounded.steps * RELATIONSHIPS_PER_TENANT)} | ${n(result.unbounded.tenantCpuMsEstimate)} ms | ` +
+      `${n(result.bound.stepsPerTenant)} steps |`,
+    `| ${RELATIONSHIPS_PER_TENANT} relationships, per-request budget (the exchange) | ${n(budgeted.steps)} | ` +
+      `${budgeted.cpuMs.toFixed(1)} ms | ${n(REQUEST_BUDGET_STEPS)} steps + one pair's words |`,
     '',
   ].join('\n'),
 );
