@@ -160,8 +160,15 @@ async function signIn(plan: Plan, log: boolean): Promise<StoredToken> {
 /** The files the action keeps fresh, and how to rewrite each of them with a new access token. */
 type Writer = (stored: StoredToken) => Promise<Lifetime>;
 
-function writers(plan: Plan, dir: string): { name: string; path: string; write: Writer }[] {
+function writers(plan: Plan, dir: string, log: boolean): { name: string; path: string; write: Writer }[] {
   const list: { name: string; path: string; write: Writer }[] = [];
+  // Each file holds a bearer ID token that later steps may print (aws --debug logs the
+  // AssumeRoleWithWebIdentity request; cat; set -x): masked before it is written, as the job token
+  // is. Only from the step itself: the refresher's stdout is its log file, not the runner's.
+  const keep = async (path: string, token: string) => {
+    if (log) mask(token);
+    await writePrivateFile(path, token);
+  };
   // The AWS token file only in refresh mode: otherwise the keys (or the profile) are what later steps use.
   if (plan.aws && plan.refresh) {
     const aws = plan.aws;
@@ -172,7 +179,7 @@ function writers(plan: Plan, dir: string): { name: string; path: string; write: 
       write: async (stored) => {
         // The ID token lives as long as the session asks, so the relationship's max_duration_seconds bounds both.
         const id = await issueStsIdToken(stored, aws.duration);
-        await writePrivateFile(path, id.token);
+        await keep(path, id.token);
         return id;
       },
     });
@@ -185,7 +192,7 @@ function writers(plan: Plan, dir: string): { name: string; path: string; write: 
       path,
       write: async (stored) => {
         const id = await issueIdTokenFor(stored, gcp.tokenAudience);
-        await writePrivateFile(path, id.token);
+        await keep(path, id.token);
         return id;
       },
     });
@@ -197,7 +204,7 @@ function writers(plan: Plan, dir: string): { name: string; path: string; write: 
       path,
       write: async (stored) => {
         const id = await issueIdTokenFor(stored, AZURE_AUDIENCE);
-        await writePrivateFile(path, id.token);
+        await keep(path, id.token);
         return id;
       },
     });
@@ -240,7 +247,7 @@ async function main(): Promise<void> {
   const stored = await signIn(plan, true);
   info(`fedbroker: signed in to tenant ${plan.tenant} as ${stored.sub}`);
   setOutput('principal', stored.sub);
-  const list = writers(plan, dir);
+  const list = writers(plan, dir, true);
   const first = list.length ? await writeAll(list, stored) : undefined;
 
   if (plan.aws) {
@@ -324,7 +331,7 @@ function startRefresher(dir: string, first: Lifetime): void {
 
 async function refresher(dir: string): Promise<void> {
   const plan = readPlan();
-  const list = writers(plan, dir);
+  const list = writers(plan, dir, false);
   const first = JSON.parse(process.env.FEDBROKER_ACTION_FIRST ?? '{}') as Lifetime;
   const timeScale = Number(process.env.FEDBROKER_ACTION_TIME_SCALE ?? 1) || 1;
   await refreshUntilStopped(

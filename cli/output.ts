@@ -9,13 +9,25 @@ export function outputOption(choices: OutputFormat[], fallback: OutputFormat): O
   return new Option('-o, --output <format>', 'output format').choices(choices).default(fallback);
 }
 
-/** Data for machines and pipes: stdout only. */
+// Control, format and line-separator characters other than tab and newline: terminal escapes
+// (C0 ESC and C1 CSI, U+009B), bidi overrides, invisible marks. What the CLI prints can hold text
+// anyone chose (a refused token's claims in the audit trail, a token's claims in explain), which
+// must not be able to recolour, hide or reorder what is printed around it.
+const UNPRINTABLE = /[^\P{Cc}\t\n]|[\p{Cf}\p{Zl}\p{Zp}]/gu;
+const escapeUnit = (unit: string) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** `text` with every unprintable character written as a JSON-style `\uXXXX` escape (valid inside JSON strings too). */
+export function escapeUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => c.split('').map(escapeUnit).join(''));
+}
+
+/** Data for machines and pipes: stdout only. Unprintable characters only occur inside strings, escaped: the same JSON. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${escapeUnprintable(JSON.stringify(value, null, 2))}\n`);
 }
 
 export function printLine(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${escapeUnprintable(line)}\n`);
 }
 
 /** Confirmations and progress for people: stderr, so stdout stays clean for pipes. */

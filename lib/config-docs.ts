@@ -121,7 +121,7 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_AUDIT_TABLE_WRITE: {
     meaning:
       'who copies audit lines to the table: `subscription` (deployed: log subscription + `auditIngest`) or ' +
-      '`inline` (this process, in the background: `npm start`, tests). See [audit ' +
+      '`inline` (this process, in the background: `npm start`, tests; refused inside Lambda). See [audit ' +
       'trail](operations.md#audit-trail)',
   },
   FEDBROKER_SIGN_OFFLOAD: {

@@ -152,6 +152,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (insideLambda(e) && (local || e.FEDBROKER_SIGNER === 'local')) {
     throw new ConfigError(['FEDBROKER_LOCAL=true and FEDBROKER_SIGNER=local are refused inside AWS Lambda']);
   }
+  // The inline audit copy is the local run's stand-in for the log subscription: with the lines
+  // silenced it admits grants whose only record is a copy pending in memory, which Lambda freezes
+  // after the response and may discard (threat model I5). Deployed, the subscription copies.
+  if (insideLambda(e) && e.FEDBROKER_AUDIT_TABLE_WRITE === 'inline') {
+    throw new ConfigError(['FEDBROKER_AUDIT_TABLE_WRITE=inline is refused inside AWS Lambda']);
+  }
   const issuer = checkIssuer(e.FEDBROKER_ISSUER || e.FEDBROKER_API_ENDPOINT, local, issues);
 
   let signer: Config['signer'];

@@ -69,7 +69,8 @@ function imdsJson(c: AwsCredentials, lastUpdated: Date) {
  * token in `Authorization` (missing → 401, wrong → 403), so another local user or a browser page
  * cannot read it; the IMDSv2 mode, like EC2's, only needs a session token any local process can
  * PUT for — it stops SSRF through GET-only proxies (PUT required, X-Forwarded-For refused), not
- * local processes. Nothing here logs a request, a token or a key.
+ * local processes. Requests addressed to another host name (a DNS-rebound web page) are refused.
+ * Nothing here logs a request, a token or a key.
  */
 export async function startContainerServer(o: ContainerServerOptions): Promise<ContainerServer> {
   const token = randomBytes(32).toString('base64url');
@@ -125,8 +126,15 @@ export async function startContainerServer(o: ContainerServerOptions): Promise<C
     send(res, 404, 'Not Found', 'text/plain');
   };
 
+  // DNS rebinding: a web page whose host name is made to resolve to 127.0.0.1 is same-origin with
+  // this server, so the browser lets it PUT for an IMDS session and read the credentials. Clients
+  // that mean this server address it by its loopback URL; any other Host is refused (RFC 9110 §7.2).
+  let loopbackHosts = new Set<string>();
   const server: Server = createServer((req, res) => {
     req.resume();
+    if (!loopbackHosts.has(req.headers.host ?? '')) {
+      return send(res, 403, { Code: 'AccessDenied', Message: 'address this server as 127.0.0.1 or localhost' });
+    }
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path === CREDENTIALS_PATH) {
       if (req.method !== 'GET') return send(res, 405, { Code: 'MethodNotAllowed', Message: 'GET only' });
@@ -141,6 +149,7 @@ export async function startContainerServer(o: ContainerServerOptions): Promise<C
     server.listen(o.port, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  loopbackHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   return {
     url: `http://127.0.0.1:${port}`,
     token,

@@ -4,7 +4,7 @@ import { storedTokenFor } from '../../context.ts';
 import { parseDuration } from '../../duration.ts';
 import { callBroker } from '../../http.ts';
 import { tenantGuardOption } from '../../options.ts';
-import { notice, type OutputFormat, outputOption, printJson, printLine, renderTable } from '../../output.ts';
+import { escapeUnprintable, notice, type OutputFormat, outputOption, printJson, printLine, renderTable } from '../../output.ts';
 
 interface AuditOptions {
   since?: string;
@@ -39,7 +39,8 @@ function countArgument(text: string): number {
   return Number(text);
 }
 
-const cell = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+// Escaped before the columns are measured (printLine would escape them anyway, but misaligned).
+const cell = (v: unknown) => (v === undefined || v === null ? '-' : escapeUnprintable(typeof v === 'string' ? v : JSON.stringify(v)));
 
 /**
  * The principal column: the verified principal, else what a refused token claimed, marked so that

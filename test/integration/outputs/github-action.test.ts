@@ -192,6 +192,9 @@ describe('the fedbroker GitHub Action', () => {
     expect(Object.keys(r.env).sort()).toEqual(['AWS_ROLE_ARN', 'AWS_ROLE_SESSION_NAME', 'AWS_WEB_IDENTITY_TOKEN_FILE']);
     const file = r.env.AWS_WEB_IDENTITY_TOKEN_FILE!;
     expectUnderRunnerTemp(r, file);
+    // The token in the file is masked by this step: a later step that prints it (aws --debug logs the
+    // AssumeRoleWithWebIdentity request, cat, set -x) must not put a live STS credential in the job log.
+    expectMasked(r, [readFileSync(file, 'utf8')]);
     const pid = Number(r.state.refresher_pid);
     expect(pid).toBeGreaterThan(0);
     try {
@@ -241,6 +244,8 @@ describe('the fedbroker GitHub Action', () => {
     expect(decodeJwt(readFileSync(r.env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8')).aud).toBe('api://AzureADTokenExchange');
     const config = JSON.parse(readFileSync(r.env.GOOGLE_APPLICATION_CREDENTIALS!, 'utf8'));
     expectUnderRunnerTemp(r, config.credential_source.file);
+    // Both files hold bearer ID tokens: masked before any later step can print them.
+    expectMasked(r, [readFileSync(r.env.AZURE_FEDERATED_TOKEN_FILE!, 'utf8'), readFileSync(config.credential_source.file, 'utf8')]);
     // google-auth-library, as a later step would use it.
     const token = await withEnv({ GOOGLE_APPLICATION_CREDENTIALS: r.env.GOOGLE_APPLICATION_CREDENTIALS }, async () =>
       (await new GoogleAuth({ scopes: 'https://www.googleapis.com/auth/cloud-platform', projectId: 'ci' }).getClient()).getAccessToken(),
