@@ -10,6 +10,8 @@ export const CREDENTIALS_PATH = '/role-credentials';
 const IMDS_TOKEN_PATH = '/latest/api/token';
 const IMDS_ROLE_PREFIX = '/latest/meta-data/iam/security-credentials/';
 const IMDS_MAX_TTL = 21_600;
+/** Most live IMDSv2 sessions the server keeps (an SDK needs one; EC2 has no documented cap). */
+export const MAX_IMDS_SESSIONS = 1024;
 
 interface CredentialsSource {
   /** The credentials to serve now, or undefined while none valid are held. */
@@ -109,6 +111,9 @@ export async function startContainerServer(o: ContainerServerOptions): Promise<C
       const session = randomBytes(32).toString('base64url');
       const now = Date.now();
       for (const [k, exp] of imdsSessions) if (exp <= now) imdsSessions.delete(k);
+      // Bounded, so a local process PUTting in a loop cannot grow the server's memory: past the cap
+      // the oldest session goes (its client gets 401 and PUTs again, as IMDSv2 clients do).
+      if (imdsSessions.size >= MAX_IMDS_SESSIONS) imdsSessions.delete(imdsSessions.keys().next().value as string);
       imdsSessions.set(session, now + ttl * 1000);
       res.setHeader('X-Aws-Ec2-Metadata-Token-Ttl-Seconds', String(ttl));
       return send(res, 200, session, 'text/plain');

@@ -5,7 +5,7 @@
 // anyone can PUT for, so the server must refuse requests addressed to any other host name.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startContainerServer } from '../../cli/outputs/container-credentials.ts';
+import { MAX_IMDS_SESSIONS, startContainerServer } from '../../cli/outputs/container-credentials.ts';
 
 const creds = {
   accessKeyId: 'ASIAEXAMPLE',
@@ -63,5 +63,16 @@ describe('aws serve --imds and DNS rebinding', () => {
   it('refuses a request with no Host header', async () => {
     const r = await call('PUT', '/latest/api/token', { 'x-aws-ec2-metadata-token-ttl-seconds': '60' });
     expect(r.status).not.toBe(200);
+  });
+
+  it('keeps at most MAX_IMDS_SESSIONS sessions: a loop of PUTs evicts the oldest, the newest still works', async () => {
+    const host = `127.0.0.1:${port}`;
+    const put = async () => (await call('PUT', '/latest/api/token', { host, 'x-aws-ec2-metadata-token-ttl-seconds': '600' })).body;
+    const first = await put();
+    let last = first;
+    for (let i = 0; i < MAX_IMDS_SESSIONS; i++) last = await put();
+    const get = (t: string) => call('GET', '/latest/meta-data/iam/security-credentials/deploy', { host, 'x-aws-ec2-metadata-token': t });
+    expect((await get(first)).status).toBe(401);
+    expect((await get(last)).status).toBe(200);
   });
 });
