@@ -25,10 +25,13 @@ export interface KeyAuditEvent {
 // Scrubs anything shaped like a compact JWS/JWE, even truncated: attacker-chosen claims (sub,
 // aud) end up here, and a record must never carry a token.
 const JWT_LIKE = /eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
-const CONTROL = /[\u0000-\u001f\u007f]/g;
+// C0, DEL and C1 controls (U+009B alone starts a terminal escape), the bidi embeddings, overrides
+// and isolates, and the line and paragraph separators: a claimed value must not hide or reorder
+// what a reader of the trail sees next to it (Unicode TR #9 §2; ECMA-48 §5).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 // Either of the above could apply: one scan decides, so the usual clean value (every granted
 // token's record passes here) is not copied twice.
-const NEEDS_SCRUB = /[\u0000-\u001f\u007f]|eyJ/;
+const NEEDS_SCRUB = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]|eyJ/;
 
 function text(value: string, max = 256): string {
   const clean = NEEDS_SCRUB.test(value) ? value.replace(CONTROL, '').replace(JWT_LIKE, '[jwt]') : value;

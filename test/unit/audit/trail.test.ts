@@ -151,6 +151,9 @@ describe('sanitize', () => {
   it.each([
     ['a token split by a control character', 'ey\u0001JhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig', '[jwt]'],
     ['a control character alone', 'repo:acme/app\u007f', 'repo:acme/app'],
+    ['a C1 control sequence introducer', 'dev:alice\u009b8m(hidden)', 'dev:alice8m(hidden)'],
+    ['a bidi override and isolate', 'dev:\u202eecila\u2066x\u2069', 'dev:ecilax'],
+    ['a line separator', 'dev:alice\u2028forged: line', 'dev:aliceforged: line'],
     ['a clean value', 'repo:acme/app:ref:refs/heads/main', 'repo:acme/app:ref:refs/heads/main'],
   ])('scrubs %s as if control characters were never there', (_, value, expected) => {
     expect(sanitize({ time: 't', event: 'token.exchange', outcome: 'refused', tenant: 'acme', source_subject: value }).source_subject).toBe(
