@@ -9,7 +9,7 @@
  * domain the folders are ordered too (DOMAIN below): a concept imports only concepts before it,
  * so the domain has no folder-level cycle either.
  */
-const DOMAIN = ['keys', 'cognito', 'revocation', 'tenants', 'audit', 'upstream', 'oidc', 'jwt', 'trust', 'tokens', 'directory', 'auth'];
+const DOMAIN = ['keys', 'cognito', 'revocation', 'tenants', 'audit', 'upstream', 'oidc', 'jwt', 'trust', 'x509', 'tokens', 'directory', 'auth'];
 const ADAPTERS = ['aws', 'local', 'http'];
 
 const leaf = '^lib/(?:[^/]+\\.ts$|net/)';

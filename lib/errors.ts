@@ -215,3 +215,19 @@ export class AccessDenied extends Forbidden {
   override readonly code: string = 'ERR_ACCESS_DENIED';
   override readonly oauthError: string = 'access_denied';
 }
+
+/**
+ * A certificate request (IAM Roles Anywhere signing, docs/x509.md) is refused. The caller always
+ * sees the same message, whatever failed (threat model I4, I9); `reason` is a stable sub-code for the
+ * audit record and `:explain` only (e.g. `leaf_expired`, `revoked`, `signature`, `replayed`).
+ */
+export class CertificateRefused extends InvalidRequest {
+  override readonly code: string = 'ERR_CERTIFICATE_REFUSED';
+  override readonly status: number = 403;
+  override readonly oauthError: string = 'access_denied';
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('the certificate request was refused', options);
+    this.reason = reason;
+  }
+}
