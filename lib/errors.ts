@@ -226,8 +226,14 @@ export class CertificateRefused extends InvalidRequest {
   override readonly status: number = 403;
   override readonly oauthError: string = 'access_denied';
   readonly reason: string;
-  constructor(reason: string, options?: { cause?: unknown }) {
+  /** What the request presented, for the audit record (unverified unless the refusal came after the path verified). */
+  readonly certificate: { subject?: string; issuer?: string; serial?: string; anchor?: string } | undefined;
+  constructor(
+    reason: string,
+    options?: { cause?: unknown; certificate?: { subject?: string; issuer?: string; serial?: string; anchor?: string } },
+  ) {
     super('the certificate request was refused', options);
     this.reason = reason;
+    this.certificate = options?.certificate;
   }
 }

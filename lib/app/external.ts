@@ -56,7 +56,7 @@ export async function authenticateExternal(
   if (view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
   const iss = unverifiedIssuer(token);
   // fedbroker's own tokens are never external identities: that would let tokens launder themselves.
-  const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.issuer === iss) : [];
+  const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.issuer === iss && t.relationship.kind !== 'x509') : [];
   if (!iss || candidates.length === 0) {
     throw new SubjectTokenInvalid(
       iss ? 'untrusted_issuer' : 'malformed',

@@ -15,7 +15,7 @@ async function authorized(event: HttpEvent, context: Context) {
   // The audit record of a change: who made it (with which token) and from where.
   const change = (action: 'create' | 'replace' | 'delete', docs: Documents, target: string, detail?: Record<string, number>) =>
     rt.audit.recordApplied({
-      event: `${docs.label === 'identity pool' ? 'identity_pool' : 'trust_relationship'}.${action}`,
+      event: `${docs.label.replaceAll(' ', '_') as 'trust_relationship' | 'identity_pool' | 'trust_anchor'}.${action}`,
       outcome: 'success',
       tenant,
       trust: admin.trust,

@@ -6,6 +6,8 @@ import { AuditTrail } from '../audit/trail.ts';
 import { CognitoIdentityAdapter } from '../aws/cognito-identity.ts';
 import { DynamoAuditLog } from '../aws/dynamo-audit-log.ts';
 import { DynamoKeyStore } from '../aws/dynamo-key-store.ts';
+import { DynamoNonceStore } from '../aws/dynamo-nonce-store.ts';
+import type { NonceStore } from '../x509/session.ts';
 import { DynamoRevocationStore } from '../aws/dynamo-revocation-store.ts';
 import { DynamoTrustStore } from '../aws/dynamo-trust-store.ts';
 import { Table } from '../aws/dynamo-table.ts';
@@ -46,6 +48,8 @@ export interface Runtime {
   audit: AuditTrail;
   /** Reads a tenant's audit records back. */
   auditLog: AuditReader;
+  /** Replay refusal for signed certificate requests (lib/x509/session.ts). */
+  nonces: NonceStore;
 }
 
 let built: Runtime | undefined;
@@ -146,6 +150,7 @@ export function runtime(): Runtime {
     revocations: new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) }),
     audit,
     auditLog,
+    nonces: new DynamoNonceStore(table),
   };
   return built;
 }

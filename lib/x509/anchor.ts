@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidRequest } from '../errors.ts';
+import { RELATIONSHIP_ID } from '../trust/schema.ts';
+import * as z from '../zod.ts';
 import { type ParsedCertificate, parseCertificate, pemBlocks, strongKey } from './certificate.ts';
 import { loadPkijs } from './pkijs.ts';
 
@@ -9,14 +11,60 @@ import { loadPkijs } from './pkijs.ts';
  * content (the cache key is the content hash, as for every tenant document, I1).
  */
 
+/**
+ * Caps (threat model I10). An anchor is one DynamoDB item in the tenant's partition (400 KB at
+ * most, and read with the tenant on every exchange), hence the bundle and CRL text caps.
+ */
 export const ANCHOR_LIMITS = {
-  anchorsPerTenant: 20,
+  anchorsPerTenant: 10,
   certificatesPerBundle: 10,
   bundleBytes: 64 * 1024,
-  crlsPerAnchor: 10,
-  crlBytes: 1024 * 1024,
-  revokedEntries: 100_000,
+  crlsPerAnchor: 5,
+  /** All CRLs of one anchor together, as stored text (PEM or base64). */
+  crlBytes: 256 * 1024,
+  revokedEntries: 20_000,
 } as const;
+
+/** The anchor document the admin API and CLI validate. */
+export const trustAnchorInputSchema = z.strictObject({
+  id: z
+    .optional(z.string().check(z.regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63')))
+    .check(z.describe('Assigned by the server when omitted')),
+  description: z.optional(z.string().check(z.maxLength(512))),
+  certificates: z
+    .string()
+    .check(z.minLength(1), z.maxLength(ANCHOR_LIMITS.bundleBytes), z.describe('PEM bundle of one or more CA certificates')),
+  crls: z
+    ._default(
+      z.array(z.string().check(z.minLength(1), z.maxLength(ANCHOR_LIMITS.crlBytes))).check(z.maxLength(ANCHOR_LIMITS.crlsPerAnchor)),
+      [],
+    )
+    .check(z.describe('CRLs (PEM "X509 CRL" or base64 DER), each signed by a CA of this bundle; the newest per CA wins')),
+  enabled: z._default(z.boolean(), true),
+});
+export type TrustAnchorSpec = z.output<typeof trustAnchorInputSchema>;
+/** A stored anchor: the spec plus the server-managed fields every tenant document has. */
+export type TrustAnchor = TrustAnchorSpec & {
+  id: string;
+  tenant: string;
+  version: number;
+  generation: string;
+  created_at: string;
+  updated_at: string;
+};
+
+/** Validates an anchor document when it is stored (I10): schema, then every certificate and CRL. */
+export async function validateAnchor(raw: unknown, now: Date): Promise<TrustAnchorSpec> {
+  const parsed = trustAnchorInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw invalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`).join('; '));
+  }
+  if (parsed.data.crls.reduce((n, c) => n + c.length, 0) > ANCHOR_LIMITS.crlBytes) {
+    throw invalid(`the CRLs together are over ${ANCHOR_LIMITS.crlBytes} bytes`);
+  }
+  await parseAnchor({ id: parsed.data.id ?? 'new', ...parsed.data }, now, true);
+  return parsed.data;
+}
 
 /** The stored content of an anchor (the document the admin API validates). */
 export interface TrustAnchorContent {
@@ -65,6 +113,7 @@ function crlDer(text: string): Uint8Array {
 export async function parseAnchor(content: TrustAnchorContent, now: Date, strict: boolean): Promise<ParsedAnchor> {
   if (content.certificates.length > ANCHOR_LIMITS.bundleBytes) throw invalid(`the bundle is over ${ANCHOR_LIMITS.bundleBytes} bytes`);
   if (content.crls.length > ANCHOR_LIMITS.crlsPerAnchor) throw invalid(`at most ${ANCHOR_LIMITS.crlsPerAnchor} CRLs`);
+  if (content.crls.some((c) => c.length > ANCHOR_LIMITS.crlBytes)) throw invalid(`a CRL is over ${ANCHOR_LIMITS.crlBytes} bytes`);
   let ders: Uint8Array[];
   try {
     ders = pemBlocks(content.certificates, 'CERTIFICATE');

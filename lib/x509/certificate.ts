@@ -80,6 +80,9 @@ export interface ParsedCertificate {
   readonly unknownCritical: readonly string[];
   readonly subject: Attributes;
   readonly issuer: Attributes;
+  /** RFC 4514-style strings, for the audit record. */
+  readonly subjectDn: string;
+  readonly issuerDn: string;
   readonly san: { DNS: string[]; URI: string[]; IP: string[]; Name: string[]; Email: string[] };
   /** SHA-256 over subject DN and SPKI: names a CA across re-issued copies of the same key. */
   readonly caKey: string;
@@ -217,6 +220,8 @@ function describe(pkijs: typeof Pkijs, cert: Pkijs.Certificate, der: Uint8Array)
     unknownCritical,
     subject: distinguishedName(cert.subject),
     issuer: distinguishedName(cert.issuer),
+    subjectDn: dnString(cert.subject),
+    issuerDn: dnString(cert.issuer),
     san,
     caKey: createHash('sha256').update(subjectDer).update(spki).digest('hex'),
   };
