@@ -19,7 +19,7 @@ export const handler = httpHandler(
       deps,
       requestInfo(event, context),
       () => parseForm(event),
-      (params) => exchangeToken({ ...rt, issuer: rt.config.issuer }, params),
+      (params) => exchangeToken({ ...rt, issuer: rt.config.issuer, sourceIp: event.requestContext?.http?.sourceIp }, params),
     );
     // RFC 6749 §5.1: token responses are never cached.
     return json(200, response, { Pragma: 'no-cache' });

@@ -19,6 +19,10 @@ export const handler = httpHandler(
         { ...rt, store: rt.trustStore, upstream: rt.config.upstream, context: trustContext(rt.config) },
         tenant,
         body.token,
+        {
+          sourceIp: typeof body.source_ip === 'string' ? body.source_ip.slice(0, 64) : undefined,
+          requestedAudience: typeof body.audience === 'string' ? body.audience.slice(0, 256) : undefined,
+        },
       ),
     );
   },

@@ -6,6 +6,7 @@ import type { CompiledTrust } from '../trust/policy.ts';
 import { sessionTagsClaim } from '../trust/session-tags.ts';
 import { requestBudget } from '../trust/limits.ts';
 import { renderSubject } from '../trust/subject.ts';
+import { withRequestContext } from '../trust/context.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import type { Principal } from '../tokens/types.ts';
@@ -49,6 +50,7 @@ export async function authenticateExternal(
   deps: ExternalDeps,
   token: string,
   tenant: string,
+  context: { sourceIp?: string | undefined; requestedAudience?: string | undefined } = {},
 ): Promise<{ principal: Principal; trust: CompiledTrust; source: { issuer: string; subject: string } }> {
   const view = await deps.directory.get(tenant);
   // Told apart for the audit reason and metrics only; the wire answer is the same.
@@ -73,7 +75,9 @@ export async function authenticateExternal(
   // One step budget for every candidate of this request (lib/trust/limits.ts): the hard ceiling on
   // what a tenant's relationships and a token can cost together.
   const budget = requestBudget();
-  const trust = candidates.find((t) => t.evaluate(claims, budget, 'first-failure').matched);
+  // Conditions also see the request context (trust/context.ts); templates and tags read the token alone.
+  const seen = withRequestContext(claims, { now: deps.clock.now(), ...context });
+  const trust = candidates.find((t) => t.evaluate(seen, budget, 'first-failure').matched);
   // The audit reason says whether the budget, not the conditions, decided (the caller sees neither).
   if (!trust) throw new SubjectTokenInvalid(budget.remaining <= 0 ? 'evaluation_budget' : 'no_matching_trust', NOT_TRUSTED);
   const relationship = trust.relationship;

@@ -13,6 +13,7 @@ import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
 import { requestBudget } from '../trust/limits.ts';
 import { type Check, type CompiledTrust, compileRelationship, type TrustContext, X509_ANCHOR_CLAIM } from '../trust/policy.ts';
 import { sessionTagsClaim } from '../trust/session-tags.ts';
+import { contextValues, withRequestContext } from '../trust/context.ts';
 import { renderSubject } from '../trust/subject.ts';
 import { loadAnchor, type ParsedAnchor, type TrustAnchor } from '../x509/anchor.ts';
 import { certificateClaims, parseCertificate, pemBlocks } from '../x509/certificate.ts';
@@ -114,7 +115,7 @@ function candidatesFor(trusts: readonly CompiledTrust[], anchor: string): Compil
 }
 
 /** Verifies a signed certificate request for `tenant` and issues a fedbroker access token. Throws CertificateRefused for every refusal of the certificate. */
-export async function certificateSession(deps: X509Deps, tenant: string, req: SignedRequest): Promise<X509Outcome> {
+export async function certificateSession(deps: X509Deps, tenant: string, req: SignedRequest, sourceIp?: string): Promise<X509Outcome> {
   if (!TENANT_ID.test(tenant)) throw new CertificateRefused('unknown_tenant');
   const body = parseBody(req.body);
   const requestedScopes = parseScopes(body.scope);
@@ -134,11 +135,12 @@ export async function certificateSession(deps: X509Deps, tenant: string, req: Si
   const certificate = { subject: leaf.subjectDn, issuer: leaf.issuerDn, serial: leaf.serialHex, anchor: verified.anchor.id };
   const refuse = (reason: string, cause?: unknown) => new CertificateRefused(reason, { cause, certificate });
   const claims: Record<string, unknown> = { ...verified.claims, [X509_ANCHOR_CLAIM]: verified.anchor.id };
+  const seen = withRequestContext(claims, { now: deps.clock.now(), sourceIp });
   const candidates = candidatesFor(view.trusts, verified.anchor.id).filter(
     (t) => body.trust === undefined || t.relationship.id === body.trust,
   );
   const budget = requestBudget();
-  const trust = candidates.find((t) => t.evaluate(claims, budget, 'first-failure').matched);
+  const trust = candidates.find((t) => t.evaluate(seen, budget, 'first-failure').matched);
   if (!trust) throw refuse(budget.remaining <= 0 ? 'evaluation_budget' : 'no_matching_trust');
   const relationship = trust.relationship;
   let sub: string;
@@ -204,7 +206,7 @@ export async function auditedCertificateSession(
 ): Promise<X509Outcome> {
   let outcome: X509Outcome;
   try {
-    outcome = await certificateSession(deps, tenant, req);
+    outcome = await certificateSession(deps, tenant, req, request.source_ip);
   } catch (e) {
     const refused = e instanceof CertificateRefused ? e : undefined;
     const failure =
@@ -270,7 +272,7 @@ export async function auditedCertificateSession(
 export async function explainCertificate(
   deps: { store: TrustStore; clock: Clock; context: TrustContext },
   tenant: string,
-  body: { certificate?: unknown; intermediates?: unknown },
+  body: { certificate?: unknown; intermediates?: unknown; source_ip?: unknown },
 ) {
   const der = (v: unknown): Uint8Array => {
     if (typeof v !== 'string' || v.length === 0 || v.length > 16 * 1024) throw new InvalidRequest('certificate must be PEM or base64 DER');
@@ -313,13 +315,17 @@ export async function explainCertificate(
       }
     });
   const budget = requestBudget();
+  // What-if: the admin may name the source address to explain; the clock is the broker's.
+  const ctx = { now: deps.clock.now(), sourceIp: typeof body.source_ip === 'string' ? body.source_ip.slice(0, 64) : undefined };
+  const seen = claims ? withRequestContext(claims, ctx) : undefined;
   return {
     verified: claims !== undefined,
+    context: contextValues(ctx),
     ...(reason ? { reason } : {}),
     ...(anchor ? { anchor } : {}),
     ...(claims ? { attributes: claims } : {}),
     relationships: trusts.map((t) => {
-      const checks: Check[] = [{ check: 'enabled', matched: t.relationship.enabled }, ...(claims ? t.evaluate(claims, budget).checks : [])];
+      const checks: Check[] = [{ check: 'enabled', matched: t.relationship.enabled }, ...(seen ? t.evaluate(seen, budget).checks : [])];
       return { id: t.relationship.id, matched: claims !== undefined && checks.every((c) => c.matched), checks };
     }),
   };

@@ -10,6 +10,7 @@ import type { Budget } from './limits.ts';
 import { trustRelationshipInputSchema, type TrustRelationship, type TrustRelationshipSpec } from './schema.ts';
 import { checkSessionTags } from './session-tags.ts';
 import { checkSubjectTemplate } from './subject.ts';
+import { CONTEXT_KEYS, CONTEXT_PREFIX } from './context.ts';
 
 /**
  * Validates a relationship document once, when it is stored (parse → check). Throws
@@ -49,6 +50,15 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
     issues.push(...e.issues);
   }
   if (compiled && spec.kind === 'oidc') checkPublicIssuer(spec.issuer, compiled, issues);
+  // The `fedbroker:` keys are the request context (context.ts); a misspelt one could never be present.
+  for (const c of compiled?.conditions ?? []) {
+    const key = c.key.replace(/^\//, '').toLowerCase();
+    if (key.startsWith(CONTEXT_PREFIX) && !CONTEXT_KEYS.some((k) => k.toLowerCase() === key)) {
+      issues.push(
+        `conditions.${c.operator}: unknown context key ${JSON.stringify(c.key.slice(0, 64))} (known: ${CONTEXT_KEYS.join(', ')})`,
+      );
+    }
+  }
   // Compiled as a StringLike block by compileRelationship: refused now rather than skipped then.
   try {
     compileConditions({ StringLike: { aud: spec.id_token_audiences } });

@@ -238,6 +238,39 @@ describe('certificates in', () => {
     expect(enabled.status).toBe(200);
   });
 
+  it('conditions see the request context: fedbroker:SourceIp from the gateway, fedbroker:CurrentTime', async () => {
+    for (const [id, ou, cidr] of [
+      ['loopback', 'Loopback', '127.0.0.0/8'],
+      ['remote', 'Remote', '10.0.0.0/8'],
+    ]) {
+      const created = await api('POST', '/v1/tenants/acme/trust-relationships', adminA, {
+        kind: 'x509',
+        id,
+        trust_anchors: ['corp'],
+        scopes: ['id-token:issue'],
+        conditions: {
+          StringEquals: { 'x509Subject/OU': ou },
+          IpAddress: { 'fedbroker:SourceIp': cidr },
+          DateGreaterThan: { 'fedbroker:CurrentTime': '2020-01-01T00:00:00Z' },
+        },
+      });
+      expect(created.status).toBe(201);
+    }
+    const local = ca.issue({ subject: '/O=Acme/OU=Loopback/CN=lo-1', issuer: inter });
+    const remote = ca.issue({ subject: '/O=Acme/OU=Remote/CN=re-1', issuer: inter });
+    expect((await session('acme', local)).status).toBe(200);
+    // A header the client sets is not the source address.
+    const res = await session('acme', remote, [inter], { nonce: randomUUID() });
+    expect(res.body).toEqual(REFUSED);
+    const explained = await api('POST', '/v1/tenants/acme/x509:explain', adminA, {
+      certificate: remote.certPem,
+      intermediates: [inter.certPem],
+    });
+    expect(explained.body.context).toMatchObject({ 'fedbroker:CurrentTime': expect.stringMatching(/Z$/) });
+    const check = explained.body.relationships.find((r: { id: string }) => r.id === 'remote').checks;
+    expect(check).toContainEqual(expect.objectContaining({ key: 'fedbroker:SourceIp', matched: false }));
+  });
+
   it('refuses an unknown tenant with the same answer', async () => {
     expect((await session('nobody', leaf)).body).toEqual(REFUSED);
   });
