@@ -10,6 +10,7 @@ import { registerAudit } from './audit.ts';
 import { registerCognitoAuth } from './cognito.ts';
 import { registerRevoke } from './revoke.ts';
 import { registerTrustRelationships } from './trust-relationships.ts';
+import { registerX509 } from './x509.ts';
 
 interface ExchangeOptions {
   tenant: string;
@@ -80,6 +81,7 @@ export function registerAuth(program: Command): void {
     .action(issueIdToken);
 
   registerTrustRelationships(auth);
+  registerX509(auth);
   registerRevoke(auth);
   registerAudit(auth);
   registerCognitoAuth(auth);

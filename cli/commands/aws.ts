@@ -10,7 +10,9 @@ import {
   writeProfile,
   type AwsCredentials,
 } from '../aws-credentials.ts';
-import { storedTokenFor } from '../context.ts';
+import { endpointOf, storedTokenFor, tenantArgument } from '../context.ts';
+import { certificateSession } from '../x509.ts';
+import { certificateOptions, storedFrom } from './x509.ts';
 import { usageError } from '../errors.ts';
 import { notice } from '../output.ts';
 import { assumeRoleWithWebIdentity, issueStsIdToken, roleArnArgument, sessionDurationOption } from '../sts.ts';
@@ -21,6 +23,11 @@ interface RoleOptions {
   roleArn: string;
   duration: number;
   sessionName?: string;
+  /** credential-process with a certificate (docs/x509.md): no stored token is read or written. */
+  certificate?: string;
+  privateKey?: string;
+  intermediates?: string;
+  tenant?: string;
 }
 
 interface AssumeRoleOptions extends RoleOptions {
@@ -36,7 +43,7 @@ const ONE_HOUR = 3600;
  * session — traded at STS with AssumeRoleWithWebIdentity.
  */
 async function roleCredentials(cmd: Command, opts: RoleOptions): Promise<{ credentials: AwsCredentials; sessionName: string }> {
-  const stored = await storedTokenFor(cmd);
+  const stored = opts.certificate ? await certificateToken(cmd, opts) : await storedTokenFor(cmd);
   const id = await issueStsIdToken(stored, opts.duration);
   const sessionName = opts.sessionName ?? defaultSessionName(stored.tenant, stored.sub);
   const credentials = await assumeRoleWithWebIdentity({ roleArn: opts.roleArn, sessionName, durationSeconds: opts.duration, id });
@@ -57,6 +64,19 @@ async function assumeRole(opts: AssumeRoleOptions, cmd: Command): Promise<void> 
   }
   process.stdout.write(credentialExports(credentials));
   notice(summary);
+}
+
+/** An access token for a certificate, held in memory only: certificate → fedbroker → (ID token → STS). */
+async function certificateToken(cmd: Command, opts: RoleOptions) {
+  if (!opts.privateKey || !opts.tenant) throw usageError('--certificate needs --private-key and --tenant');
+  const { endpoint } = endpointOf(cmd);
+  const response = await certificateSession(
+    endpoint,
+    opts.tenant,
+    { certificate: opts.certificate as string, privateKey: opts.privateKey, intermediates: opts.intermediates },
+    {},
+  );
+  return storedFrom(endpoint, opts.tenant, response);
 }
 
 /** Nothing but the JSON on stdout: the SDKs parse it, and fail on anything else. */
@@ -92,8 +112,11 @@ export function registerAws(program: Command): void {
     )
     .action(assumeRole);
 
-  roleOptions(aws.command('credential-process'))
-    .description('print role credentials as credential_process JSON (for credential_process in ~/.aws/config)')
+  certificateOptions(roleOptions(aws.command('credential-process')))
+    .option('--tenant <tenant>', 'with --certificate: the tenant whose trust anchors admit it', tenantArgument)
+    .description(
+      'print role credentials as credential_process JSON (for credential_process in ~/.aws/config); with --certificate, from a certificate instead of the stored token',
+    )
     .action(credentialProcess);
 
   registerWebIdentity(aws);
