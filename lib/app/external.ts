@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
 import type { TenantDirectory } from '../directory/directory.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
-import { sessionTagsClaim } from '../trust/session-tags.ts';
+import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
 import { requestBudget } from '../trust/limits.ts';
 import { renderSubject } from '../trust/subject.ts';
 import { withRequestContext } from '../trust/context.ts';
@@ -19,6 +19,8 @@ export interface ExternalDeps {
   /** Bounds on external tokens' age and lifetime. */
   upstream: Config['upstream'];
 }
+
+const sourceIdentityField = (v: string | undefined) => (v === undefined ? {} : { sourceIdentity: v });
 
 /** One message for every "not trusted" outcome, so refusals do not reveal which relationship almost matched. */
 export const NOT_TRUSTED = 'the subject token is not trusted by this tenant';
@@ -91,6 +93,7 @@ export async function authenticateExternal(
       sub: renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims }),
       scopes: relationship.scopes,
       tags: sessionTagsClaim(relationship.session_tags, claims),
+      ...sourceIdentityField(sourceIdentityOf(relationship.source_identity, claims)),
     },
   };
 }

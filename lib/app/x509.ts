@@ -12,7 +12,7 @@ import { mintAccessToken, type MintDeps } from '../tokens/mint.ts';
 import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
 import { requestBudget } from '../trust/limits.ts';
 import { type Check, type CompiledTrust, compileRelationship, type TrustContext, X509_ANCHOR_CLAIM } from '../trust/policy.ts';
-import { sessionTagsClaim } from '../trust/session-tags.ts';
+import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
 import { contextValues, withRequestContext } from '../trust/context.ts';
 import { renderSubject } from '../trust/subject.ts';
 import { loadAnchor, type ParsedAnchor, type TrustAnchor } from '../x509/anchor.ts';
@@ -144,10 +144,14 @@ export async function certificateSession(deps: X509Deps, tenant: string, req: Si
   if (!trust) throw refuse(budget.remaining <= 0 ? 'evaluation_budget' : 'no_matching_trust');
   const relationship = trust.relationship;
   let sub: string;
+  let tags: Principal['tags'];
+  let sourceIdentity: string | undefined;
   try {
     sub = renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims });
+    tags = sessionTagsClaim(relationship.session_tags, claims);
+    sourceIdentity = sourceIdentityOf(relationship.source_identity, claims);
   } catch (e) {
-    if (e instanceof SubjectTokenInvalid) throw refuse('subject', e);
+    if (e instanceof SubjectTokenInvalid) throw refuse(e.reason, e);
     throw e;
   }
   if (requestedScopes?.some((s) => !relationship.scopes.includes(s)))
@@ -164,7 +168,8 @@ export async function certificateSession(deps: X509Deps, tenant: string, req: Si
     generation: relationship.generation,
     sub,
     scopes,
-    tags: sessionTagsClaim(relationship.session_tags, claims),
+    tags,
+    ...(sourceIdentity ? { sourceIdentity } : {}),
   };
   const minted = await mintAccessToken(deps, principal, ttl);
   return {

@@ -55,6 +55,13 @@ const common = {
       {},
     )
     .check(z.describe('AWS session tags: tag key → claim')),
+  source_identity: z
+    .optional(z.strictObject({ claim: claimPath }))
+    .check(
+      z.describe(
+        'Claim whose value becomes the AWS source identity (https://aws.amazon.com/source_identity in ID tokens); e.g. x509Subject/CN',
+      ),
+    ),
   enabled: z._default(z.boolean(), true),
 };
 

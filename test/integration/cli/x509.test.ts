@@ -53,11 +53,20 @@ beforeAll(async () => {
       trust_anchors: ['corp'],
       scopes: ['id-token:issue'],
       conditions: { StringEquals: { 'x509Subject/OU': 'DC1' } },
+      source_identity: { claim: 'x509Subject/CN' },
     },
   ]);
   const deps = { store: new DynamoTrustStore(new Table(broker.tableName)), clock: systemClock, local: true, cognitoIssuer: 'x' };
   await trustAnchors.create(deps, 'acme', { id: 'corp', certificates: root.certPem });
-  sts.addRole({ providerUrl: gateway.url, audience: 'sts.amazonaws.com', allowTagSession: true, roleArn: ROLE, subjectLike: 'acme/dc1/*' });
+  sts.addRole({
+    providerUrl: gateway.url,
+    audience: 'sts.amazonaws.com',
+    allowTagSession: true,
+    allowSetSourceIdentity: true,
+    sourceIdentityLike: '*.dc1.acme.example',
+    roleArn: ROLE,
+    subjectLike: 'acme/dc1/*',
+  });
   const home = tempConfigHome();
   env = { HOME: home, XDG_CONFIG_HOME: home, FEDBROKER_ENDPOINT: gateway.url, AWS_ENDPOINT_URL_STS: sts.url, AWS_REGION: 'us-east-1' };
   cli = cliRunner(env);
