@@ -1,4 +1,5 @@
-import { TOKEN_EXCHANGE_GRANT, type ExchangeResponse } from '../lib/app/exchange.ts';
+import type { ExchangeResponse } from '../lib/app/exchange.ts';
+import { PATHS, TOKEN_EXCHANGE_GRANT } from '../lib/oidc/discovery.ts';
 import { CliError, usageError } from './errors.ts';
 
 /** Hosts where plain http is acceptable: nothing leaves the machine. */
@@ -92,7 +93,7 @@ function networkError(endpoint: string, e: unknown): CliError {
 export async function exchangeToken(endpoint: string, params: Record<string, string | undefined>): Promise<ExchangeResponse> {
   const form = new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT });
   for (const [key, value] of Object.entries(params)) if (value !== undefined) form.set(key, value);
-  const res = await callBroker(endpoint, '/v1/token', {
+  const res = await callBroker(endpoint, PATHS.token, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: form.toString(),

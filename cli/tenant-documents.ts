@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { describeJsonShapeIssue, jsonShapeIssue } from '../lib/json-shape.ts';
-import type { ZodMiniType } from '../lib/zod.ts';
+import { describeIssues, type ZodMiniType } from '../lib/zod.ts';
 import { storedTokenFor, tenantArgument } from './context.ts';
 import { CliError, usageError } from './errors.ts';
 import { callBroker, type BrokerRequest, type BrokerResponse } from './http.ts';
@@ -81,8 +81,7 @@ export async function readJsonFile(file: string): Promise<unknown> {
 export function validateDocument(doc: unknown, schema: ZodMiniType, source: string, label: string): Record<string, unknown> {
   const parsed = schema.safeParse(doc);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
-    throw usageError(`${source} is not a valid ${label}: ${issues.join('; ')}`);
+    throw usageError(`${source} is not a valid ${label}: ${describeIssues(parsed.error).join('; ')}`);
   }
   // The original document is sent, not the parsed one: defaults are the server's to apply.
   return doc as Record<string, unknown>;

@@ -2,8 +2,9 @@ import { AuditPartitionsUnwritten, ingestAuditLines, type LogsSubscriptionEvent 
 import { DynamoAuditLog } from '../lib/aws/dynamo-audit-log.ts';
 import { Table } from '../lib/aws/dynamo-table.ts';
 import { loadConfig } from '../lib/config.ts';
+import { lambdaHandler } from '../lib/lambda.ts';
 import { describeError, logger } from '../lib/log.ts';
-import { countAuditLinesDropped, countAuditWriteFailure, metrics } from '../lib/metrics.ts';
+import { countAuditLinesDropped, countAuditWriteFailure } from '../lib/metrics.ts';
 
 let writer: DynamoAuditLog | undefined;
 
@@ -15,20 +16,15 @@ let writer: DynamoAuditLog | undefined;
  * (twice, asynchronous invocation), then sends it to the AuditIngestFailures queue
  * (serverless.yml), from which it can be replayed; puts are idempotent by entry id.
  */
-export const handler = async (event: LogsSubscriptionEvent): Promise<{ stored: number; dropped: number }> => {
+export const handler = lambdaHandler(async (event: LogsSubscriptionEvent): Promise<{ stored: number; dropped: number }> => {
   writer ??= new DynamoAuditLog(new Table(loadConfig().tableName));
-  try {
-    const result = await ingestAuditLines(writer, event);
-    if (result.dropped > 0) logger.warn('log lines that are not audit entries were skipped', { dropped: result.dropped });
-    countAuditLinesDropped(result.dropped);
-    return result;
-  } catch (e) {
+  const result = await ingestAuditLines(writer, event).catch((e: unknown) => {
     countAuditWriteFailure();
     const unwritten = e instanceof AuditPartitionsUnwritten ? { tenants: e.tenants, entries: e.entries } : {};
     logger.error('audit entries not copied to the table; the delivery will be retried', { ...unwritten, error: describeError(e) });
     throw e;
-  } finally {
-    // Not behind httpHandler: this function flushes its own metrics, once per invocation.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-};
+  });
+  if (result.dropped > 0) logger.warn('log lines that are not audit entries were skipped', { dropped: result.dropped });
+  countAuditLinesDropped(result.dropped);
+  return result;
+});

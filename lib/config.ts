@@ -135,7 +135,7 @@ function checkIssuer(raw: string | undefined, local: boolean, issues: string[]):
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new ConfigError(z.describeIssues(parsed.error));
   }
   const e = parsed.data;
   const issues: string[] = [];

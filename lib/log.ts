@@ -1,7 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { redact } from './redact.ts';
 
-/** The one logger. Created once per container; handlers add the request id per invocation. */
+/**
+ * The one logger, created once per container. Every function runs on `lambdaBase` (lib/lambda.ts),
+ * whose Powertools `injectLambdaContext` adds the invocation's Lambda context to every line the
+ * logger writes during it: `function_request_id` (Lambda's request id), `cold_start`, the function's
+ * name, ARN and memory. (Audit lines bypass the logger and carry their own `request_id`, lib/audit/sinks.ts.)
+ */
 export const logger = new Logger({ serviceName: 'fedbroker' });
 
 /**

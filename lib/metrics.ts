@@ -4,8 +4,8 @@ import { logger } from './log.ts';
 /**
  * Operational metrics, as CloudWatch embedded metric format lines (namespace `fedbroker`).
  * Undimensioned metrics are buffered on {@link metrics}, the request's outcome on
- * {@link outcomeMetrics}; the `flushMetrics` middleware in `lib/http/handler.ts` flushes both once
- * per invocation (Powertools applies a flush's dimension sets to everything in it, hence two).
+ * {@link outcomeMetrics}; the `flushMetrics` middleware of every function (`lib/lambda.ts`) flushes
+ * both once per invocation (Powertools applies a flush's dimension sets to everything in it, hence two).
  *
  * Every dimension value comes from a bounded set (outcomes, error codes, known audiences):
  * CloudWatch bills each distinct dimension combination as its own metric.

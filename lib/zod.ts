@@ -8,3 +8,11 @@ import { en } from 'zod/locales';
 config(en());
 
 export * from 'zod/mini';
+
+/**
+ * A failed parse's issues as `path: message` lines, `(document)` naming the value itself: the one
+ * shape every refusal of a document, a configuration or a CLI input lists its problems in.
+ */
+export function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
+}

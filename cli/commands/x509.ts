@@ -100,7 +100,10 @@ export function registerX509(auth: Command): void {
       const res = await tenantApi(cmd, opts, TRUST_ANCHORS, { method: 'GET' });
       const items = (res.body as { items?: TrustAnchor[] } | undefined)?.items ?? [];
       if (opts.output === 'json') return printJson({ items });
-      if (opts.output === 'plain') return items.forEach((a) => printLine(a.id));
+      if (opts.output === 'plain') {
+        for (const a of items) printLine(a.id);
+        return;
+      }
       const rows = items.map((a) => [a.id, String(a.enabled), String(a.crls?.length ?? 0), String(a.version)]);
       printLine(renderTable(['id', 'enabled', 'crls', 'version'], rows));
     });

@@ -15,6 +15,7 @@ import { relationshipAdmission, validateRelationship } from '../trust/policy.ts'
 import { MAX_IDENTITY_POOLS, MAX_RELATIONSHIPS, TENANT_ID, tenantSchema, type Tenant } from '../tenants/tenant.ts';
 import { RELATIONSHIP_ID, type TrustRelationship } from '../trust/schema.ts';
 import { poolAllowance } from './ownership.ts';
+import { describeIssues } from '../zod.ts';
 import type { DocumentPrefix, StoredDocument, TrustStore } from '../directory/ports.ts';
 
 export interface AdminDeps {
@@ -34,8 +35,7 @@ function checkTenantId(tenant: string): void {
 /** Creates a tenant (operator bootstrap). Refuses an existing id with 409. */
 export async function createTenant(deps: AdminDeps, input: { id: string; name?: string }): Promise<Tenant> {
   const parsed = tenantSchema.safeParse({ id: input.id, name: input.name ?? input.id, status: 'active' });
-  if (!parsed.success)
-    throw new InvalidRequest(`invalid tenant: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new InvalidRequest(`invalid tenant: ${describeIssues(parsed.error).join('; ')}`);
   const at = iso(deps.clock);
   const tenant: Tenant = { ...parsed.data, version: 1, created_at: at, updated_at: at };
   if (!(await deps.store.createTenant(tenant))) throw new ConflictError(`tenant ${tenant.id} already exists`);
@@ -189,8 +189,7 @@ export const identityPools = documents<CognitoPool>({
   idPattern: IDENTITY_POOL_ID,
   validate: (body, _deps, tenant) => {
     const parsed = cognitoPoolInputSchema.safeParse(body);
-    if (!parsed.success)
-      throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
+    if (!parsed.success) throw new PolicyInvalid(describeIssues(parsed.error));
     // Pools and roles are shared AWS resources: only the ones the operator allowed this tenant.
     const refusal = poolAllowance(tenant, parsed.data);
     if (refusal) throw new AccessDenied(refusal);

@@ -11,8 +11,10 @@ import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { standing } from '../auth/standing.ts';
 import { authenticateExternal } from './external.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../oidc/discovery.ts';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+// Defined with the discovery document that advertises it; re-exported for bench/support.ts.
+export { TOKEN_EXCHANGE_GRANT };
 
 export interface ExchangeDeps extends MintDeps {
   config: Pick<Config, 'issuer' | 'tokens' | 'upstream'>;

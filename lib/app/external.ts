@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { TenantDirectory } from '../directory/directory.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
 import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
@@ -30,7 +31,7 @@ export const NOT_TRUSTED = 'the subject token is not trusted by this tenant';
  * against. Anything that is not a plain three-part JWS yields undefined.
  */
 export function unverifiedIssuer(token: string): string | undefined {
-  if (token.length > 16 * 1024) return undefined;
+  if (token.length > MAX_TOKEN_BYTES) return undefined;
   const parts = token.split('.');
   if (parts.length !== 3 || !parts[1]) return undefined;
   try {

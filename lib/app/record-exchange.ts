@@ -1,16 +1,24 @@
 import { decodeJwt } from 'jose';
 import { FedbrokerError, SubjectTokenInvalid } from '../errors.ts';
-import type { ExchangeOutcome } from './exchange.ts';
-import { audienceDimension, countExchange, countTokenIssued } from '../metrics.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import { TOKEN_TYPE } from '../tokens/types.ts';
 import { TENANT_ID } from '../tenants/tenant.ts';
 import type { AuditOutcome, AuditRecord } from '../audit/ports.ts';
+import type { ExchangeOutcome } from './exchange.ts';
 import { UNKNOWN_TENANT, type AuditTrail } from '../audit/trail.ts';
 
 /** Where a request came from, for the audit record. */
 export interface RequestInfo {
   request_id?: string;
   source_ip?: string;
+}
+
+/** What auditing an exchange needs (lib/handlers/audit.ts), built once in the runtime. */
+export interface ExchangeAuditDeps {
+  audit: AuditTrail;
+  issuer: string;
+  /** Whether a tenant exists (the directory's cached read); a failure to tell counts as no. */
+  tenantExists(tenant: string): Promise<boolean>;
 }
 
 /** How a failure is audited: 4xx are refusals, the rest errors; the reason is the most specific code. */
@@ -22,7 +30,7 @@ export function failureOf(e: unknown): { outcome: AuditOutcome; reason: string }
 
 /** Claims of a token that failed, read without trusting them: only to say what was presented. */
 function claimed(token: string | undefined): Record<string, unknown> {
-  if (!token || token.length > 16 * 1024) return {};
+  if (!token || token.length > MAX_TOKEN_BYTES) return {};
   try {
     return decodeJwt(token);
   } catch {
@@ -42,7 +50,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * a forged access token's `tenant_id` names a tenant but proves nothing, so it only goes under
  * `claimed_tenant`.
  */
-function refusalFields(
+export function exchangeRefusalFields(
   params: Record<string, string>,
   error: unknown,
   tenantExists: boolean,
@@ -76,62 +84,27 @@ function refusalFields(
   };
 }
 
-/**
- * Runs one token exchange and writes its one audit record and metrics, keeping the exchange
- * itself free of both. A refusal is recorded and rethrown unchanged; a grant is recorded
- * fail-closed (see {@link AuditTrail.record}): when it cannot be, the token is dropped and the
- * caller gets 503. `parse` runs inside, so a malformed request is an audited refusal too.
- */
-export async function auditedExchange(
-  deps: {
-    audit: AuditTrail;
-    issuer: string;
-    /** Whether a tenant exists (the directory's cached read); a failure to tell counts as no. */
-    tenantExists(tenant: string): Promise<boolean>;
-  },
+/** The record of a granted exchange: the verified principal and source, the token's `jti`, never the token. */
+export function exchangeGrantRecord(
+  outcome: ExchangeOutcome,
+  params: Record<string, string>,
+  issuer: string,
   request: RequestInfo,
-  parse: () => Record<string, string>,
-  exchange: (params: Record<string, string>) => Promise<ExchangeOutcome>,
-): Promise<ExchangeOutcome> {
-  let params: Record<string, string> = {};
-  let outcome: ExchangeOutcome;
-  try {
-    params = parse();
-    outcome = await exchange(params);
-  } catch (e) {
-    const failure = failureOf(e);
-    countExchange(failure.outcome, failure.reason);
-    const event = params.requested_token_type === TOKEN_TYPE.idToken ? 'id_token.issue' : 'token.exchange';
-    // Looked up for refusals only: a dependency failure (5xx) keeps the named tenant without another
-    // read of the store that just failed.
-    const named = params.tenant !== undefined && TENANT_ID.test(params.tenant);
-    const exists = named && (failure.outcome === 'error' || (await deps.tenantExists(params.tenant as string).catch(() => false)));
-    await deps.audit.recordRefusal({ event, ...failure, ...refusalFields(params, e, exists), ...request });
-    throw e;
-  }
+): Omit<AuditRecord, 'time'> {
   const { principal, source } = outcome;
   const idToken = outcome.response.issued_token_type === TOKEN_TYPE.idToken;
-  const audience = idToken ? params.audience : deps.issuer;
-  try {
-    await deps.audit.record({
-      event: idToken ? 'id_token.issue' : 'token.exchange',
-      outcome: 'success',
-      tenant: principal.tenant,
-      trust: principal.trust,
-      principal: principal.sub,
-      source_issuer: source.issuer,
-      source_subject: source.subject,
-      audience,
-      scopes: principal.scopes,
-      jti: outcome.jti,
-      ...request,
-      ...(source.jti ? { detail: { source_jti: source.jti } } : {}),
-    });
-  } catch (e) {
-    countExchange('error', 'audit_unavailable');
-    throw e;
-  }
-  countExchange('success', undefined);
-  countTokenIssued(idToken ? 'id_token' : 'access_token', audienceDimension(audience, deps.issuer));
-  return outcome;
+  return {
+    event: idToken ? 'id_token.issue' : 'token.exchange',
+    outcome: 'success',
+    tenant: principal.tenant,
+    trust: principal.trust,
+    principal: principal.sub,
+    source_issuer: source.issuer,
+    source_subject: source.subject,
+    audience: idToken ? params.audience : issuer,
+    scopes: principal.scopes,
+    jti: outcome.jti,
+    ...request,
+    ...(source.jti ? { detail: { source_jti: source.jti } } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { Forbidden, InvalidRequest, RevocationLimitExceeded, SubjectTokenInvalid } from '../errors.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import { CLOCK_TOLERANCE, verifyAccessTokenSignature, type AccessTokenDeps } from '../tokens/access-token.ts';
 import { REVOCATION_CAP, type RevocationStore } from '../revocation/ports.ts';
 
@@ -26,7 +27,7 @@ const bodySchema = z.union([
     jti: z.string().check(z.toLowerCase(), z.regex(UUID, 'must be a token id (a UUID)')),
     exp: z.number().check(z.int(), z.positive()),
   }),
-  z.strictObject({ token: z.string().check(z.minLength(1), z.maxLength(16 * 1024)) }),
+  z.strictObject({ token: z.string().check(z.minLength(1), z.maxLength(MAX_TOKEN_BYTES)) }),
 ]);
 
 /**

@@ -1,12 +1,9 @@
-import type { AuditTrail } from '../audit/trail.ts';
-import { UNKNOWN_TENANT } from '../audit/trail.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { TenantDirectory } from '../directory/directory.ts';
 import type { TrustStore } from '../directory/ports.ts';
-import { CertificateRefused, FedbrokerError, InvalidRequest, InvalidScope, SubjectTokenInvalid } from '../errors.ts';
+import { CertificateRefused, InvalidRequest, InvalidScope, SubjectTokenInvalid } from '../errors.ts';
 import { describeError, logger } from '../log.ts';
-import { countExchange, countTokenIssued } from '../metrics.ts';
 import { MAX_RELATIONSHIPS, SCOPES, type Scope, TENANT_ID } from '../tenants/tenant.ts';
 import { mintAccessToken, type MintDeps } from '../tokens/mint.ts';
 import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
@@ -21,7 +18,6 @@ import { verifyPath } from '../x509/path.ts';
 import { type NonceStore, verifyCertificateRequest } from '../x509/session.ts';
 import type { SignedRequest } from '../x509/sigv4.ts';
 import type { ExchangeResponse } from './exchange.ts';
-import type { RequestInfo } from './record-exchange.ts';
 
 /**
  * Certificates in (docs/x509.md): a request signed the IAM Roles Anywhere way, verified against
@@ -196,76 +192,6 @@ async function presented(req: SignedRequest): Promise<{ subject?: string; issuer
   } catch {
     return undefined;
   }
-}
-
-/**
- * Runs one certificate session and writes its one audit record (event `x509.session`): granted
- * records are fail-closed and verified (`principal`, `trust`, `source_*`, anchor and serial);
- * refusals carry the reason and, as `claimed_*`, what the unverified certificate said about itself.
- */
-export async function auditedCertificateSession(
-  deps: X509Deps & { audit: AuditTrail },
-  tenant: string,
-  request: RequestInfo,
-  req: SignedRequest,
-): Promise<X509Outcome> {
-  let outcome: X509Outcome;
-  try {
-    outcome = await certificateSession(deps, tenant, req, request.source_ip);
-  } catch (e) {
-    const refused = e instanceof CertificateRefused ? e : undefined;
-    const failure =
-      refused !== undefined
-        ? { outcome: 'refused' as const, reason: refused.reason }
-        : e instanceof FedbrokerError
-          ? { outcome: e.status < 500 ? ('refused' as const) : ('error' as const), reason: e.code }
-          : { outcome: 'error' as const, reason: 'ERR_INTERNAL' };
-    countExchange(failure.outcome, failure.reason);
-    const exists =
-      TENANT_ID.test(tenant) &&
-      (await deps.directory.get(tenant).then(
-        (v) => v.tenant !== undefined,
-        () => false,
-      ));
-    const cert = refused?.certificate;
-    // A refusal after the path verified (no matching relationship, subject) knows who it was: still
-    // filed as claimed_*, since the refusal path cannot tell a caller which of its facts verified.
-    await deps.audit.recordRefusal({
-      event: 'x509.session',
-      ...failure,
-      tenant: exists ? tenant : UNKNOWN_TENANT,
-      ...(exists ? {} : { claimed_tenant: tenant }),
-      claimed_subject: cert?.subject,
-      claimed_issuer: cert?.issuer,
-      ...(cert?.serial || cert?.anchor
-        ? { detail: { ...(cert.serial ? { serial: cert.serial } : {}), ...(cert.anchor ? { anchor: cert.anchor } : {}) } }
-        : {}),
-      ...request,
-    });
-    throw e;
-  }
-  try {
-    await deps.audit.record({
-      event: 'x509.session',
-      outcome: 'success',
-      tenant: outcome.principal.tenant,
-      trust: outcome.principal.trust,
-      principal: outcome.principal.sub,
-      source_issuer: outcome.certificate.issuer,
-      source_subject: outcome.certificate.subject,
-      audience: deps.issuer,
-      scopes: outcome.principal.scopes,
-      jti: outcome.jti,
-      detail: { anchor: outcome.certificate.anchor, serial: outcome.certificate.serial },
-      ...request,
-    });
-  } catch (e) {
-    countExchange('error', 'audit_unavailable');
-    throw e;
-  }
-  countExchange('success', undefined);
-  countTokenIssued('access_token', 'fedbroker');
-  return outcome;
 }
 
 /**

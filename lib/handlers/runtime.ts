@@ -7,7 +7,7 @@ import { CognitoIdentityAdapter } from '../aws/cognito-identity.ts';
 import { DynamoAuditLog } from '../aws/dynamo-audit-log.ts';
 import { DynamoKeyStore } from '../aws/dynamo-key-store.ts';
 import { DynamoNonceStore } from '../aws/dynamo-nonce-store.ts';
-import type { NonceStore } from '../x509/session.ts';
+import type { X509Deps } from '../app/x509.ts';
 import { DynamoRevocationStore } from '../aws/dynamo-revocation-store.ts';
 import { DynamoTrustStore } from '../aws/dynamo-trust-store.ts';
 import { Table } from '../aws/dynamo-table.ts';
@@ -25,6 +25,12 @@ import { countUpstreamKeyFetch } from '../metrics.ts';
 import { TenantDenyList } from '../directory/deny-list.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
 import type { AdminDeps } from '../app/documents.ts';
+import type { ExchangeDeps } from '../app/exchange.ts';
+import type { ExchangeAuditDeps } from '../app/record-exchange.ts';
+import type { ExplainDeps } from '../app/explain.ts';
+import type { RevokeDeps } from '../app/revoke.ts';
+import type { VendDeps } from '../app/vend.ts';
+import type { BearerDeps } from '../auth/bearer.ts';
 import { TenantDirectory } from '../directory/directory.ts';
 import type { TrustContext } from '../trust/policy.ts';
 import type { TrustStore } from '../directory/ports.ts';
@@ -48,8 +54,19 @@ export interface Runtime {
   audit: AuditTrail;
   /** Reads a tenant's audit records back. */
   auditLog: AuditReader;
-  /** Replay refusal for signed certificate requests (lib/x509/session.ts). */
-  nonces: NonceStore;
+  // What each use case needs, wired once here: handlers pass these, never the runtime itself.
+  /** Bearer tokens of API calls (lib/handlers/scope.ts). */
+  bearerDeps: BearerDeps;
+  exchangeDeps: ExchangeDeps;
+  exchangeAuditDeps: ExchangeAuditDeps;
+  vendDeps: VendDeps;
+  revokeDeps: RevokeDeps;
+  adminDeps: AdminDeps;
+  explainDeps: ExplainDeps;
+  rotationDeps: RotationDeps;
+  /** Certificate sessions (lib/app/x509.ts): the exchange's minting plus the nonce store (NONCE#). */
+  x509Deps: X509Deps;
+  x509ExplainDeps: { store: TrustStore; clock: Clock; context: TrustContext };
 }
 
 let built: Runtime | undefined;
@@ -69,18 +86,8 @@ export function createSigner(config: Config): Signer {
 }
 
 /** The deployment facts trust relationships are compiled against. */
-export function trustContext(config: Config): TrustContext {
+function trustContext(config: Config): TrustContext {
   return { cognitoIssuer: config.cognito.issuer, developerProvider: config.cognito.developerProvider };
-}
-
-/** What key rotation and revocation need from the runtime. */
-export function rotationDeps(rt: Runtime): RotationDeps {
-  return { store: rt.keyStore, signer: rt.signer, clock: rt.clock, config: rt.config, onKeyEvent: rt.audit.keyEvent };
-}
-
-/** What the admin operations need from the runtime. */
-export function adminDeps(rt: Runtime): AdminDeps {
-  return { store: rt.trustStore, clock: rt.clock, local: rt.config.local, cognitoIssuer: rt.config.cognito.issuer };
 }
 
 /**
@@ -136,6 +143,9 @@ export function runtime(): Runtime {
   });
   const { sink, reader: auditLog } = auditStorage(config, table);
   const audit = new AuditTrail({ sink, clock, retentionDays: config.auditRetentionDays });
+  const cognito = new CognitoIdentityAdapter();
+  const revocations = new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) });
+  const { issuer } = config;
   built = {
     config,
     clock,
@@ -146,11 +156,20 @@ export function runtime(): Runtime {
     trustStore,
     directory,
     upstreamKeys,
-    cognito: new CognitoIdentityAdapter(),
-    revocations: new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) }),
+    cognito,
+    revocations,
     audit,
     auditLog,
-    nonces: new DynamoNonceStore(table),
+    bearerDeps: { issuer, keyRing, clock, directory, revocations },
+    exchangeDeps: { issuer, keyRing, signer, clock, config, directory, upstreamKeys, revocations },
+    exchangeAuditDeps: { audit, issuer, tenantExists: async (t) => (await directory.get(t)).tenant !== undefined },
+    vendDeps: { directory, cognito, developerProvider: config.cognito.developerProvider, clock },
+    revokeDeps: { issuer, keyRing, clock, revocations, accessTokenMaxTtl: config.tokens.accessTokenMaxTtl },
+    adminDeps: { store: trustStore, clock, local: config.local, cognitoIssuer: config.cognito.issuer },
+    explainDeps: { store: trustStore, upstreamKeys, clock, upstream: config.upstream, context: trustContext(config) },
+    rotationDeps: { store: keyStore, signer, clock, config, onKeyEvent: audit.keyEvent },
+    x509Deps: { issuer, keyRing, signer, clock, config, directory, nonces: new DynamoNonceStore(table) },
+    x509ExplainDeps: { store: trustStore, clock, context: trustContext(config) },
   };
   return built;
 }

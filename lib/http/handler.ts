@@ -1,9 +1,8 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import middy, { type MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { FedbrokerError, MethodNotAllowed } from '../errors.ts';
+import { lambdaBase } from '../lambda.ts';
 import { describeError, logger } from '../log.ts';
-import { metrics, outcomeMetrics } from '../metrics.ts';
 import { json, type HttpResult } from './response.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -55,30 +54,11 @@ function errorMapper(): MiddlewareObj<HttpEvent, HttpResult> {
 }
 
 /**
- * Flushes buffered metrics once per invocation, success or error, so no metric outlives its
- * request. Only instances holding metrics are flushed: Powertools serializes (and resets its
- * per-invocation stores) even for an empty flush, a cost every request would pay for nothing.
- */
-function flushMetrics(instances: readonly Metrics[]): MiddlewareObj<HttpEvent, HttpResult> {
-  const flush = () => {
-    for (const m of instances) if (m.hasStoredMetrics()) m.publishStoredMetrics();
-  };
-  return { after: flush, onError: flush };
-}
-
-/**
- * Composes a route handler: method guard, error mapping, and one flush of the buffered metrics
- * per invocation (success or error), so no metric outlives its request. Header names need no
- * normalising: API Gateway sends them lower-cased in payload format 2.0 (HTTP API developer
- * guide, "Payload format structure"), and so does lib/local/http-api.ts.
+ * Composes a route handler on the base every function shares (lib/lambda.ts: the Lambda context
+ * on every log line, one flush of the buffered metrics per invocation): method guard and error
+ * mapping. Header names need no normalising: API Gateway sends them lower-cased in payload
+ * format 2.0 (HTTP API developer guide, "Payload format structure"), and so does lib/local/http-api.ts.
  */
 export function httpHandler(fn: Handler, options: { methods: readonly string[] }) {
-  // No early-timeout race (middy's default arms a timer per invocation): every dependency call is
-  // bounded well inside the function timeout (SDK_DEFAULTS, FEDBROKER_UPSTREAM_TIMEOUT_MS), and
-  // should the function still time out, API Gateway answers 503 (a dependency did not answer in time).
-  return middy<HttpEvent, HttpResult>({ timeoutEarlyInMillis: 0 })
-    .use(flushMetrics([metrics, outcomeMetrics]))
-    .use(errorMapper())
-    .use(allowMethods(options.methods))
-    .handler(fn);
+  return lambdaBase<HttpEvent, HttpResult>().use(errorMapper()).use(allowMethods(options.methods)).handler(fn);
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 
+/** RFC 8693 §2.1's grant type: the only one the token endpoint serves. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Claims fedbroker puts in the tokens it issues. */

@@ -1,13 +1,13 @@
 import { errors, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
 import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
 import type { Principal } from './types.ts';
 
-const MAX_TOKEN_BYTES = 16 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Seconds of clock skew tolerated on `exp`; the deny list covers the same window. */

@@ -1,3 +1,5 @@
+import { MAX_TOKEN_BYTES } from '../limits.ts';
+
 /**
  * The caps that bound what one trust relationship can cost to evaluate, and the per-request budget
  * that is the hard ceiling whatever the caps allow. Policy-side caps are refused when a relationship
@@ -33,8 +35,8 @@ export const MAX_POINTER_SEGMENTS = 32;
 export const MAX_CLAIM_LENGTH = 1024;
 /** An array claim with more elements than this fails every operator closed. */
 export const MAX_CLAIM_ELEMENTS = 100;
-/** Upstream tokens are refused above 16 KB before any claim is read (`lib/upstream`): claim text is smaller. */
-export const MAX_TOKEN_BYTES = 16 * 1024;
+// Upstream tokens are refused above 16 KB before any claim is read (`lib/upstream`): claim text is smaller.
+export { MAX_TOKEN_BYTES };
 
 /**
  * Worst-case matcher steps to evaluate one relationship against one token, from the caps alone.

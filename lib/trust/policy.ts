@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PolicyInvalid } from '../errors.ts';
 import { poolRegion } from '../cognito/schema.ts';
 import { hasProtoMember } from '../proto-members.ts';
+import { describeIssues } from '../zod.ts';
 import { checkIssuerUrl } from '../net/issuer-url.ts';
 import { compileConditions, type CompiledConditions } from './conditions.ts';
 import { evaluateConditions, type EvaluationMode } from './evaluate.ts';
@@ -21,7 +22,7 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
   if (hasProtoMember(raw)) throw new PolicyInvalid(['(document): __proto__ members are not allowed']);
   const parsed = trustRelationshipInputSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PolicyInvalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`));
+    throw new PolicyInvalid(describeIssues(parsed.error));
   }
   const spec = parsed.data;
   const issues: string[] = [];

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { PolicyInvalid, SubjectTokenInvalid } from '../errors.ts';
 import { jsonShapeIssue } from '../json-shape.ts';
+import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { UpstreamKeys } from './key-cache.ts';
 
 /**
@@ -163,7 +164,7 @@ function fromJose(e: unknown): unknown {
  */
 export async function verifyExternalToken(token: string, opts: VerifyExternalOptions): Promise<VerifiedExternalToken> {
   if (typeof token !== 'string') throw invalid('malformed', 'token must be a string');
-  if (token.length > (opts.maxTokenBytes ?? 16 * 1024)) throw invalid('too_large', 'token is too large');
+  if (token.length > (opts.maxTokenBytes ?? MAX_TOKEN_BYTES)) throw invalid('too_large', 'token is too large');
   const parts = token.split('.');
   // A JWE (RFC 7516 §7.1, five parts) is refused before its header is even read: decrypting is
   // not our job, and PBES2 headers with a huge p2c are a CPU exhaustion vector (RFC 8725 §3.3).

@@ -101,7 +101,9 @@ function distinguishedName(rdn: Pkijs.RelativeDistinguishedNames): Attributes {
     const name = DN_NAMES[tv.type];
     const value = stringValue(tv.value);
     if (!name || value === undefined) continue;
-    (out[name] ??= []).push(value);
+    const values = out[name] ?? [];
+    values.push(value);
+    out[name] = values;
   }
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.length === 1 ? (v[0] as string) : v]));
 }

@@ -113,17 +113,17 @@ describe("with a fake clock on the broker's key cache", () => {
     ({ UpstreamKeys } = await env.broker.load<{ UpstreamKeys: typeof UpstreamKeysClass }>('lib/upstream/key-cache.ts'));
     // The very runtime the token handler uses (same module graph as the gateway's handlers).
     rt = (await env.broker.load<{ runtime: () => Runtime }>('lib/handlers/runtime.ts')).runtime();
-    original = rt.upstreamKeys;
+    original = rt.exchangeDeps.upstreamKeys;
   });
   afterEach(() => {
-    rt.upstreamKeys = original;
+    rt.exchangeDeps.upstreamKeys = original;
   });
 
-  /** Swaps the runtime's upstream key cache for one on a fake clock; everything else stays real. */
+  /** Swaps the exchange's upstream key cache (runtime().exchangeDeps) for one on a fake clock; everything else stays real. */
   function fakeClockKeys() {
     const clock = { ms: Date.now(), now: () => clock.ms };
     const keys = new UpstreamKeys({ clock, timeoutMs: TIMEOUT_MS, local: true });
-    rt.upstreamKeys = keys;
+    rt.exchangeDeps.upstreamKeys = keys;
     return { clock, keys };
   }
   const retryAfter = (res: Reply) => Number(res.headers instanceof Headers ? res.headers.get('retry-after') : NaN);

@@ -462,11 +462,11 @@ describe('audit records of admin changes', () => {
   });
 
   it('records every signing key state change of a rotation, one each, under _system', async () => {
-    const [{ rotateKeys }, { rotationDeps, runtime }] = await Promise.all([
+    const [{ rotateKeys }, { runtime }] = await Promise.all([
       broker.load<typeof import('../../lib/keys/rotation.ts')>('lib/keys/rotation.ts'),
       broker.load<typeof import('../../lib/handlers/runtime.ts')>('lib/handlers/runtime.ts'),
     ]);
-    const r = await recorded(() => rotateKeys(rotationDeps(runtime()), { force: true, actor: 'audit-test' }));
+    const r = await recorded(() => rotateKeys(runtime().rotationDeps, { force: true, actor: 'audit-test' }));
     expect(r.result.events.length).toBeGreaterThan(0);
     expect(r.items).toHaveLength(r.result.events.length);
     expect(r.logged).toHaveLength(r.result.events.length);

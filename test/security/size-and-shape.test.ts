@@ -3,7 +3,7 @@
 // duplicate members, deep nesting, wrongly typed claims and repeated form parameters.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_EXCHANGE_GRANT } from '../../lib/app/exchange.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../../lib/oidc/discovery.ts';
 import { MAX_JSON_DEPTH } from '../../lib/json-shape.ts';
 import { postExchange } from '../support/exchange-client.ts';
 import { b64url } from '../support/jws.ts';

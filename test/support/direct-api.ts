@@ -1,7 +1,7 @@
 // Calls the broker's handlers in-process with API Gateway payload 2.0 events, without an HTTP hop:
 // for suites that make thousands of calls (the stateful model test), where a loopback round trip per
 // call would cost more than the handler itself. Same handlers, same events as the gateway builds.
-import { TOKEN_EXCHANGE_GRANT } from '../../lib/app/exchange.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../../lib/oidc/discovery.ts';
 import type { TestBroker } from './broker.ts';
 import { httpEvent, lambdaContext } from './events.ts';
 import { fromHandler, type Reply } from './refusal.ts';

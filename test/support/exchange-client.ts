@@ -1,4 +1,4 @@
-import { TOKEN_EXCHANGE_GRANT } from '../../lib/app/exchange.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../../lib/oidc/discovery.ts';
 import { TOKEN_TYPE } from '../../lib/tokens/types.ts';
 
 export { TOKEN_TYPE };

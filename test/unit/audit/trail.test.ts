@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCursor, parseAuditQuery } from '../../../lib/audit/query.ts';
 import type { AuditRecord, AuditSink } from '../../../lib/audit/ports.ts';
-import { auditedExchange } from '../../../lib/app/record-exchange.ts';
+import { auditedExchange } from '../../../lib/handlers/audit.ts';
 import { REFUSAL_RECORDS_PER_MINUTE } from '../../../lib/audit/refusal-limiter.ts';
 import { AuditTrail, sanitize } from '../../../lib/audit/trail.ts';
 import { InvalidScope, ServiceUnavailable } from '../../../lib/errors.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { discoveryDocument } from '../../../lib/oidc/discovery.ts';
+import { routesFromServerlessYml } from '../../../lib/local/http-api-routes.ts';
+import { discoveryDocument, PATHS } from '../../../lib/oidc/discovery.ts';
 import { jwksDocument, notModified } from '../../../lib/oidc/jwks.ts';
 
 describe('discoveryDocument', () => {
@@ -20,6 +21,14 @@ describe('discoveryDocument', () => {
 
   it('advertises the RFC 8693 token exchange grant', () => {
     expect(doc.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
+  });
+
+  // serverless.yml is the one route declaration: a path published here that no route of the
+  // function it names serves would send every verifier to the 404 fallback.
+  it.each(Object.entries(PATHS))('publishes %s at %s, a route serverless.yml declares for the function of that name', (name, path) => {
+    const match = routesFromServerlessYml().match('GET', path);
+    expect(match?.route.functionKey).toBe(name);
+    expect(match?.route.path).toBe(path);
   });
 });
 
