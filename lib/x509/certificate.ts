@@ -130,9 +130,28 @@ function refusal(reason: string, cause?: unknown): CertificateRefused {
   return new CertificateRefused(reason, cause === undefined ? undefined : { cause });
 }
 
+/**
+ * Parsed certificates by the SHA-256 of their exact DER: a parse is a pure function of the bytes,
+ * and intermediates (and a workload's own leaf) come back on every request. Bounded (oldest out past
+ * {@link PARSED_CACHE_SIZE}); only successes are kept, and a result is never trusted for more than
+ * what the bytes say — validity, chain and revocation are checked on every request.
+ */
+const PARSED_CACHE_SIZE = 500;
+const parsed = new Map<string, ParsedCertificate>();
+
 /** Parses DER; anything pkijs cannot read as one certificate is `malformed_certificate`. */
 export async function parseCertificate(der: Uint8Array): Promise<ParsedCertificate> {
   if (der.length === 0 || der.length > MAX_CERTIFICATE_BYTES) throw refusal('malformed_certificate');
+  const key = createHash('sha256').update(der).digest('hex');
+  const hit = parsed.get(key);
+  if (hit) return hit;
+  const fresh = await parseUncached(der);
+  if (parsed.size >= PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(key, fresh);
+  return fresh;
+}
+
+async function parseUncached(der: Uint8Array): Promise<ParsedCertificate> {
   const pkijs = await loadPkijs();
   let cert: Pkijs.Certificate;
   try {

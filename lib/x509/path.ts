@@ -42,6 +42,13 @@ export async function verifyPath(
   const leaf = await parseCertificate(leafDer);
   const intermediates: ParsedCertificate[] = [];
   for (const der of intermediateDers) intermediates.push(await parseCertificate(der));
+  // A chain that ends with the anchor CA itself (clients often send the whole bundle): the anchor is
+  // the trust anchor, not part of the path (RFC 5280 §6.1: the path runs from the certificate the
+  // anchor issued), so an exact copy of an anchor CA at the end is dropped before validation.
+  const anchorDers = new Set(anchors.flatMap((a) => a.cas.map((c) => Buffer.from(c.der).toString('base64'))));
+  while (intermediates.length > 0 && anchorDers.has(Buffer.from((intermediates.at(-1) as ParsedCertificate).der).toString('base64'))) {
+    intermediates.pop();
+  }
 
   inValidity(leaf, now, 'leaf');
   profile(leaf);

@@ -63,6 +63,11 @@ describe('verifyPath accepts', () => {
     });
   });
 
+  it('a chain that ends with the anchor CA itself (the whole bundle sent)', async () => {
+    const leaf = ca.issue({ subject: '/CN=bundle-sender', issuer: inter });
+    await expect(verifyPath(leaf.der, [inter.der, root.der], [anchor], now())).resolves.toMatchObject({ path: { length: 3 } });
+  });
+
   it('an RSA leaf issued by the root directly', async () => {
     const leaf = ca.issue({ subject: '/CN=rsa-leaf', key: 'rsa2048', issuer: root });
     await expect(verifyPath(leaf.der, [], [anchor], now())).resolves.toMatchObject({ anchor: { id: 'corp' } });
