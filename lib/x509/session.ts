@@ -23,7 +23,7 @@ export interface VerifiedCertificateRequest extends VerifiedPath {
 
 /**
  * Verifies a Roles-Anywhere-signed request against the tenant's anchors: timestamp, signature by
- * the leaf's key, one use of the signed content, then the path (sigv4.ts, path.ts). Every failure is
+ * the leaf's key, the path (sigv4.ts, path.ts), then one use of the signed content. Every failure is
  * a `CertificateRefused`; its `reason` is for the audit record only.
  */
 export async function verifyCertificateRequest(
@@ -35,8 +35,10 @@ export async function verifyCertificateRequest(
   const signed = parseSignedRequest(req, now);
   const leaf = await parseCertificate(signed.leafDer);
   verifyRequestSignature(signed, leaf);
+  // The path before the nonce: a signature alone proves nothing (anyone can sign with a
+  // self-made certificate), so only a certificate the tenant trusts can cause a table write.
+  const path = await verifyPath(signed.leafDer, signed.chainDers, anchors, now);
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (!(await nonces.claim(signed.nonce, nowSeconds + NONCE_LIFETIME_SECONDS, nowSeconds))) throw new CertificateRefused('replayed');
-  const path = await verifyPath(signed.leafDer, signed.chainDers, anchors, now);
   return { ...path, claims: certificateClaims(path.leaf) };
 }

@@ -169,3 +169,16 @@ function malleate(derSig: Buffer): Buffer {
   const body = Buffer.concat([enc(r), enc(n - s)]);
   return Buffer.concat([Buffer.from([0x30, body.length]), body]);
 }
+
+describe('the nonce store', () => {
+  it('is written only after the path verified: a self-made certificate with a good signature writes nothing', async () => {
+    const writes: string[] = [];
+    const counting = { claim: async (nonce: string) => (writes.push(nonce), true) };
+    const stranger = ca.issue({ subject: '/CN=Self Made Root', ca: true });
+    const leaf = ca.issue({ subject: '/CN=self-made', issuer: stranger });
+    await refusedWith(verifyCertificateRequest(request(leaf, { chainDers: [] }), anchors, counting, new Date()), 'untrusted_issuer');
+    expect(writes).toEqual([]);
+    await verifyCertificateRequest(request(ecLeaf), anchors, counting, new Date());
+    expect(writes).toHaveLength(1);
+  });
+});
