@@ -3,7 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { TENANT_ID } from '../lib/tenants/tenant.ts';
 import { CliError, usageError } from './errors.ts';
 import { normalizeEndpoint } from './http.ts';
-import { requireValidToken, type StoredToken } from './token-file.ts';
+import { localRun } from './operator.ts';
+import { readStoredToken, requireValidToken, type StoredToken } from './token-file.ts';
 
 export const DEFAULT_ENDPOINT = 'http://localhost:8787';
 
@@ -14,13 +15,29 @@ export function tenantArgument(text: string): string {
 }
 
 /**
- * The broker endpoint from `--endpoint` / `FEDBROKER_ENDPOINT` / the default, and whether the
- * user chose it (so the stored token's own endpoint can win over the default).
+ * The broker endpoint from `--endpoint` / `FEDBROKER_ENDPOINT`, else the local run's (`npm start`
+ * records where it listens, so a changed PORT needs no variable), else the default; and whether
+ * the user chose it (so the stored token's own endpoint can win over a default).
  */
 export function endpointOf(cmd: Command): { endpoint: string; chosen: boolean } {
-  const raw = String(cmd.optsWithGlobals().endpoint ?? DEFAULT_ENDPOINT);
   const source = cmd.getOptionValueSourceWithGlobals('endpoint');
-  return { endpoint: normalizeEndpoint(raw), chosen: source !== undefined && source !== 'default' };
+  const chosen = source !== undefined && source !== 'default';
+  const raw = chosen ? String(cmd.optsWithGlobals().endpoint) : (localRun()?.endpoint ?? DEFAULT_ENDPOINT);
+  return { endpoint: normalizeEndpoint(raw, { insecure: insecure(cmd) }), chosen };
+}
+
+/** `--insecure`: plain http to a host other than this machine, tokens unencrypted on the way. */
+const insecure = (cmd: Command) => cmd.optsWithGlobals().insecure === true;
+
+/**
+ * Where a sign-in goes: the endpoint the user chose, else the one the stored token came from (so
+ * `--ensure` and renewals stay with the broker the user signed in to), else the default.
+ */
+export async function signInEndpoint(cmd: Command): Promise<string> {
+  const chosen = endpointOf(cmd);
+  if (chosen.chosen) return chosen.endpoint;
+  const stored = await readStoredToken();
+  return stored ? normalizeEndpoint(stored.endpoint, { insecure: insecure(cmd) }) : chosen.endpoint;
 }
 
 /**
@@ -31,6 +48,8 @@ export function endpointOf(cmd: Command): { endpoint: string; chosen: boolean } 
 export async function storedTokenFor(cmd: Command, tenant?: string): Promise<StoredToken> {
   const { endpoint, chosen } = endpointOf(cmd);
   const stored = await requireValidToken();
+  // The stored endpoint passes the same check as a typed one: plain http off this machine needs --insecure every time.
+  normalizeEndpoint(stored.endpoint, { insecure: insecure(cmd) });
   if (chosen && stored.endpoint !== endpoint) {
     throw new CliError(
       'endpoint_mismatch',

@@ -1,26 +1,38 @@
 import './quiet-logs.ts';
 import { Command, CommanderError, Option } from 'commander';
-import pkg from '../package.json' with { type: 'json' };
 import { redact } from '../lib/redact.ts';
-import { registerAdmin } from './commands/admin.ts';
-import { registerAuth } from './commands/auth.ts';
-import { registerAws } from './commands/aws.ts';
+import { registerAdmin } from './commands/admin/index.ts';
+import { registerAuth } from './commands/auth/index.ts';
+import { registerAws } from './commands/aws/index.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { DEFAULT_ENDPOINT } from './context.ts';
 import { CliError, toCliError } from './errors.ts';
+
+/** Baked in by scripts/build-cli.ts (esbuild `define`); absent when the sources run unbundled. */
+declare const FEDBROKER_BUILD: { version: string; commit?: string; builtAt: string } | undefined;
+
+/** `fedbroker --version`: the package version, then the build — its commit and when it was built. */
+export function versionText(): string {
+  const build = typeof FEDBROKER_BUILD === 'undefined' ? undefined : FEDBROKER_BUILD;
+  if (!build) return 'unbundled (run from the sources)';
+  return `${build.version} (commit ${build.commit ?? 'unknown'}, built ${build.builtAt}; node ${process.version})`;
+}
 
 /** Builds the `fedbroker` program: global options, then the `auth`, `aws` and `admin` command trees. */
 export function buildProgram(): Command {
   const program = new Command('fedbroker')
     .description('command-line client of fedbroker, the OIDC workload identity federation broker')
-    .version(pkg.version)
+    .version(versionText(), '-V, --version', 'print the version and the build')
     // Settings first: subcommands copy them when they are created.
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .showSuggestionAfterError(true)
-    .addOption(new Option('--endpoint <url>', 'broker endpoint').env('FEDBROKER_ENDPOINT').default(DEFAULT_ENDPOINT));
+    .addOption(new Option('--endpoint <url>', 'broker endpoint').env('FEDBROKER_ENDPOINT').default(DEFAULT_ENDPOINT))
+    .addOption(new Option('--insecure', 'allow a plain-http endpoint that is not localhost (tokens then cross the network unencrypted)'));
   registerAuth(program);
   registerAws(program);
   registerAdmin(program);
+  registerCompletion(program);
   return program;
 }
 

@@ -1,7 +1,11 @@
 import { createHash, createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { API_ROUTES, apiPath } from '../lib/api-paths.ts';
 import type { ExchangeResponse } from '../lib/app/exchange.ts';
 import { callBroker } from './http.ts';
+import { decodeUnverified } from './output.ts';
+import type { StoredToken } from './token-file.ts';
 import { CliError, usageError } from './errors.ts';
 
 /**
@@ -12,9 +16,34 @@ import { CliError, usageError } from './errors.ts';
  */
 
 export interface CertificateFiles {
-  certificate: string;
-  privateKey: string;
+  certificate?: string | undefined;
+  privateKey?: string | undefined;
   intermediates?: string | undefined;
+}
+
+/** `--certificate`, `--private-key` (a file or `-` for standard input) and `--intermediates`. */
+export const certificateOptions = (c: Command): Command =>
+  c
+    .option('--certificate <file>', 'PEM file of the certificate (further certificates in it are taken as intermediates)')
+    .option('--private-key <file>', "PEM file of the certificate's private key (PKCS#8, SEC1 or PKCS#1), or - for standard input")
+    .option('--intermediates <file>', "PEM file of the intermediate CA certificates, the leaf's issuer first");
+
+/** The stored-token record for a certificate session's answer (what `exchange-oidc-token` stores). */
+export function storedFrom(
+  endpoint: string,
+  tenant: string,
+  response: { access_token: string; expires_in: number; scope?: string },
+): StoredToken {
+  const claims = decodeUnverified(response.access_token).payload;
+  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now() + response.expires_in * 1000;
+  return {
+    endpoint,
+    tenant,
+    access_token: response.access_token,
+    expires_at: new Date(exp).toISOString(),
+    scope: response.scope ?? '',
+    sub: typeof claims.sub === 'string' ? claims.sub : '',
+  };
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
@@ -50,6 +79,7 @@ export async function certificateSession(
   files: CertificateFiles,
   body: { durationSeconds?: number | undefined; scope?: string | undefined },
 ): Promise<ExchangeResponse> {
+  if (!files.certificate || !files.privateKey) throw usageError('--certificate and --private-key are required');
   if (files.certificate === '-' && files.privateKey === '-') throw usageError('only one of --certificate and --private-key can be -');
   const certs = certificates(await readText(files.certificate, 'certificate'), 'certificate');
   const [leaf, ...bundled] = certs;
@@ -65,7 +95,7 @@ export async function certificateSession(
   if (!leaf.checkPrivateKey(key)) throw usageError('the private key does not belong to the certificate');
   const ec = key.asymmetricKeyType === 'ec';
   if (!ec && key.asymmetricKeyType !== 'rsa') throw usageError('the key must be RSA or EC');
-  const path = `/v1/tenants/${tenant}/x509/sessions`;
+  const path = apiPath(API_ROUTES.x509Sessions, { tenant });
   const url = new URL(`${endpoint}${path}`);
   const text = JSON.stringify({ ...body, nonce: createHash('sha256').update(`${Date.now()}${Math.random()}`).digest('hex').slice(0, 16) });
   const now = amzDate(new Date());

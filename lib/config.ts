@@ -179,12 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // STS accepts web identity tokens for at most 12 h sessions; longer tokens only widen exposure.
   if (e.FEDBROKER_ID_TOKEN_MAX_TTL > 43200) issues.push('FEDBROKER_ID_TOKEN_MAX_TTL must be at most 43200 (12 h)');
-  try {
-    checkIssuerUrl(e.FEDBROKER_COGNITO_ISSUER, { local });
-  } catch (err) {
-    if (!(err instanceof PolicyInvalid)) throw err;
-    issues.push(...err.issues.map((i) => `FEDBROKER_COGNITO_ISSUER: ${i}`));
-  }
+  checkCognitoIssuer(e.FEDBROKER_COGNITO_ISSUER, local, issues);
   if (issues.length) throw new ConfigError(issues);
 
   return {
@@ -216,6 +211,46 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTokenLifetimeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME,
       timeoutMs: e.FEDBROKER_UPSTREAM_TIMEOUT_MS,
     },
-    cognito: { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER },
+    cognito: cognitoConfig(e),
   };
+}
+
+function checkCognitoIssuer(raw: string, local: boolean, issues: string[]): void {
+  try {
+    checkIssuerUrl(raw, { local });
+  } catch (err) {
+    if (!(err instanceof PolicyInvalid)) throw err;
+    issues.push(...err.issues.map((i) => `FEDBROKER_COGNITO_ISSUER: ${i}`));
+  }
+}
+
+function cognitoConfig(e: { FEDBROKER_COGNITO_ISSUER: string; FEDBROKER_COGNITO_DEVELOPER_PROVIDER: string }): Config['cognito'] {
+  return { issuer: e.FEDBROKER_COGNITO_ISSUER.replace(/\/+$/, ''), developerProvider: e.FEDBROKER_COGNITO_DEVELOPER_PROVIDER };
+}
+
+/** What operator commands that write tenant documents and their audit records read. */
+export type TenantAdminConfig = Pick<Config, 'tableName' | 'local' | 'cognito' | 'auditRetentionDays'>;
+
+const tenantAdminEnvSchema = z.pick(envSchema, {
+  FEDBROKER_TABLE: true,
+  FEDBROKER_LOCAL: true,
+  FEDBROKER_COGNITO_ISSUER: true,
+  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: true,
+  FEDBROKER_AUDIT_RETENTION_DAYS: true,
+});
+
+/**
+ * {@link loadConfig} for the operator's `fedbroker admin` tenant commands: the subset of the same
+ * schema they need, with the same defaults and checks, so the CLI judges documents as the deployed
+ * API does without asking for the signer settings it never uses. Throws {@link ConfigError}.
+ */
+export function loadTenantAdminConfig(env: Record<string, string | undefined> = process.env): TenantAdminConfig {
+  const parsed = tenantAdminEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(z.describeIssues(parsed.error));
+  const e = parsed.data;
+  const local = e.FEDBROKER_LOCAL === 'true';
+  const issues: string[] = [];
+  checkCognitoIssuer(e.FEDBROKER_COGNITO_ISSUER, local, issues);
+  if (issues.length) throw new ConfigError(issues);
+  return { tableName: e.FEDBROKER_TABLE, local, cognito: cognitoConfig(e), auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS };
 }

@@ -9,6 +9,7 @@ import { startDevIssuer } from '../lib/local/dev-issuer.ts';
 import { startDynalite } from '../lib/local/dynalite.ts';
 import { keepLocalDataPrivate } from '../lib/local/private-data-dir.ts';
 import type { HttpApi } from '../lib/local/http-api.ts';
+import { removeLocalRun, writeLocalRun } from '../lib/local/run-file.ts';
 
 const port = Number(process.env.PORT ?? process.env.FEDBROKER_PORT ?? 8787);
 const dataDir = resolve(process.env.FEDBROKER_DATA_DIR ?? '.fedbroker');
@@ -16,6 +17,8 @@ const issuer = process.env.FEDBROKER_ISSUER ?? `http://localhost:${port}`;
 const tableName = 'fedbroker-local';
 const region = 'us-east-1';
 const root = resolve(import.meta.dirname, '..');
+// Where the API answers, for the CLI: the issuer may be a public name (a tunnel) for the same port.
+const endpoint = `http://localhost:${port}`;
 
 // The handlers' environment, set before any handler or lib module is imported (below, with
 // import()): lib/handlers/runtime.ts and the loggers read process.env when they are first loaded or used.
@@ -45,6 +48,7 @@ let stopping = false;
 const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
+  removeLocalRun(dataDir);
   // Bounded: a connection still busy must not keep `npm start` from exiting.
   await Promise.race([Promise.all([api?.close(), db?.close(), devIssuer?.close()]), new Promise((r) => setTimeout(r, 2000))]);
   process.exit(code);
@@ -78,9 +82,31 @@ try {
   // Every handler module now, like warm containers: the first request does not pay for imports.
   await api.preload();
 
+  // What operator commands need, for `fedbroker admin …` to find this run with no variables set.
+  const recorded = writeLocalRun(dataDir, {
+    pid: process.pid,
+    endpoint,
+    issuer,
+    dev_issuer: devIssuer.issuer,
+    environment: {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      FEDBROKER_LOCAL: 'true',
+      FEDBROKER_SIGNER: 'local',
+      FEDBROKER_TABLE: tableName,
+      FEDBROKER_ISSUER: issuer,
+      FEDBROKER_DATA_DIR: dataDir,
+    },
+  });
+
   console.log(`fedbroker is running (local mode, data in ${dataDir})`);
   console.log(`issuer: ${issuer}`);
   console.log(`dev issuer (DEV ONLY, trusted by tenant "dev" for subjects dev:*): ${devIssuer.issuer}`);
+  console.log(`endpoint: ${endpoint} (the CLI's default while this runs)`);
+  console.log(`table:  ${tableName} on DynamoDB endpoint ${db.endpoint} (region ${region})`);
+  console.log(`operator commands (fedbroker admin …) read both from ${recorded}; no variables needed`);
   console.log(`try:    curl -s ${issuer}/.well-known/openid-configuration && curl -s ${issuer}/.well-known/jwks.json`);
 } catch (e) {
   console.error(`fedbroker did not start: ${e instanceof Error ? e.message : String(e)}`);

@@ -2,7 +2,7 @@
 // that must act while it runs: wait for something it prints, stop it with a signal, read its exit.
 import { spawn } from 'node:child_process';
 import { expect } from 'vitest';
-import { builtCli } from './cli.ts';
+import { builtCli, tempConfigHome } from './cli.ts';
 
 export interface CliProcess {
   stdout(): string;
@@ -17,7 +17,7 @@ export interface CliProcess {
 export async function spawnCli(args: string[], env: Record<string, string>): Promise<CliProcess> {
   await builtCli();
   const child = spawn(process.execPath, ['bin/fedbroker.mjs', ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', FEDBROKER_DATA_DIR: tempConfigHome(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

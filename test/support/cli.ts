@@ -29,6 +29,12 @@ export function tempConfigHome(): string {
   return mkdtempSync(join(tmpdir(), 'fedbroker-cli-'));
 }
 
+let empty: string | undefined;
+function emptyDataDir(): string {
+  empty ??= mkdtempSync(join(tmpdir(), 'fedbroker-no-run-'));
+  return empty;
+}
+
 /** Writes `content` to a new temp file and returns its path (token files, relationship documents). */
 export function tempFile(name: string, content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'fedbroker-in-')), name);
@@ -43,7 +49,9 @@ export function tempFile(name: string, content: string): string {
 export function cliRunner(base: Record<string, string>): RunCli {
   return async (args, env = {}) => {
     await builtCli();
-    const merged: Record<string, string> = { PATH: process.env.PATH ?? '', ...base };
+    // An empty data folder unless the test names one: a developer's own `npm start` in this
+    // checkout (.fedbroker/local-run.json) must not become the CLI's endpoint or table here.
+    const merged: Record<string, string> = { PATH: process.env.PATH ?? '', FEDBROKER_DATA_DIR: emptyDataDir(), ...base };
     for (const [k, v] of Object.entries(env)) {
       if (v === undefined) delete merged[k];
       else merged[k] = v;

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { CliError } from '../../errors.ts';
+import { tableOption } from '../../options.ts';
+import { outputOption } from '../../output.ts';
+import { ACTOR, ENVIRONMENT_HELP, type KeyOptions, withRotation } from './rotation.ts';
+
+async function rotateKeysCommand(opts: KeyOptions & { force?: boolean }): Promise<void> {
+  const { rotateKeys } = await import('../../../lib/keys/rotation.ts');
+  const report = await withRotation(opts, (deps) => rotateKeys(deps, { actor: ACTOR, manual: true, force: opts.force === true }));
+  // Asked for by hand, a rotation that activated nothing (lease held elsewhere, JWKS full) failed.
+  if (report.skipped) throw new CliError('conflict', `no key was activated: ${report.skipped}`);
+}
+
+/** `fedbroker admin rotate-keys`: the signing key lifecycle, by an operator. */
+export function registerRotateKeys(admin: Command): void {
+  admin
+    .command('rotate-keys')
+    .description(
+      'rotate the signing key now: publish a next key, and activate it once it has been published for the pre-publication window',
+    )
+    .option('--force', 'activate the next key without waiting for pre-publication (emergencies; logged and audited)')
+    .addOption(tableOption())
+    .addOption(outputOption(['plain', 'json'], 'plain'))
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(rotateKeysCommand);
+}
