@@ -7,7 +7,8 @@
  *
  * A module may import its own layer and the layers to its left, never to its right. Inside the
  * domain the folders are ordered too (DOMAIN below): a concept imports only concepts before it,
- * so the domain has no folder-level cycle either.
+ * so the domain has no folder-level cycle either. The table of domain concepts in docs/architecture.md
+ * lists them in this order; test/unit/docs/architecture.test.ts fails when the two differ.
  */
 const DOMAIN = ['keys', 'cognito', 'revocation', 'tenants', 'audit', 'upstream', 'oidc', 'jwt', 'trust', 'x509', 'tokens', 'directory', 'auth'];
 const ADAPTERS = ['aws', 'local', 'http'];

@@ -20,7 +20,10 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_ISSUER: {
     unset: '`FEDBROKER_API_ENDPOINT`',
     meaning:
-      'the exact `iss` of every token and the base of every published URL (trailing slashes removed); https with no query, fragment or credentials (http://localhost only with `FEDBROKER_LOCAL=true`). Set it at deploy time for a custom domain ([deployment](deployment.md#use-a-custom-domain-as-issuer))',
+      'the exact `iss` of every token and the base of every published URL (trailing slashes removed); ' +
+      'https with no query, fragment or credentials (http://localhost only with `FEDBROKER_LOCAL=true`). ' +
+      'Set it at deploy time for a custom domain ' +
+      '([deployment](deployment.md#use-a-custom-domain-as-issuer))',
   },
   FEDBROKER_API_ENDPOINT: {
     unset: '—',
@@ -30,11 +33,15 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_TABLE: {
     unset: 'required',
     meaning:
-      'the single DynamoDB table; serverless.yml names it `<service>-<stage>` (`fedbroker-<stage>`) unless `FEDBROKER_TABLE` is set when you deploy',
+      'the single DynamoDB table; serverless.yml names it `<service>-<stage>` (`fedbroker-<stage>`) unless ' +
+      '`FEDBROKER_TABLE` is set when you deploy',
   },
   FEDBROKER_SIGNER: {
     meaning:
-      '`kms` and `kms-data-key` are KMS signers, `local` signs with key files (only with `FEDBROKER_LOCAL=true`). `serverless package` deploys only `kms` or `kms-data-key`, and never `FEDBROKER_LOCAL`/`FEDBROKER_DATA_DIR`; inside Lambda, local mode is refused at start. See [signing keys](operations.md#signing-keys)',
+      '`kms` and `kms-data-key` are KMS signers, `local` signs with key files (only with ' +
+      '`FEDBROKER_LOCAL=true`). `serverless package` deploys only `kms` or `kms-data-key`, and never ' +
+      '`FEDBROKER_LOCAL`/`FEDBROKER_DATA_DIR`; inside Lambda, local mode is refused at start. See [signing ' +
+      'keys](operations.md#signing-keys)',
   },
   FEDBROKER_KMS_KEY_ID: {
     unset: 'required with `kms`',
@@ -48,7 +55,8 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_KEY_PREPUBLISH_SECONDS: { meaning: 'how long a next key is published before it may sign (≥ `FEDBROKER_JWKS_MAX_AGE`)' },
   FEDBROKER_KEY_RETIREMENT_SECONDS: {
     meaning:
-      'how long a retired key stays published (≥ the longer of `FEDBROKER_ID_TOKEN_MAX_TTL` and `FEDBROKER_ACCESS_TOKEN_MAX_TTL`, plus `FEDBROKER_JWKS_MAX_AGE`)',
+      'how long a retired key stays published (≥ the longer of `FEDBROKER_ID_TOKEN_MAX_TTL` and ' +
+      '`FEDBROKER_ACCESS_TOKEN_MAX_TTL`, plus `FEDBROKER_JWKS_MAX_AGE`)',
   },
   FEDBROKER_KEY_DELETION_WINDOW_DAYS: { meaning: 'KMS pending-deletion window for removed keys (7–30)' },
   FEDBROKER_SIGNING_ALG: {
@@ -60,17 +68,21 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   },
   FEDBROKER_DATA_DIR: {
     meaning:
-      'with `FEDBROKER_SIGNER=local`, the folder of the key files; `npm start` also keeps its dynalite database there ([local run](local-run.md))',
+      'with `FEDBROKER_SIGNER=local`, the folder of the key files; `npm start` also keeps its dynalite ' +
+      'database there ([local run](local-run.md))',
   },
   FEDBROKER_MANAGED_KEY_TAG: {
     meaning:
-      "value of the `fedbroker:managed` tag on rotated keys; the IAM conditions match only it. serverless.yml sets `<service>-<stage>`, so one stage's IAM conditions never match another stage's keys",
+      'value of the `fedbroker:managed` tag on rotated keys; the IAM conditions match only it. ' +
+      "serverless.yml sets `<service>-<stage>`, so one stage's IAM conditions never match another stage's " +
+      'keys',
   },
   AWS_LAMBDA_FUNCTION_NAME: {
     unset: '—',
     deployed: 'set by the Lambda runtime',
     meaning:
-      'when it (or an `AWS_EXECUTION_ENV` starting `AWS_Lambda`) is present, `FEDBROKER_LOCAL=true` and `FEDBROKER_SIGNER=local` are refused at start',
+      'when it (or an `AWS_EXECUTION_ENV` starting `AWS_Lambda`) is present, `FEDBROKER_LOCAL=true` and ' +
+      '`FEDBROKER_SIGNER=local` are refused at start',
   },
   AWS_EXECUTION_ENV: {
     unset: '—',
@@ -79,15 +91,19 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   },
   FEDBROKER_ID_TOKEN_TTL: {
     meaning:
-      "ID token lifetime, seconds, when the request names no `duration_seconds` (capped by the relationship's `max_duration_seconds`); at most `FEDBROKER_ID_TOKEN_MAX_TTL`",
+      'ID token lifetime, seconds, when the request names no `duration_seconds` (capped by the ' +
+      "relationship's `max_duration_seconds`); at most `FEDBROKER_ID_TOKEN_MAX_TTL`",
   },
   FEDBROKER_ID_TOKEN_MAX_TTL: {
     meaning:
-      "longest ID token lifetime a request may ask for, seconds (≤ 43200); a relationship's `max_duration_seconds` caps it further. AWS sessions over 1 h need it raised ([aws](aws.md#sessions-longer-than-one-hour))",
+      "longest ID token lifetime a request may ask for, seconds (≤ 43200); a relationship's " +
+      '`max_duration_seconds` caps it further. AWS sessions over 1 h need it raised ' +
+      '([aws](aws.md#sessions-longer-than-one-hour))',
   },
   FEDBROKER_ACCESS_TOKEN_TTL: {
     meaning:
-      "fedbroker access token lifetime, seconds, when the request names no `duration_seconds` (capped by the relationship's `max_duration_seconds`); at most `FEDBROKER_ACCESS_TOKEN_MAX_TTL`",
+      'fedbroker access token lifetime, seconds, when the request names no `duration_seconds` (capped by ' +
+      "the relationship's `max_duration_seconds`); at most `FEDBROKER_ACCESS_TOKEN_MAX_TTL`",
   },
   FEDBROKER_ACCESS_TOKEN_MAX_TTL: {
     meaning:
@@ -98,21 +114,31 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_DISCOVERY_MAX_AGE: { meaning: '`Cache-Control: max-age` of discovery' },
   FEDBROKER_TENANT_CACHE_SECONDS: {
     meaning:
-      'bound on how long a warm container keeps using a changed tenant or relationship, or a revoked access token ([kill switches](operations.md#kill-switches))',
+      'bound on how long a warm container keeps using a changed tenant or relationship, or a revoked ' +
+      'access token ([kill switches](operations.md#kill-switches))',
   },
   FEDBROKER_AUDIT_RETENTION_DAYS: { meaning: 'how long audit records stay in the table (1–3650)' },
   FEDBROKER_AUDIT_TABLE_WRITE: {
     meaning:
-      'who copies audit lines to the table: `subscription` (deployed: log subscription + `auditIngest`) or `inline` (this process, in the background: `npm start`, tests). See [audit trail](operations.md#audit-trail)',
+      'who copies audit lines to the table: `subscription` (deployed: log subscription + `auditIngest`) or ' +
+      '`inline` (this process, in the background: `npm start`, tests). See [audit ' +
+      'trail](operations.md#audit-trail)',
   },
   FEDBROKER_SIGN_OFFLOAD: {
     meaning:
-      "in-process signers (`local`, `kms-data-key`): sign RSA in libuv's thread pool. Off for Lambda, which serves one request per execution environment at a time, so the hand-off only adds latency; on for a process serving concurrent requests (`npm start` sets `true`). ES256 is always signed inline (cheaper than the hand-off)",
+      "in-process signers (`local`, `kms-data-key`): sign RSA in libuv's thread pool. Off for Lambda, " +
+      'which serves one request per execution environment at a time, so the hand-off only adds latency; on ' +
+      'for a process serving concurrent requests (`npm start` sets `true`). ES256 is always signed inline ' +
+      '(cheaper than the hand-off)',
   },
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: { meaning: 'oldest external token accepted (by `iat`), seconds' },
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: {
     meaning:
-      "farthest `exp` of an external token accepted, seconds from now (plus the 60 s skew); covers GitHub Actions (minutes), GitLab CI (the job's timeout), Kubernetes projected service account tokens (1 h by default) and Cognito (at most 24 h). Kubernetes' default API-access token can carry a ~1 year `exp` (`--service-account-extend-token-expiration`): project a token with its own audience instead. Raise it only for an issuer configured to mint longer-lived tokens",
+      'farthest `exp` of an external token accepted, seconds from now (plus the 60 s skew); covers GitHub ' +
+      "Actions (minutes), GitLab CI (the job's timeout), Kubernetes projected service account tokens (1 h " +
+      "by default) and Cognito (at most 24 h). Kubernetes' default API-access token can carry a ~1 year " +
+      '`exp` (`--service-account-extend-token-expiration`): project a token with its own audience instead. ' +
+      'Raise it only for an issuer configured to mint longer-lived tokens',
   },
   FEDBROKER_UPSTREAM_TIMEOUT_MS: {
     meaning: "deadline for one refresh of an issuer's keys: discovery and JWKS together, bodies included (100–10000)",
@@ -158,7 +184,9 @@ export const OTHER_VARIABLES: OtherVariableDoc[] = [
     name: 'FEDBROKER_COGNITO_POOL_ARNS',
     readBy: 'serverless.yml',
     meaning:
-      'deploy time: comma-separated identity pool ARNs fedbroker may call `GetOpenIdTokenForDeveloperIdentity` on; unset, IAM refuses every vend ([aws](aws.md#fedbroker--cognito-identity-pools-developer-provider))',
+      'deploy time: comma-separated identity pool ARNs fedbroker may call ' +
+      '`GetOpenIdTokenForDeveloperIdentity` on; unset, IAM refuses every vend ' +
+      '([aws](aws.md#fedbroker--cognito-identity-pools-developer-provider))',
   },
   {
     name: 'FEDBROKER_COGNITO_ROLE_ARNS',

@@ -3,8 +3,15 @@ import { ConfigError, PolicyInvalid } from './errors.ts';
 import { checkIssuerUrl } from './net/issuer-url.ts';
 
 /** Algorithms fedbroker signs with. RS256 is what every cloud IAM accepts; ES256 is smaller. */
-export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/**
+ * Issuer of Cognito identity pool tokens in the aws partition (Amazon Cognito developer guide,
+ * "Identity pools (federated identities) authentication flow"); other partitions set
+ * FEDBROKER_COGNITO_ISSUER.
+ */
+export const COGNITO_ISSUER_DEFAULT = 'https://cognito-identity.amazonaws.com';
 
 const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
@@ -49,7 +56,7 @@ export const envSchema = z.object({
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: seconds(86400),
   FEDBROKER_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10000)), 3000),
-  FEDBROKER_COGNITO_ISSUER: z._default(z.string(), 'https://cognito-identity.amazonaws.com'),
+  FEDBROKER_COGNITO_ISSUER: z._default(z.string(), COGNITO_ISSUER_DEFAULT),
   FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z._default(
     z.string().check(z.regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name')),
     'fedbroker',

@@ -3,8 +3,8 @@
 import { builtinModules } from 'node:module';
 import type { Plugin } from 'esbuild';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-const BUILTIN = new RegExp(`^(?:node:)?(?:${builtinModules.map(escape).join('|')})$`);
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const BUILTIN = new RegExp(`^(?:node:)?(?:${builtinModules.map(escapeRegExp).join('|')})$`);
 
 /**
  * Node built-ins reach the bundle through `process.getBuiltinModule` instead of an ESM `import`.

@@ -5,6 +5,7 @@
 // faster than a child process (the warm token paths make few DynamoDB calls, and a child adds a
 // cross-process hop to each), and it starts quicker.
 import { resolve } from 'node:path';
+import { COGNITO_ISSUER_DEFAULT } from '../lib/config.ts';
 import { startDevIssuer } from '../lib/local/dev-issuer.ts';
 import { startDynalite } from '../lib/local/dynalite.ts';
 import { keepLocalDataPrivate } from '../lib/local/private-data-dir.ts';
@@ -75,7 +76,7 @@ try {
 
   const dynamodb = new DynamoDBClient({ region, endpoint: db.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await createTableFromServerlessYml(dynamodb, tableName, `${root}/serverless.yml`);
-  await seedDevTenant(new DynamoTrustStore(new Table(tableName, dynamodb)), devIssuer.issuer, 'https://cognito-identity.amazonaws.com');
+  await seedDevTenant(new DynamoTrustStore(new Table(tableName, dynamodb)), devIssuer.issuer, COGNITO_ISSUER_DEFAULT);
   dynamodb.destroy();
 
   api = await startHttpApi({ routes: routesFromServerlessYml(`${root}/serverless.yml`, 'local'), root, port, host: '127.0.0.1', region });

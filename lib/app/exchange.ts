@@ -51,7 +51,7 @@ interface Authenticated {
   standsUntil?: number;
 }
 
-export interface SubjectSource {
+interface SubjectSource {
   issuer: string;
   subject: string;
   jti?: string;
@@ -176,7 +176,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   const { principal, trust, source } = authenticated;
   const maxDuration = trust.relationship.max_duration_seconds;
 
-  if (requestedScopes && requestedScopes.some((s) => !principal.scopes.includes(s))) {
+  if (requestedScopes?.some((s) => !principal.scopes.includes(s))) {
     throw new InvalidScope('a requested scope is not granted to this principal');
   }
 

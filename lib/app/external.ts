@@ -24,7 +24,7 @@ export interface ExternalDeps {
 const sourceIdentityField = (v: string | undefined) => (v === undefined ? {} : { sourceIdentity: v });
 
 /** One message for every "not trusted" outcome, so refusals do not reveal which relationship almost matched. */
-export const NOT_TRUSTED = 'the subject token is not trusted by this tenant';
+const NOT_TRUSTED = 'the subject token is not trusted by this tenant';
 
 /**
  * Reads `iss` from a token without trusting it, only to pick the relationships worth verifying

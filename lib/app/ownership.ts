@@ -21,10 +21,17 @@ import type { TrustStore } from '../directory/ports.ts';
 /** Why `tenant` may not use this pool (and role), or undefined when it may. */
 export function poolAllowance(tenant: Tenant, pool: { identity_pool_id: string; role_arn?: string | undefined }): string | undefined {
   if (!(tenant.allowed_identity_pools ?? []).includes(pool.identity_pool_id)) {
-    return `identity pool ${pool.identity_pool_id} is not allowed for tenant ${tenant.id}; an operator allows it with: fedbroker admin allow-identity-pool ${tenant.id} ${pool.identity_pool_id}`;
+    return (
+      `identity pool ${pool.identity_pool_id} is not allowed for tenant ${tenant.id}; an operator allows ` +
+      `it with: fedbroker admin allow-identity-pool ${tenant.id} ${pool.identity_pool_id}`
+    );
   }
   if (pool.role_arn !== undefined && !(tenant.allowed_role_arns ?? []).includes(pool.role_arn)) {
-    return `the role configured for identity pool ${pool.identity_pool_id} is not allowed for tenant ${tenant.id}; an operator allows it with: fedbroker admin allow-identity-pool ${tenant.id} ${pool.identity_pool_id} --role-arn <arn>`;
+    return (
+      `the role configured for identity pool ${pool.identity_pool_id} is not allowed for tenant ` +
+      `${tenant.id}; an operator allows it with: fedbroker admin allow-identity-pool ${tenant.id} ` +
+      `${pool.identity_pool_id} --role-arn <arn>`
+    );
   }
   return undefined;
 }

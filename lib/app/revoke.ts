@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { Forbidden, InvalidRequest, RevocationLimitExceeded, SubjectTokenInvalid } from '../errors.ts';
 import { MAX_TOKEN_BYTES } from '../limits.ts';
-import { CLOCK_TOLERANCE, verifyAccessTokenSignature, type AccessTokenDeps } from '../tokens/access-token.ts';
+import { CLOCK_TOLERANCE, verifyAccessTokenSignature, type AccessTokenDeps, type VerifiedAccessToken } from '../tokens/access-token.ts';
 import { REVOCATION_CAP, type RevocationStore } from '../revocation/ports.ts';
 
 export interface RevokeDeps extends AccessTokenDeps {
@@ -52,7 +52,7 @@ export async function revokeAccessToken(deps: RevokeDeps, tenant: string, body: 
   let exp: number;
   let trust: string | undefined;
   if ('token' in parsed.data) {
-    let verified;
+    let verified: VerifiedAccessToken;
     try {
       verified = await verifyAccessTokenSignature(parsed.data.token, deps);
     } catch (e) {
@@ -75,8 +75,9 @@ export async function revokeAccessToken(deps: RevokeDeps, tenant: string, body: 
   if ((await deps.revocations.revoke({ jti, tenant, exp }, liveAt)) === 'full') {
     const relationship = trust === undefined ? 'the trust relationship that issued it' : `trust relationship ${trust}`;
     throw new RevocationLimitExceeded(
-      `tenant ${tenant} already holds ${REVOCATION_CAP} unexpired revocations, the most it can; to stop this token, disable ${relationship} ` +
-        '(PUT it with "enabled": false, or DELETE it): that stops every token it issued, within FEDBROKER_TENANT_CACHE_SECONDS',
+      `tenant ${tenant} already holds ${REVOCATION_CAP} unexpired revocations, the most it can; ` +
+        `to stop this token, disable ${relationship} (PUT it with "enabled": false, or DELETE it): ` +
+        'that stops every token it issued, within FEDBROKER_TENANT_CACHE_SECONDS',
     );
   }
   return { jti, expires_at: exp, revoked: true };

@@ -52,7 +52,7 @@ const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && 
  * of the record. Anything malformed is dropped rather than stored: the trail's table copy holds
  * only what the trail wrote.
  */
-export function entryFromLine(message: string): AuditEntry | undefined {
+function entryFromLine(message: string): AuditEntry | undefined {
   // Exactly what logAuditLine writes, from the first character: a line that merely contains
   // such JSON after other text (another writer's output) is not an audit line.
   const text = message.trim();
@@ -91,7 +91,7 @@ export function entryFromLine(message: string): AuditEntry | undefined {
 }
 
 /** Decodes a subscription event: the audit entries it carries and how many log lines were not entries. */
-export function decodeSubscription(event: LogsSubscriptionEvent): { entries: AuditEntry[]; dropped: number } {
+function decodeSubscription(event: LogsSubscriptionEvent): { entries: AuditEntry[]; dropped: number } {
   const data = event?.awslogs?.data;
   if (typeof data !== 'string') throw new TypeError('not a CloudWatch Logs subscription event');
   const payload = JSON.parse(

@@ -21,7 +21,7 @@ export const AUDIT_EVENTS = [
   'tenant.disallow_resource',
   'key.state_change',
 ] as const;
-export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 /** `success`: granted / applied; `refused`: a 4xx refusal; `error`: a dependency failed (5xx). */
 export const AUDIT_OUTCOMES = ['success', 'refused', 'error'] as const;

@@ -3,8 +3,8 @@ import type { AuditQuery } from './ports.ts';
 
 const DAY_MS = 86_400_000;
 /** Longest window one query may span: 31 day partitions at most. */
-export const MAX_RANGE_DAYS = 31;
-export const MAX_LIMIT = 200;
+const MAX_RANGE_DAYS = 31;
+const MAX_LIMIT = 200;
 const DEFAULT_LIMIT = 50;
 
 const ISO = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;

@@ -17,7 +17,7 @@ export const AUDIT_LINE_PREFIX = '{"level":"INFO","message":"audit",';
  * logger: the line is a data record with a fixed shape, not a diagnostic, and the logger's
  * per-line formatting cost as much as the rest of issuing a token.
  */
-export function logAuditLine(entry: AuditEntry): void {
+function logAuditLine(entry: AuditEntry): void {
   if (auditLinesSilenced) return;
   // A closed or destroyed stream is refused here, synchronously, so the grant fails closed;
   // errors the OS reports later (EPIPE) surface as the stream's error event instead.

@@ -28,7 +28,7 @@ const BATCH = 25;
 const UNPROCESSED_ROUNDS = 5;
 
 /** The table item of an entry: the record under its day partition, sorted by its id. */
-export function auditItem(entry: AuditEntry): Record<string, unknown> {
+function auditItem(entry: AuditEntry): Record<string, unknown> {
   const { id, ...record } = entry;
   return { ...record, pk: partition(entry.tenant, entry.time.slice(0, 10)), sk: id };
 }
@@ -72,7 +72,7 @@ export class DynamoAuditLog implements AuditTableWriter, AuditReader {
     let pages = 0;
     for (let day = (after ?? q.since).slice(0, 10); day <= lastDay; day = nextDay(day)) {
       const pk = partition(tenant, day);
-      let start: Record<string, unknown> | undefined = after !== undefined && after.startsWith(day) ? { pk, sk: after } : undefined;
+      let start: Record<string, unknown> | undefined = after?.startsWith(day) ? { pk, sk: after } : undefined;
       do {
         if (start !== undefined && pages >= MAX_PAGES) return { items, last: String(start.sk) };
         pages += 1;

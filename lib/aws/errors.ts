@@ -24,11 +24,6 @@ const TRANSIENT = new Set([
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
-/** The AWS error name of a thrown SDK error, or undefined for anything else. */
-export function awsErrorName(e: unknown): string | undefined {
-  return e instanceof Error ? e.name : undefined;
-}
-
 /** True when the error is throttling, a 5xx, a timeout or a broken connection. */
 export function isTransient(e: unknown): boolean {
   if (!(e instanceof Error)) return false;

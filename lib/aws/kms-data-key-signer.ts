@@ -1,5 +1,5 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
-import { DecryptCommand, GenerateDataKeyPairWithoutPlaintextCommand, KMSClient, type DataKeyPairSpec } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyPairWithoutPlaintextCommand, type KMSClient, type DataKeyPairSpec } from '@aws-sdk/client-kms';
 import type { SigningAlg } from '../config.ts';
 import { KeyUnavailable } from '../errors.ts';
 import { spkiDerToJwk } from '../keys/der.ts';

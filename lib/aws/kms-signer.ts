@@ -2,7 +2,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import {
   CreateKeyCommand,
   GetPublicKeyCommand,
-  KMSClient,
+  type KMSClient,
   ScheduleKeyDeletionCommand,
   SignCommand,
   type KeySpec,
@@ -38,7 +38,7 @@ const RAW_MESSAGE_LIMIT = 4096;
  * (config `keys.managedTag`): the IAM conditions of one stage (serverless.yml) match only that
  * stage's keys (KMS developer guide, "ABAC for AWS KMS").
  */
-export const MANAGED_TAG_KEY = 'fedbroker:managed';
+const MANAGED_TAG_KEY = 'fedbroker:managed';
 
 /**
  * Translates KMS errors once: throttling/outage → 503 with Retry-After; a key KMS no longer has

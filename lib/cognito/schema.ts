@@ -30,7 +30,7 @@ export const cognitoPoolInputSchema = z.pipe(
   z.transform((pool) => ({ ...pool, id: pool.identity_pool_id })),
 );
 
-export type CognitoPoolSpec = z.output<typeof cognitoPoolInputSchema>;
+type CognitoPoolSpec = z.output<typeof cognitoPoolInputSchema>;
 export type CognitoPool = CognitoPoolSpec & { tenant: string; version: number; generation: string; created_at: string; updated_at: string };
 
 /** The region a pool id names. */

@@ -8,7 +8,7 @@ import type { SigningAlg } from '../config.ts';
  */
 export type KeyStatus = 'next' | 'active' | 'retired' | 'revoked';
 
-export type SignerKind = 'kms' | 'kms-data-key' | 'local';
+type SignerKind = 'kms' | 'kms-data-key' | 'local';
 
 /** One signing key in the registry (DynamoDB item `pk=KEY`, `sk=KEY#<kid>`). */
 export interface KeyRecord {

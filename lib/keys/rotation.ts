@@ -138,7 +138,9 @@ export async function rotateKeys(
     if (!due) return { events, skipped: 'the active key is younger than the rotation period' };
     const readyAt = next.createdAt + deps.config.keys.prePublishSeconds;
     if (now < readyAt && !options.force) {
-      const reason = `next key ${next.kid} is published until ${new Date(readyAt * 1000).toISOString()} before it may sign; use --force in an emergency`;
+      const reason =
+        `next key ${next.kid} is published until ${new Date(readyAt * 1000).toISOString()} before it may ` +
+        `sign; use --force in an emergency`;
       if (options.manual) throw new ConflictError(reason);
       return { events, skipped: reason };
     }

@@ -34,7 +34,7 @@ export interface WireResponse {
 }
 
 /** The Lambda result is not a response API Gateway accepts: it answers 500. */
-export class MalformedLambdaResponse extends Error {
+class MalformedLambdaResponse extends Error {
   override name = 'MalformedLambdaResponse';
 }
 
@@ -63,16 +63,21 @@ export function splitTarget(target: string): { rawPath: string; rawQueryString: 
 }
 
 /** Decodes percent-escapes in the path, except `%25`, as HTTP APIs build `rawPath`. */
-export function decodePath(raw: string): string {
+function decodePath(raw: string): string {
   if (!raw.includes('%')) return raw;
   return raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
     let out = '';
     let bytes: number[] = [];
-    const flush = () => ((out += Buffer.from(bytes).toString('utf8')), (bytes = []));
+    const flush = () => {
+      out += Buffer.from(bytes).toString('utf8');
+      bytes = [];
+    };
     for (let i = 0; i < run.length; i += 3) {
       const byte = parseInt(run.slice(i + 1, i + 3), 16);
-      if (byte === 0x25) flush(), (out += '%25');
-      else bytes.push(byte);
+      if (byte === 0x25) {
+        flush();
+        out += '%25';
+      } else bytes.push(byte);
     }
     flush();
     return out;
@@ -88,7 +93,8 @@ function clfTime(epochMs: number): string {
   if (second !== clfSecond) {
     const d = new Date(second * 1000);
     const pad = (n: number) => String(n).padStart(2, '0');
-    clfText = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+    const date = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}`;
+    clfText = `${date}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
     clfSecond = second;
   }
   return clfText;
@@ -99,7 +105,10 @@ function clfTime(epochMs: number): string {
 const pool = Buffer.alloc(4096);
 let poolOffset = pool.length;
 function randomText(bytes: number, encoding: 'base64' | 'hex'): string {
-  if (poolOffset + bytes > pool.length) randomFillSync(pool), (poolOffset = 0);
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
   poolOffset += bytes;
   return pool.toString(encoding, poolOffset - bytes, poolOffset);
 }
@@ -128,7 +137,11 @@ export function toEvent(
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
     if (name === 'cookie') {
-      for (const c of value.split(';')) if (c.trim()) (cookies ??= []).push(c.trim());
+      for (const c of value.split(';')) {
+        if (!c.trim()) continue;
+        cookies ??= [];
+        cookies.push(c.trim());
+      }
       continue;
     }
     put(headers, name, Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value);

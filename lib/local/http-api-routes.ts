@@ -162,7 +162,9 @@ export function compileRoutes(routes: readonly HttpApiRoute[]): RouteTable {
         const m = c.pattern.exec(key);
         if (!m) continue;
         const pathParameters: Record<string, string> = {};
-        c.params.forEach((name, i) => (pathParameters[name] = m[i + 1]!));
+        c.params.forEach((name, i) => {
+          pathParameters[name] = m[i + 1]!;
+        });
         return { route: c.route, pathParameters };
       }
       return fallback && { route: fallback, pathParameters: undefined };

@@ -46,7 +46,7 @@ export interface HttpApi {
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /** The function took longer than its configured timeout. */
-export class FunctionTimeout extends Error {
+class FunctionTimeout extends Error {
   override name = 'FunctionTimeout';
 }
 
@@ -84,11 +84,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const streams = new Map<string, string>();
   const logStream = (route: HttpApiRoute) => {
     let name = streams.get(route.functionName);
-    if (!name)
-      streams.set(
-        route.functionName,
-        (name = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomBytes(16).toString('hex')}`),
-      );
+    if (!name) {
+      name = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
+      streams.set(route.functionName, name);
+    }
     return name;
   };
 
@@ -224,7 +223,6 @@ function lambdaContext(route: HttpApiRoute, region: string, accountId: string, l
 function logFunctionError(error: unknown, route: HttpApiRoute, awsRequestId: string): void {
   const errorType = error instanceof Error ? error.name : typeof error;
   const errorMessage = error instanceof Error ? redact(error.message).slice(0, 500) : '[non-error thrown]';
-  process.stderr.write(
-    `${JSON.stringify({ level: 'ERROR', message: 'Invoke Error', function: route.functionName, requestId: awsRequestId, errorType, errorMessage })}\n`,
-  );
+  const line = { level: 'ERROR', message: 'Invoke Error', function: route.functionName, requestId: awsRequestId, errorType, errorMessage };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
 }

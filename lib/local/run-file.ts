@@ -7,7 +7,7 @@ import { lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import * as z from '../zod.ts';
 
-export const LOCAL_RUN_FILE = 'local-run.json';
+const LOCAL_RUN_FILE = 'local-run.json';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -24,7 +24,7 @@ const loopbackUrl = z.string().check(
 );
 
 /** The variables of the run's handlers that operator commands need, by the names the config reads. */
-export const localRunEnvironmentSchema = z.strictObject({
+const localRunEnvironmentSchema = z.strictObject({
   AWS_REGION: z.string(),
   AWS_ACCESS_KEY_ID: z.literal('local'),
   AWS_SECRET_ACCESS_KEY: z.literal('local'),
@@ -36,7 +36,7 @@ export const localRunEnvironmentSchema = z.strictObject({
   FEDBROKER_DATA_DIR: z.string(),
 });
 
-export const localRunSchema = z.strictObject({
+const localRunSchema = z.strictObject({
   pid: z.number().check(z.int(), z.positive()),
   /** Where the HTTP API answers (the CLI's endpoint); the issuer may be another name for it. */
   endpoint: loopbackUrl,

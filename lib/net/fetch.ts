@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { blockedAddressRange } from './issuer-url.ts';
 
 /** The part of a Fetch API `Response` that {@link fetchLimited} reads (a `Response` is one). */
-export interface UpstreamResponse {
+interface UpstreamResponse {
   status: number;
   type?: string;
   headers: { get(name: string): string | null };
@@ -44,7 +44,7 @@ export class UpstreamFetchError extends Error {
 }
 
 /** One address a host name resolves to, as `dns.lookup(name, { all: true })` returns it. */
-export interface ResolvedAddress {
+interface ResolvedAddress {
   address: string;
   family: number;
 }
@@ -134,7 +134,7 @@ export function createFetch(opts: { local: boolean; resolve?: Resolve }): Fetch 
 }
 
 /** Default cap on an upstream document: discovery documents and JWKS are a few KiB. */
-export const DEFAULT_MAX_BYTES = 100 * 1024;
+const DEFAULT_MAX_BYTES = 100 * 1024;
 
 /** `application/json` or any structured `+json` type such as `application/jwk-set+json` (RFC 6839 §3.1). */
 function isJsonContentType(header: string | null): boolean {

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Claims fedbroker puts in the tokens it issues. */
-export const CLAIMS_SUPPORTED = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'tenant_id', 'trust', 'https://aws.amazon.com/tags'];
+const CLAIMS_SUPPORTED = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'tenant_id', 'trust', 'https://aws.amazon.com/tags'];
 
 /** Where each published document lives, relative to the issuer (one place for all of them). */
 export const PATHS = {

@@ -75,8 +75,7 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
   let payload: JWTPayload;
   let kid: string | undefined;
   try {
-    let protectedHeader;
-    ({ payload, protectedHeader } = await jwtVerify(token, (header) => keyFor(deps.keyRing, header.kid, header.alg), {
+    const result = await jwtVerify(token, (header) => keyFor(deps.keyRing, header.kid, header.alg), {
       issuer: deps.issuer,
       audience: deps.issuer,
       typ: 'at+jwt',
@@ -84,8 +83,9 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
       requiredClaims: ['exp', 'iat', 'jti', 'sub'],
       currentDate: new Date(deps.clock.now()),
       clockTolerance: CLOCK_TOLERANCE,
-    }));
-    kid = protectedHeader.kid;
+    });
+    payload = result.payload;
+    kid = result.protectedHeader.kid;
   } catch (e) {
     if (e instanceof SubjectTokenInvalid) throw e;
     if (e instanceof errors.JWTExpired) throw new SubjectTokenInvalid('expired', 'fedbroker access token has expired');

@@ -161,7 +161,8 @@ function walk(claims: unknown, path: ClaimPath, budget: Budget | undefined): Res
       if (!dots || dots.has(j - i - 1)) {
         const name = parts.slice(i, j).join('.');
         charge(budget, lookupSteps(name));
-        if ((cur = ownIgnoringCase(obj, name))) break;
+        cur = ownIgnoringCase(obj, name);
+        if (cur) break;
       }
       j--;
     }

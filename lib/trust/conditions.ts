@@ -12,8 +12,8 @@
  * - A single-valued operator on an array claim is false: use `ForAnyValue:` / `ForAllValues:`.
  * - String operators match only string claims (no coercion of numbers, booleans or objects);
  *   `Bool` accepts `true`/`false` or the strings `"true"`/`"false"`; `Numeric*` accept numbers or
- *   strings in plain decimal notation only (no exponent, in policy values or claims). A `null` claim is present but matches nothing. Set operators apply to the
- *   String operators only.
+ *   strings in plain decimal notation only (no exponent, in policy values or claims). A `null`
+ *   claim is present but matches nothing. Set operators apply to the String operators only.
  * - Policy variables (`${aws:username}`, …) are refused when stored, not substituted. AWS's escapes
  *   `${*}`, `${?}`, `${$}` ("Variables and tags" → special characters) mean a literal `*`, `?`, `$`
  *   in `StringLike`/`StringNotLike`; in the other String operators, where readings of AWS differ,
@@ -42,8 +42,6 @@ import { PolicyInvalid } from '../errors.ts';
 import { parseClaimPath, type ClaimPath } from './claims.ts';
 import {
   charge,
-  MAX_CLAIM_ELEMENTS,
-  MAX_CLAIM_LENGTH,
   MAX_PAIRS_PER_RELATIONSHIP,
   MAX_PATTERN_LENGTH,
   MAX_VALUES_PER_PAIR,
@@ -51,11 +49,6 @@ import {
   type Budget,
 } from './limits.ts';
 import { compileWildcards, literalPrefix, policyVariableProblem } from './wildcard.ts';
-
-/** One policy value as written in JSON. */
-export type ConditionValue = string | number | boolean;
-/** Raw conditions as stored and accepted by {@link compileConditions}. */
-export type ConditionsInput = Record<string, Record<string, ConditionValue | readonly ConditionValue[]>>;
 
 type SetMode = 'single' | 'any' | 'all';
 type Family = 'string' | 'like' | 'numeric' | 'bool' | 'null' | 'date' | 'ip';
@@ -90,8 +83,10 @@ export interface CompiledConditions {
 
 const MAX_KEY = 256;
 const MAX_ISSUES = 100;
-// Plain decimals only: AWS does not document exponents, and a reader that stops at `e` takes
-// "1e3" for 1 (iam-simulate does), so both policy values and claims with one are refused.
+// Plain decimal notation only: an optional `-`, digits, an optional fraction (no `+`, no bare `.5`
+// or `5.`, no exponent). AWS documents no exponent form and readers disagree on one: a parser that
+// stops at `e` reads "1e3" as 1 (iam-simulate's parseInt does). A policy value in another form is
+// refused when stored; a claim in another form matches no Numeric operator, negated ones included.
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
 
 type Cmp = (a: number, b: number) => boolean;
@@ -249,7 +244,10 @@ function valueProblem(family: Family, v: unknown): string | undefined {
       // independent evaluator (iam-simulate) reads them literally in StringEquals: where the two
       // readings differ, either could grant what AWS refuses, so outside StringLike they are refused.
       if (family === 'string' && policyVariableProblem(v) === undefined && v.includes('${')) {
-        return 'must not contain ${*}, ${?} or ${$} outside StringLike/StringNotLike (here * ? $ are already literal: write them as they are)';
+        return (
+          'must not contain ${*}, ${?} or ${$} outside StringLike/StringNotLike ' +
+          '(here * ? $ are already literal: write them as they are)'
+        );
       }
       return policyVariableProblem(v);
     case 'numeric':
@@ -311,7 +309,10 @@ function foldedOnce(v: string, budget: Budget | undefined, fold: (x: string) => 
   if (hit !== undefined) return hit;
   charge(budget, v.length >> 2);
   const folded = fold(v);
-  if (budget) (budget.folded ??= new Map()).set(key, folded);
+  if (budget) {
+    budget.folded ??= new Map();
+    budget.folded.set(key, folded);
+  }
   return folded;
 }
 
@@ -327,16 +328,26 @@ function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: B
     case 'string': {
       // Validation refused `${` here, so every value is literal text.
       const wanted = new Set(values.map((v) => (s.ignoreCase ? foldCase(v as string) : (v as string))));
-      if (!s.ignoreCase) return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(v) !== s.negated);
-      if (!s.negated) return (v, budget) => (charge(budget, 1), typeof v === 'string' && wanted.has(foldedOnce(v, budget, foldCase)));
+      if (!s.ignoreCase) {
+        return (v, budget) => {
+          charge(budget, 1);
+          return typeof v === 'string' && wanted.has(v) !== s.negated;
+        };
+      }
+      if (!s.negated) {
+        return (v, budget) => {
+          charge(budget, 1);
+          return typeof v === 'string' && wanted.has(foldedOnce(v, budget, foldCase));
+        };
+      }
       // Negated: "not equal" must hold under every reading of "ignoring case", the widest included
       // (each character upper- then lower-cased, astral ones too, as Java's equalsIgnoreCase
       // does), or a claim AWS folds onto a forbidden value would pass here.
       const wide = new Set(values.map((v) => wideFold(v as string)));
-      return (v, budget) => (
-        charge(budget, 1),
-        typeof v === 'string' && !wanted.has(foldedOnce(v, budget, foldCase)) && !wide.has(foldedOnce(v, budget, wideFold))
-      );
+      return (v, budget) => {
+        charge(budget, 1);
+        return typeof v === 'string' && !wanted.has(foldedOnce(v, budget, foldCase)) && !wide.has(foldedOnce(v, budget, wideFold));
+      };
     }
     case 'like': {
       const matcher = compileWildcards(values as string[]);
@@ -349,7 +360,10 @@ function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: B
     case 'numeric': {
       const wanted = values.map((v) => toNumber(v) as number);
       const hit = (n: number | undefined) => n !== undefined && wanted.some((w) => s.cmp(n, w)) !== s.negated;
-      return (v, budget) => (charge(budget, 1), hit(toNumber(v)));
+      return (v, budget) => {
+        charge(budget, 1);
+        return hit(toNumber(v));
+      };
     }
     case 'date': {
       // Epoch values compare only with epoch claims and ISO values with ISO claims: evaluators
@@ -373,12 +387,18 @@ function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: B
     }
     case 'null': {
       const wanted = values.map(toBool);
-      return (absent, budget) => (charge(budget, 1), wanted.includes(toBool(absent)));
+      return (absent, budget) => {
+        charge(budget, 1);
+        return wanted.includes(toBool(absent));
+      };
     }
     default: {
       // Validation guarantees every policy value is a boolean, so an unparsable claim never matches.
       const wanted = values.map(toBool);
-      return (v, budget) => (charge(budget, 1), wanted.includes(toBool(v)));
+      return (v, budget) => {
+        charge(budget, 1);
+        return wanted.includes(toBool(v));
+      };
     }
   }
 }

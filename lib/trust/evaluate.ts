@@ -7,7 +7,7 @@ import type { CompiledCondition, CompiledConditions } from './conditions.ts';
 import { BudgetExhausted, MAX_CLAIM_ELEMENTS, MAX_CLAIM_LENGTH, type Budget } from './limits.ts';
 
 /** The outcome of one `(operator, claim key)` pair; `seen` is a bounded, JSON-safe summary. */
-export interface ConditionCheck {
+interface ConditionCheck {
   operator: string;
   key: string;
   matched: boolean;

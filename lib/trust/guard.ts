@@ -97,7 +97,7 @@ function pinned(rule: Rule, pin: Pin, ignoreCase: boolean): boolean {
 }
 
 /** True when some condition pair pins the token's owner (see the module comment). */
-export function pinsOwner(issuer: PublicIssuer, compiled: CompiledConditions): boolean {
+function pinsOwner(issuer: PublicIssuer, compiled: CompiledConditions): boolean {
   return compiled.conditions.some((c) => {
     if (c.negated || c.ifExists || (c.family !== 'string' && c.family !== 'like') || c.path.parts.length !== 1) return false;
     const name = ascii(c.path.parts[0] as string);

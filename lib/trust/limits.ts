@@ -88,12 +88,15 @@ export class BudgetExhausted extends Error {
  * word per code point read, every other comparison one. Tests count work with it instead of timing.
  * Kept on globalThis, so that it stays one counter when a test loads the handlers' modules afresh.
  */
-export const evaluationWork: { steps: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('fedbroker.evaluationWork')] ??= {
-  steps: 0,
-}) as { steps: number };
+const WORK = Symbol.for('fedbroker.evaluationWork');
+const shared = globalThis as { [WORK]?: { steps: number } };
+shared[WORK] ??= { steps: 0 };
+export const evaluationWork: { steps: number } = shared[WORK];
 
 /** Charges `steps` to the process counter and to `budget`, throwing once the budget is overdrawn. */
 export function charge(budget: Budget | undefined, steps: number): void {
   evaluationWork.steps += steps;
-  if (budget && (budget.remaining -= steps) < 0) throw new BudgetExhausted();
+  if (!budget) return;
+  budget.remaining -= steps;
+  if (budget.remaining < 0) throw new BudgetExhausted();
 }

@@ -12,7 +12,7 @@ import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/sch
 export const RELATIONSHIP_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** AWS session tag key rules (IAM User Guide, "Passing session tags in AWS STS"). */
-export const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 const claimPath = z
   .string()
@@ -22,7 +22,7 @@ const claimPath = z
     z.describe('Claim to read: dotted path (`kubernetes.io.namespace`) or JSON Pointer (`/kubernetes.io/namespace`)'),
   );
 
-export const sessionTagSchema = z.strictObject({
+const sessionTagSchema = z.strictObject({
   claim: claimPath,
   transitive: z._default(z.boolean(), false).check(z.describe('Listed in transitive_tag_keys, so it survives role chaining')),
 });
@@ -65,7 +65,7 @@ const common = {
   enabled: z._default(z.boolean(), true),
 };
 
-export const oidcRelationshipSchema = z.strictObject({
+const oidcRelationshipSchema = z.strictObject({
   kind: z.literal('oidc'),
   issuer: z.string().check(z.minLength(1), z.maxLength(512), z.describe('Exact issuer URL (https)')),
   audiences: z
@@ -83,7 +83,7 @@ export const oidcRelationshipSchema = z.strictObject({
  * fedbroker's developer provider: the token's `aud` is the pool and its `amr` names the provider
  * and this tenant as the developer user id.
  */
-export const cognitoRelationshipSchema = z.strictObject({
+const cognitoRelationshipSchema = z.strictObject({
   kind: z.literal('aws-cognito'),
   region: z.string().check(z.regex(AWS_REGION, 'must be an AWS region such as us-east-1')),
   identity_pool_id: z.string().check(z.regex(IDENTITY_POOL_ID, 'must be <region>:<guid>')),

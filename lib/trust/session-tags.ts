@@ -4,12 +4,12 @@ import type { TrustRelationshipSpec } from './schema.ts';
 
 /** The claim AWS STS reads session tags from (IAM User Guide, "Passing session tags using AssumeRoleWithWebIdentity"). */
 export const AWS_TAGS_CLAIM = 'https://aws.amazon.com/tags';
-export const MAX_TAGS = 50;
+const MAX_TAGS = 50;
 /**
  * Tag keys starting with this (case-insensitively, as IAM compares tag keys) are fedbroker's:
  * no relationship may map one, so a role's policy can rely on them (threat model I2).
  */
-export const RESERVED_TAG_PREFIX = 'fedbroker:';
+const RESERVED_TAG_PREFIX = 'fedbroker:';
 /**
  * The tenant, on every ID token's session tags and every Cognito PrincipalTags set, transitive so
  * it survives role chaining unchanged: ABAC on `aws:PrincipalTag/fedbroker:tenant` separates

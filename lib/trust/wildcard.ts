@@ -32,9 +32,12 @@ type Token = number;
  */
 export function policyVariableProblem(value: string): string | undefined {
   for (let i = value.indexOf('${'); i !== -1; i = value.indexOf('${', i)) {
-    const escape = value.slice(i, i + 4);
-    if (escape !== '${*}' && escape !== '${?}' && escape !== '${$}') {
-      return 'must not contain a policy variable ("${…}"): fedbroker does not substitute them; write ${*}, ${?} or ${$} for a literal *, ? or $';
+    const literal = value.slice(i, i + 4);
+    if (literal !== '${*}' && literal !== '${?}' && literal !== '${$}') {
+      return (
+        'must not contain a policy variable ("${…}"): fedbroker does not substitute them; write ${*}, ${?} ' +
+        'or ${$} for a literal *, ? or $'
+      );
     }
     i += 4;
   }
@@ -106,7 +109,10 @@ export function compileWildcards(values: readonly string[]): WildcardSet {
       if (t === ANY) set(any, state);
       else {
         let entries = byLiteral.get(t);
-        if (!entries) byLiteral.set(t, (entries = new Map()));
+        if (!entries) {
+          entries = new Map();
+          byLiteral.set(t, entries);
+        }
         entries.set(state >>> 5, ((entries.get(state >>> 5) ?? 0) | (1 << (state & 31))) >>> 0);
       }
     }

@@ -50,7 +50,8 @@ describe.each([
     expect(payload.tenant_id).toBe('acme');
   }
 
-  it(`on ${GENERATE} while bootstrapping the first key: 503 with Retry-After, no token, then the next request bootstraps and signs`, async () => {
+  const bootstrapFailure = `on ${GENERATE} while bootstrapping the first key: 503 with Retry-After, no token`;
+  it(`${bootstrapFailure}, then the next request bootstraps and signs`, async () => {
     expect(calls(GENERATE)).toBe(0);
     env.broker.kms.failNext(GENERATE, type, ATTEMPTS, status);
     const token = await upstream.token({ sub: 'repo:acme/app' });

@@ -4,6 +4,7 @@ import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -49,7 +50,7 @@ async function api(method: string, path: string, token: string | undefined, body
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any, text };
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as JsonBody, text };
 }
 
 beforeAll(async () => {

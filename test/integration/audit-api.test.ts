@@ -10,6 +10,7 @@ import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
 import { tenantAdmin, subjectRelationship } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 // GET /v1/tenants/{tenant}/audit: what the API returns, how it pages, and whom it refuses.
 let broker: TestBroker;
@@ -50,14 +51,14 @@ async function audit(tenant: string, token: string | undefined, query: Record<st
   return {
     status: res.status,
     text,
-    body: (text ? JSON.parse(text) : {}) as { items: Record<string, any>[]; next_cursor?: string; error?: string },
+    body: (text ? JSON.parse(text) : {}) as { items: JsonBody[]; next_cursor?: string; error?: string },
   };
 }
 
 /** Follows the cursors to the end, one page of `limit` at a time. */
 async function allPages(tenant: string, query: Record<string, string | number>) {
   const pages: number[] = [];
-  const items: Record<string, any>[] = [];
+  const items: JsonBody[] = [];
   let cursor: string | undefined;
   do {
     const res = await audit(tenant, auditor, { ...query, ...(cursor ? { cursor } : {}) });

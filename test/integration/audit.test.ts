@@ -12,6 +12,7 @@ import { signJws } from '../support/jws.ts';
 import { startGateway } from '../support/gateway.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 // Every auditable action, one at a time: each must add exactly one `audit: true` line to the logs
 // and, once the log subscription has delivered the lines to the auditIngest function (as deployed,
@@ -30,7 +31,7 @@ let captured: MockInstance[] = [];
 let ingest: typeof import('../../functions/audit-ingest.ts').handler;
 const lines: string[] = [];
 
-type Item = Record<string, any>;
+type Item = JsonBody;
 
 async function auditItems(): Promise<Item[]> {
   const out = await table.doc.send(
@@ -300,29 +301,33 @@ describe('audit records of exchanges', () => {
     });
   });
 
-  it('records a revoked access token presented again in its tenant with reason token_revoked, and its verified principal (its signature verified)', async () => {
-    const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body
-      .access_token as string;
-    expect((await api('POST', '/v1/tenants/acme/revocations', admin, { token: at })).status).toBe(200);
-    const r = await recorded(() =>
-      exchange({
-        subject_token: at,
-        subject_token_type: TOKEN_TYPE.accessToken,
-        requested_token_type: TOKEN_TYPE.idToken,
-        audience: 'sts.amazonaws.com',
-      }),
-    );
-    const item = one(r);
-    expect(item).toMatchObject({
-      event: 'id_token.issue',
-      outcome: 'refused',
-      reason: 'token_revoked',
-      tenant: 'acme',
-      principal: 'acme/ci/repo:acme/app',
-      trust: 'ci',
-    });
-    expect(item).not.toHaveProperty('claimed_principal');
-  });
+  it(
+    'records a revoked access token presented again in its tenant with reason token_revoked, and its ' +
+      'verified principal (its signature verified)',
+    async () => {
+      const at = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body
+        .access_token as string;
+      expect((await api('POST', '/v1/tenants/acme/revocations', admin, { token: at })).status).toBe(200);
+      const r = await recorded(() =>
+        exchange({
+          subject_token: at,
+          subject_token_type: TOKEN_TYPE.accessToken,
+          requested_token_type: TOKEN_TYPE.idToken,
+          audience: 'sts.amazonaws.com',
+        }),
+      );
+      const item = one(r);
+      expect(item).toMatchObject({
+        event: 'id_token.issue',
+        outcome: 'refused',
+        reason: 'token_revoked',
+        tenant: 'acme',
+        principal: 'acme/ci/repo:acme/app',
+        trust: 'ci',
+      });
+      expect(item).not.toHaveProperty('claimed_principal');
+    },
+  );
 
   it('records a malformed request that names no tenant under _unknown', async () => {
     const r = await recorded(() => postExchange(gateway.url, {}, { contentType: 'application/json', rawBody: '{}' }));
@@ -351,24 +356,28 @@ describe('refusal records are bounded per tenant and source', () => {
   beforeEach(() => void vi.useFakeTimers({ toFake: ['Date'] }));
   afterEach(() => void vi.useRealTimers());
 
-  it(`regression: writes ${N} of a flood of ${N} + 5 forged tokens from one source, carries the 5 suppressed on its next record, and another source is unaffected`, async () => {
-    const flood = await recorded(async () => {
-      for (let i = 0; i < N + 5; i++) expect(await forgedExchange('203.0.113.50')).toBe(400);
-    });
-    expect(flood.items).toHaveLength(N);
-    expect(flood.logged).toHaveLength(N);
-    expect(flood.items.every((i) => i.tenant === '_unknown' && i.source_ip === '203.0.113.50' && i.detail === undefined)).toBe(true);
+  it(
+    `regression: writes ${N} of a flood of ${N} + 5 forged tokens from one source, carries the 5 ` +
+      `suppressed on its next record, and another source is unaffected`,
+    async () => {
+      const flood = await recorded(async () => {
+        for (let i = 0; i < N + 5; i++) expect(await forgedExchange('203.0.113.50')).toBe(400);
+      });
+      expect(flood.items).toHaveLength(N);
+      expect(flood.logged).toHaveLength(N);
+      expect(flood.items.every((i) => i.tenant === '_unknown' && i.source_ip === '203.0.113.50' && i.detail === undefined)).toBe(true);
 
-    const other = await recorded(() => forgedExchange('198.51.100.50'));
-    expect(one(other)).toMatchObject({ source_ip: '198.51.100.50' });
-    expect(one(other)).not.toHaveProperty('detail');
+      const other = await recorded(() => forgedExchange('198.51.100.50'));
+      expect(one(other)).toMatchObject({ source_ip: '198.51.100.50' });
+      expect(one(other)).not.toHaveProperty('detail');
 
-    vi.setSystemTime(Date.now() + 60_000 / N); // one record's worth
-    const next = await recorded(async () => {
-      for (let i = 0; i < 2; i++) expect(await forgedExchange('203.0.113.50')).toBe(400);
-    });
-    expect(one(next)).toMatchObject({ source_ip: '203.0.113.50', detail: { suppressed: 5 } });
-  });
+      vi.setSystemTime(Date.now() + 60_000 / N); // one record's worth
+      const next = await recorded(async () => {
+        for (let i = 0; i < 2; i++) expect(await forgedExchange('203.0.113.50')).toBe(400);
+      });
+      expect(one(next)).toMatchObject({ source_ip: '203.0.113.50', detail: { suppressed: 5 } });
+    },
+  );
 
   it(`writes ${N} refusal records of a flood of Cognito vending refusals from one source`, async () => {
     const ci = (await exchange({ subject_token: await external(), subject_token_type: TOKEN_TYPE.idToken, tenant: 'acme' })).body

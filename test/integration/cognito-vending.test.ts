@@ -8,6 +8,7 @@ import { startGateway } from '../support/gateway.ts';
 import { startStsStandIn, type StsStandIn } from '../support/sts-stand-in.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 // fedbroker as the developer provider of a tenant's identity pool.
 let broker: TestBroker;
@@ -80,7 +81,7 @@ async function vend(token: string | undefined, body: unknown) {
     headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as JsonBody };
 }
 
 describe('vending Cognito OpenID tokens', () => {

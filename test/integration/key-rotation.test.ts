@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoKeyStore } from '../../lib/aws/dynamo-key-store.ts';
 import { Table } from '../../lib/aws/dynamo-table.ts';
@@ -172,5 +172,3 @@ describe('configuration that would let tokens outlive their key', () => {
     );
   });
 });
-
-export const scan = (tableName: string) => new DynamoDBClient({}).send(new ScanCommand({ TableName: tableName }));

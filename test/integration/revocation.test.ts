@@ -11,6 +11,7 @@ import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
 import { tenantAdmin, subjectRelationship } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -41,7 +42,7 @@ async function api(method: string, path: string, token: string | undefined, body
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+  return { status: res.status, headers: res.headers, text, body: (text ? JSON.parse(text) : {}) as JsonBody };
 }
 
 const revoke = (tenant: string, admin: string | undefined, body: unknown) => api('POST', `/v1/tenants/${tenant}/revocations`, admin, body);

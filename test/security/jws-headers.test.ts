@@ -152,7 +152,7 @@ describe('unknown kids', () => {
     const { upstream: fresh, tenant } = await env.freshUpstream();
     const tokens = Array.from({ length: 20 }, (_, i) => fresh.signRaw({ alg: 'RS256', kid: `burst-${i}` }, fresh.claims(good)));
     const replies = await Promise.all(tokens.map((t) => env.exchange(external(t, tenant))));
-    replies.forEach((res, i) => expectSafeRefusal(res, { presented: [tokens[i]!], secrets: [fresh.host] }));
+    for (const [i, res] of replies.entries()) expectSafeRefusal(res, { presented: [tokens[i]!], secrets: [fresh.host] });
     expect(loads(fresh)).toEqual({ discovery: 1, jwks: 1 });
     await expectAdmitted(fresh, tenant);
     expect(loads(fresh)).toEqual({ discovery: 1, jwks: 1 });

@@ -12,6 +12,7 @@ import { startGateway } from '../support/gateway.ts';
 import { startStsStandIn, type StsStandIn } from '../support/sts-stand-in.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -51,7 +52,7 @@ async function call(method: string, path: string, token: string, body?: unknown,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, text, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+  return { status: res.status, text, body: (text ? JSON.parse(text) : {}) as JsonBody };
 }
 
 beforeAll(async () => {

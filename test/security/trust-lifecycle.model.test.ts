@@ -88,7 +88,7 @@ function effectiveScopes(m: Model, t: Tok): Scope[] | undefined {
   const tenant = m.tenants[t.tenant]!;
   const rel = tenant.rels.get(t.rel);
   const now = nowSeconds();
-  if (!tenant.active || !rel || !rel.spec.enabled || rel.generation !== t.generation || t.revoked) return undefined;
+  if (!tenant.active || !rel?.spec.enabled || rel.generation !== t.generation || t.revoked) return undefined;
   if (t.exp <= now - TOLERANCE || t.iat + rel.spec.max <= now - TOLERANCE) return undefined;
   return t.scopes.filter((s) => rel.spec.scopes.includes(s));
 }

@@ -23,7 +23,9 @@ export async function spawnCli(args: string[], env: Record<string, string>): Pro
   let stdout = '';
   let stderr = '';
   const watchers = new Set<() => void>();
-  const notify = () => watchers.forEach((w) => w());
+  const notify = () => {
+    for (const w of watchers) w();
+  };
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
     notify();

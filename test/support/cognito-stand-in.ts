@@ -81,7 +81,8 @@ export async function startCognitoStandIn(): Promise<CognitoStandIn> {
       if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 1 || duration > 86400) {
         throw new AwsServiceError(
           'InvalidParameterException',
-          `1 validation error detected: Value '${String(duration)}' at 'tokenDuration' failed to satisfy constraint: Member must have value between 1 and 86400`,
+          `1 validation error detected: Value '${String(duration)}' at 'tokenDuration' failed to satisfy ` +
+            `constraint: Member must have value between 1 and 86400`,
         );
       }
       const tags = principalTags(input.PrincipalTags);
@@ -248,7 +249,8 @@ function requirePattern(value: unknown, member: string, pattern: RegExp, max: nu
   if (value.length < 1 || value.length > max || !pattern.test(value)) {
     throw new AwsServiceError(
       'InvalidParameterException',
-      `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`,
+      `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member ` +
+        `must satisfy regular expression pattern: ${pattern.source.slice(1, -1)}`,
     );
   }
 }
@@ -269,7 +271,9 @@ function requireLogins(value: unknown): Record<string, string> {
   ) {
     throw new AwsServiceError(
       'InvalidParameterException',
-      "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 50000, Member must have length greater than or equal to 1]",
+      "1 validation error detected: Value at 'logins' failed to satisfy constraint: Map value must satisfy " +
+        'constraint: [Member must have length less than or equal to 50000, Member must have length greater ' +
+        'than or equal to 1]',
     );
   }
   return value as Record<string, string>;
@@ -284,20 +288,25 @@ function principalTags(value: unknown): Record<string, string> | undefined {
   if (entries.length > 50) {
     throw new AwsServiceError(
       'InvalidParameterException',
-      "1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Member must have length less than or equal to 50",
+      "1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Member must " +
+        'have length less than or equal to 50',
     );
   }
   for (const [k, v] of entries) {
     if (k.length < 1 || k.length > 128) {
       throw new AwsServiceError(
         'InvalidParameterException',
-        `1 validation error detected: Value '${k}' at 'principalTags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]`,
+        `1 validation error detected: Value '${k}' at 'principalTags' failed to satisfy constraint: Map keys ` +
+          `must satisfy constraint: [Member must have length less than or equal to 128, Member must have ` +
+          `length greater than or equal to 1]`,
       );
     }
     if (typeof v !== 'string' || v.length < 1 || v.length > 256) {
       throw new AwsServiceError(
         'InvalidParameterException',
-        `1 validation error detected: Value at 'principalTags.${k}' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]`,
+        `1 validation error detected: Value at 'principalTags.${k}' failed to satisfy constraint: Map value ` +
+          `must satisfy constraint: [Member must have length less than or equal to 256, Member must have ` +
+          `length greater than or equal to 1]`,
       );
     }
   }

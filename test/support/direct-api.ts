@@ -43,7 +43,8 @@ export function directApi(broker: TestBroker): DirectApi {
       return fromHandler(await (await handler('token'))(event, lambdaContext()));
     },
     async call(route, method, params, token, body, headers = {}) {
-      const path = `/v1/tenants/${params.tenant}/${route === 'revocations' ? 'revocations' : 'trust-relationships'}${params.id ? `/${params.id}` : ''}`;
+      const collection = route === 'revocations' ? 'revocations' : 'trust-relationships';
+      const path = `/v1/tenants/${params.tenant}/${collection}${params.id ? `/${params.id}` : ''}`;
       const event = httpEvent(method, path, {
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),

@@ -62,7 +62,8 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
         const body = JSON.stringify({
           __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
           message:
-            'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+            'The level of configured provisioned throughput for the table was exceeded. Consider increasing your ' +
+            'provisioning level with the UpdateTable API.',
         });
         res.writeHead(400, {
           'Content-Type': 'application/x-amz-json-1.0',
@@ -127,7 +128,9 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
     for (const [table, requests] of Object.entries(batch.RequestItems)) {
       for (const r of requests) {
         const pk = r.PutRequest?.Item?.pk?.S ?? r.DeleteRequest?.Key?.pk?.S ?? '';
-        ((pk.startsWith(prefix) ? held : rest)[table] ??= []).push(r);
+        const into = pk.startsWith(prefix) ? held : rest;
+        into[table] ??= [];
+        into[table].push(r);
       }
     }
     if (Object.keys(held).length > 0) stats.throttled += 1;
@@ -187,9 +190,15 @@ export async function startThrottleProxy(target: string): Promise<ThrottleProxy>
       remaining = count;
       only = op;
     },
-    leaveUnprocessed: (count) => void (unprocessed = count),
-    hotPartition: (prefix) => void (hot = prefix),
-    blackHole: () => void (holding = true),
+    leaveUnprocessed: (count) => {
+      unprocessed = count;
+    },
+    hotPartition: (prefix) => {
+      hot = prefix;
+    },
+    blackHole: () => {
+      holding = true;
+    },
     stop: () => {
       remaining = 0;
       unprocessed = 0;

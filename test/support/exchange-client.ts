@@ -1,5 +1,6 @@
 import { TOKEN_EXCHANGE_GRANT } from '../../lib/oidc/discovery.ts';
 import { TOKEN_TYPE } from '../../lib/tokens/types.ts';
+import type { JsonBody } from './json-body.ts';
 
 export { TOKEN_TYPE };
 
@@ -17,5 +18,5 @@ export async function postExchange(
     body: init.rawBody ?? form.toString(),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+  return { status: res.status, headers: res.headers, text, body: (text ? JSON.parse(text) : {}) as JsonBody };
 }

@@ -4,6 +4,8 @@
 // wins, an Allow is needed, and anything it does not understand (NotAction, an unknown operator,
 // an AWS managed policy) throws rather than guess.
 
+import type { JsonBody } from './json-body.ts';
+
 export type Statement = {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
@@ -123,7 +125,7 @@ export function evaluate(statements: readonly Statement[], req: Request): Decisi
   return applying.some((s) => s.Effect === 'Allow') ? 'allow' : 'deny';
 }
 
-type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+type Resources = Record<string, { Type: string; Properties: JsonBody }>;
 
 /** A function's role (by its serverless.yml key) and every statement of its inline and managed policies. */
 export function functionPolicies(resources: Resources, fn: string): { role: string; managed: string[]; statements: Statement[] } {

@@ -26,8 +26,7 @@ export function systemTool(name: string): string {
 }
 
 /** PATH holding only the system tools' folders, so `#!/usr/bin/env node` finds the system Node. */
-export const systemPath = () =>
-  [...new Set([systemTool('node'), systemTool('npm')].map((p) => p.slice(0, p.lastIndexOf('/'))))].join(delimiter);
+const systemPath = () => [...new Set([systemTool('node'), systemTool('npm')].map((p) => p.slice(0, p.lastIndexOf('/'))))].join(delimiter);
 
 export interface InstalledCli {
   tarball: string;

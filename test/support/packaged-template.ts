@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { JsonBody } from './json-body.ts';
 
-export type Template = { Resources: Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[] }> };
+export type Template = { Resources: Record<string, { Type: string; Properties: JsonBody; DependsOn?: string[] }> };
 
 let built: Template | undefined;
 

@@ -1,12 +1,13 @@
 // The one assertion every adversarial test ends with: the broker refused with the exact RFC error
 // code, issued nothing, and echoed nothing an attacker could learn from.
 import { expect } from 'vitest';
+import type { JsonBody } from './json-body.ts';
 
 export interface Reply {
   status: number;
   headers: Headers | Record<string, string | undefined>;
   text: string;
-  body: Record<string, any>;
+  body: JsonBody;
 }
 
 const header = (headers: Reply['headers'], name: string): string | undefined | null =>

@@ -7,6 +7,7 @@ import { startGateway } from './gateway.ts';
 import type { Reply } from './refusal.ts';
 import { startScriptedIssuer, type ScriptedIssuer } from './scripted-issuer.ts';
 import { tenantAdmin } from './tenants.ts';
+import type { JsonBody } from './json-body.ts';
 
 export { TOKEN_TYPE };
 
@@ -54,7 +55,7 @@ export async function startExchangeEnv(
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, headers: res.headers, text, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+      return { status: res.status, headers: res.headers, text, body: text ? (JSON.parse(text) as JsonBody) : {} };
     },
     async freshUpstream() {
       const upstream = await startScriptedIssuer();

@@ -37,7 +37,7 @@ const STATUS: Record<string, number> = {
   ServiceUnavailable: 503,
 };
 
-export interface StsRole {
+interface StsRole {
   roleArn: string; // arn:aws:iam::111122223333:role/<name>
   /** The OIDC provider this role trusts: its issuer URL as registered (https://host/path or, in tests, http://127.0.0.1:port). */
   providerUrl: string;
@@ -50,7 +50,7 @@ export interface StsRole {
   maxSessionDuration?: number; // default 3600
 }
 
-export interface StsSession {
+interface StsSession {
   roleArn: string;
   sessionName: string;
   subject: string;
@@ -63,7 +63,7 @@ export interface StsSession {
 }
 
 /** A session issued by AssumeRole. */
-export interface StsAssumedSession {
+interface StsAssumedSession {
   roleArn: string;
   sessionName: string;
   /** The ExternalId the caller passed, if any. */
@@ -123,7 +123,8 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       const sessionName = required(params, 'RoleSessionName', 'roleSessionName', 2, 64);
       if (!/^[\w+=,.@-]*$/.test(sessionName)) {
         throw validation(
-          `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+          `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy ` +
+            `regular expression pattern: [\\w+=,.@-]*`,
         );
       }
       const rawDuration = params.get('DurationSeconds');
@@ -138,7 +139,8 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       // STS API reference, AssumeRole: ExternalId 2-1224 characters of [\w+=,.@:\/-].
       if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
         throw validation(
-          `Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
+          `Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular ` +
+            `expression pattern: [\\w+=,.@:\\/-]*`,
         );
       }
       const role = assumable.get(roleArn);
@@ -180,7 +182,8 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       const sessionName = required(params, 'RoleSessionName', 'roleSessionName', 2, 64);
       if (!/^[\w+=,.@-]*$/.test(sessionName)) {
         throw validation(
-          `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+          `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy ` +
+            `regular expression pattern: [\\w+=,.@-]*`,
         );
       }
       const token = required(params, 'WebIdentityToken', 'webIdentityToken', 4, 20000);
@@ -329,7 +332,9 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       const err = e instanceof StsError ? e : new StsError('InternalFailure', 'An internal error occurred.');
       reply(
         err.status,
-        `<ErrorResponse xmlns="${NS}"><Error><Type>${err.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${xml(err.code)}</Code><Message>${xml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+        `<ErrorResponse xmlns="${NS}"><Error><Type>${err.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
+          `<Code>${xml(err.code)}</Code><Message>${xml(err.message)}</Message></Error>` +
+          `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
       );
     }
   });
@@ -362,7 +367,8 @@ async function fetchJwks(iss: string): Promise<JSONWebKeySet> {
   const unreachable = () =>
     new StsError(
       'IDPCommunicationError',
-      "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
+      "Couldn't retrieve verification key from your identity provider, please reference " +
+        'AssumeRoleWithWebIdentity documentation for requirements',
     );
   const get = async (url: string): Promise<Record<string, unknown>> => {
     try {

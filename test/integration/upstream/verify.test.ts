@@ -1,12 +1,14 @@
-import { generateKeyPairSync, KeyObject, sign as nodeSign } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CompactEncrypt, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../../../lib/errors.ts';
 import { createFetch, type Fetch } from '../../../lib/net/fetch.ts';
 import { UpstreamKeys } from '../../../lib/upstream/key-cache.ts';
 import { verifyExternalToken, type VerifyExternalOptions } from '../../../lib/upstream/verify.ts';
+import { listen } from '../../support/http-server.ts';
+import { b64url, signJws, unsignedJws } from '../../support/jws.ts';
+import { rejection } from '../../support/rejection.ts';
 
 // The production fetch as the local run builds it: these upstreams listen on 127.0.0.1.
 const localFetch = createFetch({ local: true });
@@ -23,15 +25,14 @@ interface SigningKey {
   jwk: JWK;
 }
 
-const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
 async function serve(handler: Handler): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listen(handler);
+  closers.push(close);
+  return url;
 }
 afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve())))));
+  await Promise.all(closers.map((close) => close()));
 });
 
 async function signingKey(kid: string, alg: string): Promise<SigningKey> {
@@ -39,25 +40,15 @@ async function signingKey(kid: string, alg: string): Promise<SigningKey> {
   return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-
-/** A compact JWS assembled by hand, so headers jose would refuse to produce can be tested. */
+/** A compact JWS assembled by hand (test/support/jws.ts), so headers jose would refuse to produce can be tested. */
 function rawJws(header: Record<string, unknown>, payload: JWTPayload | string, key?: SigningKey): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  if (!key) return `${input}.${b64('not-a-signature')}`;
-  const privateKey = key.privateKey instanceof KeyObject ? key.privateKey : KeyObject.from(key.privateKey);
-  const options = key.alg.startsWith('ES') ? { key: privateKey, dsaEncoding: 'ieee-p1363' as const } : privateKey;
-  return `${input}.${nodeSign('sha256', Buffer.from(input), options).toString('base64url')}`;
+  return key ? signJws(key.alg, key.privateKey, header, payload) : unsignedJws(header, payload, b64url('not-a-signature'));
 }
 
 async function refused(p: Promise<unknown>, reason: string): Promise<SubjectTokenInvalid> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SubjectTokenInvalid);
-  expect((e as SubjectTokenInvalid).reason).toBe(reason);
-  return e as SubjectTokenInvalid;
+  const e = await rejection(p, SubjectTokenInvalid);
+  expect(e.reason).toBe(reason);
+  return e;
 }
 
 /**
@@ -89,11 +80,7 @@ async function workOf(
 }
 
 async function unavailable(p: Promise<unknown>): Promise<ServiceUnavailable> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ServiceUnavailable);
+  const e = await rejection(p, ServiceUnavailable);
   expect((e as ServiceUnavailable).retryAfterSeconds).toBeGreaterThanOrEqual(1);
   return e as ServiceUnavailable;
 }
@@ -212,7 +199,10 @@ describe('verifyExternalToken against a controlled upstream', () => {
     Object.assign(upstream, { published: [rsa.jwk, ec.jwk], down: false, discoveryOverride: undefined, hits: [] });
     attackerHits.length = 0;
     requests = [];
-    fetchPort = (url, init) => (requests.push(url), localFetch(url, init));
+    fetchPort = (url, init) => {
+      requests.push(url);
+      return localFetch(url, init);
+    };
     keys = new UpstreamKeys({ fetch: fetchPort, clock, local: true });
   });
 
@@ -295,11 +285,11 @@ describe('verifyExternalToken against a controlled upstream', () => {
     it('alg none → algorithm', async () => refused(verify(rawJws({ alg: 'none' }, claims())), 'algorithm'));
     it('alg None → algorithm', async () => refused(verify(rawJws({ alg: 'None' }, claims())), 'algorithm'));
     it('unsigned token with a trailing dot → algorithm', async () => {
-      await refused(verify(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`), 'algorithm');
+      await refused(verify(`${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims())}.`), 'algorithm');
       expect(requests).toEqual([]);
     });
     it('RS256 header with an empty signature → malformed', async () => {
-      await refused(verify(`${b64({ alg: 'RS256', kid: 'k1' })}.${b64(claims())}.`), 'malformed');
+      await refused(verify(`${b64url({ alg: 'RS256', kid: 'k1' })}.${b64url(claims())}.`), 'malformed');
     });
     it('HS256 signed with the RSA public key PEM as secret → algorithm', async () => {
       const pem = await exportSPKI((await importJWK(rsa.jwk, 'RS256')) as CryptoKey);
@@ -319,7 +309,7 @@ describe('verifyExternalToken against a controlled upstream', () => {
     });
     it('tampered payload → signature', async () => {
       const [h, , s] = (await signed()).split('.');
-      await refused(verify(`${h}.${b64(claims({ sub: 'repo:org/admin:ref:refs/heads/main' }))}.${s}`), 'signature');
+      await refused(verify(`${h}.${b64url(claims({ sub: 'repo:org/admin:ref:refs/heads/main' }))}.${s}`), 'signature');
     });
     it('RS256 header over an ES256 key with the same kid → unknown_key (alg is bound to the key)', async () => {
       upstream.published = [{ ...ec.jwk, kid: 'k1' }];
@@ -363,13 +353,13 @@ describe('verifyExternalToken against a controlled upstream', () => {
       expect(keys.stats().fetches).toBe(0);
     });
     it('PBES2 JWE with p2c 1e9 → jwe before its header is read: no decode, parse, key derivation or fetch', async () => {
-      const header = { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 1e9, p2s: b64('saltsaltsaltsalt'), kid: 'k1' };
+      const header = { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 1e9, p2s: b64url('saltsaltsaltsalt'), kid: 'k1' };
       const token = [
-        b64(header),
-        b64('wrapped-key-bytes!!!!!!!!!!!!!!!'),
-        b64('iv-12-bytes!'),
-        b64('ciphertext'),
-        b64('tag-16-bytes!!!!'),
+        b64url(header),
+        b64url('wrapped-key-bytes!!!!!!!!!!!!!!!'),
+        b64url('iv-12-bytes!'),
+        b64url('ciphertext'),
+        b64url('tag-16-bytes!!!!'),
       ].join('.');
       const { outcome, work } = await workOf(() => verify(token));
       await refused(outcome(), 'jwe');
@@ -388,10 +378,10 @@ describe('verifyExternalToken against a controlled upstream', () => {
       expect(work).toEqual({ decodes: 0, parses: 0, derivations: 0 });
       expect(keys.stats().fetches).toBe(0);
     });
-    it('two segments → malformed', async () => refused(verify(`${b64({ alg: 'RS256' })}.${b64(claims())}`), 'malformed'));
+    it('two segments → malformed', async () => refused(verify(`${b64url({ alg: 'RS256' })}.${b64url(claims())}`), 'malformed'));
     it('four segments → malformed', async () => refused(verify(`${await signed()}.AAAA`), 'malformed'));
     it('base64 (not url) alphabet → malformed', async () =>
-      refused(verify(`${b64({ alg: 'RS256', kid: 'k1' })}+.${b64(claims())}.AAAA`), 'malformed'));
+      refused(verify(`${b64url({ alg: 'RS256', kid: 'k1' })}+.${b64url(claims())}.AAAA`), 'malformed'));
     it('padded base64url → malformed', async () => {
       const [h, p, s] = (await signed()).split('.');
       await refused(verify(`${h}.${p}==.${s}`), 'malformed');
@@ -400,13 +390,13 @@ describe('verifyExternalToken against a controlled upstream', () => {
       const [h, p] = (await signed()).split('.');
       await refused(verify(`${h}.${p}.AB`), 'malformed');
     });
-    it('non-JSON header → malformed', async () => refused(verify(`${b64('{alg: RS256}')}.${b64(claims())}.AAAA`), 'malformed'));
+    it('non-JSON header → malformed', async () => refused(verify(`${b64url('{alg: RS256}')}.${b64url(claims())}.AAAA`), 'malformed'));
     it('non-JSON payload → malformed', async () =>
       refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, 'not json at all', rsa)), 'malformed'));
     it('payload that is a JSON array → malformed', async () =>
       refused(verify(rawJws({ alg: 'RS256', kid: 'k1' }, '[1,2]', rsa)), 'malformed'));
     it('duplicate alg in the header → malformed', async () => {
-      await refused(verify(`${b64('{"alg":"none","alg":"RS256","kid":"k1"}')}.${b64(claims())}.AAAA`), 'malformed');
+      await refused(verify(`${b64url('{"alg":"none","alg":"RS256","kid":"k1"}')}.${b64url(claims())}.AAAA`), 'malformed');
     });
     it('duplicate iss in the payload (escaped spelling) → malformed', async () => {
       const payload = JSON.stringify(claims()).replace('{', `{"\\u0069ss":"${attacker}",`);

@@ -62,7 +62,12 @@ describe('InlineAuditProjection batching', () => {
   it('starts a full batch after the writer returns, never inside the write that filled it', async () => {
     const { w, batches } = writer();
     let calls = 0;
-    const p = new InlineAuditProjection({ putAll: (entries) => (calls++, w.putAll(entries)) });
+    const p = new InlineAuditProjection({
+      putAll: (entries) => {
+        calls++;
+        return w.putAll(entries);
+      },
+    });
     for (let i = 0; i < 25; i++) p.write(entry(i));
     expect(calls).toBe(0);
     await new Promise((r) => setImmediate(r));

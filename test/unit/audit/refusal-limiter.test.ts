@@ -15,7 +15,10 @@ const REFILL_MS = 60_000 / N;
 function limiter(options: { maxTracked?: number } = {}) {
   let now = Date.parse('2025-03-01T12:00:00.000Z');
   const clock = { now: () => now };
-  return { limiter: new RefusalLimiter({ clock, ...options }), advance: (ms: number) => void (now += ms) };
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { limiter: new RefusalLimiter({ clock, ...options }), advance };
 }
 
 const admit = (l: RefusalLimiter, count: number, tenant = 'acme', ip = '203.0.113.7'): Admission[] =>

@@ -8,6 +8,7 @@ import { InvalidScope, ServiceUnavailable } from '../../../lib/errors.ts';
 import type { ExchangeOutcome } from '../../../lib/app/exchange.ts';
 import { audienceDimension } from '../../../lib/metrics.ts';
 import { TOKEN_TYPE } from '../../../lib/tokens/types.ts';
+import { b64url } from '../../support/jws.ts';
 
 const clock = { now: () => Date.parse('2025-03-01T12:00:00.000Z') };
 
@@ -37,8 +38,7 @@ const form = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', te
 const N = REFUSAL_RECORDS_PER_MINUTE;
 
 /** A token that names whatever the attacker likes; its signature is never looked at here. */
-const forged = (typ: string, claims: Record<string, unknown>) =>
-  `${Buffer.from(JSON.stringify({ alg: 'RS256', typ, kid: 'k' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const forged = (typ: string, claims: Record<string, unknown>) => `${b64url({ alg: 'RS256', typ, kid: 'k' })}.${b64url(claims)}.c2ln`;
 const forgedAccessToken = forged('at+jwt', {
   iss: 'https://issuer',
   sub: 'acme/admin/admin-a',

@@ -71,13 +71,15 @@ describe('default STS session names', () => {
 describe('credential output', () => {
   it('prints exactly the credential_process JSON, ISO 8601 expiration without milliseconds', () => {
     expect(credentialProcessJson(creds)).toBe(
-      '{"Version":1,"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"se/cr+et=","SessionToken":"to/ken+==","Expiration":"2030-01-02T03:04:05Z"}\n',
+      '{"Version":1,"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"se/cr+et=",' +
+        '"SessionToken":"to/ken+==","Expiration":"2030-01-02T03:04:05Z"}\n',
     );
   });
 
   it('prints export lines a shell can source', () => {
     expect(credentialExports(creds)).toBe(
-      'export AWS_ACCESS_KEY_ID=ASIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=se/cr+et=\nexport AWS_SESSION_TOKEN=to/ken+==\nexport AWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z\n',
+      'export AWS_ACCESS_KEY_ID=ASIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=se/cr+et=\nexport ' +
+        'AWS_SESSION_TOKEN=to/ken+==\nexport AWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z\n',
     );
     expect(shellQuote("it's $HOME")).toBe(`'it'\\''s $HOME'`);
   });

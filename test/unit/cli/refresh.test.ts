@@ -8,6 +8,7 @@ import {
   type Lifetime,
   type RefreshDeps,
 } from '../../../cli/refresh.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const MIN = 60_000;
 
@@ -67,11 +68,7 @@ describe('keeping a token file fresh', () => {
   it('gives up after the configured number of consecutive failures, with the last one as cause', async () => {
     const last = new Error('still down');
     const h = harness([new Error('down'), new Error('down'), last, 15]);
-    const failure = await h.run({ issuedAt: 0, expiresAt: 15 * MIN }, 3).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(failure).toBeInstanceOf(RefreshGaveUp);
+    const failure = await rejection(h.run({ issuedAt: 0, expiresAt: 15 * MIN }, 3), RefreshGaveUp);
     expect((failure as RefreshGaveUp).failures).toBe(3);
     expect((failure as RefreshGaveUp).cause).toBe(last);
     expect(h.refreshes).toHaveLength(3);

@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../../../lib/net/fetch.ts';
+import { listen } from '../../support/http-server.ts';
 import { rejection } from '../../support/rejection.ts';
 
 // The production fetch as the local run builds it: these upstreams listen on 127.0.0.1.
@@ -9,32 +9,23 @@ const localFetch = createFetch({ local: true });
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
 const timers = new Set<NodeJS.Timeout>();
 
 async function serve(handler: Handler): Promise<{ url: string; hits: string[] }> {
   const hits: string[] = [];
-  const server = createServer((req, res) => {
+  const { url, close } = await listen((req, res) => {
     hits.push(req.url ?? '');
     handler(req, res);
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
+  closers.push(close);
+  return { url, hits };
 }
 
 afterEach(async () => {
   for (const t of timers) clearInterval(t);
   timers.clear();
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.closeAllConnections();
-          s.close(() => resolve());
-        }),
-    ),
-  );
+  await Promise.all(closers.splice(0).map((close) => close()));
 });
 
 const failure = (p: Promise<unknown>) => rejection(p, UpstreamFetchError);
@@ -64,7 +55,11 @@ describe('fetchLimited', () => {
   it('sends the request with redirect manual, a signal and an Accept header', async () => {
     const seen: Parameters<Fetch>[1][] = [];
     const { url } = await serve(json('{}'));
-    await fetchLimited((u, init) => (seen.push(init), localFetch(u, init)), url, { timeoutMs: 1000 });
+    const recording: typeof localFetch = (u, init) => {
+      seen.push(init);
+      return localFetch(u, init);
+    };
+    await fetchLimited(recording, url, { timeoutMs: 1000 });
     expect(seen[0]).toMatchObject({ redirect: 'manual', headers: { accept: 'application/json' } });
     expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
   });
@@ -205,7 +200,7 @@ describe('fetchLimited', () => {
 
   it('reports a refused connection as a network failure', async () => {
     const { url } = await serve(json('{}'));
-    await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
+    await closers.pop()!();
     expect((await failure(fetchLimited(localFetch, url, { timeoutMs: 1000 }))).kind).toBe('network');
   });
 

@@ -15,6 +15,7 @@ import {
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCognitoStandIn, type CognitoStandIn } from '../../support/cognito-stand-in.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const ID = /^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -42,11 +43,7 @@ function clientFor(options: { maxAttempts?: number } = {}): CognitoIdentityClien
 }
 
 async function failure(p: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number }; $fault: string }> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(Error);
+  const e = await rejection(p, Error);
   return e as Error & { $metadata: { httpStatusCode?: number }; $fault: string };
 }
 

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCognitoStandIn } from '../../support/cognito-stand-in.ts';
 import { startStsStandIn, type StsStandIn } from '../../support/sts-stand-in.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/workload';
 const TAGGING_ROLE = 'arn:aws:iam::111122223333:role/tagged';
@@ -52,11 +53,7 @@ beforeEach(() => {
 
 type Failure = Error & { $metadata: { httpStatusCode?: number }; $fault: string };
 async function failure(p: Promise<unknown>): Promise<Failure> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(STSServiceException);
+  const e = await rejection(p, STSServiceException);
   return e as Failure;
 }
 

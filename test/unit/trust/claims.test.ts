@@ -104,7 +104,11 @@ describe('resolving a claim key', () => {
       );
     const claims: Record<string, unknown> = { sub: 'x', ...level() };
     let at = claims;
-    for (const s of seg) at = (at[s] = level()) as Record<string, unknown>;
+    for (const s of seg) {
+      const next = level();
+      at[s] = next;
+      at = next;
+    }
     const budget = requestBudget();
     const before = evaluationWork.steps;
     for (const r of relationships) expect(evaluateConditions(r, claims, budget, 'first-failure').matched).toBe(false);

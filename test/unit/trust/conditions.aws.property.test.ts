@@ -68,7 +68,10 @@ const pair = fc
   .chain(([op, key]) => fc.tuple(fc.constant(op.name), fc.constant(key), valuesFor(op.family)));
 const conditions = fc.array(pair, { minLength: 1, maxLength: 3 }).map((pairs) => {
   const block: Record<string, Record<string, unknown[]>> = {};
-  for (const [op, key, values] of pairs) (block[op] ??= {})[key] = values;
+  for (const [op, key, values] of pairs) {
+    block[op] ??= {};
+    block[op][key] = values;
+  }
   return block;
 });
 const claimText = fc.oneof(

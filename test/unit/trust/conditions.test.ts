@@ -3,7 +3,6 @@ import { PolicyInvalid } from '../../../lib/errors.ts';
 import { lookupSteps } from '../../../lib/trust/claims.ts';
 import { compileConditions } from '../../../lib/trust/conditions.ts';
 import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
-import { AMBIGUOUS_CLAIM, NOT_EVALUATED } from '../../../lib/trust/evaluate.ts';
 import { evaluationWork, REQUEST_BUDGET_STEPS, requestBudget } from '../../../lib/trust/limits.ts';
 
 type Claims = Record<string, unknown>;
@@ -399,7 +398,8 @@ describe('validation', () => {
     [
       'a policy variable',
       { StringNotEquals: { ref: 'refs/heads/${aws:username}' } },
-      'conditions.StringNotEquals["ref"]: must not contain a policy variable ("${…}"): fedbroker does not substitute them; write ${*}, ${?} or ${$} for a literal *, ? or $',
+      'conditions.StringNotEquals["ref"]: must not contain a policy variable ("${…}"): fedbroker does not ' +
+        'substitute them; write ${*}, ${?} or ${$} for a literal *, ? or $',
     ],
     ['an unterminated escape', { StringLike: { sub: ['a${*'] } }, 'conditions.StringLike["sub"][0]: must not contain a policy variable'],
     ['an unknown escape', { StringEquals: { sub: '${a}' } }, 'conditions.StringEquals["sub"]: must not contain a policy variable'],
@@ -407,7 +407,9 @@ describe('validation', () => {
       (operator): [string, unknown, string] => [
         `an escape in ${operator}`,
         { [operator]: { sub: 'a${*}' } },
-        `conditions${operator.includes(':') ? `["${operator}"]` : `.${operator}`}["sub"]: must not contain \${*}, \${?} or \${$} outside StringLike/StringNotLike (here * ? $ are already literal: write them as they are)`,
+        `conditions${operator.includes(':') ? `["${operator}"]` : `.${operator}`}["sub"]: must not contain ` +
+          `\${*}, \${?} or \${$} outside StringLike/StringNotLike (here * ? $ are already literal: write them ` +
+          `as they are)`,
       ],
     ),
     [

@@ -120,7 +120,10 @@ describe('the public-issuer guard (property)', () => {
     fc.assert(
       fc.property(scenario, ([a, b, pairs]) => {
         const conditions: Record<string, Record<string, string[]>> = {};
-        for (const [operator, key, values] of pairs) (conditions[operator] ??= {})[key] = values;
+        for (const [operator, key, values] of pairs) {
+          conditions[operator] ??= {};
+          conditions[operator][key] = values;
+        }
         const accepted = guardAccepts(conditions);
         if (accepted && matches(conditions, a)) acceptedAndMatched++;
         expect(accepted && matches(conditions, a) && matches(conditions, b)).toBe(false);

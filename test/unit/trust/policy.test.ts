@@ -91,9 +91,11 @@ describe('validateRelationship', () => {
   });
 
   const refusal =
-    'conditions: GitHub Actions is a shared public issuer; pin the owner with a positive StringEquals/StringLike condition (not negated, not IfExists) ' +
+    'conditions: GitHub Actions is a shared public issuer; pin the owner with a positive StringEquals/StringLike ' +
+    'condition (not negated, not IfExists) ' +
     'whose every value fixes sub, repository, repository_owner, repository_owner_id, repository_id from its start, e.g. ' +
-    '{"StringLike": {"sub": "repo:acme/*"}} or {"StringEquals": {"repository_owner": "acme"}}; otherwise anyone on GitHub Actions could get in';
+    '{"StringLike": {"sub": "repo:acme/*"}} or {"StringEquals": {"repository_owner": "acme"}}; ' +
+    'otherwise anyone on GitHub Actions could get in';
   it.each([
     ['no conditions', {}],
     ['only a negated condition', { StringNotEquals: { sub: 'repo:evil/x' } }],
@@ -122,7 +124,8 @@ describe('validateRelationship', () => {
 
   it('refuses a document with a __proto__ member, which schema parsing would silently drop', () => {
     const raw = JSON.parse(
-      '{"kind":"oidc","issuer":"https://issuer.example.com","audiences":["a"],"scopes":["id-token:issue"],"conditions":{"__proto__":{"StringEquals":{"sub":"x"}}}}',
+      '{"kind":"oidc","issuer":"https://issuer.example.com","audiences":["a"],"scopes":["id-token:issue"],' +
+        '"conditions":{"__proto__":{"StringEquals":{"sub":"x"}}}}',
     );
     expect(issues(raw)).toMatch(/__proto__/);
   });

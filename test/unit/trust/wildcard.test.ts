@@ -8,9 +8,9 @@ import { compileWildcards, literalPrefix, policyVariableProblem, wildcardBits } 
 function reference(pattern: string, s: string): boolean {
   const parts: string[] = [];
   for (let i = 0; i < pattern.length; ) {
-    const escape = /^\$\{([*?$])\}/.exec(pattern.slice(i));
-    if (escape) {
-      parts.push(`\\${escape[1]}`);
+    const literal = /^\$\{([*?$])\}/.exec(pattern.slice(i));
+    if (literal) {
+      parts.push(`\\${literal[1]}`);
       i += 4;
       continue;
     }

@@ -114,7 +114,10 @@ describe('fedbroker admin rotate-keys', () => {
     const missing = await cli(['admin', 'rotate-keys'], { FEDBROKER_KMS_KEY_ID: undefined });
     expect(missing).toMatchObject({ code: 2, stdout: '' });
     expect(missing.stderr).toMatch(
-      /^fedbroker: usage_error: set the signer configuration the deployment uses \(see --help\): FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms\n$/,
+      new RegExp(
+        String.raw`^fedbroker: usage_error: set the signer configuration the deployment uses \(see --help\): ` +
+          String.raw`FEDBROKER_KMS_KEY_ID is required with FEDBROKER_SIGNER=kms\n$`,
+      ),
     );
     const otherAlg = await cli(['admin', 'rotate-keys', '--force'], { FEDBROKER_SIGNING_ALG: 'ES256' });
     expect(otherAlg).toMatchObject({ code: 2, stdout: '' });

@@ -71,7 +71,10 @@ describe('fedbroker auth trust-relationships', () => {
     const res = await cli([...TR, 'add', '--file', tempFile('bad.json', doc({ id: 'bad', audiences: [], scopes: ['root'] }))]);
     expect(res).toMatchObject({ code: 2, stdout: '' });
     expect(res.stderr).toMatch(
-      /^fedbroker: usage_error: .*bad\.json is not a valid trust relationship: .*audiences: at least one audience is required; scopes\.0: .+\n$/,
+      new RegExp(
+        String.raw`^fedbroker: usage_error: .*bad\.json is not a valid trust relationship: .*audiences: at ` +
+          String.raw`least one audience is required; scopes\.0: .+\n$`,
+      ),
     );
     expect((await cli([...TR, 'get', 'bad'])).code).toBe(1);
   });
@@ -124,7 +127,9 @@ describe('fedbroker auth trust-relationships', () => {
     const res = await cli([...TR, 'update', 'ci', '--file', tempFile('ci.json', doc({ description: 'unconditional' }))]);
     expect(res).toMatchObject({ code: 2, stdout: '' });
     expect(res.stderr).toBe(
-      'fedbroker: usage_error: update ci needs --if-match <version>, the version you last read (see it with: fedbroker auth trust-relationships get ci, field "version"), or --force to overwrite whatever version is current\n',
+      'fedbroker: usage_error: update ci needs --if-match <version>, the version you last read (see it ' +
+        'with: fedbroker auth trust-relationships get ci, field "version"), or --force to overwrite whatever ' +
+        'version is current\n',
     );
     expect(JSON.parse((await cli([...TR, 'get', 'ci'])).stdout)).toMatchObject({ version: 1 });
   });
@@ -167,7 +172,9 @@ describe('fedbroker auth trust-relationships', () => {
       code: 2,
       stdout: '',
       stderr:
-        'fedbroker: usage_error: remove ci-2 needs --if-match <version>, the version you last read (see it with: fedbroker auth trust-relationships get ci-2, field "version"), or --force to remove whatever version is current\n',
+        'fedbroker: usage_error: remove ci-2 needs --if-match <version>, the version you last read (see it ' +
+        'with: fedbroker auth trust-relationships get ci-2, field "version"), or --force to remove whatever ' +
+        'version is current\n',
     });
     const both = await cli([...TR, 'remove', 'ci-2', '--force', '--if-match', '1']);
     expect(both).toMatchObject({

@@ -100,7 +100,8 @@ describe('fedbroker auth trust-aws-cognito-identity-pool', () => {
     ]);
     expect(res).toMatchObject({ code: 0, stdout: '' });
     expect(res.stderr).toBe(
-      `fedbroker: created trust relationship ecs (version 1): tenant acme admits identities of ${pool} (developer provider of the deployment)\n`,
+      `fedbroker: created trust relationship ecs (version 1): tenant acme admits identities of ${pool} ` +
+        `(developer provider of the deployment)\n`,
     );
     const got = await admin(['auth', 'trust-relationships', 'get', 'ecs']);
     expect(JSON.parse(got.stdout)).toMatchObject({
@@ -187,7 +188,10 @@ describe('fedbroker auth exchange-aws-cognito-token', () => {
     const none = await run(exchangeArgs(pool));
     expect(none).toMatchObject({ code: 1, stdout: '' });
     expect(none.stderr).toMatch(
-      /^fedbroker: no_aws_credentials: Cognito GetOpenIdTokenForDeveloperIdentity on us-east-1:[0-9a-f-]+: no usable AWS credentials \(.+\); .+\n$/,
+      new RegExp(
+        '^fedbroker: no_aws_credentials: Cognito GetOpenIdTokenForDeveloperIdentity on ' +
+          String.raw`us-east-1:[0-9a-f-]+: no usable AWS credentials \(.+\); .+\n$`,
+      ),
     );
   });
 
@@ -222,7 +226,10 @@ describe('fedbroker auth exchange-aws-cognito-token', () => {
     const res = await workload().run(exchangeArgs(foreignPool));
     expect(res).toMatchObject({ code: 1, stdout: '' });
     expect(res.stderr).toMatch(
-      /^fedbroker: not_authorized: Cognito GetOpenIdTokenForDeveloperIdentity on us-east-1:[0-9a-f-]+: NotAuthorizedException: Logins don't match.+\n$/,
+      new RegExp(
+        '^fedbroker: not_authorized: Cognito GetOpenIdTokenForDeveloperIdentity on ' +
+          String.raw`us-east-1:[0-9a-f-]+: NotAuthorizedException: Logins don't match.+\n$`,
+      ),
     );
   });
 });
@@ -258,7 +265,10 @@ describe('fedbroker auth cognito-identity-pools', () => {
     ]);
     expect(res).toMatchObject({ code: 2, stdout: '' });
     expect(res.stderr).toMatch(
-      /^fedbroker: usage_error: .*bad\.json is not a valid identity pool: identity_pool_id: must be <region>:<guid>; max_duration_seconds: .+\n$/,
+      new RegExp(
+        String.raw`^fedbroker: usage_error: .*bad\.json is not a valid identity pool: identity_pool_id: must ` +
+          String.raw`be <region>:<guid>; max_duration_seconds: .+\n$`,
+      ),
     );
   });
 
@@ -272,7 +282,9 @@ describe('fedbroker auth cognito-identity-pools', () => {
     ]);
     expect(res).toMatchObject({ code: 2, stdout: '' });
     expect(res.stderr).toBe(
-      `fedbroker: usage_error: update ${vendPool} needs --if-match <version>, the version you last read (see it with: fedbroker auth cognito-identity-pools get ${vendPool}, field "version"), or --force to overwrite whatever version is current\n`,
+      `fedbroker: usage_error: update ${vendPool} needs --if-match <version>, the version you last read ` +
+        `(see it with: fedbroker auth cognito-identity-pools get ${vendPool}, field "version"), or --force ` +
+        `to overwrite whatever version is current\n`,
     );
     expect(JSON.parse((await admin([...CIP, 'get', vendPool])).stdout)).toMatchObject({ max_duration_seconds: 3600, version: 1 });
   });
@@ -293,7 +305,10 @@ describe('fedbroker aws cognito-credentials', () => {
     const res = await admin(['aws', 'cognito-credentials', '--identity-pool', vendPool, '--duration', '10m']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(
-      /^export AWS_ACCESS_KEY_ID=ASIA\w+\nexport AWS_SECRET_ACCESS_KEY=\S+\nexport AWS_SESSION_TOKEN=\S+\nexport AWS_CREDENTIAL_EXPIRATION=\S+Z\n$/,
+      new RegExp(
+        String.raw`^export AWS_ACCESS_KEY_ID=ASIA\w+\nexport AWS_SECRET_ACCESS_KEY=\S+\nexport ` +
+          String.raw`AWS_SESSION_TOKEN=\S+\nexport AWS_CREDENTIAL_EXPIRATION=\S+Z\n$`,
+      ),
     );
     expect(res.stderr).toMatch(/^fedbroker: credentials of identity us-east-1:[0-9a-f-]+ in us-east-1:[0-9a-f-]+, valid until \S+Z\n$/);
     expect(cognito.lastRequest).toMatchObject({
@@ -322,7 +337,9 @@ describe('fedbroker aws cognito-credentials', () => {
     const unconditional = await admin(['auth', 'cognito-identity-pools', 'remove', vendPool]);
     expect(unconditional).toMatchObject({ code: 2, stdout: '' });
     expect(unconditional.stderr).toBe(
-      `fedbroker: usage_error: remove ${vendPool} needs --if-match <version>, the version you last read (see it with: fedbroker auth cognito-identity-pools get ${vendPool}, field "version"), or --force to remove whatever version is current\n`,
+      `fedbroker: usage_error: remove ${vendPool} needs --if-match <version>, the version you last read ` +
+        `(see it with: fedbroker auth cognito-identity-pools get ${vendPool}, field "version"), or --force ` +
+        `to remove whatever version is current\n`,
     );
     const removed = await admin(['auth', 'cognito-identity-pools', 'remove', vendPool, '--force']);
     expect(removed).toMatchObject({

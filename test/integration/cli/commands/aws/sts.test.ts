@@ -108,7 +108,10 @@ describe('fedbroker aws assume-role', () => {
     const vars = exports(res.stdout);
     expect(Object.keys(vars)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION']);
     expect(res.stderr).toMatch(
-      /^fedbroker: credentials for arn:aws:iam::111122223333:role\/deploy \(session fedbroker\.acme\.ci-deployer\.ee02178fb6bffaef\), valid until \S+Z\n$/,
+      new RegExp(
+        String.raw`^fedbroker: credentials for arn:aws:iam::111122223333:role\/deploy \(session ` +
+          String.raw`fedbroker\.acme\.ci-deployer\.ee02178fb6bffaef\), valid until \S+Z\n$`,
+      ),
     );
     expect(sts.sessions).toEqual([expectedSession(3600)]);
     const loaded = await withEnv(vars, () => fromEnv()());
@@ -153,7 +156,11 @@ describe('fedbroker aws assume-role', () => {
     const res = await cli(['aws', 'assume-role', '--role-arn', GLOBEX_ROLE]);
     expect(res).toMatchObject({ code: 1, stdout: '' });
     expect(res.stderr).toMatch(
-      /^fedbroker: access_denied: STS refused to let acme\/ci\/deployer assume arn:aws:iam::\[account\]:role\/globex-only: check the role's trust policy .+: AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity\n$/,
+      new RegExp(
+        String.raw`^fedbroker: access_denied: STS refused to let acme\/ci\/deployer assume ` +
+          String.raw`arn:aws:iam::\[account\]:role\/globex-only: check the role's trust policy .+: ` +
+          String.raw`AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity\n$`,
+      ),
     );
     expect(sts.sessions).toEqual([]);
   });
@@ -369,7 +376,10 @@ describe('fedbroker aws web-identity', () => {
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toContain('refresh 1/2 failed (network_error: cannot reach');
     expect(run.stderr()).toMatch(
-      /fedbroker: refresh_failed: .*sts\.jwt: gave up after 2 consecutive failed refreshes; last: network_error: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\n$/,
+      new RegExp(
+        String.raw`fedbroker: refresh_failed: .*sts\.jwt: gave up after 2 consecutive failed refreshes; ` +
+          String.raw`last: network_error: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\n$`,
+      ),
     );
     expect(readFileSync(file, 'utf8')).toMatch(JWT);
   });

@@ -14,6 +14,7 @@ import { createTableFromServerlessYml } from '../../../lib/local/table.ts';
 import { verifyAccessTokenSignature } from '../../../lib/tokens/access-token.ts';
 import { mintAccessToken } from '../../../lib/tokens/mint.ts';
 import { startBroker, type TestBroker } from '../../support/broker.ts';
+import { rejection } from '../../support/rejection.ts';
 
 const ISSUER = 'https://issuer.fedbroker.test';
 const principal = {
@@ -57,11 +58,7 @@ async function setup() {
 }
 
 async function reason(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SubjectTokenInvalid);
+  const e = await rejection(p, SubjectTokenInvalid);
   return (e as SubjectTokenInvalid).reason;
 }
 
