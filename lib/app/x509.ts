@@ -110,7 +110,10 @@ function candidatesFor(trusts: readonly CompiledTrust[], anchor: string): Compil
   return trusts.filter((t) => t.relationship.kind === 'x509' && t.relationship.trust_anchors.includes(anchor)).slice(0, MAX_RELATIONSHIPS);
 }
 
-/** Verifies a signed certificate request for `tenant` and issues a fedbroker access token. Throws CertificateRefused for every refusal of the certificate. */
+/**
+ * Verifies a signed certificate request for `tenant` and issues a fedbroker access token. Throws
+ * CertificateRefused for every refusal of the certificate.
+ */
 export async function certificateSession(deps: X509Deps, tenant: string, req: SignedRequest, sourceIp?: string): Promise<X509Outcome> {
   if (!TENANT_ID.test(tenant)) throw new CertificateRefused('unknown_tenant');
   const body = parseBody(req.body);

@@ -43,8 +43,15 @@ export interface ParsedSignature {
 
 const refuse = (reason: string) => new CertificateRefused(reason);
 
-const AUTHORIZATION =
-  /^(AWS4-X509-RSA-SHA256|AWS4-X509-ECDSA-SHA256) Credential=([0-9]{1,64})\/([0-9]{8})\/([a-z0-9-]{1,32})\/([a-z0-9-]{1,32})\/aws4_request, ?SignedHeaders=([a-z0-9-]+(?:;[a-z0-9-]+){0,31}), ?Signature=([0-9a-f]{2,2048})$/;
+/** `<algorithm> Credential=<serial>/<date>/<region>/<service>/aws4_request, SignedHeaders=<a;b>, Signature=<hex>`. */
+const AUTHORIZATION = new RegExp(
+  [
+    '^(AWS4-X509-RSA-SHA256|AWS4-X509-ECDSA-SHA256) ',
+    'Credential=([0-9]{1,64})/([0-9]{8})/([a-z0-9-]{1,32})/([a-z0-9-]{1,32})/aws4_request, ?',
+    'SignedHeaders=([a-z0-9-]+(?:;[a-z0-9-]+){0,31}), ?',
+    'Signature=([0-9a-f]{2,2048})$',
+  ].join(''),
+);
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 /** The only paths fedbroker signs: URI-encoding them (SigV4 canonical URI) is the identity. */
 const SAFE_PATH = /^\/[A-Za-z0-9\-._~/]{0,512}$/;

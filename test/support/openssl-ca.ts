@@ -75,9 +75,10 @@ export class OpensslCa {
     const keyPath = join(dir, 'key.pem');
     writeFileSync(keyPath, key(o.key ?? 'p256', !o.issuer), { mode: 0o600 });
     const ca = o.ca ?? false;
+    const pathLen = o.pathLen === undefined ? '' : `, pathlen:${o.pathLen}`;
     const ext = [
       '[v3]',
-      `basicConstraints = ${o.basicConstraints ?? (ca ? `critical, CA:TRUE${o.pathLen === undefined ? '' : `, pathlen:${o.pathLen}`}` : 'critical, CA:FALSE')}`,
+      `basicConstraints = ${o.basicConstraints ?? (ca ? `critical, CA:TRUE${pathLen}` : 'critical, CA:FALSE')}`,
       ...(o.keyUsage === '' ? [] : [`keyUsage = ${o.keyUsage ?? (ca ? 'critical, keyCertSign, cRLSign' : 'critical, digitalSignature')}`]),
       'subjectKeyIdentifier = hash',
       ...(o.issuer ? ['authorityKeyIdentifier = keyid'] : []),
