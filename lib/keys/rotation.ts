@@ -28,6 +28,11 @@ export interface RotationReport {
   events: KeyEvent[];
   /** Why nothing (more) happened, when it did not. */
   skipped?: string;
+  /**
+   * Set when the next key is published but may not sign yet (epoch seconds it may): the normal first
+   * half of a rotation by hand, not a failure; run again from then, or `--force` in an emergency.
+   */
+  readyAt?: number;
 }
 
 const LEASE_SECONDS = 300;
@@ -110,7 +115,7 @@ async function activate(
  */
 export async function rotateKeys(
   deps: RotationDeps,
-  options: { force?: boolean; actor: string; manual?: boolean },
+  options: { force?: boolean; actor: string /** Asked for by an operator: report when the next key may sign. */; manual?: boolean },
 ): Promise<RotationReport> {
   const result = await withLease(deps, async () => {
     const events: KeyEvent[] = [];
@@ -141,8 +146,7 @@ export async function rotateKeys(
       const reason =
         `next key ${next.kid} is published until ${new Date(readyAt * 1000).toISOString()} before it may ` +
         `sign; use --force in an emergency`;
-      if (options.manual) throw new ConflictError(reason);
-      return { events, skipped: reason };
+      return { events, skipped: reason, ...(options.manual ? { readyAt } : {}) };
     }
     await activate(deps, events, next, current, active?.version, meta);
     return { events };

@@ -106,10 +106,14 @@ describe('key rotation', () => {
     expect(won.filter(Boolean)).toHaveLength(1);
   });
 
-  it('refuses a manual rotation before the next key has been published for the window', async () => {
-    const { ring, deps } = await setup();
-    await ring().activeKey();
-    await expect(rotateKeys(deps, { actor: 'operator', manual: true })).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+  it('does not activate by hand before the next key has been published for the window, and says when it may', async () => {
+    const { ring, deps, store } = await setup();
+    const before = (await ring().activeKey()).kid;
+    const report = await rotateKeys(deps, { actor: 'operator', manual: true });
+    const next = (await store.readRegistry()).keys.find((k) => k.status === 'next');
+    expect(report.readyAt).toBe((next?.createdAt ?? 0) + deps.config.keys.prePublishSeconds);
+    expect(report.skipped).toMatch(/before it may sign; use --force in an emergency$/);
+    expect((await store.readRegistry()).active?.kid).toBe(before);
   });
 
   it('activates at once with force, and says so in the key event', async () => {

@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
 import { CliError } from '../../errors.ts';
 import { tableOption } from '../../options.ts';
-import { outputOption } from '../../output.ts';
+import { notice, outputOption } from '../../output.ts';
 import { ACTOR, ENVIRONMENT_HELP, type KeyOptions, withRotation } from './rotation.ts';
 
 async function rotateKeysCommand(opts: KeyOptions & { force?: boolean }): Promise<void> {
   const { rotateKeys } = await import('../../../lib/keys/rotation.ts');
   const report = await withRotation(opts, (deps) => rotateKeys(deps, { actor: ACTOR, manual: true, force: opts.force === true }));
-  // Asked for by hand, a rotation that activated nothing (lease held elsewhere, JWKS full) failed.
+  // Publishing the next key and waiting out its pre-publication window is the normal first half of a
+  // rotation (RFC 7517 verifiers cache the JWKS), so it exits 0 and says when to run again.
+  if (report.readyAt !== undefined) {
+    notice(`${report.skipped}; run rotate-keys again from then`);
+    return;
+  }
+  // Asked for by hand, a rotation that activated nothing for another reason (lease held elsewhere, JWKS full) failed.
   if (report.skipped) throw new CliError('conflict', `no key was activated: ${report.skipped}`);
 }
 

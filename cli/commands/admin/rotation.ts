@@ -85,7 +85,12 @@ export async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) =>
       );
     }
     const report = await fn({ store, signer, clock: systemClock, config, onKeyEvent });
-    if (opts.output === 'json') printJson({ events, ...(report.skipped ? { skipped: report.skipped } : {}) });
+    if (opts.output === 'json')
+      printJson({
+        events,
+        ...(report.skipped ? { skipped: report.skipped } : {}),
+        ...(report.readyAt !== undefined ? { ready_at: new Date(report.readyAt * 1000).toISOString() } : {}),
+      });
     if (events.some((e) => e.forced && e.to === 'active'))
       notice('forced: the new key signs before verifiers caching the JWKS may have seen it (recorded in the audit trail)');
     if (events.some((e) => e.to === 'active' || e.to === 'revoked')) {

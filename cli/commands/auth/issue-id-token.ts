@@ -3,6 +3,7 @@ import { TOKEN_TYPE } from '../../../lib/tokens/types.ts';
 import { storedTokenFor } from '../../context.ts';
 import { exchangeToken } from '../../http.ts';
 import { durationFlag } from '../../options.ts';
+import { writePrivateFile } from '../../private-file.ts';
 import { decodeUnverified, type OutputFormat, outputOption, printJson, printLine } from '../../output.ts';
 
 interface IssueOptions {
@@ -10,6 +11,7 @@ interface IssueOptions {
   duration?: number;
   output: OutputFormat;
   decode?: boolean;
+  outFile?: string;
 }
 
 async function issueIdToken(opts: IssueOptions, cmd: Command): Promise<void> {
@@ -21,7 +23,10 @@ async function issueIdToken(opts: IssueOptions, cmd: Command): Promise<void> {
     audience: opts.audience,
     duration_seconds: opts.duration?.toString(),
   });
-  if (opts.decode) printJson(decodeUnverified(response.access_token));
+  // A file gets the bare token: verifiers reading a token file (AWS SDK web identity, Azure,
+  // Google executable configs) refuse a trailing newline.
+  if (opts.outFile !== undefined) await writePrivateFile(opts.outFile, response.access_token);
+  else if (opts.decode) printJson(decodeUnverified(response.access_token));
   else if (opts.output === 'json') printJson(response);
   else printLine(response.access_token);
 }
@@ -34,6 +39,7 @@ export function registerIssueIdToken(auth: Command): void {
     .requiredOption('--audience <audience>', 'the aud of the ID token')
     .addOption(durationFlag())
     .addOption(outputOption(['plain', 'json'], 'plain'))
+    .option('--out-file <path>', 'write the bare token (no newline) to this file, mode 0600, atomically; nothing is printed')
     .option('--decode', 'print the decoded header and payload instead of the token (the signature is not shown)')
     .action(issueIdToken);
 }

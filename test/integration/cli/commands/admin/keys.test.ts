@@ -70,13 +70,15 @@ afterAll(async () => {
 });
 
 describe('fedbroker admin rotate-keys', () => {
-  it('publishes a next key but refuses to activate it before pre-publication, with exit 1', async () => {
+  it('publishes a next key and, before pre-publication ends, says when it may sign, with exit 0', async () => {
     const res = await cli(['admin', 'rotate-keys']);
-    expect(res.code).toBe(1);
+    expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(new RegExp(`^${KID}  none → next\\n$`));
     nextKid = res.stdout.split(' ')[0] ?? '';
     expect(res.stderr).toMatch(
-      new RegExp(`^fedbroker: conflict: next key ${nextKid} is published until \\S+ before it may sign; use --force in an emergency\\n$`),
+      new RegExp(
+        `^fedbroker: next key ${nextKid} is published until \\S+ before it may sign; use --force in an emergency; run rotate-keys again from then\\n$`,
+      ),
     );
     expect(await publishedAfterColdStart()).toEqual([bootstrapKid, nextKid].sort());
     expect(await signingKid()).toBe(bootstrapKid);
