@@ -159,6 +159,16 @@ async function parseUncached(der: Uint8Array): Promise<ParsedCertificate> {
   } catch (e) {
     throw refusal('malformed_certificate', e);
   }
+  // DER only (RFC 5280 §4.1; X.690 §10): a BER reading accepts other encodings of the same
+  // certificate (a longer outer length, trailing bytes), which the property test found verifying.
+  // The certificate must re-encode to exactly the bytes presented.
+  let again: Uint8Array;
+  try {
+    again = new Uint8Array(cert.toSchema().toBER());
+  } catch (e) {
+    throw refusal('malformed_certificate', e);
+  }
+  if (!Buffer.from(again).equals(Buffer.from(der))) throw refusal('malformed_certificate');
   try {
     return describe(pkijs, cert, der);
   } catch (e) {

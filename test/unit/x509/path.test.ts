@@ -229,6 +229,16 @@ describe('verifyPath refuses', () => {
     await refusedWith(verifyPath(new Uint8Array(9000), [], [anchor], now()), 'malformed_certificate');
   });
 
+  it('a certificate that is not DER: a longer outer length, or trailing bytes (found by the property test)', async () => {
+    const leaf = ca.issue({ subject: '/CN=ber', issuer: inter });
+    const longer = Uint8Array.from(leaf.der);
+    longer[3] = (longer[3] as number) ^ 4;
+    await refusedWith(verifyPath(longer, [inter.der], [anchor], now()), 'malformed_certificate');
+    const trailing = new Uint8Array([...leaf.der, 0, 0]);
+    await refusedWith(verifyPath(trailing, [inter.der], [anchor], now()), 'malformed_certificate');
+    await expect(verifyPath(leaf.der, [inter.der], [anchor], now())).resolves.toBeDefined();
+  });
+
   it('more than five intermediates', async () => {
     await refusedWith(verifyPath(root.der, Array(6).fill(inter.der), [anchor], now()), 'chain_too_long');
   });
