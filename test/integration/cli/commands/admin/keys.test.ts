@@ -77,7 +77,8 @@ describe('fedbroker admin rotate-keys', () => {
     nextKid = res.stdout.split(' ')[0] ?? '';
     expect(res.stderr).toMatch(
       new RegExp(
-        `^fedbroker: next key ${nextKid} is published until \\S+ before it may sign; use --force in an emergency; run rotate-keys again from then\\n$`,
+        `^fedbroker: next key ${nextKid} is published until \\S+ before it may sign; ` +
+          'use --force in an emergency; run rotate-keys again from then\\n$',
       ),
     );
     expect(await publishedAfterColdStart()).toEqual([bootstrapKid, nextKid].sort());
