@@ -3,7 +3,7 @@
  *
  *   leaf  →  domain  →  application  →  adapters  →  composition  →  entry points
  *   lib/*.ts  lib/<concept>/  lib/app/  lib/aws, lib/local,  lib/handlers/  functions/, cli/,
- *   lib/net/                             lib/http                           scripts/, bench/
+ *   lib/net/                             lib/http                           action/, scripts/, bench/
  *
  * A module may import its own layer and the layers to its left, never to its right. Inside the
  * domain the folders are ordered too (DOMAIN below): a concept imports only concepts before it,
@@ -33,7 +33,7 @@ const domainAll = domainAt(0);
 const app = '^lib/app/';
 const adapters = `^lib/(?:${ADAPTERS.join('|')})/`;
 const composition = '^lib/handlers/';
-const entry = '^(?:functions|cli|scripts|bench|test)/';
+const entry = '^(?:functions|cli|action|scripts|bench|test)/';
 
 const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
 
@@ -75,6 +75,9 @@ module.exports = {
     ),
     forbid('functions-and-cli-apart', 'Lambda handlers and the CLI share lib/, not each other.', '^functions/', '^cli/'),
     forbid('cli-and-functions-apart', 'Lambda handlers and the CLI share lib/, not each other.', '^cli/', '^functions/'),
+    // The GitHub Action (action/) is a client like the CLI and reuses its modules; the CLI never imports it.
+    forbid('action-and-functions-apart', 'The GitHub Action is a client: it shares lib/ and cli/ only.', '^action/', '^functions/'),
+    forbid('cli-imports-action', 'The CLI does not depend on the GitHub Action.', '^cli/', '^action/'),
     { name: 'no-circular', comment: 'No module-level cycle anywhere.', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

@@ -4,7 +4,9 @@ import { redact } from '../lib/redact.ts';
 import { registerAdmin } from './commands/admin/index.ts';
 import { registerAuth } from './commands/auth/index.ts';
 import { registerAws } from './commands/aws/index.ts';
+import { registerAzure } from './commands/azure/index.ts';
 import { registerCompletion } from './commands/completion.ts';
+import { registerGcp } from './commands/gcp/index.ts';
 import { DEFAULT_ENDPOINT } from './context.ts';
 import { CliError, toCliError } from './errors.ts';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--insecure', 'allow a plain-http endpoint that is not localhost (tokens then cross the network unencrypted)'));
   registerAuth(program);
   registerAws(program);
+  registerAzure(program);
+  registerGcp(program);
   registerAdmin(program);
   registerCompletion(program);
   return program;

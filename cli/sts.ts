@@ -70,10 +70,16 @@ function hint(code: string, role: string, id: StsIdToken): string {
   const host = id.issuer.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   switch (code) {
     case 'AccessDenied':
-      return `STS refused to let ${id.subject} assume ${role}: check the role's trust policy (Federated oidc-provider/${host}, "${host}:aud" = "${STS_AUDIENCE}", "${host}:sub" matching "${id.subject}", and sts:TagSession when the token carries session tags)`;
+      return (
+        `STS refused to let ${id.subject} assume ${role}: check the role's trust policy (Federated oidc-provider/${host}, ` +
+        `"${host}:aud" = "${STS_AUDIENCE}", "${host}:sub" matching "${id.subject}", and sts:TagSession when the token carries session tags)`
+      );
     case 'InvalidIdentityTokenException':
     case 'InvalidIdentityToken':
-      return `STS did not accept the ID token of ${id.subject} for ${role} (is ${id.issuer} registered as an IAM OIDC provider with client id ${STS_AUDIENCE}?)`;
+      return (
+        `STS did not accept the ID token of ${id.subject} for ${role} ` +
+        `(is ${id.issuer} registered as an IAM OIDC provider with client id ${STS_AUDIENCE}?)`
+      );
     case 'ExpiredTokenException':
     case 'ExpiredToken':
       return `STS found the ID token for ${role} expired (check this machine's clock)`;

@@ -172,7 +172,10 @@ export function registerDocumentCommands<T extends StoredDocument>(auth: Command
       const res = await tenantApi(cmd, opts, kind.routes.list, { method: 'GET' });
       const items = (res.body as { items?: T[] } | undefined)?.items ?? [];
       if (opts.output === 'json') return printJson({ items });
-      if (opts.output === 'plain') return items.forEach((d) => printLine(kind.id.of(d)));
+      if (opts.output === 'plain') {
+        for (const d of items) printLine(kind.id.of(d));
+        return;
+      }
       printLine(renderTable(kind.table.columns, items.map(kind.table.row)));
     });
 

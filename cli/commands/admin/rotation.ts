@@ -52,7 +52,7 @@ export async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) =>
       import('../../../lib/audit/sinks.ts'),
     ]);
   const issuer = env.FEDBROKER_ISSUER || env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     // The deployment tags its keys `<service>-<stage>`, which is also its default table name.
     const managedTag = env.FEDBROKER_MANAGED_KEY_TAG || env.FEDBROKER_TABLE;

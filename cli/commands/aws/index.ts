@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAssumeRole } from './assume-role.ts';
 import { registerCognitoCredentials } from './cognito-credentials.ts';
 import { registerCredentialProcess } from './credential-process.ts';
+import { registerServe } from './serve.ts';
 import { registerWebIdentity } from './web-identity.ts';
 
 /** `fedbroker aws …`: AWS credentials from the stored fedbroker access token. */
@@ -12,5 +13,6 @@ export function registerAws(program: Command): void {
   registerAssumeRole(aws);
   registerCredentialProcess(aws);
   registerWebIdentity(aws);
+  registerServe(aws);
   registerCognitoCredentials(aws);
 }

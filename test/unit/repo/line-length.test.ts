@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 // biome.json formats to 140 columns, but the formatter never breaks a string, a template literal,
 // a regular expression or a comment; this check covers what it leaves long.
 const MAX = 140;
-const SKIP = new Set(['node_modules', 'dist', 'coverage', '.git', '.serverless', '.esbuild', '.fedbroker']);
+// fedbroker-action.mjs is the action's generated, minified bundle (scripts/build-action.ts).
+const SKIP = new Set(['node_modules', 'dist', 'coverage', '.git', '.serverless', '.esbuild', '.fedbroker', 'fedbroker-action.mjs']);
 
 /**
  * Files owned by changes in flight when the check landed, still over the limit. The list only
@@ -18,7 +19,6 @@ const PENDING = new Set([
   'bench/report.ts',
   'bench/run.ts',
   'bench/worst-case.ts',
-  'cli/sts.ts',
 ]);
 
 function sources(dir: string): string[] {

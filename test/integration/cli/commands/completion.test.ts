@@ -23,6 +23,8 @@ describe('fedbroker completion', () => {
     expect(bashOffers(res.stdout, ['fedbroker', ''])).toEqual([
       'auth',
       'aws',
+      'azure',
+      'gcp',
       'admin',
       'completion',
       '--version',
