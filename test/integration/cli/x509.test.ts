@@ -125,6 +125,35 @@ describe('fedbroker with a certificate', () => {
     ]);
   });
 
+  it('is a credential_process Debian’s AWS CLI v2 runs (aws configure export-credentials)', async () => {
+    sts.sessions.length = 0;
+    const files = profileFiles(
+      `--role-arn ${ROLE} --duration 15m --no-cache --tenant acme --certificate ${leaf.certPath} --private-key ${leaf.keyPath}`,
+    );
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(
+        '/usr/bin/aws',
+        ['configure', 'export-credentials', '--profile', 'onprem', '--format', 'process'],
+        {
+          // The AWS CLI runs credential_process with this environment: the CLI's endpoint and STS stand-in, no AWS key.
+          env: { PATH: process.env.PATH ?? '', ...env, ...files, AWS_EC2_METADATA_DISABLED: 'true' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) => done({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      Version: 1,
+      AccessKeyId: expect.stringMatching(/^ASIA/),
+      SessionToken: expect.any(String),
+    });
+    // The AWS CLI may run the process more than once (--no-cache here); every session is the certificate's.
+    expect(sts.sessions.length).toBeGreaterThan(0);
+    for (const session of sts.sessions) expect(session).toMatchObject({ roleArn: ROLE, sourceIdentity: 'db-7.dc1.acme.example' });
+  });
+
   it('manages trust anchors with auth trust-anchors (needs a trust:admin token; refused without one)', async () => {
     const res = await cli(['auth', 'trust-anchors', 'list']);
     expect(res.code).not.toBe(0);
