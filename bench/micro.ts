@@ -21,7 +21,9 @@ import { externalForm, idTokenForm, median, report, spawnStandIns, type Alg, typ
 
 const alg = (process.argv[2] ?? 'RS256') as Alg;
 const signer = (process.argv[3] ?? 'local') as SignerMode;
-const profileOnly = process.argv[4] === 'profile';
+// `profile`: only the ID-token path; `profile-exchange`: only the exchange (external token → access token).
+const profileOnly = process.argv[4] === 'profile' || process.argv[4] === 'profile-exchange';
+const profileExchange = process.argv[4] === 'profile-exchange';
 // Bounds: rounds × ops per batch, and a time cap per batch whichever comes first. The data-key
 // runs only feed the signing-modes table, so they get fewer rounds to keep the bench short.
 // Batches run up to the time cap: measured here, the first few hundred operations after a switch
@@ -98,13 +100,13 @@ for (let i = 0; i < 30; i++) {
 }
 
 if (profileOnly) {
-  // Only the handler's ID-token path, for --cpu-prof: about 4 s of it. The window is printed in
-  // the monotonic microseconds V8 stamps profile samples with, so setup can be cut out.
+  // Only one handler path, for --cpu-prof: about 4 s of it. The window is printed in the
+  // monotonic microseconds V8 stamps profile samples with, so setup can be cut out.
   const from = Number(process.hrtime.bigint() / 1000n);
   const until = performance.now() + 4000;
   let n = 0;
   while (performance.now() < until && n < 20_000) {
-    await invoke(event(idBody));
+    await invoke(event(profileExchange ? externalForm(externals[n % externals.length]!, 'bench') : idBody));
     n++;
   }
   await report({ profiled: n, from, to: Number(process.hrtime.bigint() / 1000n) });

@@ -231,17 +231,24 @@ async function measurePass(n: number): Promise<Pass> {
       runJson<Micro>('bench/micro.ts', [alg, 'kms-data-key']),
     );
   }
-  // A missed handler ratio gets a CPU profile of the handler loop alone, to name the hot spots (first pass only).
-  for (const alg of n === 1 ? ['RS256', 'ES256'] : []) {
-    if (micro[`${alg}/local`]!.issue.ratio <= TARGET.handlerRatio) continue;
-    const dir = mkdtempSync(join(tmpdir(), 'fedbroker-prof-'));
-    const window = await section(`cpu profile ${alg}`, () =>
-      runJson<{ from: number; to: number }>('bench/micro.ts', [alg, 'local', 'profile'], {
-        nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '100'],
-      }),
-    );
-    const file = globSync(join(dir, '*.cpuprofile'))[0];
-    if (file) profiles[alg] = summarize(file, window.from, window.to);
+  // A missed handler or exchange ratio gets a CPU profile of that loop alone, to name the hot
+  // spots (first pass only).
+  for (const alg of n === 1 ? (['RS256', 'ES256'] as const) : []) {
+    const m = micro[`${alg}/local`]!;
+    for (const [path, missed] of [
+      ['ID token', m.issue.ratio > TARGET.handlerRatio],
+      ['exchange', m.exchange.ratio > TARGET.exchangeRatio],
+    ] as const) {
+      if (!missed) continue;
+      const dir = mkdtempSync(join(tmpdir(), 'fedbroker-prof-'));
+      const window = await section(`cpu profile ${alg} ${path}`, () =>
+        runJson<{ from: number; to: number }>('bench/micro.ts', [alg, 'local', path === 'exchange' ? 'profile-exchange' : 'profile'], {
+          nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '100'],
+        }),
+      );
+      const file = globSync(join(dir, '*.cpuprofile'))[0];
+      if (file) profiles[`${alg} ${path}`] = summarize(file, window.from, window.to);
+    }
   }
   const http = {} as Record<Alg, AlgHttp>;
   for (const alg of ['RS256', 'ES256'] as const) http[alg] = await section(`${tag}http ${alg}`, () => httpComparison(alg));
@@ -617,7 +624,7 @@ const stages = table(
 const profileText = Object.entries(profiles)
   .map(([alg, p]) =>
     [
-      `**${alg} handler loop, ${p.sampledMs} ms sampled, main thread idle ${p.idleShare} % (waiting on I/O: the DynamoDB/KMS stand-ins' answers, WebCrypto jobs in the libuv pool).** Shares of busy time:`,
+      `**${alg} loop, ${p.sampledMs} ms sampled, main thread idle ${p.idleShare} % (waiting on I/O: the DynamoDB/KMS stand-ins' answers, WebCrypto jobs in the libuv pool).** Shares of busy time:`,
       '',
       table(
         ['self time by area', 'share'],
@@ -823,7 +830,7 @@ ${signingModes}
 
 Tokens/s is 1 / the median handler time per ID token (interleaved rounds; the data-key runs use 3 rounds instead of 5). KMS calls are counted over 100 warm ID tokens right after warm-up, and over the whole timed run; the data-key signer's one \`GenerateDataKeyPairWithoutPlaintext\` (key bootstrap) and one \`Decrypt\` of the private key per container happen before that, during setup and warm-up. The \`kms\` rows go to the KMS stand-in (pure-JavaScript ES256 signing), so they measure the stand-in, not AWS KMS; from Lambda each Sign is a network round trip of a few milliseconds.
 
-${profileText ? `### CPU profile of the handler loop (\`node --cpu-prof\`, file signer)\n\n${profileText}\n` : ''}
+${profileText ? `### CPU profile of a handler loop whose ratio was missed (\`node --cpu-prof\`, file signer)\n\n${profileText}\n` : ''}
 ### 3. HTTP throughput (POST /v1/token issuing an ID token from an access token; peer: POST /token client_credentials; ceiling: any POST answered with a signed JWT)
 
 ${httpTable}

@@ -1,17 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from './log.ts';
-import { metrics, outcomeMetrics } from './metrics.ts';
+import { metrics, type MetricsBuffer, outcomeMetrics } from './metrics.ts';
 
 /**
  * Flushes buffered metrics once per invocation, success or error, so no metric outlives its
- * invocation. Only instances holding metrics are flushed: Powertools serializes (and resets its
- * per-invocation stores) even for an empty flush, a cost every request would pay for nothing.
- * (Powertools' own `logMetrics` middleware flushes unconditionally, hence this one.)
+ * invocation. Only instances holding metrics are flushed.
  */
-function flushMetrics(instances: readonly Metrics[]): MiddlewareObj {
+function flushMetrics(instances: readonly MetricsBuffer[]): MiddlewareObj {
   const flush = () => {
     for (const m of instances) if (m.hasStoredMetrics()) m.publishStoredMetrics();
   };

@@ -50,8 +50,15 @@ const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
   removeLocalRun(dataDir);
-  // Bounded: a connection still busy must not keep `npm start` from exiting.
-  await Promise.race([Promise.all([api?.close(), db?.close(), devIssuer?.close()]), new Promise((r) => setTimeout(r, 2000))]);
+  // The HTTP front first, then the audit lines still waiting for their background table copy
+  // (lib/audit/inline-projection.ts) go to dynalite before it closes. Bounded: a connection still
+  // busy must not keep `npm start` from exiting (the lines on standard output are the record).
+  const closing = (async () => {
+    await api?.close();
+    if (api) await (await import('../lib/handlers/runtime.ts')).drainAuditCopy();
+    await Promise.all([db?.close(), devIssuer?.close()]);
+  })();
+  await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
   process.exit(code);
 };
 process.on('SIGINT', () => void stop());

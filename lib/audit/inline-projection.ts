@@ -1,24 +1,27 @@
 import { describeError, logger } from '../log.ts';
-import { countAuditWriteFailure } from '../metrics.ts';
+import { countAuditLinesDropped, countAuditWriteFailure } from '../metrics.ts';
+import { entryFromLine, ingestEntries } from './lines.ts';
 import type { AuditEntry, AuditTableWriter } from './ports.ts';
-import type { SyncAuditSink } from './sinks.ts';
 
-/** Entries kept for a retry while the table is unreachable; beyond it the oldest are dropped (and counted). */
+/** Lines kept for a retry while the table is unreachable; beyond it the oldest are dropped (and counted). */
 const MAX_PENDING = 10_000;
 /** One BatchWriteItem's worth: a full batch is written at once. */
 const BATCH = 25;
-/** Longest an entry waits for its batch to fill; readers never wait for it (they drain). */
+/** Longest a line waits for its batch to fill; readers never wait for it (they drain). */
 const LINGER_MS = 100;
 
 /**
- * The local run's stand-in for the CloudWatch Logs subscription: entries written by this process
- * are copied to the table in the background, in batches, through the same writer the
- * `auditIngest` function uses. Only for `npm start` (FEDBROKER_AUDIT_TABLE_WRITE=inline), where
- * there is no log subscription; the log line stays the record of truth either way.
+ * The local run's stand-in for the CloudWatch Logs subscription and the `auditIngest` function:
+ * the audit lines this process wrote (lib/audit/sinks.ts hands each on once it is written) are
+ * copied to the table in the background, in batches, through the same code as `auditIngest`
+ * (lib/audit/lines.ts: each line checked and decoded by `entryFromLine`, written partition by
+ * partition). Only for `npm start` and tests (FEDBROKER_AUDIT_TABLE_WRITE=inline), where there is
+ * no log subscription; the request path pays for the line alone, as deployed, and the line stays
+ * the record of truth either way.
  */
-export class InlineAuditProjection implements SyncAuditSink {
+export class InlineAuditProjection {
   readonly #writer: AuditTableWriter;
-  #pending: AuditEntry[] = [];
+  #pending: string[] = [];
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -28,8 +31,9 @@ export class InlineAuditProjection implements SyncAuditSink {
     this.#writer = writer;
   }
 
-  write(entry: AuditEntry): void {
-    this.#pending.push(entry);
+  /** Takes one audit line, as written; never throws, never waits (the copy is not the record). */
+  add(line: string): void {
+    this.#pending.push(line);
     if (this.#pending.length > MAX_PENDING) {
       this.#pending.shift();
       countAuditWriteFailure();
@@ -37,10 +41,9 @@ export class InlineAuditProjection implements SyncAuditSink {
     this.#schedule();
   }
 
-  // Batched like the log subscription delivers: a write per batch, not per record, so the copy
-  // costs the local run little (dynalite runs in the same process as the handlers). A full batch
-  // starts on the next turn of the event loop, not inside write(): building and marshalling 25
-  // items is then never paid by the request whose line filled the batch, whose response leaves first.
+  // Batched like the log subscription delivers: a write per batch, not per record. A full batch
+  // starts on the next turn of the event loop, not inside add(): decoding and writing 25 lines is
+  // then never paid by the request whose line filled the batch, whose response leaves first.
   #schedule(): void {
     if (this.#pending.length >= BATCH) this.#immediate ??= setImmediate(() => this.#start()).unref();
     else if (this.#pending.length > 0) this.#timer ??= setTimeout(() => this.#start(), LINGER_MS).unref();
@@ -55,20 +58,31 @@ export class InlineAuditProjection implements SyncAuditSink {
     this.#flushing = this.#flush().then((ok) => {
       this.#flushing = undefined;
       this.#lastOk = ok;
-      // After a failure the entries wait for the next write or drain, not a busy retry loop.
+      // After a failure the lines wait for the next line or drain, not a busy retry loop.
       if (ok) this.#schedule();
     });
   }
 
   async #flush(): Promise<boolean> {
     while (this.#pending.length > 0) {
-      const batch = this.#pending;
+      const lines = this.#pending;
       this.#pending = [];
+      const entries: AuditEntry[] = [];
+      for (const line of lines) {
+        const entry = entryFromLine(line);
+        if (entry) entries.push(entry);
+      }
+      if (entries.length < lines.length) {
+        // As auditIngest does: a line that is not a well-formed entry is dropped, not stored.
+        countAuditLinesDropped(lines.length - entries.length);
+        logger.warn('log lines that are not audit entries were skipped', { dropped: lines.length - entries.length });
+      }
       try {
-        await this.#writer.putAll(batch);
+        await ingestEntries(this.#writer, entries);
       } catch (e) {
-        // Kept for the next write or drain; the log lines already hold these records.
-        this.#pending = batch.concat(this.#pending).slice(-MAX_PENDING);
+        // Kept for the next line or drain, whole, as Lambda redelivers a failed delivery (puts
+        // are idempotent by id); the log lines already hold these records.
+        this.#pending = lines.concat(this.#pending).slice(-MAX_PENDING);
         countAuditWriteFailure();
         logger.warn('audit records not yet copied to the table', { pending: this.#pending.length, error: describeError(e) });
         return false;
@@ -77,11 +91,14 @@ export class InlineAuditProjection implements SyncAuditSink {
     return true;
   }
 
-  /** Resolves once every entry written so far has been copied (or a copy attempt failed). */
+  /**
+   * Resolves once every line taken so far has been copied (or a copy attempt failed): before the
+   * audit API reads, and before the local run stops.
+   */
   async drain(): Promise<void> {
     this.#start();
     await this.#flushing;
-    // Entries written while that flush ran, if it succeeded.
+    // Lines taken while that flush ran, if it succeeded.
     if (this.#lastOk && this.#pending.length > 0 && this.#flushing === undefined) {
       this.#start();
       await this.#flushing;

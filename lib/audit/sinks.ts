@@ -11,17 +11,13 @@ export const auditLinesSilenced = process.env.POWERTOOLS_LOG_LEVEL === 'SILENT';
 export const AUDIT_LINE_PREFIX = '{"level":"INFO","message":"audit",';
 
 /**
- * Writes the entry as one JSON line with `audit: true` (what log queries and the subscription
- * filter select), shaped like the Powertools logger's lines (level, message, timestamp, service,
- * X-Ray trace id) so both read alike in CloudWatch. Written directly rather than through the
- * logger: the line is a data record with a fixed shape, not a diagnostic, and the logger's
- * per-line formatting cost as much as the rest of issuing a token.
+ * The entry as one JSON line with `audit: true` (what log queries and the subscription filter
+ * select), shaped like the Powertools logger's lines (level, message, timestamp, service, X-Ray
+ * trace id) so both read alike in CloudWatch. Built directly rather than through the logger: the
+ * line is a data record with a fixed shape, not a diagnostic, and the logger's per-line
+ * formatting cost as much as the rest of issuing a token.
  */
-function logAuditLine(entry: AuditEntry): void {
-  if (auditLinesSilenced) return;
-  // A closed or destroyed stream is refused here, synchronously, so the grant fails closed;
-  // errors the OS reports later (EPIPE) surface as the stream's error event instead.
-  if (!process.stdout.writable) throw new Error('standard output is not writable');
+export function auditLine(entry: AuditEntry): string {
   const trace = process.env._X_AMZN_TRACE_ID;
   const head = {
     level: 'INFO',
@@ -30,7 +26,16 @@ function logAuditLine(entry: AuditEntry): void {
     service: 'fedbroker',
     ...(trace ? { xray_trace_id: trace.split(';')[0]?.replace('Root=', '') } : {}),
   };
-  process.stdout.write(`${JSON.stringify({ ...head, audit: true, ...entry })}\n`);
+  return `${JSON.stringify({ ...head, audit: true, ...entry })}\n`;
+}
+
+/** Writes an audit line to standard output (nothing when lines are silenced); throws when it cannot. */
+function writeAuditLine(line: string): void {
+  if (auditLinesSilenced) return;
+  // A closed or destroyed stream is refused here, synchronously, so the grant fails closed;
+  // errors the OS reports later (EPIPE) surface as the stream's error event instead.
+  if (!process.stdout.writable) throw new Error('standard output is not writable');
+  process.stdout.write(line);
 }
 
 /**
@@ -40,30 +45,25 @@ function logAuditLine(entry: AuditEntry): void {
  * CloudWatch Logs; a subscription filter (`{ $.audit IS TRUE }`, serverless.yml) feeds the
  * `auditIngest` function, which copies entries into the table for the audit API. Like Vault's
  * file audit device, the request path pays for a local write, not a database round trip.
+ *
+ * `copy`, where there is no log subscription (the local run, tests), is handed each line once it
+ * is written (with lines silenced, the tests' setting, as it would have been written): the
+ * stand-in for the subscription (lib/audit/inline-projection.ts). A line that could not be
+ * written is not handed on, as it would never reach a subscription either.
  */
 export class LogAuditSink implements AuditSink {
-  readonly #line: (entry: AuditEntry) => void;
-  constructor(line: (entry: AuditEntry) => void = logAuditLine) {
-    this.#line = line;
+  readonly #write: (line: string) => void;
+  readonly #copy: ((line: string) => void) | undefined;
+  constructor(options: { write?: (line: string) => void; copy?: (line: string) => void } = {}) {
+    this.#write = options.write ?? writeAuditLine;
+    this.#copy = options.copy;
   }
 
   write(entry: AuditEntry): void {
-    this.#line(entry);
+    const line = auditLine(entry);
+    this.#write(line);
+    this.#copy?.(line);
   }
-}
-
-/** A sink that writes synchronously (throws, never rejects). */
-export interface SyncAuditSink extends AuditSink {
-  write(entry: AuditEntry): void;
-}
-
-/** Writes every entry to each synchronous sink in turn; the first failure stops (and fails) the write. */
-export function teeSink(...sinks: SyncAuditSink[]): SyncAuditSink {
-  return {
-    write: (entry) => {
-      for (const s of sinks) s.write(entry);
-    },
-  };
 }
 
 /**

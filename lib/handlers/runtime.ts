@@ -1,6 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { InlineAuditProjection } from '../audit/inline-projection.ts';
-import { auditLinesSilenced, LogAuditSink, teeSink } from '../audit/sinks.ts';
+import { auditLinesSilenced, LogAuditSink } from '../audit/sinks.ts';
 import type { AuditReader, AuditSink } from '../audit/ports.ts';
 import { AuditTrail } from '../audit/trail.ts';
 import { CognitoIdentityAdapter } from '../aws/cognito-identity.ts';
@@ -70,6 +70,8 @@ export interface Runtime {
 }
 
 let built: Runtime | undefined;
+/** The background table copy of the audit lines, `inline` only (see `auditStorage`). */
+let inlineCopy: InlineAuditProjection | undefined;
 
 /** The signer adapter the configuration names. */
 export function createSigner(config: Config): Signer {
@@ -109,8 +111,9 @@ function auditStorage(config: Config, table: Table): { sink: AuditSink; reader: 
     return { sink: new LogAuditSink(), reader: stored };
   }
   const projection = new InlineAuditProjection(stored);
+  inlineCopy = projection;
   return {
-    sink: teeSink(new LogAuditSink(), projection),
+    sink: new LogAuditSink({ copy: (line) => projection.add(line) }),
     reader: {
       query: async (tenant, q) => {
         await projection.drain();
@@ -118,6 +121,14 @@ function auditStorage(config: Config, table: Table): { sink: AuditSink; reader: 
       },
     },
   };
+}
+
+/**
+ * Waits until the audit lines written so far are in the table (`inline` only; at once otherwise):
+ * the local run calls it before it stops, so its last records are not lost with the process.
+ */
+export function drainAuditCopy(): Promise<void> {
+  return inlineCopy?.drain() ?? Promise.resolve();
 }
 
 /**

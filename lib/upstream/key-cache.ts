@@ -1,5 +1,5 @@
-import type { KeyObject } from 'node:crypto';
-import { importJWK, type JWK } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import { ServiceUnavailable, SubjectTokenInvalid } from '../errors.ts';
 import { createFetch, fetchLimited, UpstreamFetchError, type Fetch } from '../net/fetch.ts';
@@ -36,10 +36,17 @@ const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 
 interface KeySet {
   keys: JWK[];
   fetchedAt: number;
-  imported: Map<string, Promise<CryptoKey | KeyObject>>;
+  imported: Map<string, KeyObject>;
+  /**
+   * Which key a (kid, alg) selected: only keys that exist are remembered, so the map is bounded
+   * by the set (kids are attacker-chosen; an unknown one is looked up again, and costs as before).
+   */
+  selected: Map<string, number>;
 }
 
 interface IssuerState {
+  /** The issuer's URL, checked once (checkIssuerUrl depends on nothing but the issuer and `local`). */
+  url: URL;
   set?: KeySet;
   inflight?: Promise<void>;
   lastAttemptAt?: number;
@@ -124,13 +131,14 @@ export class UpstreamKeys {
    * @throws SubjectTokenInvalid `unknown_key` when no published key matches `kid` and `alg`.
    * @throws ServiceUnavailable when the issuer's keys cannot be fetched and none are cached.
    */
-  async getKey(issuer: string, header: { kid?: string; alg: string }): Promise<CryptoKey | KeyObject> {
-    const url = checkIssuerUrl(issuer, { local: this.#local });
+  async getKey(issuer: string, header: { kid?: string; alg: string }): Promise<KeyObject> {
     let state = this.#states.get(issuer);
     if (!state) {
-      state = { lastAttemptFailed: false };
+      // Throws for an issuer we may not fetch, which then never gets a state: checked every time.
+      state = { url: checkIssuerUrl(issuer, { local: this.#local }), lastAttemptFailed: false };
       this.#states.set(issuer, state);
     }
+    const url = state.url;
     if (state.inflight) await state.inflight;
 
     const fresh = (s: KeySet | undefined) => s !== undefined && this.#clock.now() - s.fetchedAt < this.#ttlMs;
@@ -166,6 +174,10 @@ export class UpstreamKeys {
 
   /** Index of the one key for this header; undefined when none matches. */
   #select(set: KeySet, header: { kid?: string; alg: string }): number | undefined {
+    // A kid is a non-empty string (verify.ts checkHeader), so NUL stands for "no kid".
+    const memo = `${header.alg}\u0000${header.kid ?? '\u0000'}`;
+    const known = set.selected.get(memo);
+    if (known !== undefined) return known;
     const matches: number[] = [];
     set.keys.forEach((jwk, i) => {
       if ((header.kid === undefined || jwk.kid === header.kid) && usableFor(jwk, header.alg)) matches.push(i);
@@ -174,21 +186,30 @@ export class UpstreamKeys {
       // Trying several keys would turn one token into many verifications; ask for a kid instead.
       throw new SubjectTokenInvalid('unknown_key', 'several keys of the issuer match the token; a unique kid is required');
     }
+    if (matches[0] !== undefined) set.selected.set(memo, matches[0]);
     return matches[0];
   }
 
-  #import(set: KeySet, index: number, alg: string): Promise<CryptoKey | KeyObject> {
+  /**
+   * A node:crypto key, made once per key set: lib/upstream/verify.ts checks signatures with
+   * node:crypto in this thread (no WebCrypto job per token).
+   */
+  #import(set: KeySet, index: number, alg: string): KeyObject {
     const cacheKey = `${index}:${alg}`;
-    let pending = set.imported.get(cacheKey);
-    if (!pending) {
-      pending = (importJWK(set.keys[index]!, alg) as Promise<CryptoKey>).catch((e: unknown) => {
-        set.imported.delete(cacheKey);
+    let key = set.imported.get(cacheKey);
+    if (!key) {
+      try {
+        // Only the members a public key is made of: the JWK also carries kid, use, alg, x5c, …
+        const { kty, n, e, crv, x, y } = set.keys[index]!;
+        const members = Object.entries({ kty, n, e, crv, x, y }).filter(([, v]) => v !== undefined);
+        key = createPublicKey({ key: Object.fromEntries(members) as JsonWebKey, format: 'jwk' });
+      } catch (e) {
         logger.warn('upstream key could not be imported', { error: describeError(e) });
         throw new SubjectTokenInvalid('unknown_key', "the issuer's key for this token is unusable");
-      });
-      set.imported.set(cacheKey, pending);
+      }
+      set.imported.set(cacheKey, key);
     }
-    return pending;
+    return key;
   }
 
   /** Starts (or joins) the one fetch for this issuer; never rejects. */
@@ -199,7 +220,7 @@ export class UpstreamKeys {
     state.inflight = this.#download(issuer, url)
       .then(
         (keys) => {
-          state.set = { keys, fetchedAt: this.#clock.now(), imported: new Map() };
+          state.set = { keys, fetchedAt: this.#clock.now(), imported: new Map(), selected: new Map() };
           state.lastAttemptFailed = false;
           this.#onFetch(true);
         },

@@ -1,9 +1,13 @@
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditLog } from '../../lib/aws/dynamo-audit-log.ts';
+import { Table } from '../../lib/aws/dynamo-table.ts';
+import { startDynalite } from '../../lib/local/dynalite.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startLocalRun } from '../support/local-run.ts';
 
@@ -102,5 +106,35 @@ describe('npm start (local HTTP API, dynalite, file signer)', () => {
       return lstatSync(join(run.dataDir, path)).isDirectory() ? mode !== '0700' : mode !== '0600';
     });
     expect(loose).toEqual([]);
+  });
+
+  // Last: it stops the run. The table copy of the audit lines is made in the background
+  // (lib/audit/inline-projection.ts); stopping must not lose the lines still waiting for it.
+  it('copies its last audit records to the table before it exits on SIGTERM', async () => {
+    const devToken = (await (await fetch(`${run.devIssuer}/token`, { method: 'POST', body: 'sub=dev:last' })).text()).trim();
+    const exchanged = await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' });
+    expect(exchanged.status).toBe(200);
+    const jti = decodeJwt(exchanged.body.access_token).jti;
+    await run.stop();
+    const db = await startDynalite({ path: join(run.dataDir, 'dynamodb') });
+    try {
+      const client = new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: db.endpoint,
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      });
+      const now = Date.now();
+      const { items } = await new DynamoAuditLog(new Table('fedbroker-local', client)).query('dev', {
+        since: new Date(now - 3_600_000).toISOString(),
+        until: new Date(now + 60_000).toISOString(),
+        limit: 100,
+      });
+      expect(items.filter((r) => r.event === 'token.exchange' && r.jti === jti).map((r) => r.principal)).toEqual([
+        'dev/dev-issuer/dev:last',
+      ]);
+      client.destroy();
+    } finally {
+      await db.close();
+    }
   });
 });

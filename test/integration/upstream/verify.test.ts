@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPairSync, KeyObject, sign as nodeSign } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CompactEncrypt, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -232,6 +232,13 @@ describe('verifyExternalToken against a controlled upstream', () => {
       await expect(verify(await signed({}, ec))).resolves.toBeTruthy();
     });
 
+    // The signature is checked with node:crypto (lib/upstream/verify.ts): every family and size.
+    it.each(['RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES384', 'ES512'])('a valid %s token', async (alg) => {
+      const key = await signingKey(`k-${alg}`, alg);
+      upstream.published = [key.jwk];
+      await expect(verify(await signed({}, key))).resolves.toBeTruthy();
+    });
+
     it('an aud array containing one accepted audience', async () => {
       await expect(verify(await signed({ aud: ['https://x.test', AUD] }))).resolves.toBeTruthy();
     });
@@ -306,6 +313,29 @@ describe('verifyExternalToken against a controlled upstream', () => {
     it('EdDSA → algorithm', async () => refused(verify(rawJws({ alg: 'EdDSA', kid: 'k1' }, claims())), 'algorithm'));
     it('signed by another key under a known kid → signature', async () => {
       await refused(verify(await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(rsa2.privateKey)), 'signature');
+    });
+    it.each(['PS256', 'ES256', 'ES512'])('%s, tampered payload → signature', async (alg) => {
+      const key = await signingKey(`t-${alg}`, alg);
+      upstream.published = [key.jwk];
+      const [h, , s] = (await signed({}, key)).split('.');
+      await refused(verify(`${h}.${b64url(claims({ sub: 'repo:org/admin:ref:refs/heads/main' }))}.${s}`), 'signature');
+    });
+    it('ES256 signature one byte short → signature', async () => {
+      const [h, p, s] = (await signed({}, ec)).split('.');
+      await refused(verify(`${h}.${p}.${Buffer.from(s!, 'base64url').subarray(1).toString('base64url')}`), 'signature');
+    });
+    it('ES256 signature in DER form instead of R‖S → signature', async () => {
+      const input = `${b64url({ alg: 'ES256', kid: 'e1' })}.${b64url(claims())}`;
+      const der = nodeSign('sha256', Buffer.from(input), KeyObject.from(ec.privateKey as CryptoKey));
+      await refused(verify(`${input}.${der.toString('base64url')}`), 'signature');
+    });
+    it('RS256 token signed as PS256 (padding confusion) → signature', async () => {
+      const input = `${b64url({ alg: 'RS256', kid: 'k1' })}.${b64url(claims())}`;
+      const pss = nodeSign('sha256', Buffer.from(input), {
+        key: KeyObject.from(rsa.privateKey as CryptoKey),
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+      });
+      await refused(verify(`${input}.${pss.toString('base64url')}`), 'signature');
     });
     it('tampered payload → signature', async () => {
       const [h, , s] = (await signed()).split('.');
