@@ -227,6 +227,15 @@ function describe(pkijs: typeof Pkijs, cert: Pkijs.Certificate, der: Uint8Array)
       }
     }
   }
+  // The signature value is outside what the signature covers: it must be strict too, or other
+  // encodings of one certificate verify (the mutation property found unused bits, the inner
+  // SEQUENCE tag and length of an ECDSA signature changed and still verifying).
+  const signatureBits = cert.signatureValue.valueBlock;
+  if (signatureBits.unusedBits !== 0) throw refusal('malformed_certificate');
+  const algorithm = SIGNATURE_ALGORITHMS[cert.signatureAlgorithm.algorithmId];
+  if (algorithm?.startsWith('ECDSA') && !strictEcdsaSignature(new Uint8Array(signatureBits.valueHexView))) {
+    throw refusal('malformed_certificate');
+  }
   const serialBytes = new Uint8Array(cert.serialNumber.valueBlock.valueHexView);
   let start = 0;
   while (start < serialBytes.length - 1 && serialBytes[start] === 0) start++;
@@ -256,6 +265,30 @@ function describe(pkijs: typeof Pkijs, cert: Pkijs.Certificate, der: Uint8Array)
     san,
     caKey: createHash('sha256').update(subjectDer).update(spki).digest('hex'),
   };
+}
+
+/** A DER `Ecdsa-Sig-Value` (RFC 3279 §2.2.3): SEQUENCE of two positive, minimally encoded INTEGERs, nothing after. */
+function strictEcdsaSignature(b: Uint8Array): boolean {
+  if (b[0] !== 0x30) return false;
+  let off = 2;
+  let len = b[1] ?? 0;
+  if (len === 0x81) {
+    len = b[2] ?? 0;
+    off = 3;
+    if (len < 0x80) return false;
+  } else if (len > 0x7f) return false;
+  if (off + len !== b.length) return false;
+  for (let k = 0; k < 2; k++) {
+    if (b[off] !== 0x02) return false;
+    const l = b[off + 1] ?? 0;
+    off += 2;
+    if (l === 0 || l > 0x7f || off + l > b.length) return false;
+    const first = b[off] as number;
+    if (first & 0x80) return false;
+    if (l > 1 && first === 0 && !((b[off + 1] as number) & 0x80)) return false;
+    off += l;
+  }
+  return off === b.length;
 }
 
 /** RSA ≥ 2048 bits or EC P-256/P-384 (threat model I8; the key types IAM Roles Anywhere accepts). */

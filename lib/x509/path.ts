@@ -1,3 +1,4 @@
+import { verify } from 'node:crypto';
 import { CertificateRefused } from '../errors.ts';
 import type { ParsedAnchor } from './anchor.ts';
 import { type ParsedCertificate, parseCertificate, strongKey } from './certificate.ts';
@@ -99,6 +100,15 @@ export async function verifyPath(
   const path = [...presented, match.ca];
   inValidity(match.ca, now, 'anchor');
 
+  // Every signature of the path once more with OpenSSL (Node's crypto), which reads ECDSA
+  // signatures as strict DER and refuses r, s out of range: pkijs's WebCrypto path takes the last
+  // bytes of each integer, so a signature with a changed leading byte verified there (mutation property).
+  for (let i = 0; i + 1 < path.length; i++) {
+    const cert = path[i] as ParsedCertificate;
+    const issuer = path[i + 1] as ParsedCertificate;
+    if (!strictSignature(cert, issuer)) throw refuse('chain_signature');
+  }
+
   // RFC 5280 §4.2.1.9 / §6.1.4 (l)-(m): a CA's pathLenConstraint bounds the non-self-issued
   // intermediates below it. pkijs checks it too; stated here so the refusal has its own reason.
   for (let i = 1; i < path.length; i++) {
@@ -128,4 +138,31 @@ function pathReason(message: string): string {
   if (m.includes('basic constraints') || m.includes('ca flag')) return 'intermediate_not_ca';
   if (m.includes('signature')) return 'chain_signature';
   return 'path_invalid';
+}
+
+const HASHES: Record<string, string> = {
+  'RSA-SHA256': 'sha256',
+  'RSA-SHA384': 'sha384',
+  'RSA-SHA512': 'sha512',
+  'ECDSA-SHA256': 'sha256',
+  'ECDSA-SHA384': 'sha384',
+  'ECDSA-SHA512': 'sha512',
+};
+
+/** `cert`'s signature over its TBSCertificate, by `issuer`'s key (RFC 5280 §6.1.3 (a)(1)), checked by OpenSSL. */
+function strictSignature(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  const hash = cert.signatureAlgorithm ? HASHES[cert.signatureAlgorithm] : undefined;
+  if (!hash) return false;
+  const ecdsa = cert.signatureAlgorithm?.startsWith('ECDSA') === true;
+  if (ecdsa !== (issuer.keyType === 'ec')) return false;
+  try {
+    return verify(
+      hash,
+      cert.pkijs.tbsView,
+      ecdsa ? { key: issuer.publicKey, dsaEncoding: 'der' } : issuer.publicKey,
+      new Uint8Array(cert.pkijs.signatureValue.valueBlock.valueHexView),
+    );
+  } catch {
+    return false;
+  }
 }
