@@ -14,7 +14,8 @@ export const handler = httpHandler(
       exchangeAuditDeps,
       requestInfo(event, context),
       () => parseForm(event),
-      (params) => exchangeToken(exchangeDeps, params),
+      // fedbroker:SourceIp (lib/trust/context.ts) is API Gateway's address, never a header the client sets.
+      (params) => exchangeToken({ ...exchangeDeps, sourceIp: event.requestContext?.http?.sourceIp }, params),
     );
     // RFC 6749 §5.1: token responses are never cached.
     return json(200, response, { Pragma: 'no-cache' });

@@ -13,6 +13,10 @@ export const API_ROUTES = {
   revocations: '/v1/tenants/{tenant}/revocations',
   audit: '/v1/tenants/{tenant}/audit',
   cognitoIdentityToken: '/v1/aws/cognito-identity-token',
+  trustAnchors: '/v1/tenants/{tenant}/trust-anchors',
+  trustAnchor: '/v1/tenants/{tenant}/trust-anchors/{id}',
+  x509Sessions: '/v1/tenants/{tenant}/x509/sessions',
+  x509Explain: '/v1/tenants/{tenant}/x509:explain',
 } as const;
 
 export type ApiRoute = (typeof API_ROUTES)[keyof typeof API_ROUTES];

@@ -215,3 +215,25 @@ export class AccessDenied extends Forbidden {
   override readonly code: string = 'ERR_ACCESS_DENIED';
   override readonly oauthError: string = 'access_denied';
 }
+
+/**
+ * A certificate request (IAM Roles Anywhere signing, docs/x509.md) is refused. The caller always
+ * sees the same message, whatever failed (threat model I4, I9); `reason` is a stable sub-code for the
+ * audit record and `:explain` only (e.g. `leaf_expired`, `revoked`, `signature`, `replayed`).
+ */
+export class CertificateRefused extends InvalidRequest {
+  override readonly code: string = 'ERR_CERTIFICATE_REFUSED';
+  override readonly status: number = 403;
+  override readonly oauthError: string = 'access_denied';
+  readonly reason: string;
+  /** What the request presented, for the audit record (unverified unless the refusal came after the path verified). */
+  readonly certificate: { subject?: string; issuer?: string; serial?: string; anchor?: string } | undefined;
+  constructor(
+    reason: string,
+    options?: { cause?: unknown; certificate?: { subject?: string; issuer?: string; serial?: string; anchor?: string } },
+  ) {
+    super('the certificate request was refused', options);
+    this.reason = reason;
+    this.certificate = options?.certificate;
+  }
+}

@@ -71,7 +71,11 @@ interface DocumentKind<D extends StoredDocument> {
   prefix: DocumentPrefix;
   /** What a document id looks like (checked before it reaches a key expression). */
   idPattern: RegExp;
-  validate(body: unknown, deps: AdminDeps, tenant: Tenant): Omit<D, keyof StoredDocument> & { id?: string };
+  validate(
+    body: unknown,
+    deps: AdminDeps,
+    tenant: Tenant,
+  ): (Omit<D, keyof StoredDocument> & { id?: string }) | Promise<Omit<D, keyof StoredDocument> & { id?: string }>;
   pick(record: Awaited<ReturnType<TrustStore['readTenant']>>): D[];
   /** Most documents of this kind a tenant may hold (every container reads them all with the tenant). */
   max: number;
@@ -87,7 +91,7 @@ interface DocumentKind<D extends StoredDocument> {
  * pools: validated on write, optimistic concurrency through `version` (of two writers holding the
  * same version exactly one wins).
  */
-function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
+export function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
   const get = async (deps: AdminDeps, tenant: string, id: string): Promise<D> => {
     checkTenantId(tenant);
     const found = await deps.store.getDocument<D>(tenant, kind.prefix, id);
@@ -112,7 +116,7 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
     },
     async create(deps: AdminDeps, tenant: string, body: unknown): Promise<D> {
       const { tenant: owner, record } = await tenantOf(deps, tenant);
-      const spec = kind.validate(body, deps, owner);
+      const spec = await kind.validate(body, deps, owner);
       if (kind.pick(record).length >= kind.max) {
         throw new LimitExceeded(`tenant ${tenant} already holds ${kind.max} ${kind.label}s, the most it can; delete one first`);
       }
@@ -129,7 +133,7 @@ function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
     async replace(deps: AdminDeps, tenant: string, id: string, body: unknown, expectedVersion: number): Promise<D> {
       const { tenant: owner } = await tenantOf(deps, tenant);
       const current = await get(deps, tenant, id);
-      const spec = kind.validate(body, deps, owner);
+      const spec = await kind.validate(body, deps, owner);
       if (spec.id !== undefined && spec.id !== id) throw new InvalidRequest('the document id does not match the URL');
       if (current.version !== expectedVersion) throw new PreconditionFailed(`version ${expectedVersion} is not current`);
       const generation = sameAdmission(current, spec) && current.generation ? current.generation : newGeneration();

@@ -21,6 +21,8 @@ export interface ExchangeDeps extends MintDeps {
   directory: TenantDirectory;
   upstreamKeys: UpstreamKeys;
   revocations: RevocationStore;
+  /** API Gateway's `requestContext.http.sourceIp` (`fedbroker:SourceIp`). */
+  sourceIp?: string | undefined;
 }
 
 /** RFC 8693 §2.2.1 response. */
@@ -160,6 +162,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
       },
       subjectToken,
       tenantParam,
+      { sourceIp: deps.sourceIp, requestedAudience: requestedType === TOKEN_TYPE.idToken ? params.audience : undefined },
     ).catch((e: unknown) => Promise.reject(opaque(e)));
   } else if (subjectType === TOKEN_TYPE.accessToken) {
     if (requestedType === TOKEN_TYPE.accessToken) {

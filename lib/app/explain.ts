@@ -8,6 +8,7 @@ import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import { requestBudget } from '../trust/limits.ts';
 import { MAX_RELATIONSHIPS } from '../tenants/tenant.ts';
 import { compileRelationship, type Check, type TrustContext } from '../trust/policy.ts';
+import { contextValues, withRequestContext } from '../trust/context.ts';
 
 export interface ExplainDeps {
   store: TrustStore;
@@ -26,7 +27,12 @@ const shorten = (v: unknown) => (typeof v === 'string' && v.length > 256 ? `${v.
  * token is verified first; an unverified token never shows as matched. Reads the store directly,
  * so the answer reflects the latest writes, not a warm container's cache.
  */
-export async function explainToken(deps: ExplainDeps, tenant: string, token: unknown) {
+export async function explainToken(
+  deps: ExplainDeps,
+  tenant: string,
+  token: unknown,
+  what: { sourceIp?: string | undefined; requestedAudience?: string | undefined } = {},
+) {
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
   const trusts = (await deps.store.readTenant(tenant)).relationships
     .sort((a, b) => a.id.localeCompare(b.id))
@@ -69,14 +75,19 @@ export async function explainToken(deps: ExplainDeps, tenant: string, token: unk
   // answer stays at the token level: why it was not verified, and which relationships name its
   // issuer. One step budget for the whole explanation, as for an exchange (lib/trust/limits.ts).
   const budget = requestBudget();
+  // The request context the conditions see (trust/context.ts): the broker's clock, and the source
+  // address and audience the admin asks about (a what-if; the exchange uses API Gateway's).
+  const ctx = { now: deps.clock.now(), ...what };
+  const seen = withRequestContext(claims, ctx);
   return {
     verified,
+    context: contextValues(ctx),
     ...(reason ? { reason } : {}),
     relationships: trusts.map((t) => {
       const checks: Check[] = [
         { check: 'enabled', matched: t.relationship.enabled },
         { check: 'issuer', matched: t.issuer === iss, expected: t.issuer, seen: shorten(iss) },
-        ...(verified ? t.evaluate(claims, budget).checks : []),
+        ...(verified ? t.evaluate(seen, budget).checks : []),
       ];
       return { id: t.relationship.id, matched: verified && checks.every((c) => c.matched), checks };
     }),

@@ -4,9 +4,10 @@ import { SubjectTokenInvalid } from '../errors.ts';
 import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { TenantDirectory } from '../directory/directory.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
-import { sessionTagsClaim } from '../trust/session-tags.ts';
+import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
 import { requestBudget } from '../trust/limits.ts';
 import { renderSubject } from '../trust/subject.ts';
+import { withRequestContext } from '../trust/context.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import type { Principal } from '../tokens/types.ts';
@@ -19,6 +20,8 @@ export interface ExternalDeps {
   /** Bounds on external tokens' age and lifetime. */
   upstream: Config['upstream'];
 }
+
+const sourceIdentityField = (v: string | undefined) => (v === undefined ? {} : { sourceIdentity: v });
 
 /** One message for every "not trusted" outcome, so refusals do not reveal which relationship almost matched. */
 const NOT_TRUSTED = 'the subject token is not trusted by this tenant';
@@ -50,6 +53,7 @@ export async function authenticateExternal(
   deps: ExternalDeps,
   token: string,
   tenant: string,
+  context: { sourceIp?: string | undefined; requestedAudience?: string | undefined } = {},
 ): Promise<{ principal: Principal; trust: CompiledTrust; source: { issuer: string; subject: string } }> {
   const view = await deps.directory.get(tenant);
   // Told apart for the audit reason and metrics only; the wire answer is the same.
@@ -57,7 +61,7 @@ export async function authenticateExternal(
   if (view.tenant.status !== 'active') throw new SubjectTokenInvalid('tenant', NOT_TRUSTED);
   const iss = unverifiedIssuer(token);
   // fedbroker's own tokens are never external identities: that would let tokens launder themselves.
-  const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.issuer === iss) : [];
+  const candidates = iss && iss !== deps.issuer ? view.trusts.filter((t) => t.issuer === iss && t.relationship.kind !== 'x509') : [];
   if (!iss || candidates.length === 0) {
     throw new SubjectTokenInvalid(
       iss ? 'untrusted_issuer' : 'malformed',
@@ -74,7 +78,9 @@ export async function authenticateExternal(
   // One step budget for every candidate of this request (lib/trust/limits.ts): the hard ceiling on
   // what a tenant's relationships and a token can cost together.
   const budget = requestBudget();
-  const trust = candidates.find((t) => t.evaluate(claims, budget, 'first-failure').matched);
+  // Conditions also see the request context (trust/context.ts); templates and tags read the token alone.
+  const seen = withRequestContext(claims, { now: deps.clock.now(), ...context });
+  const trust = candidates.find((t) => t.evaluate(seen, budget, 'first-failure').matched);
   // The audit reason says whether the budget, not the conditions, decided (the caller sees neither).
   if (!trust) throw new SubjectTokenInvalid(budget.remaining <= 0 ? 'evaluation_budget' : 'no_matching_trust', NOT_TRUSTED);
   const relationship = trust.relationship;
@@ -88,6 +94,7 @@ export async function authenticateExternal(
       sub: renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims }),
       scopes: relationship.scopes,
       tags: sessionTagsClaim(relationship.session_tags, claims),
+      ...sourceIdentityField(sourceIdentityOf(relationship.source_identity, claims)),
     },
   };
 }

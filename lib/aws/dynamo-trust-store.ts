@@ -4,6 +4,7 @@ import type { Revocation } from '../revocation/ports.ts';
 import type { DocumentPrefix, StoredDocument, TrustStore } from '../directory/ports.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import type { TrustRelationship } from '../trust/schema.ts';
+import type { TrustAnchor } from '../x509/anchor.ts';
 import { InternalError } from '../errors.ts';
 import type { Table } from './dynamo-table.ts';
 
@@ -65,6 +66,7 @@ export class DynamoTrustStore implements TrustStore {
       tenant: tenantItem ? tenantOf(tenantItem) : undefined,
       relationships: of<TrustRelationship>('TRUST'),
       pools: of<CognitoPool>('POOL'),
+      anchors: of<TrustAnchor>('ANCHOR'),
       revocations: items.flatMap((i) => revocationOf(i, tenant) ?? []),
     };
   }

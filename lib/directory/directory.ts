@@ -5,6 +5,7 @@ import { compileRelationship, type CompiledTrust, type TrustContext } from '../t
 import { MAX_RELATIONSHIPS, type Tenant } from '../tenants/tenant.ts';
 import { describeError, logger } from '../log.ts';
 import type { TrustStore } from './ports.ts';
+import type { TrustAnchor } from '../x509/anchor.ts';
 
 export interface TenantView {
   tenant: Tenant | undefined;
@@ -12,6 +13,8 @@ export interface TenantView {
   trusts: CompiledTrust[];
   /** Enabled outbound identity pools. */
   pools: CognitoPool[];
+  /** X.509 trust anchors, enabled or not (a disabled one is told apart in audit reasons only). */
+  anchors?: TrustAnchor[];
   /** The tenant's revoked access-token `jti`s and until when (epoch seconds); compare at the time of use. */
   revoked: ReadonlyMap<string, number>;
 }
@@ -44,8 +47,9 @@ export class TenantDirectory {
     const now = this.#clock.now();
     const hit = this.#cache.get(tenant);
     if (hit && now - hit.at < this.#ttlMs) return hit.view;
-    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships, pools, revocations }) => ({
+    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships, pools, anchors, revocations }) => ({
       tenant: t,
+      anchors: anchors ?? [],
       pools: pools.filter((p) => p.enabled),
       revoked: latestExpiry(revocations),
       trusts: relationships

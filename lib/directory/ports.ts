@@ -2,9 +2,10 @@ import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
 import type { Tenant } from '../tenants/tenant.ts';
 import type { TrustRelationship } from '../trust/schema.ts';
+import type { TrustAnchor } from '../x509/anchor.ts';
 
 /** Kinds of versioned documents a tenant owns, by their sort-key prefix. */
-export type DocumentPrefix = 'TRUST' | 'POOL';
+export type DocumentPrefix = 'TRUST' | 'POOL' | 'ANCHOR';
 
 /** Server-managed fields every tenant document carries. */
 export interface StoredDocument {
@@ -27,6 +28,8 @@ export interface TenantRecord {
   tenant: Tenant | undefined;
   relationships: TrustRelationship[];
   pools: CognitoPool[];
+  /** X.509 trust anchors (lib/x509/anchor.ts); absent from stores that predate them. */
+  anchors?: TrustAnchor[];
   /** The tenant's access-token deny list, expired entries included (TTL deletion is late). */
   revocations: Revocation[];
 }

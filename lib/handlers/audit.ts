@@ -2,6 +2,8 @@ import type { Documents } from '../app/documents.ts';
 import type { ExchangeOutcome } from '../app/exchange.ts';
 import { exchangeGrantRecord, exchangeRefusalFields, failureOf, type ExchangeAuditDeps, type RequestInfo } from '../app/record-exchange.ts';
 import type { RevokeResult } from '../app/revoke.ts';
+import { certificateFailure, certificateGrantRecord, certificateRefusalRecord } from '../app/x509-audit.ts';
+import type { X509Outcome } from '../app/x509.ts';
 import type { AuditInput, AuditTrail } from '../audit/trail.ts';
 import { audienceDimension, countExchange, countTokenIssued } from '../metrics.ts';
 import { TENANT_ID } from '../tenants/tenant.ts';
@@ -145,7 +147,7 @@ export function documentChangeAudit(
   return {
     kind: 'applied',
     success: ({ id, version }) => ({
-      event: `${docs.label === 'identity pool' ? 'identity_pool' : 'trust_relationship'}.${action}`,
+      event: `${docs.label.replaceAll(' ', '_') as 'trust_relationship' | 'identity_pool' | 'trust_anchor'}.${action}`,
       outcome: 'success',
       tenant: caller.tenant,
       trust: caller.token.trust,
@@ -155,5 +157,28 @@ export function documentChangeAudit(
       ...caller.request,
       detail: { version },
     }),
+  };
+}
+
+/**
+ * A certificate session (docs/x509.md): a grant like the exchange's (fail-closed), and refusals
+ * recorded like the exchange's, bounded per tenant and source, with the reason and what the
+ * certificate presented.
+ */
+export function certificateSessionAudit(deps: ExchangeAuditDeps, tenant: string, request: RequestInfo): AuditedOperation<X509Outcome> {
+  return {
+    kind: 'grant',
+    failure: async (e) => {
+      const failure = certificateFailure(e);
+      countExchange(failure.outcome, failure.reason);
+      const exists = TENANT_ID.test(tenant) && (await deps.tenantExists(tenant).catch(() => false));
+      return certificateRefusalRecord(e, failure, tenant, exists, request);
+    },
+    success: (outcome) => certificateGrantRecord(outcome, deps.issuer, request),
+    unrecorded: () => countExchange('error', 'audit_unavailable'),
+    recorded: () => {
+      countExchange('success', undefined);
+      countTokenIssued('access_token', 'fedbroker');
+    },
   };
 }

@@ -6,6 +6,8 @@ import { AuditTrail } from '../audit/trail.ts';
 import { CognitoIdentityAdapter } from '../aws/cognito-identity.ts';
 import { DynamoAuditLog } from '../aws/dynamo-audit-log.ts';
 import { DynamoKeyStore } from '../aws/dynamo-key-store.ts';
+import { DynamoNonceStore } from '../aws/dynamo-nonce-store.ts';
+import type { X509Deps } from '../app/x509.ts';
 import { DynamoRevocationStore } from '../aws/dynamo-revocation-store.ts';
 import { DynamoTrustStore } from '../aws/dynamo-trust-store.ts';
 import { Table } from '../aws/dynamo-table.ts';
@@ -62,6 +64,9 @@ export interface Runtime {
   adminDeps: AdminDeps;
   explainDeps: ExplainDeps;
   rotationDeps: RotationDeps;
+  /** Certificate sessions (lib/app/x509.ts): the exchange's minting plus the nonce store (NONCE#). */
+  x509Deps: X509Deps;
+  x509ExplainDeps: { store: TrustStore; clock: Clock; context: TrustContext };
 }
 
 let built: Runtime | undefined;
@@ -174,6 +179,8 @@ export function runtime(): Runtime {
     adminDeps: { store: trustStore, clock, local: config.local, cognitoIssuer: config.cognito.issuer },
     explainDeps: { store: trustStore, upstreamKeys, clock, upstream: config.upstream, context: trustContext(config) },
     rotationDeps: { store: keyStore, signer, clock, config, onKeyEvent: audit.keyEvent },
+    x509Deps: { issuer, keyRing, signer, clock, config, directory, nonces: new DynamoNonceStore(table) },
+    x509ExplainDeps: { store: trustStore, clock, context: trustContext(config) },
   };
   return built;
 }

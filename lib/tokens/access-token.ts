@@ -4,7 +4,7 @@ import { SubjectTokenInvalid } from '../errors.ts';
 import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
-import { AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
+import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
 import type { Principal } from './types.ts';
 
@@ -113,6 +113,7 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
     generation: payload.trust_gen,
     scopes: Object.freeze(scopes) as Scope[],
     tags: payload[AWS_TAGS_CLAIM] as AwsTagsClaim | undefined,
+    ...(typeof payload[AWS_SOURCE_IDENTITY_CLAIM] === 'string' ? { sourceIdentity: payload[AWS_SOURCE_IDENTITY_CLAIM] as string } : {}),
     jti: String(payload.jti),
     iat: Number(payload.iat),
     exp: Number(payload.exp),

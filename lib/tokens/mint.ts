@@ -4,7 +4,7 @@ import { epochSeconds } from '../clock.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { Signer } from '../keys/ports.ts';
 import { signJwt } from '../jwt/sign.ts';
-import { AWS_TAGS_CLAIM, withTenantTag } from '../trust/session-tags.ts';
+import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM, withTenantTag } from '../trust/session-tags.ts';
 import type { Principal } from './types.ts';
 
 export interface MintDeps {
@@ -42,6 +42,7 @@ export async function mintAccessToken(deps: MintDeps, principal: Principal, ttlS
     iat,
     exp: iat + ttlSeconds,
     ...(principal.tags ? { [AWS_TAGS_CLAIM]: principal.tags } : {}),
+    ...(principal.sourceIdentity ? { [AWS_SOURCE_IDENTITY_CLAIM]: principal.sourceIdentity } : {}),
   });
   return { token, jti, expiresIn: ttlSeconds };
 }
@@ -62,6 +63,7 @@ export async function mintIdToken(deps: MintDeps, principal: Principal, audience
     tenant_id: principal.tenant,
     trust: principal.trust,
     [AWS_TAGS_CLAIM]: withTenantTag(principal.tenant, principal.tags),
+    ...(principal.sourceIdentity ? { [AWS_SOURCE_IDENTITY_CLAIM]: principal.sourceIdentity } : {}),
   });
   return { token, jti, expiresIn: ttlSeconds };
 }

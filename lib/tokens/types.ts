@@ -19,4 +19,6 @@ export interface Principal {
   generation: string;
   scopes: Scope[];
   tags: AwsTagsClaim | undefined;
+  /** AWS source identity mapped by the relationship, carried into ID tokens for STS. */
+  sourceIdentity?: string | undefined;
 }

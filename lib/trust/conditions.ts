@@ -25,6 +25,10 @@
  *   {@link MAX_CLAIM_ELEMENTS} elements fails every check on it; so does every check left when the
  *   per-request budget runs out (`limits.ts`).
  * - `*IgnoreCase` folds a character only when its case mapping round-trips (see `foldCase`).
+ * - `Date*` read only full ISO 8601 date-times with seconds and a zone, or whole epoch seconds, and
+ *   compare epoch only with epoch (`fedbroker:EpochTime`) and ISO only with ISO (`fedbroker:CurrentTime`);
+ *   `IpAddress`/`NotIpAddress` refuse /0, ranges with host bits set, zone ids and IPv4-mapped IPv6
+ *   (see `toInstant`, `toRange`). A claim they cannot read fails them, negated or not.
  *
  * A block is `{ "<Operator>": { "<claimKey>": value | [values] } }`. As in AWS ("Creating a
  * condition with multiple keys or values"), the values of one key are ORed (NORed for negated
@@ -33,6 +37,7 @@
  * key first (`resolveClaim` in claims.ts). `__proto__`, `constructor` and `prototype` never
  * resolve, and only own data properties are read.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { PolicyInvalid } from '../errors.ts';
 import { parseClaimPath, type ClaimPath } from './claims.ts';
 import {
@@ -46,7 +51,7 @@ import {
 import { compileWildcards, literalPrefix, policyVariableProblem } from './wildcard.ts';
 
 type SetMode = 'single' | 'any' | 'all';
-type Family = 'string' | 'like' | 'numeric' | 'bool' | 'null';
+type Family = 'string' | 'like' | 'numeric' | 'bool' | 'null' | 'date' | 'ip';
 
 /** What a string value pins: the literal text it starts with, and whether that is all of it. */
 export interface Pin {
@@ -94,6 +99,7 @@ interface Spec {
 const equal: Cmp = (a, b) => a === b;
 const spec = (family: Family, negated = false, ignoreCase = false, cmp = equal): Spec => ({ family, negated, ignoreCase, cmp });
 const numeric = (cmp: Cmp) => spec('numeric', false, false, cmp);
+const date = (cmp: Cmp) => spec('date', false, false, cmp);
 // A Map, not an object literal, so that `toString` or `__proto__` are never mistaken for operators.
 const OPERATORS = new Map<string, Spec>([
   ['StringEquals', spec('string')],
@@ -110,6 +116,15 @@ const OPERATORS = new Map<string, Spec>([
   ['NumericGreaterThanEquals', numeric((a, b) => a >= b)],
   ['Bool', spec('bool')],
   ['Null', spec('null')],
+  // IAM User Guide, "Condition operators" → "Date condition operators", "IP address condition operators".
+  ['DateEquals', spec('date')],
+  ['DateNotEquals', spec('date', true)],
+  ['DateLessThan', date((a, b) => a < b)],
+  ['DateLessThanEquals', date((a, b) => a <= b)],
+  ['DateGreaterThan', date((a, b) => a > b)],
+  ['DateGreaterThanEquals', date((a, b) => a >= b)],
+  ['IpAddress', spec('ip')],
+  ['NotIpAddress', spec('ip', true)],
 ]);
 
 /**
@@ -239,6 +254,14 @@ function valueProblem(family: Family, v: unknown): string | undefined {
       return toNumber(v) === undefined
         ? 'must be a finite number or a numeric string in plain decimal notation (no exponent), at most 15 significant digits'
         : undefined;
+    case 'date':
+      return toInstant(v) === undefined
+        ? 'must be an ISO 8601 date-time with seconds and a zone (2026-12-07T18:00:00Z, …+01:00) or epoch seconds'
+        : undefined;
+    case 'ip':
+      return toRange(v) === undefined
+        ? 'must be an IPv4 or IPv6 CIDR range (203.0.113.7/32, 2001:db8::1/128 for one address), no host bits set, not /0'
+        : undefined;
     default:
       return toBool(v) === undefined ? 'must be true or false' : undefined;
   }
@@ -342,6 +365,26 @@ function buildTest(s: Spec, values: readonly unknown[]): (v: unknown, budget?: B
         return hit(toNumber(v));
       };
     }
+    case 'date': {
+      // Epoch values compare only with epoch claims and ISO values with ISO claims: evaluators
+      // differ on how they read an epoch number against a date-time (seconds, milliseconds), so a
+      // mixed comparison is one no reading may grant on. An unreadable claim fails, negated or not.
+      const wanted = values.map((v) => ({ t: toInstant(v) as number, epoch: isEpoch(v) }));
+      return (v, budget) => {
+        charge(budget, 1);
+        const t = toInstant(v);
+        if (t === undefined || wanted.some((w) => w.epoch !== isEpoch(v))) return false;
+        return wanted.some((w) => s.cmp(t, w.t)) !== s.negated;
+      };
+    }
+    case 'ip': {
+      const ranges = values.map((v) => toRange(v) as IpRange);
+      return (v, budget) => {
+        charge(budget, 1);
+        const addr = typeof v === 'string' && !v.includes('/') ? toRange(v, false) : undefined;
+        return addr !== undefined && ranges.some((r) => inRange(addr, r)) !== s.negated;
+      };
+    }
     case 'null': {
       const wanted = values.map(toBool);
       return (absent, budget) => {
@@ -378,6 +421,86 @@ const MAX_DIGITS = 15;
 function significantDigits(text: string): number {
   const [whole = '', fraction = ''] = text.replace('-', '').split('.');
   return `${whole}${fraction.replace(/0+$/, '')}`.replace(/^0+/, '').length;
+}
+
+/**
+ * A date as epoch milliseconds. AWS takes "W3C implementations of ISO 8601" or epoch time; so that
+ * no value means one instant here and another there, only the unambiguous forms are read: a full
+ * date-time with seconds and an explicit zone (`Z` or `±hh:mm`), or whole epoch seconds. Date-only
+ * and zone-less forms are refused in policies and match nothing as claims.
+ */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const MAX_EPOCH_SECONDS = 253_402_300_799; // 9999-12-31T23:59:59Z
+const isEpoch = (v: unknown) => typeof v === 'number' || (typeof v === 'string' && /^\d{1,12}$/.test(v));
+function toInstant(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= MAX_EPOCH_SECONDS ? v * 1000 : undefined;
+  if (typeof v !== 'string' || v.length > 40) return undefined;
+  if (/^\d{1,12}$/.test(v)) return toInstant(Number(v));
+  const m = ISO_INSTANT.exec(v);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59) {
+    return undefined;
+  }
+  const zone = m[7] as string;
+  if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4, 6)) > 59)) return undefined;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+interface IpRange {
+  readonly v6: boolean;
+  readonly base: bigint;
+  readonly bits: number;
+}
+
+/**
+ * An address or CIDR range (RFC 4632, RFC 4291 §2.3). Refused, so that no reading differs from
+ * AWS's: host bits set under the prefix, zone ids, IPv4-mapped IPv6 (`::ffff:a.b.c.d`, which an
+ * evaluator may or may not match against IPv4 ranges), leading zeros in IPv4 octets, /0, and
+ * (in policies) an address without its prefix length.
+ */
+function toRange(v: unknown, policy = true): IpRange | undefined {
+  if (typeof v !== 'string' || v.length > 64) return undefined;
+  const slash = v.indexOf('/');
+  const addr = slash === -1 ? v : v.slice(0, slash);
+  const v6 = isIPv6(addr) && !addr.includes('%') && !addr.includes('.');
+  if (!v6 && !isIPv4(addr)) return undefined;
+  const width = v6 ? 128 : 32;
+  let bits = width;
+  if (slash !== -1) {
+    const len = v.slice(slash + 1);
+    // A /0 range is every address: evaluators disagree on it, and it is no condition at all.
+    if (!/^\d{1,3}$/.test(len) || Number(len) > width || Number(len) === 0) return undefined;
+    bits = Number(len);
+  }
+  // In a policy, a value carries its prefix length (`/32`, `/128` for one address): evaluators
+  // disagree on a bare address under NotIpAddress when the claim is of the other family.
+  if (policy && slash === -1) return undefined;
+  const base = v6 ? ipv6Value(addr) : addr.split('.').reduce((n, o) => (n << 8n) | BigInt(o), 0n);
+  if (base === undefined) return undefined;
+  if (v6 && base >> 32n === 0xffffn) return undefined;
+  const hostMask = (1n << BigInt(width - bits)) - 1n;
+  if ((base & hostMask) !== 0n) return undefined;
+  return { v6, base, bits };
+}
+
+function ipv6Value(addr: string): bigint | undefined {
+  const [head = '', tail, extra] = addr.split('::');
+  if (extra !== undefined) return undefined;
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...left, ...Array(missing).fill('0'), ...right];
+  return groups.reduce((n, g) => (n << 16n) | BigInt(`0x${g}`), 0n);
+}
+
+function inRange(addr: IpRange, range: IpRange): boolean {
+  if (addr.v6 !== range.v6) return false;
+  const shift = BigInt((range.v6 ? 128 : 32) - range.bits);
+  return addr.base >> shift === range.base >> shift;
 }
 
 function toBool(v: unknown): boolean | undefined {

@@ -11,6 +11,7 @@ import type { Budget } from './limits.ts';
 import { trustRelationshipInputSchema, type TrustRelationship, type TrustRelationshipSpec } from './schema.ts';
 import { checkSessionTags } from './session-tags.ts';
 import { checkSubjectTemplate } from './subject.ts';
+import { CONTEXT_KEYS, CONTEXT_PREFIX } from './context.ts';
 
 /**
  * Validates a relationship document once, when it is stored (parse → check). Throws
@@ -37,6 +38,8 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
         'issuer: Amazon Cognito identity pools are trusted with kind "aws-cognito", which also checks the pool and developer provider',
       );
     }
+  } else if (spec.kind === 'x509') {
+    if (new Set(spec.trust_anchors).size !== spec.trust_anchors.length) issues.push('trust_anchors: duplicate anchor id');
   } else if (poolRegion(spec.identity_pool_id) !== spec.region) {
     issues.push('identity_pool_id: the pool id names another region than region');
   }
@@ -48,6 +51,15 @@ export function validateRelationship(raw: unknown, options: { local: boolean; co
     issues.push(...e.issues);
   }
   if (compiled && spec.kind === 'oidc') checkPublicIssuer(spec.issuer, compiled, issues);
+  // The `fedbroker:` keys are the request context (context.ts); a misspelt one could never be present.
+  for (const c of compiled?.conditions ?? []) {
+    const key = c.key.replace(/^\//, '').toLowerCase();
+    if (key.startsWith(CONTEXT_PREFIX) && !CONTEXT_KEYS.some((k) => k.toLowerCase() === key)) {
+      issues.push(
+        `conditions.${c.operator}: unknown context key ${JSON.stringify(c.key.slice(0, 64))} (known: ${CONTEXT_KEYS.join(', ')})`,
+      );
+    }
+  }
   // Compiled as a StringLike block by compileRelationship: refused now rather than skipped then.
   try {
     compileConditions({ StringLike: { aud: spec.id_token_audiences } });
@@ -149,6 +161,26 @@ function cognitoChecks(relationship: Extract<TrustRelationship, { kind: 'aws-cog
 }
 
 /**
+ * The claim naming the trust anchor that verified a certificate's path (lib/x509/session.ts sets
+ * it; no certificate attribute can, since the attribute names are fixed).
+ */
+export const X509_ANCHOR_CLAIM = 'x509TrustAnchor';
+
+function x509Checks(relationship: Extract<TrustRelationship, { kind: 'x509' }>) {
+  return (claims: Record<string, unknown>): Check[] => {
+    const anchor = claims[X509_ANCHOR_CLAIM];
+    return [
+      {
+        check: 'trust_anchor',
+        matched: typeof anchor === 'string' && relationship.trust_anchors.includes(anchor),
+        expected: relationship.trust_anchors,
+        seen: typeof anchor === 'string' ? anchor : undefined,
+      },
+    ];
+  };
+}
+
+/**
  * Compiles a stored relationship, memoised by a hash of its whole content: a content hash never
  * names two different documents, so no cache can serve a deleted, recreated or rewritten
  * relationship's old policy (a key of id and version did, after delete and recreate). Stored
@@ -162,10 +194,14 @@ export function compileRelationship(relationship: TrustRelationship, ctx: TrustC
   const hit = cache.get(key);
   if (hit) return hit;
   const conditions = compileConditions(relationship.conditions);
+  // An x509 relationship has no issuer and no audience: '' is never a token's `iss` (external.ts
+  // requires a non-empty one), and its one kind check is the anchor that verified the path.
   const [issuer, audiences, kindChecks] =
     relationship.kind === 'oidc'
       ? [relationship.issuer, relationship.audiences, () => [] as Check[]]
-      : [ctx.cognitoIssuer, [relationship.identity_pool_id], cognitoChecks(relationship, ctx)];
+      : relationship.kind === 'x509'
+        ? ['', [], x509Checks(relationship)]
+        : [ctx.cognitoIssuer, [relationship.identity_pool_id], cognitoChecks(relationship, ctx)];
   const compiled: CompiledTrust = {
     relationship,
     issuer,
@@ -176,7 +212,9 @@ export function compileRelationship(relationship: TrustRelationship, ctx: TrustC
     evaluate(claims, budget, mode = 'all') {
       const aud = asStrings(claims.aud);
       const checks: Check[] = [
-        { check: 'audience', matched: audiences.some((a) => aud.includes(a)), expected: audiences, seen: aud.map(shorten) },
+        ...(relationship.kind === 'x509'
+          ? []
+          : [{ check: 'audience', matched: audiences.some((a) => aud.includes(a)), expected: audiences, seen: aud.map(shorten) }]),
         ...kindChecks(claims),
       ];
       const failed = checks.findIndex((c) => !c.matched);

@@ -55,6 +55,13 @@ const common = {
       {},
     )
     .check(z.describe('AWS session tags: tag key → claim')),
+  source_identity: z
+    .optional(z.strictObject({ claim: claimPath }))
+    .check(
+      z.describe(
+        'Claim whose value becomes the AWS source identity (https://aws.amazon.com/source_identity in ID tokens); e.g. x509Subject/CN',
+      ),
+    ),
   enabled: z._default(z.boolean(), true),
 };
 
@@ -86,7 +93,27 @@ const cognitoRelationshipSchema = z.strictObject({
   ...common,
 });
 
-export const trustRelationshipInputSchema = z.discriminatedUnion('kind', [oidcRelationshipSchema, cognitoRelationshipSchema]);
+/**
+ * Trust in X.509 certificates that chain to one of the tenant's trust anchors (docs/x509.md). The
+ * certificate's attributes are the claims conditions see, named as IAM Roles Anywhere names them
+ * (`x509Subject/CN`, `x509SAN/URI`, …).
+ */
+export const x509RelationshipSchema = z.strictObject({
+  kind: z.literal('x509'),
+  trust_anchors: z
+    .array(z.string().check(z.regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63')))
+    .check(z.minLength(1), z.maxLength(5), z.describe('Ids of the tenant’s trust anchors a certificate must chain to (any of them)')),
+  ...common,
+  subject_template: z
+    ._default(z.string().check(z.minLength(1), z.maxLength(255)), '{trust}/{claims.x509Subject/CN}')
+    .check(z.describe('Rendered after `<tenant>/`; placeholders {trust}, {tenant}, {claims.<attribute>} such as {claims.x509Subject/CN}')),
+});
+
+export const trustRelationshipInputSchema = z.discriminatedUnion('kind', [
+  oidcRelationshipSchema,
+  cognitoRelationshipSchema,
+  x509RelationshipSchema,
+]);
 export type TrustRelationshipInput = z.input<typeof trustRelationshipInputSchema>;
 export type TrustRelationshipSpec = z.output<typeof trustRelationshipInputSchema>;
 

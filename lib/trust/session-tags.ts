@@ -76,3 +76,22 @@ export function sessionTagsClaim(tags: TrustRelationshipSpec['session_tags'], cl
   }
   return transitive.length ? { principal_tags, transitive_tag_keys: transitive } : { principal_tags };
 }
+
+/** The ID token claim STS reads the source identity from (IAM User Guide, "Using source identity with AssumeRoleWithWebIdentity"). */
+export const AWS_SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
+/** STS's SourceIdentity: 2-64 of letters, digits and _ + = , . @ - (STS API reference, AssumeRole); so never "aws:…". */
+const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
+
+/**
+ * The source identity a relationship maps (`source_identity.claim`), or undefined when it maps
+ * none. A mapped claim that is missing or not a valid source identity refuses (fail closed): a role
+ * whose trust policy requires `sts:SourceIdentity` must never see it silently dropped.
+ */
+export function sourceIdentityOf(mapping: TrustRelationshipSpec['source_identity'], claims: Record<string, unknown>): string | undefined {
+  if (!mapping) return undefined;
+  const value = readClaim(claims, mapping.claim);
+  if (typeof value !== 'string' || !SOURCE_IDENTITY.test(value)) {
+    throw new SubjectTokenInvalid('source_identity', 'the claim for the source identity is missing or not a valid AWS source identity');
+  }
+  return value;
+}

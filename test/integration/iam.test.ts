@@ -122,7 +122,7 @@ describe('IAM of the packaged template', () => {
     for (const fn of fns()) {
       const p = policiesOf(fn);
       const signs = ['SigningKey', 'key/rotated'].some((r) => evaluate(p, request('kms:Sign', r, 'tag=$stage')) === 'allow');
-      expect([fn, signs]).toEqual([fn, fn === 'token']);
+      expect([fn, signs]).toEqual([fn, fn === 'token' || fn === 'x509']);
     }
   });
 

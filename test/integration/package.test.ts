@@ -49,6 +49,9 @@ describe('serverless package', () => {
       'identityPool',
       'revocations',
       'rotateKeys',
+      'trustAnchors',
+      'trustAnchor',
+      'x509',
     ];
     expect(filters.map((f) => f.Properties.LogGroupName).sort()).toEqual(groups.map((g) => `/aws/lambda/fedbroker-ci-${g}`).sort());
     for (const f of filters) {

@@ -17,6 +17,7 @@ const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
 /** AWS allows five minutes of clock skew on `exp`. */
 const SKEW_SECONDS = 300;
 const TAGS_CLAIM = 'https://aws.amazon.com/tags';
+const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
 /** Tag keys and values may contain letters, spaces, numbers and `_.:/=+-@` (STS API reference, Tag). */
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 /**
@@ -44,6 +45,8 @@ interface StsRole {
   audience: string; // StringEquals <host>:aud
   subjectLike: string; // StringLike <host>:sub, with * and ? wildcards
   allowTagSession?: boolean; // sts:TagSession allowed; required when the token carries https://aws.amazon.com/tags
+  allowSetSourceIdentity?: boolean; // sts:SetSourceIdentity allowed; required when the token carries https://aws.amazon.com/source_identity
+  sourceIdentityLike?: string; // StringLike on sts:SourceIdentity, when the trust policy has one
   maxSessionDuration?: number; // default 3600
 }
 
@@ -55,6 +58,8 @@ interface StsSession {
   tags: Record<string, string>;
   transitiveTagKeys: string[];
   durationSeconds: number;
+  /** The source identity STS set from the token, when it carried one. */
+  sourceIdentity?: string;
 }
 
 /** A session issued by AssumeRole. */
@@ -244,10 +249,30 @@ export async function startStsStandIn(): Promise<StsStandIn> {
       // Tags in the token mean the role must also allow sts:TagSession for this provider.
       if (claims[TAGS_CLAIM] !== undefined && !role.allowTagSession) throw notAuthorized();
       const { tags, transitiveTagKeys, packedPercent } = sessionTags(claims[TAGS_CLAIM]);
+      // IAM User Guide, "Using source identity with AssumeRoleWithWebIdentity": STS reads the
+      // source identity from this claim; setting it needs sts:SetSourceIdentity in the trust policy,
+      // and a policy condition on sts:SourceIdentity must hold. Format: STS API reference (2-64 of [\w+=,.@-]).
+      const sourceIdentity = claims[SOURCE_IDENTITY_CLAIM];
+      if (sourceIdentity !== undefined) {
+        if (typeof sourceIdentity !== 'string' || !/^[\w+=,.@-]{2,64}$/.test(sourceIdentity))
+          throw invalidToken('Invalid source identity in the web identity token');
+        if (!role.allowSetSourceIdentity) throw notAuthorized();
+      }
+      if (role.sourceIdentityLike !== undefined && (typeof sourceIdentity !== 'string' || !like(role.sourceIdentityLike, sourceIdentity)))
+        throw notAuthorized();
       if (duration > (role.maxSessionDuration ?? 3600))
         throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', false);
 
-      sessions.push({ roleArn, sessionName, subject, audience: role.audience, tags, transitiveTagKeys, durationSeconds: duration });
+      sessions.push({
+        roleArn,
+        sessionName,
+        subject,
+        audience: role.audience,
+        tags,
+        transitiveTagKeys,
+        durationSeconds: duration,
+        ...(typeof sourceIdentity === 'string' ? { sourceIdentity } : {}),
+      });
       const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
       const provider = iss.replace(/^https?:\/\//, '').replace(/\/+$/, '');
       return [
@@ -268,6 +293,7 @@ export async function startStsStandIn(): Promise<StsStandIn> {
         // Real STS names the IAM OIDC provider resource: arn:aws:iam::<account>:oidc-provider/<host/path>.
         `<Provider>arn:aws:iam::${ACCOUNT}:oidc-provider/${xml(provider)}</Provider>`,
         `<Audience>${xml(role.audience)}</Audience>`,
+        ...(typeof sourceIdentity === 'string' ? [`<SourceIdentity>${xml(sourceIdentity)}</SourceIdentity>`] : []),
         '</AssumeRoleWithWebIdentityResult>',
         `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>`,
         '</AssumeRoleWithWebIdentityResponse>',

@@ -9,6 +9,8 @@ import { registerRevokeToken } from './revoke-token.ts';
 import { registerStatus } from './status.ts';
 import { registerTrustRelationships } from './trust-relationships.ts';
 import { registerDocumentCommands } from '../../tenant-documents.ts';
+import { registerExchangeX509 } from './exchange-x509.ts';
+import { TRUST_ANCHORS } from './trust-anchors.ts';
 
 /** `fedbroker auth …`: sign in, issue ID tokens, and the tenant's admin API with the stored token. */
 export function registerAuth(program: Command): void {
@@ -23,4 +25,7 @@ export function registerAuth(program: Command): void {
   registerTrustAwsCognitoIdentityPool(auth);
   registerExchangeAwsCognitoToken(auth);
   registerDocumentCommands(auth, IDENTITY_POOLS);
+  // Certificates in (docs/x509.md).
+  registerExchangeX509(auth);
+  registerDocumentCommands(auth, TRUST_ANCHORS);
 }

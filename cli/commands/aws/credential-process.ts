@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import { type AwsCredentials, credentialProcessJson, defaultSessionName } from '../../aws-credentials.ts';
 import { CliError } from '../../errors.ts';
 import { readOptionalFile, writePrivateFile } from '../../private-file.ts';
+import { endpointOf } from '../../context.ts';
 import { cacheDirectory, readStoredToken } from '../../token-file.ts';
-import { type RoleOptions, roleCredentials, roleOptions } from './role.ts';
+import { certificateRoleOptions, type RoleOptions, roleCredentials, roleOptions } from './role.ts';
 
 /**
  * Credentials are reused until this long before they expire. The AWS SDKs refresh
@@ -50,7 +51,8 @@ async function cached(path: string, now = Date.now()): Promise<AwsCredentials | 
  * session instead of per call. A cache that cannot be read or written is no failure.
  */
 async function credentialProcess(opts: RoleOptions & { cache: boolean }, cmd: Command): Promise<void> {
-  const stored = await readStoredToken();
+  // With a certificate the stored token plays no part: the cache is keyed by the certificate file instead.
+  const stored = opts.certificate ? await certificateCacheKey(cmd, opts) : await readStoredToken();
   const path =
     opts.cache && stored
       ? cacheFile({
@@ -77,11 +79,23 @@ async function credentialProcess(opts: RoleOptions & { cache: boolean }, cmd: Co
   process.stdout.write(json);
 }
 
+/** Who a certificate's credentials are cached for: endpoint, tenant and the certificate file's digest. */
+async function certificateCacheKey(
+  cmd: Command,
+  opts: RoleOptions,
+): Promise<{ endpoint: string; tenant: string; sub: string } | undefined> {
+  if (!opts.tenant || !opts.certificate || opts.certificate === '-') return undefined;
+  const text = await readOptionalFile(opts.certificate).catch(() => undefined);
+  if (text === undefined) return undefined;
+  return { endpoint: endpointOf(cmd).endpoint, tenant: opts.tenant, sub: `x509:${createHash('sha256').update(text).digest('hex')}` };
+}
+
 /** `fedbroker aws credential-process`. */
 export function registerCredentialProcess(aws: Command): void {
-  roleOptions(aws.command('credential-process'))
+  certificateRoleOptions(roleOptions(aws.command('credential-process')))
     .description(
-      'print role credentials as credential_process JSON (for credential_process in ~/.aws/config), cached until 5 min before expiry',
+      'print role credentials as credential_process JSON (for credential_process in ~/.aws/config), cached until 5 min before expiry; ' +
+        'with --certificate, from a certificate instead of the stored token (docs/x509.md)',
     )
     .option('--no-cache', 'always get new credentials; neither read nor write the cache')
     .action(credentialProcess);

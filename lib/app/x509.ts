@@ -1,0 +1,266 @@
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { TenantDirectory } from '../directory/directory.ts';
+import type { TrustStore } from '../directory/ports.ts';
+import { CertificateRefused, InvalidRequest, InvalidScope, SubjectTokenInvalid } from '../errors.ts';
+import { describeError, logger } from '../log.ts';
+import { MAX_RELATIONSHIPS, SCOPES, type Scope, TENANT_ID } from '../tenants/tenant.ts';
+import { mintAccessToken, type MintDeps } from '../tokens/mint.ts';
+import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
+import { requestBudget } from '../trust/limits.ts';
+import { type Check, type CompiledTrust, compileRelationship, type TrustContext, X509_ANCHOR_CLAIM } from '../trust/policy.ts';
+import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
+import { contextValues, withRequestContext } from '../trust/context.ts';
+import { renderSubject } from '../trust/subject.ts';
+import { loadAnchor, type ParsedAnchor, type TrustAnchor } from '../x509/anchor.ts';
+import { certificateClaims, parseCertificate, pemBlocks } from '../x509/certificate.ts';
+import { verifyPath } from '../x509/path.ts';
+import { type NonceStore, verifyCertificateRequest } from '../x509/session.ts';
+import type { SignedRequest } from '../x509/sigv4.ts';
+import type { ExchangeResponse } from './exchange.ts';
+
+/**
+ * Certificates in (docs/x509.md): a request signed the IAM Roles Anywhere way, verified against
+ * the tenant's trust anchors (threat model I8, I9), then matched against the tenant's `x509`
+ * trust relationships exactly as a token's claims are, and answered with the same fedbroker
+ * access token `/v1/token` issues, so every output (ID tokens, Cognito, AWS) works unchanged.
+ */
+
+export interface X509Deps extends MintDeps {
+  config: Pick<Config, 'tokens'>;
+  directory: TenantDirectory;
+  nonces: NonceStore;
+  clock: Clock;
+}
+
+/** The JSON body of a session request (signed, through its SHA-256 in the canonical request). */
+interface SessionBody {
+  durationSeconds?: number;
+  scope?: string;
+  /** A relationship id to use rather than the first that matches in id order. */
+  trust?: string;
+}
+
+export interface X509Outcome {
+  response: ExchangeResponse;
+  principal: Principal;
+  jti: string;
+  certificate: { subject: string; issuer: string; serial: string; anchor: string };
+}
+
+const MAX_SESSION_BODY = 4 * 1024;
+
+function parseBody(body: Uint8Array): SessionBody {
+  if (body.length > MAX_SESSION_BODY) throw new InvalidRequest('request body is too large');
+  if (body.length === 0) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch {
+    throw new InvalidRequest('the body must be a JSON object');
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidRequest('the body must be a JSON object');
+  const o = raw as Record<string, unknown>;
+  const known = new Set(['durationSeconds', 'scope', 'trust', 'nonce']);
+  const unknown = Object.keys(o).find((k) => !known.has(k));
+  if (unknown !== undefined) throw new InvalidRequest(`unknown body member ${JSON.stringify(unknown.slice(0, 64))}`);
+  const { durationSeconds, scope, trust, nonce } = o;
+  if (durationSeconds !== undefined && (!Number.isInteger(durationSeconds) || (durationSeconds as number) < 60)) {
+    throw new InvalidRequest('durationSeconds must be a whole number of seconds, at least 60');
+  }
+  if (scope !== undefined && (typeof scope !== 'string' || scope.length > 256)) throw new InvalidRequest('scope must be a string');
+  if (trust !== undefined && (typeof trust !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(trust))) {
+    throw new InvalidRequest('trust must be a trust relationship id');
+  }
+  if (nonce !== undefined && (typeof nonce !== 'string' || nonce.length > 128)) throw new InvalidRequest('nonce must be a string');
+  return {
+    ...(durationSeconds !== undefined ? { durationSeconds: durationSeconds as number } : {}),
+    ...(scope !== undefined ? { scope: scope as string } : {}),
+    ...(trust !== undefined ? { trust: trust as string } : {}),
+  };
+}
+
+function parseScopes(raw: string | undefined): Scope[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const scopes = raw.split(' ').filter(Boolean);
+  const unknown = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown !== undefined) throw new InvalidScope(`unknown scope ${JSON.stringify(unknown.slice(0, 64))}`);
+  return [...new Set(scopes as Scope[])];
+}
+
+/** The tenant's anchors, parsed (cached by content); one that no longer parses is skipped, never trusted. */
+async function tenantAnchors(tenant: string, stored: readonly TrustAnchor[], now: Date): Promise<ParsedAnchor[]> {
+  const out: ParsedAnchor[] = [];
+  for (const a of stored) {
+    try {
+      out.push(await loadAnchor({ id: a.id, enabled: a.enabled, certificates: a.certificates, crls: a.crls ?? [] }, now));
+    } catch (e) {
+      logger.error('stored trust anchor does not parse; it can never verify a certificate', {
+        tenant,
+        anchor: a.id,
+        error: describeError(e),
+      });
+    }
+  }
+  return out;
+}
+
+/** `x509` relationships naming `anchor`, in id order, capped as the exchange path caps relationships. */
+function candidatesFor(trusts: readonly CompiledTrust[], anchor: string): CompiledTrust[] {
+  return trusts.filter((t) => t.relationship.kind === 'x509' && t.relationship.trust_anchors.includes(anchor)).slice(0, MAX_RELATIONSHIPS);
+}
+
+/**
+ * Verifies a signed certificate request for `tenant` and issues a fedbroker access token. Throws
+ * CertificateRefused for every refusal of the certificate.
+ */
+export async function certificateSession(deps: X509Deps, tenant: string, req: SignedRequest, sourceIp?: string): Promise<X509Outcome> {
+  if (!TENANT_ID.test(tenant)) throw new CertificateRefused('unknown_tenant');
+  const body = parseBody(req.body);
+  const requestedScopes = parseScopes(body.scope);
+  const view = await deps.directory.get(tenant);
+  if (!view.tenant) throw new CertificateRefused('unknown_tenant');
+  if (view.tenant.status !== 'active') throw new CertificateRefused('tenant');
+  const now = new Date(deps.clock.now());
+  const anchors = await tenantAnchors(tenant, view.anchors ?? [], now);
+  let verified: Awaited<ReturnType<typeof verifyCertificateRequest>>;
+  try {
+    verified = await verifyCertificateRequest(req, anchors, deps.nonces, now);
+  } catch (e) {
+    if (e instanceof CertificateRefused) throw new CertificateRefused(e.reason, { cause: e, certificate: await presented(req) });
+    throw e;
+  }
+  const leaf = verified.leaf;
+  const certificate = { subject: leaf.subjectDn, issuer: leaf.issuerDn, serial: leaf.serialHex, anchor: verified.anchor.id };
+  const refuse = (reason: string, cause?: unknown) => new CertificateRefused(reason, { cause, certificate });
+  const claims: Record<string, unknown> = { ...verified.claims, [X509_ANCHOR_CLAIM]: verified.anchor.id };
+  const seen = withRequestContext(claims, { now: deps.clock.now(), sourceIp });
+  const candidates = candidatesFor(view.trusts, verified.anchor.id).filter(
+    (t) => body.trust === undefined || t.relationship.id === body.trust,
+  );
+  const budget = requestBudget();
+  const trust = candidates.find((t) => t.evaluate(seen, budget, 'first-failure').matched);
+  if (!trust) throw refuse(budget.remaining <= 0 ? 'evaluation_budget' : 'no_matching_trust');
+  const relationship = trust.relationship;
+  let sub: string;
+  let tags: Principal['tags'];
+  let sourceIdentity: string | undefined;
+  try {
+    sub = renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims });
+    tags = sessionTagsClaim(relationship.session_tags, claims);
+    sourceIdentity = sourceIdentityOf(relationship.source_identity, claims);
+  } catch (e) {
+    if (e instanceof SubjectTokenInvalid) throw refuse(e.reason, e);
+    throw e;
+  }
+  if (requestedScopes?.some((s) => !relationship.scopes.includes(s)))
+    throw new InvalidScope('a requested scope is not granted to this principal');
+  const scopes = requestedScopes ?? relationship.scopes;
+  const cap = Math.min(relationship.max_duration_seconds, deps.config.tokens.accessTokenMaxTtl);
+  if (body.durationSeconds !== undefined && body.durationSeconds > cap) {
+    throw new InvalidRequest(`durationSeconds exceeds the maximum of ${cap} allowed here`);
+  }
+  const ttl = body.durationSeconds ?? Math.min(deps.config.tokens.accessTokenTtl, cap);
+  const principal: Principal = {
+    tenant,
+    trust: relationship.id,
+    generation: relationship.generation,
+    sub,
+    scopes,
+    tags,
+    ...(sourceIdentity ? { sourceIdentity } : {}),
+  };
+  const minted = await mintAccessToken(deps, principal, ttl);
+  return {
+    principal,
+    jti: minted.jti,
+    certificate,
+    response: {
+      access_token: minted.token,
+      issued_token_type: TOKEN_TYPE.accessToken,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      scope: scopes.join(' '),
+    },
+  };
+}
+
+/** Best effort: what the request's leaf says about itself, unverified, for a refusal's audit record. */
+async function presented(req: SignedRequest): Promise<{ subject?: string; issuer?: string; serial?: string } | undefined> {
+  const header = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'x-amz-x509')?.[1];
+  if (!header || header.length > 16 * 1024) return undefined;
+  try {
+    const leaf = await parseCertificate(new Uint8Array(Buffer.from(header, 'base64')));
+    return { subject: leaf.subjectDn, issuer: leaf.issuerDn, serial: leaf.serialHex };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `:explain` for a certificate (tenant admins): verifies `certificate` (PEM or base64 DER) and
+ * optional `intermediates` against the tenant's anchors as a session would (no signature or nonce:
+ * the admin is authenticated, nothing is issued), then evaluates every relationship and says which
+ * attribute failed which condition. Conditions run only over a certificate whose path verified (I3).
+ */
+export async function explainCertificate(
+  deps: { store: TrustStore; clock: Clock; context: TrustContext },
+  tenant: string,
+  body: { certificate?: unknown; intermediates?: unknown; source_ip?: unknown },
+) {
+  const der = (v: unknown): Uint8Array => {
+    if (typeof v !== 'string' || v.length === 0 || v.length > 16 * 1024) throw new InvalidRequest('certificate must be PEM or base64 DER');
+    try {
+      const blocks = v.includes('-----BEGIN') ? pemBlocks(v, 'CERTIFICATE') : [new Uint8Array(Buffer.from(v.trim(), 'base64'))];
+      if (blocks.length !== 1) throw new Error('one certificate');
+      return blocks[0] as Uint8Array;
+    } catch {
+      throw new InvalidRequest('certificate must be one PEM CERTIFICATE block or base64 DER');
+    }
+  };
+  const leafDer = der(body.certificate);
+  if (body.intermediates !== undefined && (!Array.isArray(body.intermediates) || body.intermediates.length > 5)) {
+    throw new InvalidRequest('intermediates must be an array of at most 5 certificates');
+  }
+  const chain = ((body.intermediates as unknown[] | undefined) ?? []).map(der);
+  const record = await deps.store.readTenant(tenant);
+  const now = new Date(deps.clock.now());
+  const anchors = await tenantAnchors(tenant, record.anchors ?? [], now);
+  let claims: Record<string, unknown> | undefined;
+  let anchor: string | undefined;
+  let reason: string | undefined;
+  try {
+    const path = await verifyPath(leafDer, chain, anchors, now);
+    anchor = path.anchor.id;
+    claims = { ...certificateClaims(path.leaf), [X509_ANCHOR_CLAIM]: anchor };
+  } catch (e) {
+    if (!(e instanceof CertificateRefused)) throw e;
+    reason = e.reason;
+  }
+  const trusts = record.relationships
+    .filter((r) => r.kind === 'x509')
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .slice(0, MAX_RELATIONSHIPS)
+    .flatMap((r) => {
+      try {
+        return [compileRelationship(r, deps.context)];
+      } catch {
+        return [];
+      }
+    });
+  const budget = requestBudget();
+  // What-if: the admin may name the source address to explain; the clock is the broker's.
+  const ctx = { now: deps.clock.now(), sourceIp: typeof body.source_ip === 'string' ? body.source_ip.slice(0, 64) : undefined };
+  const seen = claims ? withRequestContext(claims, ctx) : undefined;
+  return {
+    verified: claims !== undefined,
+    context: contextValues(ctx),
+    ...(reason ? { reason } : {}),
+    ...(anchor ? { anchor } : {}),
+    ...(claims ? { attributes: claims } : {}),
+    relationships: trusts.map((t) => {
+      const checks: Check[] = [{ check: 'enabled', matched: t.relationship.enabled }, ...(seen ? t.evaluate(seen, budget).checks : [])];
+      return { id: t.relationship.id, matched: claims !== undefined && checks.every((c) => c.matched), checks };
+    }),
+  };
+}
