@@ -7,6 +7,7 @@ import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 /**
  * Certificates in, end to end through the HTTP API and dynalite (threat model I8–I10): anchors and
@@ -48,7 +49,7 @@ async function api(method: string, path: string, token: string | undefined, body
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any };
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as JsonBody };
 }
 
 /** POSTs a Roles-Anywhere-signed session request for `cert` (intermediates in `chain`). */
@@ -73,7 +74,7 @@ async function session(
       serialHex: cert.serialHex,
     });
   const res = await fetch(url, { method: 'POST', headers, body: text });
-  return { status: res.status, body: (await res.json()) as any, headers };
+  return { status: res.status, body: (await res.json()) as JsonBody, headers };
 }
 
 beforeAll(async () => {
@@ -278,7 +279,7 @@ describe('certificates in', () => {
   it('audits every session, granted or refused, with anchor, serial, subject DN and reason', async () => {
     const res = await api('GET', '/v1/tenants/acme/audit?limit=200', adminA);
     expect(res.status).toBe(200);
-    const sessions = (res.body.items as any[]).filter((i) => i.event === 'x509.session');
+    const sessions = (res.body.items as JsonBody[]).filter((i) => i.event === 'x509.session');
     expect(sessions).toContainEqual(
       expect.objectContaining({
         outcome: 'success',
@@ -291,7 +292,7 @@ describe('certificates in', () => {
     const reasons = new Set(sessions.filter((s) => s.outcome === 'refused').map((s) => s.reason));
     for (const r of ['replayed', 'untrusted_issuer', 'no_matching_trust', 'revoked', 'anchor_disabled']) expect(reasons).toContain(r);
     expect(sessions).toContainEqual(expect.objectContaining({ reason: 'revoked', claimed_subject: 'CN=doomed,OU=Platform,O=Acme' }));
-    const changes = (res.body.items as any[]).filter((i) => String(i.event).startsWith('trust_anchor.'));
+    const changes = (res.body.items as JsonBody[]).filter((i) => String(i.event).startsWith('trust_anchor.'));
     expect(changes.map((c) => c.event)).toEqual(expect.arrayContaining(['trust_anchor.create', 'trust_anchor.replace']));
   });
 });

@@ -8,6 +8,7 @@ import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
+import type { JsonBody } from '../support/json-body.ts';
 
 /**
  * Threat model I8/I10, stateful: random sequences of anchor changes (enable, disable, a new CRL,
@@ -43,7 +44,7 @@ async function api(method: string, path: string, body?: unknown, headers: Record
     headers: { Authorization: `Bearer ${admin}`, ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as JsonBody };
 }
 
 async function putAnchor(m: Model): Promise<void> {

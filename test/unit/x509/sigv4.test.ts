@@ -173,7 +173,12 @@ function malleate(derSig: Buffer): Buffer {
 describe('the nonce store', () => {
   it('is written only after the path verified: a self-made certificate with a good signature writes nothing', async () => {
     const writes: string[] = [];
-    const counting = { claim: async (nonce: string) => (writes.push(nonce), true) };
+    const counting = {
+      claim: async (nonce: string) => {
+        writes.push(nonce);
+        return true;
+      },
+    };
     const stranger = ca.issue({ subject: '/CN=Self Made Root', ca: true });
     const leaf = ca.issue({ subject: '/CN=self-made', issuer: stranger });
     await refusedWith(verifyCertificateRequest(request(leaf, { chainDers: [] }), anchors, counting, new Date()), 'untrusted_issuer');
