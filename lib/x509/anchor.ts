@@ -163,6 +163,20 @@ export async function parseAnchor(content: TrustAnchorContent, now: Date, strict
       }
     }
     if (!issuer) throw invalid(`CRL ${i + 1} is not signed by a CA of this anchor`);
+    // RFC 5280 §5.2, §5.3: fedbroker reads only complete CRLs. A delta CRL (deltaCRLIndicator) or one
+    // scoped by an issuingDistributionPoint lists part of the issuer's revocations, and would shadow
+    // the full CRL as the newest; an indirect CRL's entries (certificateIssuer) are another CA's.
+    // Those extensions are critical, and a CRL with a critical extension fedbroker does not process
+    // MUST NOT be used: refused, whether critical or not for the three named.
+    const partial = new Set(['2.5.29.27', '2.5.29.28', '2.5.29.29']);
+    const refusedExtension = (exts: { extnID: string; critical: boolean }[] | undefined) =>
+      (exts ?? []).some((x) => x.critical || partial.has(x.extnID));
+    if (
+      refusedExtension(crl.crlExtensions?.extensions) ||
+      (crl.revokedCertificates ?? []).some((r) => refusedExtension(r.crlEntryExtensions?.extensions))
+    ) {
+      throw invalid(`CRL ${i + 1} is a delta, partitioned or indirect CRL, or has a critical extension: only complete CRLs are accepted`);
+    }
     const entries = crl.revokedCertificates ?? [];
     if (entries.length > ANCHOR_LIMITS.revokedEntries) throw invalid(`CRL ${i + 1} has over ${ANCHOR_LIMITS.revokedEntries} entries`);
     const revoked = new Set<string>();
