@@ -117,12 +117,15 @@ export async function verifyPath(
     if (ca.pathLen !== undefined && below > ca.pathLen) throw refuse('path_length');
   }
 
-  // Revocation (RFC 5280 §6.3): the newest CRL that the issuing CA signed, among the anchor's.
+  // Revocation (RFC 5280 §6.3): the newest CRL that the issuing CA signed, among the CRLs of every
+  // anchor of the tenant, enabled or not: a CRL is its CA's word on its serials wherever it was
+  // uploaded, so a copy of the CA in another anchor never admits what it revoked (red team, I8).
+  const allCrls = anchors.flatMap((a) => a.crls);
   for (let i = 0; i + 1 < path.length; i++) {
     const cert = path[i] as ParsedCertificate;
     const issuer = path[i + 1] as ParsedCertificate;
     let newest: ParsedAnchor['crls'][number] | undefined;
-    for (const crl of match.a.crls) {
+    for (const crl of allCrls) {
       if (crl.issuerKey !== issuer.caKey) continue;
       if (!newest || crl.thisUpdate.getTime() > newest.thisUpdate.getTime()) newest = crl;
     }
