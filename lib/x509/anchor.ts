@@ -90,6 +90,15 @@ export interface ParsedAnchor {
   readonly crls: readonly ParsedCrl[];
 }
 
+/**
+ * RFC 5280 §4.2.1.10 nameConstraints on a CA of the bundle. pkijs's engine applies the constraints of
+ * the certificates below the trust anchor only, so an anchor CA's would be silently dropped (red team,
+ * I8): such a CA is refused when stored, and a path ending at one is refused (path.ts).
+ */
+export function hasNameConstraints(ca: ParsedCertificate): boolean {
+  return (ca.pkijs.extensions ?? []).some((e) => e.extnID === '2.5.29.30');
+}
+
 function invalid(message: string): InvalidRequest {
   return new InvalidRequest(`invalid trust anchor: ${message}`);
 }
@@ -135,6 +144,12 @@ export async function parseAnchor(content: TrustAnchorContent, now: Date, strict
     if (!strongKey(ca)) throw invalid(`certificate ${i + 1} key must be RSA ≥ 2048 bits or EC P-256/P-384`);
     if (!ca.signatureAlgorithm) throw invalid(`certificate ${i + 1} must be signed with SHA-256 or stronger (RSA PKCS#1 v1.5 or ECDSA)`);
     if (ca.unknownCritical.length > 0) throw invalid(`certificate ${i + 1} has an unsupported critical extension`);
+    if (strict && hasNameConstraints(ca)) {
+      throw invalid(
+        `certificate ${i + 1} has nameConstraints, which a trust anchor's path validation does not apply: ` +
+          'put its issuer in the bundle and send it in X-Amz-X509-Chain',
+      );
+    }
     if (strict && ca.notAfter.getTime() < now.getTime()) throw invalid(`certificate ${i + 1} has expired`);
     cas.push(ca);
   }
