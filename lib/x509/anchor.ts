@@ -219,7 +219,10 @@ export function loadAnchor(content: TrustAnchorContent, now: Date): Promise<Pars
   let hit = cache.get(key);
   if (!hit) {
     hit = parseAnchor(content, now, false);
-    hit.catch(() => cache.delete(key));
+    // A failure is kept too: loading (strict=false) depends on the content alone, and a stored anchor
+    // that no longer loads (e.g. a delta CRL stored before those were refused) must not be re-parsed,
+    // CRL signatures and all, on every unauthenticated session request of its tenant.
+    hit.catch(() => undefined);
     cache.set(key, hit);
     if (cache.size > 256) cache.delete(cache.keys().next().value as string);
   }

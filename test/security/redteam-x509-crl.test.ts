@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateRefused, InvalidRequest } from '../../lib/errors.ts';
-import { parseAnchor } from '../../lib/x509/anchor.ts';
+import { loadAnchor, parseAnchor } from '../../lib/x509/anchor.ts';
 import { verifyPath } from '../../lib/x509/path.ts';
 import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 
@@ -60,6 +60,11 @@ describe('red team: partial CRLs never shadow a full CRL (I8)', () => {
       );
       expect(loaded).toBeInstanceOf(Error);
       if (loaded instanceof CertificateRefused) expect(loaded.reason).toBe('revoked');
+      // And a stored anchor that no longer loads is not parsed again (CRL signatures and all) on every request.
+      const content = { id: `corp-${label}`, enabled: true, certificates: root.certPem, crls: [base, partial] };
+      const first = loadAnchor(content, now());
+      await first.catch(() => undefined);
+      expect(loadAnchor(content, now())).toBe(first);
     });
   }
 });
