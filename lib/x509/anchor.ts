@@ -91,12 +91,14 @@ export interface ParsedAnchor {
 }
 
 /**
- * RFC 5280 §4.2.1.10 nameConstraints on a CA of the bundle. pkijs's engine applies the constraints of
- * the certificates below the trust anchor only, so an anchor CA's would be silently dropped (red team,
- * I8): such a CA is refused when stored, and a path ending at one is refused (path.ts).
+ * Constraint extensions that bind the certificates below a CA: nameConstraints (RFC 5280 §4.2.1.10)
+ * and policyConstraints (§4.2.1.11). pkijs's engine applies them for the certificates below the
+ * trust anchor only, so an anchor CA's would be silently dropped (red team, I8): such a CA is refused
+ * when stored, and a path ending at one is refused (path.ts). The extension names found, or [].
  */
-export function hasNameConstraints(ca: ParsedCertificate): boolean {
-  return (ca.pkijs.extensions ?? []).some((e) => e.extnID === '2.5.29.30');
+const ANCHOR_IGNORED = { '2.5.29.30': 'nameConstraints', '2.5.29.36': 'policyConstraints' } as Record<string, string>;
+export function anchorConstraints(ca: ParsedCertificate): string[] {
+  return (ca.pkijs.extensions ?? []).flatMap((e) => (ANCHOR_IGNORED[e.extnID] ? [ANCHOR_IGNORED[e.extnID] as string] : []));
 }
 
 function invalid(message: string): InvalidRequest {
@@ -144,9 +146,10 @@ export async function parseAnchor(content: TrustAnchorContent, now: Date, strict
     if (!strongKey(ca)) throw invalid(`certificate ${i + 1} key must be RSA ≥ 2048 bits or EC P-256/P-384`);
     if (!ca.signatureAlgorithm) throw invalid(`certificate ${i + 1} must be signed with SHA-256 or stronger (RSA PKCS#1 v1.5 or ECDSA)`);
     if (ca.unknownCritical.length > 0) throw invalid(`certificate ${i + 1} has an unsupported critical extension`);
-    if (strict && hasNameConstraints(ca)) {
+    const ignored = anchorConstraints(ca);
+    if (strict && ignored.length > 0) {
       throw invalid(
-        `certificate ${i + 1} has nameConstraints, which a trust anchor's path validation does not apply: ` +
+        `certificate ${i + 1} has ${ignored.join(' and ')}, which path validation never applies to a trust anchor: ` +
           'put its issuer in the bundle and send it in X-Amz-X509-Chain',
       );
     }

@@ -1,6 +1,6 @@
 import { verify } from 'node:crypto';
 import { CertificateRefused } from '../errors.ts';
-import { hasNameConstraints, type ParsedAnchor } from './anchor.ts';
+import { anchorConstraints, type ParsedAnchor } from './anchor.ts';
 import { type ParsedCertificate, parseCertificate, strongKey } from './certificate.ts';
 import { loadPkijs } from './pkijs.ts';
 
@@ -99,8 +99,11 @@ export async function verifyPath(
   if (!match) throw refuse('path_invalid');
   const path = [...presented, match.ca];
   inValidity(match.ca, now, 'anchor');
-  // pkijs never applies the trust anchor's own nameConstraints: a constrained anchor CA would vouch for any name.
-  if (hasNameConstraints(match.ca)) throw refuse('anchor_name_constraints');
+  // pkijs never applies the trust anchor's own name or policy constraints: a constrained anchor CA would
+  // vouch for any name (policy) below it.
+  const ignored = anchorConstraints(match.ca);
+  if (ignored.includes('nameConstraints')) throw refuse('anchor_name_constraints');
+  if (ignored.length > 0) throw refuse('anchor_policy_constraints');
 
   // Every signature of the path once more with OpenSSL (Node's crypto), which reads ECDSA
   // signatures as strict DER and refuses r, s out of range: pkijs's WebCrypto path takes the last
