@@ -129,12 +129,17 @@ export async function verifyPath(
   for (let i = 0; i + 1 < path.length; i++) {
     const cert = path[i] as ParsedCertificate;
     const issuer = path[i + 1] as ParsedCertificate;
-    let newest: ParsedAnchor['crls'][number] | undefined;
+    // Several CRLs with the same newest thisUpdate: the serial is refused if any lists it (refuse
+    // more, never less), whatever order they were uploaded in.
+    let newest: ParsedAnchor['crls'][number][] = [];
     for (const crl of allCrls) {
       if (crl.issuerKey !== issuer.caKey) continue;
-      if (!newest || crl.thisUpdate.getTime() > newest.thisUpdate.getTime()) newest = crl;
+      const t = crl.thisUpdate.getTime();
+      const top = newest[0]?.thisUpdate.getTime();
+      if (top === undefined || t > top) newest = [crl];
+      else if (t === top) newest.push(crl);
     }
-    if (newest?.revoked.has(cert.serialHex)) throw refuse('revoked');
+    if (newest.some((crl) => crl.revoked.has(cert.serialHex))) throw refuse('revoked');
   }
   return { leaf, anchor: match.a, path };
 }

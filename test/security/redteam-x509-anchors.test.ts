@@ -51,3 +51,15 @@ describe('red team: a CRL counts for its CA in every anchor of the tenant (I8)',
     expect(await outcome(verifyPath(leaf.der, [inter.der], [copy, withCrl], now()))).toBe('revoked');
   });
 });
+
+describe('red team: two CRLs of one CA with the same thisUpdate (I8)', () => {
+  it('a serial either lists is refused, in whichever order they were uploaded', async () => {
+    const leaf = ca.issue({ subject: '/CN=tied', issuer: root });
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    const without = ca.crl(root, { lastUpdate: at });
+    ca.revoke(root, leaf);
+    const withLeaf = ca.crl(root, { lastUpdate: at });
+    expect(await outcome(verifyPath(leaf.der, [], [await anchorOf('corp', [root], [withLeaf, without])], now()))).toBe('revoked');
+    expect(await outcome(verifyPath(leaf.der, [], [await anchorOf('corp', [root], [without, withLeaf])], now()))).toBe('revoked');
+  });
+});
