@@ -13,7 +13,9 @@ import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
 import { contextValues, withRequestContext } from '../trust/context.ts';
 import { renderSubject } from '../trust/subject.ts';
 import { ANCHOR_LIMITS, loadAnchor, type ParsedAnchor, type TrustAnchor } from '../x509/anchor.ts';
-import { certificateClaims, parseCertificate, pemBlocks } from '../x509/certificate.ts';
+import { caFingerprint, nameHash, SERIAL_HEX } from '../x509/binding.ts';
+import { certificateClaims, parseCertificate } from '../x509/certificate.ts';
+import { pemBlocks } from '../x509/pem.ts';
 import { verifyPath } from '../x509/path.ts';
 import { type NonceStore, verifyCertificateRequest } from '../x509/session.ts';
 import type { SignedRequest } from '../x509/sigv4.ts';
@@ -138,6 +140,15 @@ export async function certificateSession(deps: X509Deps, tenant: string, req: Si
   const leaf = verified.leaf;
   const certificate = { subject: leaf.subjectDn, issuer: leaf.issuerDn, serial: leaf.serialHex, anchor: verified.anchor.id };
   const refuse = (reason: string, cause?: unknown) => new CertificateRefused(reason, { cause, certificate });
+  // What the access token records of the path, so its standing follows the anchor (lib/x509/binding.ts):
+  // the anchor CA the path ended at, and each certificate below it by serial and issuer name.
+  const below = verified.path.slice(0, -1);
+  const binding = {
+    anchor: verified.anchor.id,
+    ca: caFingerprint((verified.path.at(-1) as (typeof verified.path)[number]).der),
+    serials: below.map((c) => [c.serialHex, nameHash(c.issuerDer)] as const),
+  };
+  if (below.some((c) => !SERIAL_HEX.test(c.serialHex))) throw refuse('malformed_certificate');
   const claims: Record<string, unknown> = { ...verified.claims, [X509_ANCHOR_CLAIM]: verified.anchor.id };
   const seen = withRequestContext(claims, { now: deps.clock.now(), sourceIp });
   const candidates = candidatesFor(view.trusts, verified.anchor.id).filter(
@@ -174,6 +185,7 @@ export async function certificateSession(deps: X509Deps, tenant: string, req: Si
     scopes,
     tags,
     ...(sourceIdentity ? { sourceIdentity } : {}),
+    certificate: binding,
   };
   const minted = await mintAccessToken(deps, principal, ttl);
   return {

@@ -6,7 +6,9 @@ import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
 import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
-import type { Principal } from './types.ts';
+import { RELATIONSHIP_ID } from '../trust/schema.ts';
+import { CA_FINGERPRINT, type CertificateBinding, MAX_BOUND_SERIALS, SERIAL_HEX } from '../x509/binding.ts';
+import { CERTIFICATE_CLAIM, type Principal } from './types.ts';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -105,6 +107,7 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
   ) {
     throw new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token');
   }
+  const certificate = certificateBinding(payload[CERTIFICATE_CLAIM]);
   // Frozen: the same object answers every later use of this token (see `verified` below).
   const result: VerifiedAccessToken = Object.freeze({
     tenant,
@@ -114,12 +117,40 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
     scopes: Object.freeze(scopes) as Scope[],
     tags: payload[AWS_TAGS_CLAIM] as AwsTagsClaim | undefined,
     ...(typeof payload[AWS_SOURCE_IDENTITY_CLAIM] === 'string' ? { sourceIdentity: payload[AWS_SOURCE_IDENTITY_CLAIM] as string } : {}),
+    ...(certificate ? { certificate } : {}),
     jti: String(payload.jti),
     iat: Number(payload.iat),
     exp: Number(payload.exp),
   });
   if (kid !== undefined) remember(token, { token: result, kid, issuer: deps.issuer });
   return result;
+}
+
+/** The `x509` claim of a certificate-bound token (lib/x509/binding.ts); present but malformed is invalid. */
+function certificateBinding(claim: unknown): CertificateBinding | undefined {
+  if (claim === undefined) return undefined;
+  const c = (claim ?? {}) as Record<string, unknown>;
+  const serials = Array.isArray(c.serials) ? (c.serials as unknown[]) : [];
+  const valid =
+    typeof claim === 'object' &&
+    typeof c.anchor === 'string' &&
+    RELATIONSHIP_ID.test(c.anchor) &&
+    typeof c.ca === 'string' &&
+    CA_FINGERPRINT.test(c.ca) &&
+    serials.length >= 1 &&
+    serials.length <= MAX_BOUND_SERIALS &&
+    serials.every(
+      (e) =>
+        Array.isArray(e) &&
+        e.length === 2 &&
+        typeof e[0] === 'string' &&
+        SERIAL_HEX.test(e[0]) &&
+        typeof e[1] === 'string' &&
+        CA_FINGERPRINT.test(e[1]),
+    );
+  if (!valid) throw new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token');
+  const bound = (serials as [string, string][]).map(([serial, issuer]) => Object.freeze([serial, issuer] as const));
+  return Object.freeze({ anchor: c.anchor as string, ca: c.ca as string, serials: Object.freeze(bound) });
 }
 
 /**

@@ -5,7 +5,7 @@ import type { KeyRing } from '../keys/keyring.ts';
 import type { Signer } from '../keys/ports.ts';
 import { signJwt } from '../jwt/sign.ts';
 import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM, withTenantTag } from '../trust/session-tags.ts';
-import type { Principal } from './types.ts';
+import { CERTIFICATE_CLAIM, type Principal } from './types.ts';
 
 export interface MintDeps {
   issuer: string;
@@ -43,6 +43,8 @@ export async function mintAccessToken(deps: MintDeps, principal: Principal, ttlS
     exp: iat + ttlSeconds,
     ...(principal.tags ? { [AWS_TAGS_CLAIM]: principal.tags } : {}),
     ...(principal.sourceIdentity ? { [AWS_SOURCE_IDENTITY_CLAIM]: principal.sourceIdentity } : {}),
+    // The anchor, CA and serial that verified a certificate: standing follows the anchor (lib/x509/binding.ts).
+    ...(principal.certificate ? { [CERTIFICATE_CLAIM]: { ...principal.certificate } } : {}),
   });
   return { token, jti, expiresIn: ttlSeconds };
 }

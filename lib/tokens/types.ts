@@ -1,4 +1,5 @@
 import type { AwsTagsClaim } from '../trust/session-tags.ts';
+import type { CertificateBinding } from '../x509/binding.ts';
 import type { Scope } from '../tenants/tenant.ts';
 
 /** RFC 8693 §3 token type identifiers. */
@@ -7,6 +8,9 @@ export const TOKEN_TYPE = {
   idToken: 'urn:ietf:params:oauth:token-type:id_token',
   jwt: 'urn:ietf:params:oauth:token-type:jwt',
 } as const;
+
+/** The access-token claim of a {@link Principal.certificate} binding (never put in ID tokens). */
+export const CERTIFICATE_CLAIM = 'x509';
 
 /** Who a fedbroker token speaks for: the result of authenticating a subject token. */
 export interface Principal {
@@ -21,4 +25,9 @@ export interface Principal {
   tags: AwsTagsClaim | undefined;
   /** AWS source identity mapped by the relationship, carried into ID tokens for STS. */
   sourceIdentity?: string | undefined;
+  /**
+   * For a principal admitted by a certificate (docs/x509.md): the anchor, anchor CA and serial that
+   * verified it. Access tokens carry it (claim `x509`) and stand only while that anchor still would.
+   */
+  certificate?: CertificateBinding | undefined;
 }

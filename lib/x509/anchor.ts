@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { InvalidRequest } from '../errors.ts';
 import { RELATIONSHIP_ID } from '../trust/schema.ts';
 import * as z from '../zod.ts';
-import { type ParsedCertificate, parseCertificate, pemBlocks, strongKey } from './certificate.ts';
+import { type ParsedCertificate, parseCertificate, strongKey } from './certificate.ts';
+import { crlBytes, pemBlocks } from './pem.ts';
 import { loadPkijs } from './pkijs.ts';
 
 /**
@@ -106,14 +107,9 @@ function invalid(message: string): InvalidRequest {
 }
 
 function crlDer(text: string): Uint8Array {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('-----BEGIN')) {
-    const blocks = pemBlocks(trimmed, 'X509 CRL');
-    if (blocks.length !== 1) throw invalid('each CRL must be one PEM "X509 CRL" block or base64 DER');
-    return blocks[0] as Uint8Array;
-  }
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) throw invalid('each CRL must be one PEM "X509 CRL" block or base64 DER');
-  return new Uint8Array(Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+  const der = crlBytes(text);
+  if (!der) throw invalid('each CRL must be one PEM "X509 CRL" block or base64 DER');
+  return der;
 }
 
 /**

@@ -312,16 +312,3 @@ export function certificateClaims(leaf: ParsedCertificate): Record<string, strin
   claims.x509SerialNumber = leaf.serialHex;
   return claims;
 }
-
-/** PEM or base64 DER blocks of one type, decoded; anything else in the text is refused. */
-export function pemBlocks(text: string, label: string): Uint8Array[] {
-  const re = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+?)-----END ${label}-----`, 'g');
-  const out: Uint8Array[] = [];
-  let rest = text;
-  for (const m of text.matchAll(re)) {
-    out.push(new Uint8Array(Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64')));
-    rest = rest.replace(m[0], '');
-  }
-  if (rest.trim() !== '') throw new Error(`unexpected text outside ${label} blocks`);
-  return out;
-}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SUBJECT_TOKEN_REFUSED } from '../../lib/app/exchange.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
@@ -294,5 +295,129 @@ describe('certificates in', () => {
     expect(sessions).toContainEqual(expect.objectContaining({ reason: 'revoked', claimed_subject: 'CN=doomed,OU=Platform,O=Acme' }));
     const changes = (res.body.items as JsonBody[]).filter((i) => String(i.event).startsWith('trust_anchor.'));
     expect(changes.map((c) => c.event)).toEqual(expect.arrayContaining(['trust_anchor.create', 'trust_anchor.replace']));
+  });
+});
+
+/**
+ * Threat model I1/I8: the anchor is a kill switch for live tokens too. An access token obtained with
+ * a certificate is judged on every use against the anchor as it is now: refused (`invalid_token` on
+ * the API, the exchange's one answer for an ID token) once the anchor is disabled, deleted, no longer
+ * holds the CA that verified it, or a CRL lists a serial of its path; kept through edits that do not
+ * touch what verified it. Its own anchor and relationship, so the tests above are unaffected.
+ */
+describe('the anchor ends live certificate-bound tokens', () => {
+  let edgeRoot: Issued;
+  let edgeOther: Issued;
+  let edgeInter: Issued;
+  const ANCHOR = '/v1/tenants/acme/trust-anchors/edge';
+
+  /** Replaces (or recreates) the `edge` anchor with `doc`. */
+  async function putEdge(doc: Record<string, unknown>): Promise<void> {
+    const current = await api('GET', ANCHOR, adminA);
+    const res =
+      current.status === 404
+        ? await api('POST', '/v1/tenants/acme/trust-anchors', adminA, { id: 'edge', ...doc })
+        : await api('PUT', ANCHOR, adminA, doc, { 'If-Match': `"${current.body.version}"` });
+    expect(res.status).toBe(current.status === 404 ? 201 : 200);
+  }
+
+  async function tokenWith(cert: Issued, chain: Issued[] = []): Promise<string> {
+    const res = await session('acme', cert, chain);
+    expect(res.status).toBe(200);
+    return res.body.access_token as string;
+  }
+
+  /**
+   * Uses `token` twice: as a Bearer token on the API (403 while it stands, for it lacks trust:admin;
+   * 401 once it does not) and for an ID token (200, or the exchange's one refusal). Both must agree.
+   */
+  async function use(token: string): Promise<{ stands: boolean; api: JsonBody; exchange: JsonBody }> {
+    const viaApi = await api('GET', '/v1/tenants/acme/trust-anchors', token);
+    const viaExchange = await postExchange(gateway.url, {
+      subject_token: token,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.idToken,
+      audience: 'sts.amazonaws.com',
+    });
+    expect([403, 401]).toContain(viaApi.status);
+    expect(viaExchange.status === 200).toBe(viaApi.status === 403);
+    return { stands: viaApi.status === 403, api: viaApi.body, exchange: viaExchange.body };
+  }
+
+  /** The refusal of a token that no longer stands: the same as a disabled relationship's, saying nothing of why. */
+  function expectRefused(r: Awaited<ReturnType<typeof use>>): void {
+    expect(r.stands).toBe(false);
+    expect(r.api).toEqual({ error: 'invalid_token', error_description: 'the access token is not valid' });
+    expect(r.exchange).toEqual({ error: 'invalid_request', error_description: SUBJECT_TOKEN_REFUSED });
+  }
+
+  beforeAll(async () => {
+    edgeRoot = ca.issue({ subject: '/O=Acme/CN=Acme Edge Root', ca: true, key: 'p256' });
+    edgeOther = ca.issue({ subject: '/O=Acme/CN=Acme Edge Other Root', ca: true, key: 'p256' });
+    edgeInter = ca.issue({ subject: '/O=Acme/CN=Acme Edge Servers CA', ca: true, issuer: edgeRoot, key: 'p256' });
+    await putEdge({ certificates: edgeRoot.certPem });
+    const rel = await api('POST', '/v1/tenants/acme/trust-relationships', adminA, {
+      kind: 'x509',
+      id: 'edge',
+      trust_anchors: ['edge'],
+      scopes: ['id-token:issue'],
+    });
+    expect(rel.status).toBe(201);
+  }, 60_000);
+
+  // Every test starts from the anchor holding the root only, enabled, with no CRL.
+  beforeEach(() => putEdge({ certificates: edgeRoot.certPem, crls: [], enabled: true }));
+
+  it('keeps a token when the description changes and when another CA or CRL is added; its token records the path', async () => {
+    const leaf = ca.issue({ subject: '/CN=edge-kept', issuer: edgeRoot });
+    const token = await tokenWith(leaf);
+    const claim = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).x509;
+    expect(claim).toEqual({ anchor: 'edge', ca: expect.stringMatching(/^[\w-]{43}$/), serials: [[leaf.serialHex, expect.any(String)]] });
+    expect((await use(token)).stands).toBe(true);
+    await putEdge({ certificates: edgeRoot.certPem, description: 'edited' });
+    expect((await use(token)).stands).toBe(true);
+    await putEdge({ certificates: edgeRoot.certPem + edgeOther.certPem, crls: [ca.crl(edgeOther)], description: 'edited' });
+    expect((await use(token)).stands).toBe(true);
+  });
+
+  it('refuses a live token once its anchor is disabled', async () => {
+    const token = await tokenWith(ca.issue({ subject: '/CN=edge-disabled', issuer: edgeRoot }));
+    expect((await use(token)).stands).toBe(true);
+    await putEdge({ certificates: edgeRoot.certPem, enabled: false });
+    expectRefused(await use(token));
+  });
+
+  it('refuses a live token once its anchor is deleted', async () => {
+    const token = await tokenWith(ca.issue({ subject: '/CN=edge-deleted', issuer: edgeRoot }));
+    expect((await use(token)).stands).toBe(true);
+    const current = await api('GET', ANCHOR, adminA);
+    expect((await api('DELETE', ANCHOR, adminA, undefined, { 'If-Match': `"${current.body.version}"` })).status).toBe(204);
+    expectRefused(await use(token));
+  });
+
+  it('refuses a live token once the bundle no longer holds the CA that verified it', async () => {
+    const token = await tokenWith(ca.issue({ subject: '/CN=edge-narrowed', issuer: edgeRoot }));
+    expect((await use(token)).stands).toBe(true);
+    await putEdge({ certificates: edgeOther.certPem });
+    expectRefused(await use(token));
+  });
+
+  it('refuses a live token once a newly uploaded CRL lists its serial, and only that one', async () => {
+    const doomed = ca.issue({ subject: '/CN=edge-revoked', issuer: edgeRoot });
+    const spared = ca.issue({ subject: '/CN=edge-spared', issuer: edgeRoot });
+    const [doomedToken, sparedToken] = [await tokenWith(doomed), await tokenWith(spared)];
+    ca.revoke(edgeRoot, doomed);
+    await putEdge({ certificates: edgeRoot.certPem, crls: [ca.crl(edgeRoot)] });
+    expectRefused(await use(doomedToken));
+    expect((await use(sparedToken)).stands).toBe(true);
+  });
+
+  it('refuses a token granted through an intermediate once the intermediate joins the bundle with a CRL listing the leaf', async () => {
+    const doomed = ca.issue({ subject: '/CN=edge-inter-revoked', issuer: edgeInter });
+    const token = await tokenWith(doomed, [edgeInter]);
+    expect((await use(token)).stands).toBe(true);
+    ca.revoke(edgeInter, doomed);
+    await putEdge({ certificates: edgeRoot.certPem + edgeInter.certPem, crls: [ca.crl(edgeInter)] });
+    expectRefused(await use(token));
   });
 });
