@@ -120,4 +120,29 @@ describe.skipIf(!BROKER)('red team: x509 sessions against a running broker', () 
     });
     expect(res.status, res.text).toBe(403);
   });
+  it('malformed headers, bodies and paths are refused, never a 500', async () => {
+    const url = `${BROKER}/v1/tenants/dev/x509/sessions`;
+    const d = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
+    const auth =
+      'AWS4-X509-ECDSA-SHA256 Credential=1/20261207/us-east-1/rolesanywhere/aws4_request, ' +
+      'SignedHeaders=host;x-amz-date;x-amz-x509, Signature=00';
+    const base = { authorization: auth, 'x-amz-date': d, 'x-amz-x509': 'MAA=' };
+    const cases: [string, Record<string, string>, string | Uint8Array][] = [
+      [url, {}, ''],
+      [url, { ...base, 'x-amz-x509': 'MIIBAA==' }, '{}'],
+      [url, base, '{"__proto__":{"a":1}}'],
+      [url, base, '{"durationSeconds":1e400}'],
+      [url, base, '\u00ff'],
+      [url, { ...base, 'x-amz-x509-chain': ',,,' }, ''],
+      [url, { ...base, 'x-amz-date': '20261331T000000Z' }, ''],
+      [`${url}?x=1`, base, ''],
+      [`${BROKER}/v1/tenants/DEV/x509/sessions`, base, ''],
+      [url, { ...base, 'content-type': 'application/octet-stream' }, new Uint8Array([0xff, 0, 1])],
+    ];
+    for (const [u, headers, body] of cases) {
+      const res = await fetch(u, { method: 'POST', headers, body });
+      expect(res.status, `${u} ${JSON.stringify(headers)}`).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    }
+  });
 });
