@@ -12,7 +12,7 @@ import { type Check, type CompiledTrust, compileRelationship, type TrustContext,
 import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
 import { contextValues, withRequestContext } from '../trust/context.ts';
 import { renderSubject } from '../trust/subject.ts';
-import { loadAnchor, type ParsedAnchor, type TrustAnchor } from '../x509/anchor.ts';
+import { ANCHOR_LIMITS, loadAnchor, type ParsedAnchor, type TrustAnchor } from '../x509/anchor.ts';
 import { caFingerprint, nameHash, SERIAL_HEX } from '../x509/binding.ts';
 import { certificateClaims, parseCertificate } from '../x509/certificate.ts';
 import { pemBlocks } from '../x509/pem.ts';
@@ -90,10 +90,15 @@ function parseScopes(raw: string | undefined): Scope[] | undefined {
   return [...new Set(scopes as Scope[])];
 }
 
-/** The tenant's anchors, parsed (cached by content); one that no longer parses is skipped, never trusted. */
+/**
+ * The tenant's anchors, parsed (cached by content); one that no longer parses is skipped, never trusted.
+ * The cap is checked by a read before the write, so concurrent creates can overshoot it (40 at once
+ * stored 21): as for relationships, only the first `anchorsPerTenant` by id are ever used (I10).
+ */
 async function tenantAnchors(tenant: string, stored: readonly TrustAnchor[], now: Date): Promise<ParsedAnchor[]> {
   const out: ParsedAnchor[] = [];
-  for (const a of stored) {
+  const usable = [...stored].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, ANCHOR_LIMITS.anchorsPerTenant);
+  for (const a of usable) {
     try {
       out.push(await loadAnchor({ id: a.id, enabled: a.enabled, certificates: a.certificates, crls: a.crls ?? [] }, now));
     } catch (e) {

@@ -91,6 +91,17 @@ export interface ParsedAnchor {
   readonly crls: readonly ParsedCrl[];
 }
 
+/**
+ * Constraint extensions that bind the certificates below a CA: nameConstraints (RFC 5280 §4.2.1.10)
+ * and policyConstraints (§4.2.1.11). pkijs's engine applies them for the certificates below the
+ * trust anchor only, so an anchor CA's would be silently dropped (red team, I8): such a CA is refused
+ * when stored, and a path ending at one is refused (path.ts). The extension names found, or [].
+ */
+const ANCHOR_IGNORED = { '2.5.29.30': 'nameConstraints', '2.5.29.36': 'policyConstraints' } as Record<string, string>;
+export function anchorConstraints(ca: ParsedCertificate): string[] {
+  return (ca.pkijs.extensions ?? []).flatMap((e) => (ANCHOR_IGNORED[e.extnID] ? [ANCHOR_IGNORED[e.extnID] as string] : []));
+}
+
 function invalid(message: string): InvalidRequest {
   return new InvalidRequest(`invalid trust anchor: ${message}`);
 }
@@ -131,6 +142,13 @@ export async function parseAnchor(content: TrustAnchorContent, now: Date, strict
     if (!strongKey(ca)) throw invalid(`certificate ${i + 1} key must be RSA ≥ 2048 bits or EC P-256/P-384`);
     if (!ca.signatureAlgorithm) throw invalid(`certificate ${i + 1} must be signed with SHA-256 or stronger (RSA PKCS#1 v1.5 or ECDSA)`);
     if (ca.unknownCritical.length > 0) throw invalid(`certificate ${i + 1} has an unsupported critical extension`);
+    const ignored = anchorConstraints(ca);
+    if (strict && ignored.length > 0) {
+      throw invalid(
+        `certificate ${i + 1} has ${ignored.join(' and ')}, which path validation never applies to a trust anchor: ` +
+          'put its issuer in the bundle and send it in X-Amz-X509-Chain',
+      );
+    }
     if (strict && ca.notAfter.getTime() < now.getTime()) throw invalid(`certificate ${i + 1} has expired`);
     cas.push(ca);
   }
@@ -159,6 +177,20 @@ export async function parseAnchor(content: TrustAnchorContent, now: Date, strict
       }
     }
     if (!issuer) throw invalid(`CRL ${i + 1} is not signed by a CA of this anchor`);
+    // RFC 5280 §5.2, §5.3: fedbroker reads only complete CRLs. A delta CRL (deltaCRLIndicator) or one
+    // scoped by an issuingDistributionPoint lists part of the issuer's revocations, and would shadow
+    // the full CRL as the newest; an indirect CRL's entries (certificateIssuer) are another CA's.
+    // Those extensions are critical, and a CRL with a critical extension fedbroker does not process
+    // MUST NOT be used: refused, whether critical or not for the three named.
+    const partial = new Set(['2.5.29.27', '2.5.29.28', '2.5.29.29']);
+    const refusedExtension = (exts: { extnID: string; critical: boolean }[] | undefined) =>
+      (exts ?? []).some((x) => x.critical || partial.has(x.extnID));
+    if (
+      refusedExtension(crl.crlExtensions?.extensions) ||
+      (crl.revokedCertificates ?? []).some((r) => refusedExtension(r.crlEntryExtensions?.extensions))
+    ) {
+      throw invalid(`CRL ${i + 1} is a delta, partitioned or indirect CRL, or has a critical extension: only complete CRLs are accepted`);
+    }
     const entries = crl.revokedCertificates ?? [];
     if (entries.length > ANCHOR_LIMITS.revokedEntries) throw invalid(`CRL ${i + 1} has over ${ANCHOR_LIMITS.revokedEntries} entries`);
     const revoked = new Set<string>();
@@ -186,7 +218,10 @@ export function loadAnchor(content: TrustAnchorContent, now: Date): Promise<Pars
   let hit = cache.get(key);
   if (!hit) {
     hit = parseAnchor(content, now, false);
-    hit.catch(() => cache.delete(key));
+    // A failure is kept too: loading (strict=false) depends on the content alone, and a stored anchor
+    // that no longer loads (e.g. a delta CRL stored before those were refused) must not be re-parsed,
+    // CRL signatures and all, on every unauthenticated session request of its tenant.
+    hit.catch(() => undefined);
     cache.set(key, hit);
     if (cache.size > 256) cache.delete(cache.keys().next().value as string);
   }

@@ -46,7 +46,8 @@ export function nameHash(nameHex: string): string {
  */
 interface AnchorIndex {
   readonly cas: ReadonlySet<string>;
-  readonly revoked: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per issuer name: the newest `thisUpdate` of its CRLs here, and the serials they revoke. */
+  readonly revoked: ReadonlyMap<string, { readonly at: number; readonly serials: ReadonlySet<string> }>;
 }
 
 function indexAnchor(certificates: string, crls: readonly string[]): AnchorIndex {
@@ -81,12 +82,14 @@ function indexAnchor(certificates: string, crls: readonly string[]): AnchorIndex
     }
     return { issuer: nameHash(elementHex(der, issuer)), thisUpdate: timeOf(der, thisUpdate), revoked };
   });
-  const revoked = new Map<string, ReadonlySet<string>>();
+  const revoked = new Map<string, { at: number; serials: ReadonlySet<string> }>();
   for (const name of new Set(lists.map((l) => l.issuer))) {
     const mine = lists.filter((l) => l.issuer === name);
     const shared = cas.filter((c) => c.subject === name).length > 1;
-    const newest = mine.reduce((a, l) => (l.thisUpdate > a.thisUpdate ? l : a));
-    revoked.set(name, shared ? new Set(mine.flatMap((l) => [...l.revoked])) : newest.revoked);
+    const at = Math.max(...mine.map((l) => l.thisUpdate));
+    // Every CRL tied at the newest thisUpdate counts, whatever the upload order (path.ts does the same).
+    const counted = shared ? mine : mine.filter((l) => l.thisUpdate === at);
+    revoked.set(name, { at, serials: new Set(counted.flatMap((l) => [...l.revoked])) });
   }
   return { cas: new Set(cas.map((c) => c.fingerprint)), revoked };
 }
@@ -125,13 +128,21 @@ function indexOf(tenant: string, anchor: TrustAnchor): AnchorIndex | null {
 /**
  * Whether a certificate-bound token still stands under the tenant's anchors as they are now: the
  * anchor exists and is enabled, still holds the CA that verified the path, and no certificate of
- * the path has its serial listed in the anchor's newest CRL of its issuer. Per use: one lookup by id and at
- * most 13 set lookups once the anchor's content has been indexed (once per content per container).
+ * the path has its serial listed in the newest CRL of its issuer among all the tenant's anchors
+ * (enabled or not; every CRL tied at the newest thisUpdate), as sessions judge it (path.ts): a CRL
+ * uploaded with another anchor holding the same CA ends the token too. Per use: a lookup per anchor
+ * and set lookups once each anchor's content has been indexed (once per content per container).
  */
 export function certificateStands(tenant: string, binding: CertificateBinding, anchors: readonly TrustAnchor[]): boolean {
   const anchor = anchors.find((a) => a.id === binding.anchor);
   if (!anchor?.enabled) return false;
   const index = indexOf(tenant, anchor);
   if (!index?.cas.has(binding.ca)) return false;
-  return binding.serials.every(([serial, issuer]) => !index.revoked.get(issuer)?.has(serial));
+  const indexes = anchors.flatMap((a) => (a === anchor ? [index] : (indexOf(tenant, a) ?? [])));
+  return binding.serials.every(([serial, issuer]) => {
+    const lists = indexes.flatMap((i) => i.revoked.get(issuer) ?? []);
+    if (lists.length === 0) return true;
+    const at = Math.max(...lists.map((l) => l.at));
+    return !lists.some((l) => l.at === at && l.serials.has(serial));
+  });
 }

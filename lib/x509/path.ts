@@ -1,6 +1,6 @@
 import { verify } from 'node:crypto';
 import { CertificateRefused } from '../errors.ts';
-import type { ParsedAnchor } from './anchor.ts';
+import { anchorConstraints, type ParsedAnchor } from './anchor.ts';
 import { type ParsedCertificate, parseCertificate, strongKey } from './certificate.ts';
 import { loadPkijs } from './pkijs.ts';
 
@@ -99,6 +99,11 @@ export async function verifyPath(
   if (!match) throw refuse('path_invalid');
   const path = [...presented, match.ca];
   inValidity(match.ca, now, 'anchor');
+  // pkijs never applies the trust anchor's own name or policy constraints: a constrained anchor CA would
+  // vouch for any name (policy) below it.
+  const ignored = anchorConstraints(match.ca);
+  if (ignored.includes('nameConstraints')) throw refuse('anchor_name_constraints');
+  if (ignored.length > 0) throw refuse('anchor_policy_constraints');
 
   // Every signature of the path once more with OpenSSL (Node's crypto), which reads ECDSA
   // signatures as strict DER and refuses r, s out of range: pkijs's WebCrypto path takes the last
@@ -117,16 +122,24 @@ export async function verifyPath(
     if (ca.pathLen !== undefined && below > ca.pathLen) throw refuse('path_length');
   }
 
-  // Revocation (RFC 5280 §6.3): the newest CRL that the issuing CA signed, among the anchor's.
+  // Revocation (RFC 5280 §6.3): the newest CRL that the issuing CA signed, among the CRLs of every
+  // anchor of the tenant, enabled or not: a CRL is its CA's word on its serials wherever it was
+  // uploaded, so a copy of the CA in another anchor never admits what it revoked (red team, I8).
+  const allCrls = anchors.flatMap((a) => a.crls);
   for (let i = 0; i + 1 < path.length; i++) {
     const cert = path[i] as ParsedCertificate;
     const issuer = path[i + 1] as ParsedCertificate;
-    let newest: ParsedAnchor['crls'][number] | undefined;
-    for (const crl of match.a.crls) {
+    // Several CRLs with the same newest thisUpdate: the serial is refused if any lists it (refuse
+    // more, never less), whatever order they were uploaded in.
+    let newest: ParsedAnchor['crls'][number][] = [];
+    for (const crl of allCrls) {
       if (crl.issuerKey !== issuer.caKey) continue;
-      if (!newest || crl.thisUpdate.getTime() > newest.thisUpdate.getTime()) newest = crl;
+      const t = crl.thisUpdate.getTime();
+      const top = newest[0]?.thisUpdate.getTime();
+      if (top === undefined || t > top) newest = [crl];
+      else if (t === top) newest.push(crl);
     }
-    if (newest?.revoked.has(cert.serialHex)) throw refuse('revoked');
+    if (newest.some((crl) => crl.revoked.has(cert.serialHex))) throw refuse('revoked');
   }
   return { leaf, anchor: match.a, path };
 }

@@ -128,11 +128,18 @@ export class OpensslCa {
   }
 
   /** A CRL of `issuer`'s index, signed with `signingKey` (default the issuer's key); PEM. */
-  crl(issuer: Issued, opts: { signingKeyPath?: string; md?: string; lastUpdate?: Date } = {}): string {
+  crl(issuer: Issued, opts: { signingKeyPath?: string; md?: string; lastUpdate?: Date; crlExtensions?: string[] } = {}): string {
     const out = join(issuer.dir, `crl-${++counter}.pem`);
-    const args = ['ca', '-gencrl', '-config', this.#caConfig(issuer.dir), '-keyfile', opts.signingKeyPath ?? issuer.keyPath];
+    const cnf = this.#caConfig(issuer.dir);
+    const args = ['ca', '-gencrl', '-config', cnf, '-keyfile', opts.signingKeyPath ?? issuer.keyPath];
     args.push('-cert', issuer.certPath, '-md', opts.md ?? 'sha256', '-out', out);
     if (opts.lastUpdate) args.push('-crl_lastupdate', asn1Time(opts.lastUpdate));
+    if (opts.crlExtensions) {
+      // CRL extensions (e.g. `2.5.29.27 = critical, DER:020101`, a delta CRL indicator) in a section of their own.
+      const section = `crlext${counter}`;
+      writeFileSync(cnf, `${readFileSync(cnf, 'utf8')}[${section}]\n${opts.crlExtensions.join('\n')}\n`);
+      args.push('-crlexts', section);
+    }
     run(args);
     return readFileSync(out, 'utf8');
   }
