@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
+import { startLocalRun } from '../support/local-run.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
 
-/**
- * Red team against a running local broker (`PORT=9200 npm start`): set FEDBROKER_REDTEAM_URL
- * (http://localhost:9200) and FEDBROKER_REDTEAM_DEV (http://localhost:9202) to run. Skipped otherwise.
- */
+/** Red team against the local run as `npm start` starts it (its dev tenant and dev issuer). */
 
-const BROKER = process.env.FEDBROKER_REDTEAM_URL ?? '';
-const DEV = process.env.FEDBROKER_REDTEAM_DEV ?? '';
+let localRun: Awaited<ReturnType<typeof startLocalRun>>;
+let BROKER = '';
+let DEV = '';
 const ca = new OpensslCa();
 let admin = '';
 let root: Issued;
@@ -25,7 +24,7 @@ async function api(method: string, path: string, body?: unknown, token = admin) 
   return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, unknown> };
 }
 
-export async function session(o: { cert: Issued; body?: string; headers?: Record<string, string>; tenant?: string; path?: string }) {
+async function session(o: { cert: Issued; body?: string; headers?: Record<string, string>; tenant?: string; path?: string }) {
   const url = `${BROKER}${o.path ?? `/v1/tenants/${o.tenant ?? 'dev'}/x509/sessions`}`;
   const body = o.body ?? JSON.stringify({ nonce: randomUUID() });
   const headers = signRolesAnywhere({ url, body, certDer: o.cert.der, keyPem: o.cert.keyPem, serialHex: o.cert.serialHex });
@@ -33,8 +32,11 @@ export async function session(o: { cert: Issued; body?: string; headers?: Record
   return { status: res.status, text: await res.text(), headers, body, url };
 }
 
-describe.skipIf(!BROKER)('red team: x509 sessions against a running broker', () => {
+describe('red team: x509 sessions against the local run', () => {
   beforeAll(async () => {
+    localRun = await startLocalRun();
+    BROKER = localRun.issuer;
+    DEV = localRun.devIssuer;
     const dev = (await (await fetch(`${DEV}/token`, { method: 'POST', body: 'sub=dev:redteam' })).text()).trim();
     const form = new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
@@ -65,22 +67,9 @@ describe.skipIf(!BROKER)('red team: x509 sessions against a running broker', () 
       conditions: { StringEquals: { 'x509Subject/CN': 'live-workload' } },
     });
     expect(rel2.status, JSON.stringify(rel2.body)).toBeLessThan(300);
-  }, 60_000);
+  }, 90_000);
 
-  afterAll(async () => {
-    // Leave the local run's `dev` tenant as found: its anchor cap is 10.
-    for (const kind of ['trust-relationships', 'trust-anchors']) {
-      for (const id of kind === 'trust-anchors' ? [`rt-${run}`] : [`rt-${run}`, `rt-open-${run}`]) {
-        const got = await api('GET', `/v1/tenants/dev/${kind}/${id}`);
-        const version = got.body?.version;
-        if (version === undefined) continue;
-        await fetch(`${BROKER}/v1/tenants/dev/${kind}/${id}`, {
-          method: 'DELETE',
-          headers: { authorization: `Bearer ${admin}`, 'if-match': `"${String(version)}"` },
-        });
-      }
-    }
-  });
+  afterAll(async () => localRun?.stop());
 
   it('the admin API refuses a name-constrained anchor CA and a delta CRL', async () => {
     const constrained = ca.issue({
