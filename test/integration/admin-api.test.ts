@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type TestBroker } from '../support/broker.ts';
-import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
+import { gatewayClient } from '../support/gateway-client.ts';
 import { tenantAdmin } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
-import type { JsonBody } from '../support/json-body.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -29,29 +28,10 @@ const doc = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function tokenFor(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, {
-    subject_token: await upstream.token({ sub }),
-    subject_token_type: TOKEN_TYPE.idToken,
-    tenant,
-  });
-  expect(res.status).toBe(200);
-  return res.body.access_token as string;
-}
-
-async function api(method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gateway.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as JsonBody, text };
-}
+const { tokenFor, api } = gatewayClient(
+  () => gateway.url,
+  () => upstream,
+);
 
 beforeAll(async () => {
   broker = await startBroker({ env: { FEDBROKER_LOCAL: 'true' } });

@@ -6,8 +6,8 @@ import { DynamoAuditLog } from '../../lib/aws/dynamo-audit-log.ts';
 import { Table } from '../../lib/aws/dynamo-table.ts';
 import type { Scope } from '../../lib/tenants/tenant.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
-import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
+import { gatewayClient } from '../support/gateway-client.ts';
 import { tenantAdmin, subjectRelationship } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 import type { JsonBody } from '../support/json-body.ts';
@@ -32,15 +32,10 @@ const seeded: Partial<AuditRecord>[] = [
   { time: iso(now - 3_600_000), principal: 'paged/ci/a' },
 ];
 
-async function tokenFor(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, {
-    subject_token: await upstream.token({ sub }),
-    subject_token_type: TOKEN_TYPE.idToken,
-    tenant,
-  });
-  expect(res.status, res.text).toBe(200);
-  return res.body.access_token as string;
-}
+const { tokenFor } = gatewayClient(
+  () => gateway.url,
+  () => upstream,
+);
 
 async function audit(tenant: string, token: string | undefined, query: Record<string, string | number> = {}) {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));

@@ -9,9 +9,9 @@ import type { Scope } from '../../lib/tenants/tenant.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
+import { gatewayClient } from '../support/gateway-client.ts';
 import { tenantAdmin, subjectRelationship } from '../support/tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
-import type { JsonBody } from '../support/json-body.ts';
 
 let broker: TestBroker;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -22,28 +22,10 @@ let adminB: string;
 
 const relationship = (id: string, sub: string, scopes: string[]) => subjectRelationship(upstream.issuer, id, sub, scopes as Scope[]);
 
-async function tokenFor(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, {
-    subject_token: await upstream.token({ sub }),
-    subject_token_type: TOKEN_TYPE.idToken,
-    tenant,
-  });
-  expect(res.status, res.text).toBe(200);
-  return res.body.access_token as string;
-}
-
-async function api(method: string, path: string, token: string | undefined, body?: unknown) {
-  const res = await fetch(`${gateway.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: (text ? JSON.parse(text) : {}) as JsonBody };
-}
+const { tokenFor, api } = gatewayClient(
+  () => gateway.url,
+  () => upstream,
+);
 
 const revoke = (tenant: string, admin: string | undefined, body: unknown) => api('POST', `/v1/tenants/${tenant}/revocations`, admin, body);
 const idToken = (accessToken: string) =>

@@ -4,6 +4,7 @@ import { SUBJECT_TOKEN_REFUSED } from '../../lib/app/exchange.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startGateway } from '../support/gateway.ts';
+import { gatewayClient } from '../support/gateway-client.ts';
 import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
 import { tenantAdmin } from '../support/tenants.ts';
@@ -29,29 +30,10 @@ let globexRoot: Issued;
 
 const REFUSED = { error: 'access_denied', error_description: 'the certificate request was refused' };
 
-async function tokenFor(tenant: string, sub: string): Promise<string> {
-  const res = await postExchange(gateway.url, {
-    subject_token: await upstream.token({ sub }),
-    subject_token_type: TOKEN_TYPE.idToken,
-    tenant,
-  });
-  expect(res.status).toBe(200);
-  return res.body.access_token as string;
-}
-
-async function api(method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gateway.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as JsonBody };
-}
+const { tokenFor, api } = gatewayClient(
+  () => gateway.url,
+  () => upstream,
+);
 
 /** POSTs a Roles-Anywhere-signed session request for `cert` (intermediates in `chain`). */
 async function session(

@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { startBroker, type TestBroker } from './broker.ts';
 import { builtCli, cliRunner, tempConfigHome, type RunCli } from './cli.ts';
 import { startGateway } from './gateway.ts';
+import { startStsStandIn, type StsStandIn } from './sts-stand-in.ts';
 import { tenantAdmin } from './tenants.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from './upstream-issuer.ts';
 
@@ -20,7 +21,14 @@ export interface SignedInCli {
   close(): Promise<void>;
 }
 
-export async function startSignedInCli(extraEnv: Record<string, string> = {}): Promise<SignedInCli> {
+export interface SignedInOptions {
+  /** Fields added to (or replacing) those of the `ci` relationship, e.g. `session_tags`. */
+  relationship?: Record<string, unknown>;
+  /** Claims of the upstream token the CLI signs in with, besides `sub: 'deployer'`. */
+  claims?: Record<string, unknown>;
+}
+
+export async function startSignedInCli(extraEnv: Record<string, string> = {}, options: SignedInOptions = {}): Promise<SignedInCli> {
   const [broker, upstream] = await Promise.all([startBroker({ env: { FEDBROKER_LOCAL: 'true' } }), startUpstreamIssuer(), builtCli()]);
   const gateway = await startGateway((m) => broker.load(m));
   // Relying parties fetch discovery and the JWKS from the ID token's issuer: here, the gateway itself.
@@ -35,12 +43,20 @@ export async function startSignedInCli(extraEnv: Record<string, string> = {}): P
       scopes: ['id-token:issue'],
       // What each output asks for: STS, Entra's token exchange, Google's workload identity providers.
       id_token_audiences: ['sts.amazonaws.com', 'api://AzureADTokenExchange', 'https://iam.googleapis.com/projects/*'],
+      ...options.relationship,
     },
   ]);
   const home = tempConfigHome();
   const env = { HOME: home, XDG_CONFIG_HOME: home, FEDBROKER_ENDPOINT: gateway.url, ...extraEnv };
   const cli = cliRunner(env);
-  const res = await cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token', await upstream.token({ sub: 'deployer' })]);
+  const res = await cli([
+    'auth',
+    'exchange-oidc-token',
+    '--tenant',
+    'acme',
+    '--token',
+    await upstream.token({ sub: 'deployer', ...options.claims }),
+  ]);
   expect(res.code, res.stderr).toBe(0);
   return {
     broker,
@@ -54,6 +70,32 @@ export async function startSignedInCli(extraEnv: Record<string, string> = {}): P
       await broker.close();
     },
   };
+}
+
+export interface SignedInAwsCli extends SignedInCli {
+  sts: StsStandIn;
+}
+
+/**
+ * {@link startSignedInCli} with the STS stand-in: the CLI's env points the AWS SDK at it
+ * (AWS_ENDPOINT_URL_STS, AWS_REGION us-east-1). Trust no role yet: callers `sts.addRole` theirs,
+ * with `providerUrl: gateway.url`.
+ */
+export async function startSignedInAwsCli(options: SignedInOptions = {}): Promise<SignedInAwsCli> {
+  const sts = await startStsStandIn();
+  try {
+    const s = await startSignedInCli({ AWS_ENDPOINT_URL_STS: sts.url, AWS_REGION: 'us-east-1' }, options);
+    return {
+      ...s,
+      sts,
+      async close() {
+        await Promise.all([s.close(), sts.close()]);
+      },
+    };
+  } catch (err) {
+    await sts.close();
+    throw err;
+  }
 }
 
 /** `export K=V` lines as a map (the values the CLI prints never need quoting). */

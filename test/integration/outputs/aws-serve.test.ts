@@ -6,22 +6,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromContainerMetadata, fromHttp, fromInstanceMetadata } from '@aws-sdk/credential-providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../../support/broker.ts';
-import { builtCli, cliRunner, tempConfigHome, type RunCli } from '../../support/cli.ts';
+import { tempConfigHome, type RunCli } from '../../support/cli.ts';
 import { spawnCli, type CliProcess } from '../../support/cli-spawn.ts';
-import { startGateway } from '../../support/gateway.ts';
-import { exportsOf, withEnv } from '../../support/signed-in-cli.ts';
-import { startStsStandIn, type StsStandIn } from '../../support/sts-stand-in.ts';
-import { tenantAdmin } from '../../support/tenants.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../support/upstream-issuer.ts';
+import { exportsOf, type SignedInAwsCli, startSignedInAwsCli, withEnv } from '../../support/signed-in-cli.ts';
+import type { StsStandIn } from '../../support/sts-stand-in.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/deploy';
 /** Debian's awscli package (AWS CLI v2); `configure export-credentials` exists since 2.9. */
 const AWS_CLI = '/usr/bin/aws';
 
-let broker: TestBroker;
-let gateway: Awaited<ReturnType<typeof startGateway>>;
-let upstream: UpstreamIssuer;
+let s: SignedInAwsCli;
 let sts: StsStandIn;
 let env: Record<string, string>;
 let cli: RunCli;
@@ -35,38 +29,16 @@ async function startServe(args: string[]): Promise<{ proc: CliProcess; vars: Rec
 }
 
 beforeAll(async () => {
-  [broker, upstream, sts] = await Promise.all([
-    startBroker({ env: { FEDBROKER_LOCAL: 'true' } }),
-    startUpstreamIssuer(),
-    startStsStandIn(),
-    builtCli(),
-  ]);
-  gateway = await startGateway((m) => broker.load(m));
-  broker.coldStart({ FEDBROKER_ISSUER: gateway.url });
-  await tenantAdmin(broker.tableName).tenant('acme', [
-    {
-      kind: 'oidc',
-      id: 'ci',
-      issuer: upstream.issuer,
-      audiences: ['fedbroker'],
-      conditions: { StringEquals: { sub: 'deployer' } },
-      scopes: ['id-token:issue'],
-    },
-  ]);
-  sts.addRole({ providerUrl: gateway.url, audience: 'sts.amazonaws.com', allowTagSession: true, roleArn: ROLE, subjectLike: 'acme/*' });
-  const home = tempConfigHome();
-  env = { HOME: home, XDG_CONFIG_HOME: home, FEDBROKER_ENDPOINT: gateway.url, AWS_ENDPOINT_URL_STS: sts.url, AWS_REGION: 'us-east-1' };
-  cli = cliRunner(env);
-  const token = await upstream.token({ sub: 'deployer' });
-  expect((await cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token', token])).code).toBe(0);
+  s = await startSignedInAwsCli();
+  ({ sts, env, cli } = s);
+  sts.addRole({ providerUrl: s.gateway.url, audience: 'sts.amazonaws.com', allowTagSession: true, roleArn: ROLE, subjectLike: 'acme/*' });
   // 15-minute sessions, every wait 200 times shorter: renewed every 3.6 s of test time.
   ({ proc: server, vars } = await startServe(['--duration', '15m', '--time-scale', '200', '--imds']));
 });
 afterAll(async () => {
   server?.kill('SIGTERM');
   await server?.exited;
-  await Promise.all([gateway?.close(), upstream?.close(), sts?.close()]);
-  await broker?.close();
+  await s?.close();
 });
 
 describe('fedbroker aws serve', () => {

@@ -15,6 +15,9 @@ let cli: RunCli;
 let tokenFile: string;
 
 const tokenPath = () => join(home, 'fedbroker', 'token.json');
+/** `fedbroker auth exchange-oidc-token --tenant acme --token-file <file> ...extra`. */
+const signIn = (file: string, ...extra: string[]) =>
+  cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token-file', file, ...extra]);
 
 beforeAll(async () => {
   [broker, upstream] = await Promise.all([startBroker({ env: { FEDBROKER_LOCAL: 'true' } }), startUpstreamIssuer(), builtCli()]);
@@ -41,8 +44,8 @@ describe('fedbroker auth status and logout', () => {
   });
 
   it('shows endpoint, tenant, principal, scopes, expiry and how the token renews', async () => {
-    const signIn = await cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token-file', tokenFile, '--endpoint', gateway.url]);
-    expect(signIn.code, signIn.stderr).toBe(0);
+    const signedIn = await signIn(tokenFile, '--endpoint', gateway.url);
+    expect(signedIn.code, signedIn.stderr).toBe(0);
     const res = await cli(['auth', 'status']);
     expect(res).toMatchObject({ code: 0, stderr: '' });
     expect(res.stdout).toContain(`endpoint:  ${gateway.url}\n`);
@@ -57,7 +60,7 @@ describe('fedbroker auth status and logout', () => {
   });
 
   it('signs in again at the stored endpoint: --ensure finds the token it keeps there', async () => {
-    const res = await cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token-file', tokenFile, '--ensure', '1m']);
+    const res = await signIn(tokenFile, '--ensure', '1m');
     expect(res).toMatchObject({ code: 0, stdout: '' });
     expect(res.stderr).toContain('nothing exchanged');
   });
@@ -95,7 +98,7 @@ describe('fedbroker auth status and logout', () => {
 describe('errors say what to do next', () => {
   it('points a refused sign-in to explain', async () => {
     const stranger = tempFile('stranger.jwt', await upstream.token({ sub: 'someone-else' }));
-    const res = await cli(['auth', 'exchange-oidc-token', '--tenant', 'acme', '--token-file', stranger, '--endpoint', gateway.url]);
+    const res = await signIn(stranger, '--endpoint', gateway.url);
     expect(res).toMatchObject({ code: 1, stdout: '' });
     expect(res.stderr).toMatch(
       new RegExp(
@@ -106,18 +109,7 @@ describe('errors say what to do next', () => {
   });
 
   it('names the cap and the settings behind it when --duration is over it', async () => {
-    const res = await cli([
-      'auth',
-      'exchange-oidc-token',
-      '--tenant',
-      'acme',
-      '--token-file',
-      tokenFile,
-      '--duration',
-      '5h',
-      '--endpoint',
-      gateway.url,
-    ]);
+    const res = await signIn(tokenFile, '--duration', '5h', '--endpoint', gateway.url);
     expect(res).toMatchObject({ code: 1, stdout: '' });
     expect(res.stderr).toMatch(
       /^fedbroker: invalid_request: duration_seconds exceeds the maximum of \d+ allowed here: ask for --duration \S+ or less/,
@@ -126,33 +118,14 @@ describe('errors say what to do next', () => {
   });
 
   it('refuses plain http off this machine unless --insecure, for a typed and for a stored endpoint', async () => {
-    const typed = await cli([
-      'auth',
-      'exchange-oidc-token',
-      '--tenant',
-      'acme',
-      '--token-file',
-      tokenFile,
-      '--endpoint',
-      'http://broker.example.com',
-    ]);
+    const typed = await signIn(tokenFile, '--endpoint', 'http://broker.example.com');
     expect(typed).toMatchObject({ code: 2, stdout: '' });
     expect(typed.stderr).toBe(
       'fedbroker: usage_error: --endpoint must use https (plain http only for localhost): ' +
         'add --insecure to send tokens unencrypted to broker.example.com\n',
     );
     // 127.0.0.2 is loopback to the kernel but not a name the CLI trusts for plain http: here it stands for any other host.
-    const insecure = await cli([
-      'auth',
-      'exchange-oidc-token',
-      '--tenant',
-      'acme',
-      '--token-file',
-      tokenFile,
-      '--endpoint',
-      'http://127.0.0.2:9',
-      '--insecure',
-    ]);
+    const insecure = await signIn(tokenFile, '--endpoint', 'http://127.0.0.2:9', '--insecure');
     expect(insecure).toMatchObject({ code: 1 });
     expect(insecure.stderr).toMatch(/^fedbroker: network_error: cannot reach http:\/\/127\.0\.0\.2:9/);
 

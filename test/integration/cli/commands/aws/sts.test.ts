@@ -3,48 +3,26 @@ import { join, resolve } from 'node:path';
 import { fromEnv, fromIni, fromProcess, fromTokenFile } from '@aws-sdk/credential-providers';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../../../../support/broker.ts';
-import { builtCli, cliRunner, tempConfigHome, type RunCli } from '../../../../support/cli.ts';
+import type { TestBroker } from '../../../../support/broker.ts';
+import { cliRunner, tempConfigHome, type RunCli } from '../../../../support/cli.ts';
 import { spawnCli } from '../../../../support/cli-spawn.ts';
 import { startGateway } from '../../../../support/gateway.ts';
-import { startStsStandIn, type StsStandIn } from '../../../../support/sts-stand-in.ts';
-import { tenantAdmin } from '../../../../support/tenants.ts';
-import { startUpstreamIssuer, type UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
+import { exportsOf, type SignedInAwsCli, startSignedInAwsCli, withEnv } from '../../../../support/signed-in-cli.ts';
+import type { StsStandIn } from '../../../../support/sts-stand-in.ts';
+import type { UpstreamIssuer } from '../../../../support/upstream-issuer.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/deploy';
 const GLOBEX_ROLE = 'arn:aws:iam::111122223333:role/globex-only';
 const SESSION = 'fedbroker.acme.ci-deployer.ee02178fb6bffaef';
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
+let s: SignedInAwsCli;
 let broker: TestBroker;
-let gateway: Awaited<ReturnType<typeof startGateway>>;
+let gateway: SignedInAwsCli['gateway'];
 let upstream: UpstreamIssuer;
 let sts: StsStandIn;
-let home: string;
 let env: Record<string, string>;
 let cli: RunCli;
-
-/** `export K=V` lines as a map (values are unquoted: credentials never need quoting). */
-const exports = (stdout: string) =>
-  Object.fromEntries(
-    stdout
-      .trim()
-      .split('\n')
-      .map((l) => /^export (\w+)=(.*)$/.exec(l)!.slice(1, 3) as [string, string]),
-  );
-
-/** Runs `fn` with `vars` in this process's environment, where the SDK's providers read them. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  }
-}
 
 async function signIn(run: RunCli, extra: Record<string, string> = {}): Promise<void> {
   const token = await upstream.token({ sub: 'deployer', repository: 'acme/app', team: 'payments' });
@@ -53,37 +31,18 @@ async function signIn(run: RunCli, extra: Record<string, string> = {}): Promise<
 }
 
 beforeAll(async () => {
-  [broker, upstream, sts] = await Promise.all([
-    startBroker({ env: { FEDBROKER_LOCAL: 'true' } }),
-    startUpstreamIssuer(),
-    startStsStandIn(),
-    builtCli(),
-  ]);
-  gateway = await startGateway((m) => broker.load(m));
-  // STS fetches discovery and the JWKS from the token's issuer: here, the gateway itself.
-  broker.coldStart({ FEDBROKER_ISSUER: gateway.url });
-  await tenantAdmin(broker.tableName).tenant('acme', [
-    {
-      kind: 'oidc',
-      id: 'ci',
-      issuer: upstream.issuer,
-      audiences: ['fedbroker'],
-      conditions: { StringEquals: { sub: 'deployer' } },
-      scopes: ['id-token:issue'],
-      session_tags: { repo: { claim: 'repository', transitive: true }, team: { claim: 'team' } },
-    },
-  ]);
+  s = await startSignedInAwsCli({
+    relationship: { session_tags: { repo: { claim: 'repository', transitive: true }, team: { claim: 'team' } } },
+    claims: { repository: 'acme/app', team: 'payments' },
+  });
+  ({ broker, gateway, upstream, sts, env, cli } = s);
+  // STS fetches discovery and the JWKS from the token's issuer: the gateway (startSignedInCli cold-starts the broker so).
   const trust = { providerUrl: gateway.url, audience: 'sts.amazonaws.com', allowTagSession: true };
   sts.addRole({ ...trust, roleArn: ROLE, subjectLike: 'acme/*' });
   sts.addRole({ ...trust, roleArn: GLOBEX_ROLE, subjectLike: 'globex/*' });
-  home = tempConfigHome();
-  env = { HOME: home, XDG_CONFIG_HOME: home, FEDBROKER_ENDPOINT: gateway.url, AWS_ENDPOINT_URL_STS: sts.url, AWS_REGION: 'us-east-1' };
-  cli = cliRunner(env);
-  await signIn(cli);
 });
 afterAll(async () => {
-  await Promise.all([gateway?.close(), upstream?.close(), sts?.close()]);
-  await broker?.close();
+  await s?.close();
 });
 beforeEach(() => {
   sts.sessions.length = 0;
@@ -105,7 +64,7 @@ describe('fedbroker aws assume-role', () => {
   it('prints export lines for credentials STS issued to the tenant’s subject, with the session tags', async () => {
     const res = await cli(['aws', 'assume-role', '--role-arn', ROLE]);
     expect(res.code, res.stderr).toBe(0);
-    const vars = exports(res.stdout);
+    const vars = exportsOf(res.stdout);
     expect(Object.keys(vars)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION']);
     expect(res.stderr).toMatch(
       new RegExp(
@@ -135,7 +94,7 @@ describe('fedbroker aws assume-role', () => {
     ]);
     expect(res).toMatchObject({ code: 0, stdout: '' });
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(Object.keys(exports(readFileSync(file, 'utf8')))).toHaveLength(4);
+    expect(Object.keys(exportsOf(readFileSync(file, 'utf8')))).toHaveLength(4);
     expect(sts.sessions).toEqual([{ ...expectedSession(900), sessionName: 'release-42' }]);
   });
 
@@ -257,13 +216,13 @@ describe('fedbroker aws web-identity', () => {
     const file = join(tempConfigHome(), 'sts.jwt');
     const res = await cli(['aws', 'web-identity', '--role-arn', ROLE, '--token-file', file]);
     expect(res.code, res.stderr).toBe(0);
-    expect(exports(res.stdout)).toEqual({ AWS_ROLE_ARN: ROLE, AWS_WEB_IDENTITY_TOKEN_FILE: file, AWS_ROLE_SESSION_NAME: SESSION });
+    expect(exportsOf(res.stdout)).toEqual({ AWS_ROLE_ARN: ROLE, AWS_WEB_IDENTITY_TOKEN_FILE: file, AWS_ROLE_SESSION_NAME: SESSION });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const token = readFileSync(file, 'utf8');
     expect(token).toMatch(JWT);
     expect(decodeJwt(token)).toMatchObject({ aud: 'sts.amazonaws.com', iss: gateway.url, sub: 'acme/ci/deployer' });
 
-    const credentials = await withEnv(exports(res.stdout), () =>
+    const credentials = await withEnv(exportsOf(res.stdout), () =>
       fromTokenFile({ clientConfig: { region: 'us-east-1', endpoint: sts.url } })(),
     );
     expect(credentials.accessKeyId).toMatch(/^ASIA/);
@@ -281,7 +240,7 @@ describe('fedbroker aws web-identity', () => {
     run.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.stderr()).toMatch(/stopped; .* keeps its last token until it expires\n$/);
-    expect(Object.keys(exports(run.stdout()))).toEqual(['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_SESSION_NAME']);
+    expect(Object.keys(exportsOf(run.stdout()))).toEqual(['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_SESSION_NAME']);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).toMatch(JWT);
   });
