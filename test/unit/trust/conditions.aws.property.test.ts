@@ -1,9 +1,9 @@
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PolicyInvalid } from '../../../lib/errors.ts';
 import { compileConditions } from '../../../lib/trust/conditions.ts';
 import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
+import { awsAllows } from '../../support/iam-simulator.ts';
 
 // Differential test of THE RULE (conditions.ts): fedbroker grants ⇒ AWS IAM grants. The reference
 // is @cloud-copilot/iam-simulate, an independent IAM policy simulator that runs offline.
@@ -110,27 +110,7 @@ async function awsGrants(block: Record<string, Record<string, unknown[]>>, claim
       Object.fromEntries(Object.entries(pairs).map(([k, v]) => [contextKey(claimSet, k), v.map(String)])),
     ]),
   );
-  const result = await runSimulation(
-    {
-      request: {
-        principal: 'arn:aws:iam::123456789012:role/fedbroker-session',
-        action: 's3:ListBucket',
-        resource: { resource: 'arn:aws:s3:::bucket', accountId: '123456789012' },
-        contextVariables: Object.fromEntries(Object.entries(claimSet).map(([k, v]) => [contextKey(claimSet, k), asContext(v)])),
-      },
-      identityPolicies: [
-        {
-          name: 'p',
-          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: condition }] },
-        },
-      ],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-    },
-    {},
-  );
-  if (result.resultType === 'error') throw new Error(`simulator refused the input: ${JSON.stringify(result.errors)}`);
-  return (result as { result: { analysis: { result: string } } }).result.analysis.result === 'Allowed';
+  return awsAllows(condition, Object.fromEntries(Object.entries(claimSet).map(([k, v]) => [contextKey(claimSet, k), asContext(v)])));
 }
 
 function fedbrokerGrants(block: unknown, claimSet: Record<string, unknown>): boolean {

@@ -1,9 +1,9 @@
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PolicyInvalid } from '../../../lib/errors.ts';
 import { compileConditions } from '../../../lib/trust/conditions.ts';
 import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
+import { awsAllows } from '../../support/iam-simulator.ts';
 
 /**
  * The request-context operators (issue 13): `Date*` and `IpAddress`/`NotIpAddress`, with AWS's
@@ -79,27 +79,7 @@ describe('IpAddress / NotIpAddress', () => {
 
 /** fedbroker grants ⇒ the independent IAM evaluator grants, for aws:CurrentTime and aws:SourceIp. */
 async function awsGrants(condition: Record<string, Record<string, unknown>>, context: Record<string, string>): Promise<boolean> {
-  const result = await runSimulation(
-    {
-      request: {
-        principal: 'arn:aws:iam::123456789012:role/fedbroker-session',
-        action: 's3:ListBucket',
-        resource: { resource: 'arn:aws:s3:::bucket', accountId: '123456789012' },
-        contextVariables: context,
-      },
-      identityPolicies: [
-        {
-          name: 'p',
-          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: condition }] },
-        },
-      ],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-    },
-    {},
-  );
-  if (result.resultType === 'error') throw new Error(`simulator refused the input: ${JSON.stringify(result.errors)}`);
-  return (result as { result: { analysis: { result: string } } }).result.analysis.result === 'Allowed';
+  return awsAllows(condition, context);
 }
 
 function fedbrokerGrants(block: unknown, claims: Record<string, unknown>): boolean {
