@@ -16,3 +16,17 @@ export * from 'zod/mini';
 export function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string[] {
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
 }
+
+/**
+ * A schema built on first use, not when its module is imported: building a zod schema runs code
+ * for every field, and most functions import a document's module for its types and constants
+ * only (the token function never validates a trust relationship; they are validated when
+ * stored). Measured by `npm run bench`'s cold-start rows.
+ */
+export function lazySchema<T>(build: () => T): () => T {
+  let schema: T | undefined;
+  return () => {
+    schema ??= build();
+    return schema;
+  };
+}

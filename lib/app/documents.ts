@@ -188,7 +188,7 @@ export const identityPools = documents<CognitoPool>({
   prefix: 'POOL',
   idPattern: IDENTITY_POOL_ID,
   validate: (body, _deps, tenant) => {
-    const parsed = cognitoPoolInputSchema.safeParse(body);
+    const parsed = cognitoPoolInputSchema().safeParse(body);
     if (!parsed.success) throw new PolicyInvalid(describeIssues(parsed.error));
     // Pools and roles are shared AWS resources: only the ones the operator allowed this tenant.
     const refusal = poolAllowance(tenant, parsed.data);

@@ -10,6 +10,7 @@ import { allowsIdTokenAudience, type CompiledTrust } from '../trust/policy.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { standing } from '../auth/standing.ts';
+import { prefetchTenant } from '../auth/tenant-prefetch.ts';
 import { authenticateExternal } from './external.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../oidc/discovery.ts';
 
@@ -83,6 +84,7 @@ function lifetime(requested: number | undefined, fallback: number, caps: number[
 }
 
 async function authenticateOwn(deps: ExchangeDeps, token: string, tenantParam: string | undefined): Promise<Authenticated> {
+  prefetchTenant(deps, token);
   const verified = await verifyAccessTokenSignature(token, { issuer: deps.config.issuer, keyRing: deps.keyRing, clock: deps.clock });
   const who = { tenant: verified.tenant, sub: verified.sub, trust: verified.trust };
   // Past the signature every refusal is about a known principal: the audit record may say so.

@@ -6,6 +6,7 @@ import type { TenantDirectory } from '../directory/directory.ts';
 import { verifyAccessToken, type VerifiedAccessToken } from '../tokens/access-token.ts';
 import type { Scope } from '../tenants/tenant.ts';
 import { standing } from './standing.ts';
+import { prefetchTenant } from './tenant-prefetch.ts';
 
 export interface BearerDeps {
   issuer: string;
@@ -26,6 +27,7 @@ export async function authenticate(deps: BearerDeps, authorization: string | und
   const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
   if (!m?.[1]) throw new InvalidBearerToken('a Bearer access token is required');
   let principal: VerifiedAccessToken;
+  prefetchTenant(deps, m[1]);
   try {
     principal = (await standing(deps, await verifyAccessToken(m[1], deps))).principal;
   } catch (e) {

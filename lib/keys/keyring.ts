@@ -31,6 +31,7 @@ interface Snapshot {
  */
 export class KeyRing {
   #cached: Snapshot | undefined;
+  #everLoaded = false;
   #inflight: Promise<Snapshot> | undefined;
   #publicKeys = new Map<string, Promise<JWK>>();
   #published: { snap: Snapshot; second: number; keys: Promise<readonly PublishedKey[]> } | undefined;
@@ -38,6 +39,11 @@ export class KeyRing {
   private readonly deps: KeyRingDeps;
   constructor(deps: KeyRingDeps) {
     this.deps = deps;
+  }
+
+  /** True until this container's first registry read has succeeded: its first request is under way. */
+  get cold(): boolean {
+    return !this.#everLoaded;
   }
 
   /** Forgets the cached registry, e.g. after a rotation by this container. */
@@ -51,7 +57,11 @@ export class KeyRing {
     if (cached && now - cached.loadedAt < this.deps.config.keyCacheSeconds * 1000) return cached;
     // One read in flight per container; a failed read is not cached, the next request retries.
     this.#inflight ??= this.#read(now)
-      .then((snap) => (this.#cached = snap))
+      .then((snap) => {
+        this.#everLoaded = true;
+        this.#cached = snap;
+        return snap;
+      })
       .finally(() => (this.#inflight = undefined));
     return this.#inflight;
   }

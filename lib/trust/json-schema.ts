@@ -6,6 +6,6 @@ export function trustRelationshipJsonSchema(): Record<string, unknown> {
   return {
     $id: 'https://github.com/fedbroker/fedbroker/schemas/trust-relationship.schema.json',
     title: 'fedbroker trust relationship',
-    ...z.toJSONSchema(trustRelationshipInputSchema, { io: 'input' }),
+    ...z.toJSONSchema(trustRelationshipInputSchema(), { io: 'input' }),
   };
 }

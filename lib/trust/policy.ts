@@ -20,7 +20,7 @@ import { CONTEXT_KEYS, CONTEXT_PREFIX } from './context.ts';
 export function validateRelationship(raw: unknown, options: { local: boolean; cognitoIssuer: string }): TrustRelationshipSpec {
   // Checked here too, not only on HTTP bodies: the CLI and the operator bootstrap validate with this.
   if (hasProtoMember(raw)) throw new PolicyInvalid(['(document): __proto__ members are not allowed']);
-  const parsed = trustRelationshipInputSchema.safeParse(raw);
+  const parsed = trustRelationshipInputSchema().safeParse(raw);
   if (!parsed.success) {
     throw new PolicyInvalid(describeIssues(parsed.error));
   }

@@ -27,23 +27,25 @@ export const ANCHOR_LIMITS = {
 } as const;
 
 /** The anchor document the admin API and CLI validate. */
-export const trustAnchorInputSchema = z.strictObject({
-  id: z
-    .optional(z.string().check(z.regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63')))
-    .check(z.describe('Assigned by the server when omitted')),
-  description: z.optional(z.string().check(z.maxLength(512))),
-  certificates: z
-    .string()
-    .check(z.minLength(1), z.maxLength(ANCHOR_LIMITS.bundleBytes), z.describe('PEM bundle of one or more CA certificates')),
-  crls: z
-    ._default(
-      z.array(z.string().check(z.minLength(1), z.maxLength(ANCHOR_LIMITS.crlBytes))).check(z.maxLength(ANCHOR_LIMITS.crlsPerAnchor)),
-      [],
-    )
-    .check(z.describe('CRLs (PEM "X509 CRL" or base64 DER), each signed by a CA of this bundle; the newest per CA wins')),
-  enabled: z._default(z.boolean(), true),
-});
-export type TrustAnchorSpec = z.output<typeof trustAnchorInputSchema>;
+export const trustAnchorInputSchema = z.lazySchema(() =>
+  z.strictObject({
+    id: z
+      .optional(z.string().check(z.regex(RELATIONSHIP_ID, 'lower-case letters, digits and dashes, at most 63')))
+      .check(z.describe('Assigned by the server when omitted')),
+    description: z.optional(z.string().check(z.maxLength(512))),
+    certificates: z
+      .string()
+      .check(z.minLength(1), z.maxLength(ANCHOR_LIMITS.bundleBytes), z.describe('PEM bundle of one or more CA certificates')),
+    crls: z
+      ._default(
+        z.array(z.string().check(z.minLength(1), z.maxLength(ANCHOR_LIMITS.crlBytes))).check(z.maxLength(ANCHOR_LIMITS.crlsPerAnchor)),
+        [],
+      )
+      .check(z.describe('CRLs (PEM "X509 CRL" or base64 DER), each signed by a CA of this bundle; the newest per CA wins')),
+    enabled: z._default(z.boolean(), true),
+  }),
+);
+export type TrustAnchorSpec = z.output<ReturnType<typeof trustAnchorInputSchema>>;
 /** A stored anchor: the spec plus the server-managed fields every tenant document has. */
 export type TrustAnchor = TrustAnchorSpec & {
   id: string;
@@ -56,7 +58,7 @@ export type TrustAnchor = TrustAnchorSpec & {
 
 /** Validates an anchor document when it is stored (I10): schema, then every certificate and CRL. */
 export async function validateAnchor(raw: unknown, now: Date): Promise<TrustAnchorSpec> {
-  const parsed = trustAnchorInputSchema.safeParse(raw);
+  const parsed = trustAnchorInputSchema().safeParse(raw);
   if (!parsed.success) {
     throw invalid(parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`).join('; '));
   }

@@ -17,7 +17,7 @@ export const IDENTITY_POOLS: DocumentKind<CognitoPool & Record<string, unknown>>
   description: "manage the identity pools the stored token's tenant vends Cognito tokens for (needs the trust:admin scope)",
   label: 'identity pool',
   routes: { list: API_ROUTES.identityPools, item: API_ROUTES.identityPool },
-  schema: cognitoPoolInputSchema,
+  schema: cognitoPoolInputSchema(),
   id: { argument: '<pool>', description: 'identity pool id', parse: poolId, of: (p) => p.identity_pool_id },
   help: {
     list: 'list the identity pools',

@@ -18,7 +18,7 @@ export const TRUST_ANCHORS: DocumentKind<TrustAnchor & Record<string, unknown>> 
   description: "manage the stored token's tenant's X.509 trust anchors: CA bundles and CRLs (needs the trust:admin scope)",
   label: 'trust anchor',
   routes: { list: API_ROUTES.trustAnchors, item: API_ROUTES.trustAnchor },
-  schema: trustAnchorInputSchema,
+  schema: trustAnchorInputSchema(),
   id: { argument: '<id>', description: 'trust anchor id', parse: anchorId, of: (a) => a.id },
   help: {
     list: 'list the trust anchors',

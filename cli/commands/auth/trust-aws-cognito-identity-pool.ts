@@ -32,7 +32,7 @@ async function trustPool(opts: TrustOptions, cmd: Command): Promise<void> {
     scopes: parseScopes(opts.scope?.join(' ')) ?? ['id-token:issue'],
     ...(opts.developerProvider !== undefined ? { developer_provider: opts.developerProvider } : {}),
   };
-  validateDocument(document, trustRelationshipInputSchema, 'the relationship built from the options', 'trust relationship');
+  validateDocument(document, trustRelationshipInputSchema(), 'the relationship built from the options', 'trust relationship');
   // storedTokenFor (inside) refuses before any request when the stored token is another tenant's.
   const res = await tenantApi(cmd, { tenant: opts.tenant }, API_ROUTES.trustRelationships, {
     method: 'POST',

@@ -25,7 +25,7 @@ export const TRUST_RELATIONSHIPS: DocumentKind<Relationship> = {
   description: "manage the stored token's tenant's trust relationships (needs the trust:admin scope)",
   label: 'trust relationship',
   routes: { list: API_ROUTES.trustRelationships, item: API_ROUTES.trustRelationship },
-  schema: trustRelationshipInputSchema,
+  schema: trustRelationshipInputSchema(),
   id: { argument: '<id>', description: 'trust relationship id', parse: relationshipId, of: (r) => r.id },
   help: {
     list: 'list the trust relationships',

@@ -1,0 +1,119 @@
+// A cold container reads the tenant an access token names alongside the key registry (one round
+// trip instead of two in a row). The name is unverified, so what must hold: the read happens only
+// while the key ring has never loaded, it only fills the directory's cache, garbage reads nothing,
+// and a failed read is neither reported nor kept. Real key ring (dynalite + KMS stand-in), real
+// directory over a counting store.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prefetchTenant } from '../../../lib/auth/tenant-prefetch.ts';
+import { DynamoKeyStore } from '../../../lib/aws/dynamo-key-store.ts';
+import { Table } from '../../../lib/aws/dynamo-table.ts';
+import { KmsSigner } from '../../../lib/aws/kms-signer.ts';
+import { TenantDirectory } from '../../../lib/directory/directory.ts';
+import type { TrustStore } from '../../../lib/directory/ports.ts';
+import { KeyRing } from '../../../lib/keys/keyring.ts';
+import { MAX_TOKEN_BYTES } from '../../../lib/limits.ts';
+import { createTableFromServerlessYml } from '../../../lib/local/table.ts';
+import { verifyAccessToken } from '../../../lib/tokens/access-token.ts';
+import { mintAccessToken } from '../../../lib/tokens/mint.ts';
+import { startBroker, type TestBroker } from '../../support/broker.ts';
+
+const ISSUER = 'https://issuer.fedbroker.test';
+const context = { cognitoIssuer: 'https://cognito-identity.amazonaws.com', developerProvider: 'fedbroker' };
+const principal = {
+  tenant: 'acme',
+  sub: 'acme/ci/repo:acme/app',
+  trust: 'ci',
+  generation: 'g1',
+  scopes: ['id-token:issue' as const],
+  tags: undefined,
+};
+let broker: TestBroker;
+
+beforeAll(async () => {
+  broker = await startBroker();
+});
+afterAll(async () => broker.close());
+
+/** The tenants read, in order; `fail` makes the next read reject. */
+function countingStore() {
+  const reads: string[] = [];
+  let fail = false;
+  const store = {
+    readTenant: async (tenant: string) => {
+      reads.push(tenant);
+      if (fail) {
+        fail = false;
+        throw new Error('store unavailable');
+      }
+      return { tenant: undefined, relationships: [], pools: [], revocations: [] };
+    },
+  } as unknown as TrustStore;
+  return { store, reads, failNext: () => (fail = true) };
+}
+
+/** A token minted through one key ring, and a second ring over the same registry that has not loaded yet (a cold container). */
+async function setup() {
+  const bootstrap = await broker.kms.createKey('RSA_2048');
+  const tableName = `prefetch-${Math.random().toString(36).slice(2, 10)}`;
+  await createTableFromServerlessYml(new DynamoDBClient({}), tableName);
+  const clock = { now: () => Date.now() };
+  const store = new DynamoKeyStore(new Table(tableName));
+  const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg: 'RS256', deletionWindowDays: 30, managedTag: 'fedbroker-test' });
+  const minting = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
+  const { token } = await mintAccessToken({ issuer: ISSUER, keyRing: minting, signer, clock }, principal, 900);
+  const keyRing = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
+  const counting = countingStore();
+  const directory = new TenantDirectory({ store: counting.store, clock, ttlSeconds: 15, context });
+  const revocations = { isRevoked: async (jti: string, tenant: string) => (await directory.get(tenant)).revoked.has(jti) };
+  return { token, keyRing, directory, counting, deps: { issuer: ISSUER, keyRing, clock, revocations } };
+}
+
+const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('tenant prefetch on a cold container', () => {
+  it('reads the tenant the token names while the key ring loads, and the verified use is served from that read', async () => {
+    const { token, keyRing, directory, counting, deps } = await setup();
+    expect(keyRing.cold).toBe(true);
+    prefetchTenant({ keyRing, directory }, token);
+    expect(counting.reads).toEqual(['acme']);
+    await verifyAccessToken(token, deps);
+    expect(counting.reads).toEqual(['acme']);
+  });
+
+  it('reads nothing once the key ring has loaded, even after the ring forgets its registry', async () => {
+    const { token, keyRing, directory, counting, deps } = await setup();
+    await verifyAccessToken(token, deps);
+    expect(keyRing.cold).toBe(false);
+    keyRing.invalidate();
+    directory.invalidate('acme');
+    prefetchTenant({ keyRing, directory }, token);
+    prefetchTenant({ keyRing, directory }, `x.${segment({ tenant_id: 'other' })}.y`);
+    expect(counting.reads).toEqual(['acme']);
+  });
+
+  it.each([
+    ['no payload segment', 'abc'],
+    ['a payload that is not base64url JSON', 'a.%%%.c'],
+    ['a payload that is not an object', `a.${segment('acme')}.c`],
+    ['no tenant_id', `a.${segment({ sub: 'x' })}.c`],
+    ['a tenant_id that is not a string', `a.${segment({ tenant_id: ['acme'] })}.c`],
+    ['a tenant_id that is not a tenant id', `a.${segment({ tenant_id: '../acme' })}.c`],
+    ['a token over the size cap', `a.${segment({ tenant_id: 'acme', pad: 'x'.repeat(MAX_TOKEN_BYTES) })}.c`],
+  ])('reads nothing for a token with %s', async (_case, token) => {
+    const { keyRing, directory, counting } = await setup();
+    prefetchTenant({ keyRing, directory }, token);
+    expect(counting.reads).toEqual([]);
+  });
+
+  it('keeps a failed read to itself and does not cache it: the verified use reads again', async () => {
+    const { token, keyRing, directory, counting, deps } = await setup();
+    counting.failNext();
+    prefetchTenant({ keyRing, directory }, token);
+    // Let the rejected read settle (and leave the cache) before the token is used.
+    await new Promise((resolve) => setImmediate(resolve));
+    await verifyAccessToken(token, deps);
+    expect(counting.reads).toEqual(['acme', 'acme']);
+  });
+});
