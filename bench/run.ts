@@ -58,8 +58,8 @@ const HTTP = {
   seconds: whole('BENCH_SECONDS', process.env.BENCH_SECONDS, QUICK ? 2 : 5, 1, 60),
   warmSeconds: QUICK ? 1 : 3,
   // After the load generator exits, before the server's CPU is read: work the server does in the
-  // background for the requests just answered (the local run's batched audit table copy lingers
-  // up to 100 ms) is counted with them.
+  // background for the requests just answered (the local run's batched audit copy lingers up to
+  // 100 ms) is counted with them.
   settleMs: 300,
 };
 
@@ -181,8 +181,9 @@ async function httpComparison(alg: Alg): Promise<AlgHttp> {
     };
     if (alg === 'RS256') {
       // As deployed, the token function does not write the audit table (auditIngest does, from
-      // the log subscription); npm start does that copy in-process. This server leaves the copy
-      // out; interleaved with the others, reported with no target.
+      // the log subscription); npm start makes its own copy in-process (to JSON-lines files,
+      // FEDBROKER_AUDIT_TABLE_WRITE=file). This server leaves the copy out; interleaved with the
+      // others, reported with no target.
       const sub = await spawnLocalRun({ FEDBROKER_AUDIT_TABLE_WRITE: 'subscription' });
       stops.push(sub.stop);
       targets.noCopy = await fedbrokerTarget(sub);
@@ -401,7 +402,7 @@ const httpSummary = (['RS256', 'ES256'] as const).flatMap((alg) => {
   if (alg === 'RS256') {
     rows.push([
       '3',
-      'same, `npm start` without the in-process audit table copy (as deployed, auditIngest makes it; same rounds; reported, no target)',
+      'same, `npm start` without the in-process audit copy (as deployed, auditIngest makes it; same rounds; reported, no target)',
       rpsOf('noCopy'),
       rpsOf('peer'),
       `${st.map((s) => fmtSpread(s.noCopyVsPeer)).join(' / ')}; CPU per request ` +
@@ -846,11 +847,11 @@ const httpNotes = [
   `(payload format 2.0 events and responses, a Lambda context per request), which runs the handlers in its own process, each module`,
   `imported once, with dynalite and the dev issuer in the same process. Per key type the servers start once and stay up for every round:`,
   `after a shared warm-up of ${HTTP.warmSeconds} s each, they are measured in turn (\`npm start\`, oidc-provider, ceiling and, for RS256,`,
-  `\`npm start\` without the table copy) for ${HTTP.rounds} rounds of ${HTTP.seconds} s at ${HTTP.connections} connections, and every`,
+  `\`npm start\` without the audit copy) for ${HTTP.rounds} rounds of ${HTTP.seconds} s at ${HTTP.connections} connections, and every`,
   `ratio is taken within a round, between measurements seconds apart. The load generator (autocannon, bench/load-client.ts) runs in its`,
   `own process for every measurement; its CPU is in its own column. Server CPU is the OS's account (utime + stime in /proc) of the`,
   `server's process and its descendants, read before the load generator starts and ${HTTP.settleMs} ms after it exits, so background work`,
-  `for the measured requests (the local run's batched audit table copy) counts; per request it is that CPU over the requests answered.`,
+  `for the measured requests (the local run's batched audit copy to files) counts; per request it is that CPU over the requests answered.`,
 ].join(' ');
 const coldNotes = [
   `The baseline (bench/cold-baseline.ts) is built in the same esbuild run with the same options and imports what the token function needs`,

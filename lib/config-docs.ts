@@ -69,7 +69,8 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_DATA_DIR: {
     meaning:
       'with `FEDBROKER_SIGNER=local`, the folder of the key files; `npm start` also keeps its dynalite ' +
-      'database there ([local run](local-run.md))',
+      'database there, and with `FEDBROKER_AUDIT_TABLE_WRITE=file` the audit copy under `audit/` ' +
+      '([local run](local-run.md))',
   },
   FEDBROKER_MANAGED_KEY_TAG: {
     meaning:
@@ -120,9 +121,11 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   FEDBROKER_AUDIT_RETENTION_DAYS: { meaning: 'how long audit records stay in the table (1–3650)' },
   FEDBROKER_AUDIT_TABLE_WRITE: {
     meaning:
-      'who copies audit lines to the table: `subscription` (deployed: log subscription + `auditIngest`) or ' +
-      '`inline` (this process, in the background: `npm start`, tests; refused inside Lambda). See [audit ' +
-      'trail](operations.md#audit-trail)',
+      'who copies audit lines to the table: `subscription` (deployed: log subscription + `auditIngest`), ' +
+      '`inline` (this process, in the background, to the table: tests) or `file` (the local run: this ' +
+      'process copies its own audit lines, in the background, to JSON-lines files under ' +
+      '`FEDBROKER_DATA_DIR`/audit; the audit API reads them; `npm start` sets it). `inline` and `file` are ' +
+      'refused inside Lambda. See [audit trail](operations.md#audit-trail)',
   },
   FEDBROKER_SIGN_OFFLOAD: {
     meaning:

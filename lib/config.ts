@@ -51,7 +51,7 @@ export const envSchema = z.object({
   FEDBROKER_DISCOVERY_MAX_AGE: seconds(3600),
   FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
   FEDBROKER_AUDIT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90),
-  FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(['subscription', 'inline']), 'subscription'),
+  FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(['subscription', 'inline', 'file']), 'subscription'),
   FEDBROKER_SIGN_OFFLOAD: z._default(z.enum(['true', 'false']), 'false'),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: seconds(86400),
@@ -89,10 +89,13 @@ export interface Config {
   auditRetentionDays: number;
   /**
    * Who copies audit lines into the table: `subscription` (deployed: the CloudWatch Logs
-   * subscription and the `auditIngest` function) or `inline` (local run and tests: this process,
-   * in the background).
+   * subscription and the `auditIngest` function), `inline` (tests: this process, in the
+   * background, to the table) or `file` (the local run: this process, in the background, to
+   * JSON-lines files under `dataDir`; the audit API reads them).
    */
-  auditTableWrite: 'subscription' | 'inline';
+  auditTableWrite: 'subscription' | 'inline' | 'file';
+  /** The local run's data folder (FEDBROKER_DATA_DIR): key files, dynalite, the `file` audit copy. */
+  dataDir: string;
   /**
    * External subject tokens: oldest accepted `iat`, farthest accepted `exp` (both seconds from
    * now), and the discovery/JWKS fetch timeout.
@@ -152,11 +155,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (insideLambda(e) && (local || e.FEDBROKER_SIGNER === 'local')) {
     throw new ConfigError(['FEDBROKER_LOCAL=true and FEDBROKER_SIGNER=local are refused inside AWS Lambda']);
   }
-  // The inline audit copy is the local run's stand-in for the log subscription: with the lines
-  // silenced it admits grants whose only record is a copy pending in memory, which Lambda freezes
-  // after the response and may discard (threat model I5). Deployed, the subscription copies.
-  if (insideLambda(e) && e.FEDBROKER_AUDIT_TABLE_WRITE === 'inline') {
-    throw new ConfigError(['FEDBROKER_AUDIT_TABLE_WRITE=inline is refused inside AWS Lambda']);
+  // The in-process audit copies (`inline`, `file`) are the local run's stand-ins for the log
+  // subscription: with the lines silenced they admit grants whose only record is a copy pending
+  // in memory, which Lambda freezes after the response and may discard (threat model I5); `file`
+  // would also write to the function's scratch disk. Deployed, the subscription copies.
+  if (insideLambda(e) && e.FEDBROKER_AUDIT_TABLE_WRITE !== 'subscription') {
+    throw new ConfigError([`FEDBROKER_AUDIT_TABLE_WRITE=${e.FEDBROKER_AUDIT_TABLE_WRITE} is refused inside AWS Lambda`]);
   }
   const issuer = checkIssuer(e.FEDBROKER_ISSUER || e.FEDBROKER_API_ENDPOINT, local, issues);
 
@@ -219,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tenantCacheSeconds: e.FEDBROKER_TENANT_CACHE_SECONDS,
     auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS,
     auditTableWrite: e.FEDBROKER_AUDIT_TABLE_WRITE,
+    dataDir: e.FEDBROKER_DATA_DIR,
     upstream: {
       maxTokenAgeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_AGE,
       maxTokenLifetimeSeconds: e.FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME,
@@ -242,7 +247,7 @@ function cognitoConfig(e: { FEDBROKER_COGNITO_ISSUER: string; FEDBROKER_COGNITO_
 }
 
 /** What operator commands that write tenant documents and their audit records read. */
-export type TenantAdminConfig = Pick<Config, 'tableName' | 'local' | 'cognito' | 'auditRetentionDays'>;
+export type TenantAdminConfig = Pick<Config, 'tableName' | 'local' | 'cognito' | 'auditRetentionDays' | 'auditTableWrite' | 'dataDir'>;
 
 const tenantAdminEnvSchema = z.pick(envSchema, {
   FEDBROKER_TABLE: true,
@@ -250,6 +255,8 @@ const tenantAdminEnvSchema = z.pick(envSchema, {
   FEDBROKER_COGNITO_ISSUER: true,
   FEDBROKER_COGNITO_DEVELOPER_PROVIDER: true,
   FEDBROKER_AUDIT_RETENTION_DAYS: true,
+  FEDBROKER_AUDIT_TABLE_WRITE: true,
+  FEDBROKER_DATA_DIR: true,
 });
 
 /**
@@ -265,5 +272,12 @@ export function loadTenantAdminConfig(env: Record<string, string | undefined> = 
   const issues: string[] = [];
   checkCognitoIssuer(e.FEDBROKER_COGNITO_ISSUER, local, issues);
   if (issues.length) throw new ConfigError(issues);
-  return { tableName: e.FEDBROKER_TABLE, local, cognito: cognitoConfig(e), auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS };
+  return {
+    tableName: e.FEDBROKER_TABLE,
+    local,
+    cognito: cognitoConfig(e),
+    auditRetentionDays: e.FEDBROKER_AUDIT_RETENTION_DAYS,
+    auditTableWrite: e.FEDBROKER_AUDIT_TABLE_WRITE,
+    dataDir: e.FEDBROKER_DATA_DIR,
+  };
 }

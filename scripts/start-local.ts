@@ -1,6 +1,7 @@
 // `npm start`: the whole broker in one process, on embedded defaults. dynalite (data under
-// .fedbroker/) stands in for DynamoDB, a key file for KMS, and lib/local/http-api.ts for API
-// Gateway: the routes declared in serverless.yml, served by the same handlers Lambda runs.
+// .fedbroker/) stands in for DynamoDB, a key file for KMS, JSON-lines files (.fedbroker/audit/)
+// for the audit trail's table copy, and lib/local/http-api.ts for API Gateway: the routes
+// declared in serverless.yml, served by the same handlers Lambda runs.
 // dynalite shares the handlers' event loop: measured with `npm run bench`'s HTTP load, that is
 // faster than a child process (the warm token paths make few DynamoDB calls, and a child adds a
 // cross-process hop to each), and it starts quicker.
@@ -32,8 +33,10 @@ Object.assign(process.env, {
   FEDBROKER_ISSUER: issuer,
   FEDBROKER_TABLE: tableName,
   FEDBROKER_DATA_DIR: dataDir,
-  // No CloudWatch Logs subscription here: this process copies its audit lines to the table.
-  FEDBROKER_AUDIT_TABLE_WRITE: process.env.FEDBROKER_AUDIT_TABLE_WRITE ?? 'inline',
+  // No CloudWatch Logs subscription here: this process copies its audit lines, in the background,
+  // to JSON-lines files under the data folder (lib/local/file-audit-log.ts), which the audit API
+  // reads. Not to dynalite (`inline`): its ~150 µs of CPU per item was a third of a request's CPU.
+  FEDBROKER_AUDIT_TABLE_WRITE: process.env.FEDBROKER_AUDIT_TABLE_WRITE ?? 'file',
   // One process serving concurrent requests (unlike a Lambda execution environment): RSA
   // signatures go to the thread pool so the event loop keeps serving.
   FEDBROKER_SIGN_OFFLOAD: process.env.FEDBROKER_SIGN_OFFLOAD ?? 'true',
@@ -50,9 +53,10 @@ const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
   removeLocalRun(dataDir);
-  // The HTTP front first, then the audit lines still waiting for their background table copy
-  // (lib/audit/inline-projection.ts) go to dynalite before it closes. Bounded: a connection still
-  // busy must not keep `npm start` from exiting (the lines on standard output are the record).
+  // The HTTP front first, then the audit lines still waiting for their background copy
+  // (lib/audit/inline-projection.ts) go to their files (or to dynalite, before it closes, with
+  // `inline`). Bounded: a connection still busy must not keep `npm start` from exiting (the
+  // lines on standard output are the record).
   const closing = (async () => {
     await api?.close();
     if (api) await (await import('../lib/handlers/runtime.ts')).drainAuditCopy();
@@ -106,6 +110,7 @@ try {
       FEDBROKER_TABLE: tableName,
       FEDBROKER_ISSUER: issuer,
       FEDBROKER_DATA_DIR: dataDir,
+      FEDBROKER_AUDIT_TABLE_WRITE: process.env.FEDBROKER_AUDIT_TABLE_WRITE as 'subscription' | 'inline' | 'file',
     },
   });
 

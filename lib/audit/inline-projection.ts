@@ -13,11 +13,12 @@ const LINGER_MS = 100;
 /**
  * The local run's stand-in for the CloudWatch Logs subscription and the `auditIngest` function:
  * the audit lines this process wrote (lib/audit/sinks.ts hands each on once it is written) are
- * copied to the table in the background, in batches, through the same code as `auditIngest`
+ * copied to the writer in the background, in batches, through the same code as `auditIngest`
  * (lib/audit/lines.ts: each line checked and decoded by `entryFromLine`, written partition by
- * partition). Only for `npm start` and tests (FEDBROKER_AUDIT_TABLE_WRITE=inline), where there is
- * no log subscription; the request path pays for the line alone, as deployed, and the line stays
- * the record of truth either way.
+ * partition). Only where there is no log subscription: `npm start` (FEDBROKER_AUDIT_TABLE_WRITE=file,
+ * to JSON-lines files, lib/local/file-audit-log.ts) and tests (`inline`, to the table); the
+ * request path pays for the line alone, as deployed, and the line stays the record of truth
+ * either way.
  */
 export class InlineAuditProjection {
   readonly #writer: AuditTableWriter;

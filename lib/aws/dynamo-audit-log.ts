@@ -1,5 +1,7 @@
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry, AuditQuery, AuditReader, AuditRecord, AuditTableWriter, StoredAuditRecord } from '../audit/ports.ts';
+import { pagedAuditQuery } from '../audit/paged-query.ts';
+import type { AuditEntry, AuditQuery, AuditReader, AuditTableWriter, StoredAuditRecord } from '../audit/ports.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { ServiceUnavailable } from '../errors.ts';
 import type { Table } from './dynamo-table.ts';
 
@@ -9,17 +11,10 @@ import type { Table } from './dynamo-table.ts';
  */
 const partition = (tenant: string, day: string) => `AUDIT#${tenant}#${day}`;
 
-/** Pages read per query call before answering with a cursor (bounds the work of a filtered query). */
-const MAX_PAGES = 20;
-const PAGE_SIZE = 200;
-
-function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
-}
-
-function toRecord(item: Record<string, unknown>): StoredAuditRecord {
-  const { pk: _pk, sk, expires_at: _exp, ...rest } = item;
-  return { id: String(sk), ...(rest as unknown as AuditRecord) };
+/** The entry an item holds: its id is the sort key; the partition key is not part of it. */
+function toEntry(item: Record<string, unknown>): AuditEntry {
+  const { pk: _pk, sk, ...rest } = item;
+  return { id: String(sk), ...(rest as unknown as Omit<AuditEntry, 'id'>) };
 }
 
 /** BatchWriteItem takes at most 25 put requests per call (DynamoDB API reference, BatchWriteItem). */
@@ -37,10 +32,17 @@ function auditItem(entry: AuditEntry): Record<string, unknown> {
 export class DynamoAuditLog implements AuditTableWriter, AuditReader {
   readonly #table: Table;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #clock: Clock;
 
-  constructor(table: Table, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
+  constructor(
+    table: Table,
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    /** Reads skip entries past their `expires_at` by this clock (TTL deletes them late). */
+    clock: Clock = systemClock,
+  ) {
     this.#table = table;
     this.#sleep = sleep;
+    this.#clock = clock;
   }
 
   /**
@@ -62,48 +64,33 @@ export class DynamoAuditLog implements AuditTableWriter, AuditReader {
     }
   }
 
-  async query(tenant: string, q: AuditQuery): Promise<{ items: StoredAuditRecord[]; last?: string }> {
+  /** See `pagedAuditQuery` (lib/audit/paged-query.ts); this reads its pages with Query. */
+  query(tenant: string, q: AuditQuery): Promise<{ items: StoredAuditRecord[]; last?: string }> {
     const t = this.#table;
-    const items: StoredAuditRecord[] = [];
-    // Resume strictly after the cursor; a cursor outside [since, until) is clamped to the range.
-    const after = q.after !== undefined && q.after >= q.since ? q.after : undefined;
-    if (after !== undefined && after >= q.until) return { items };
-    const lastDay = new Date(Date.parse(q.until) - 1).toISOString().slice(0, 10);
-    let pages = 0;
-    for (let day = (after ?? q.since).slice(0, 10); day <= lastDay; day = nextDay(day)) {
+    return pagedAuditQuery(q, this.#clock.now(), async ({ day, since, until, start, limit, principal }) => {
       const pk = partition(tenant, day);
-      let start: Record<string, unknown> | undefined = after?.startsWith(day) ? { pk, sk: after } : undefined;
-      do {
-        if (start !== undefined && pages >= MAX_PAGES) return { items, last: String(start.sk) };
-        pages += 1;
-        const page = await t.run(() =>
-          t.doc.send(
-            new QueryCommand({
-              TableName: t.name,
-              // `sk` is `<time>#…`, so BETWEEN since AND until selects since ≤ time < until.
-              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :since AND :until',
-              // The verified principal only: a refusal's unverified claim is `claimed_principal`.
-              ...(q.principal !== undefined ? { FilterExpression: '#p = :p', ExpressionAttributeNames: { '#p': 'principal' } } : {}),
-              ExpressionAttributeValues: {
-                ':pk': pk,
-                ':since': q.since,
-                ':until': q.until,
-                ...(q.principal !== undefined ? { ':p': q.principal } : {}),
-              },
-              // Without a filter every item read is returned, so read no more than still fits.
-              Limit: q.principal !== undefined ? PAGE_SIZE : q.limit - items.length,
-              ExclusiveStartKey: start,
-              ConsistentRead: true,
-            }),
-          ),
-        );
-        for (const item of page.Items ?? []) {
-          items.push(toRecord(item));
-          if (items.length >= q.limit) return { items, last: String(item.sk) };
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
-    }
-    return { items };
+      const page = await t.run(() =>
+        t.doc.send(
+          new QueryCommand({
+            TableName: t.name,
+            // `sk` is `<time>#…`, so BETWEEN since AND until selects since ≤ time < until.
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :since AND :until',
+            // The verified principal only: a refusal's unverified claim is `claimed_principal`.
+            ...(principal !== undefined ? { FilterExpression: '#p = :p', ExpressionAttributeNames: { '#p': 'principal' } } : {}),
+            ExpressionAttributeValues: {
+              ':pk': pk,
+              ':since': since,
+              ':until': until,
+              ...(principal !== undefined ? { ':p': principal } : {}),
+            },
+            Limit: limit,
+            ExclusiveStartKey: start !== undefined ? { pk, sk: start } : undefined,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const lastKey = page.LastEvaluatedKey?.sk;
+      return { entries: (page.Items ?? []).map(toEntry), ...(lastKey !== undefined ? { lastKey: String(lastKey) } : {}) };
+    });
   }
 }

@@ -1,10 +1,10 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { InlineAuditProjection } from '../audit/inline-projection.ts';
 import { auditLinesSilenced, LogAuditSink } from '../audit/sinks.ts';
+import { auditCopy } from './audit-copy.ts';
 import type { AuditReader, AuditSink } from '../audit/ports.ts';
 import { AuditTrail } from '../audit/trail.ts';
 import { CognitoIdentityAdapter } from '../aws/cognito-identity.ts';
-import { DynamoAuditLog } from '../aws/dynamo-audit-log.ts';
 import { DynamoKeyStore } from '../aws/dynamo-key-store.ts';
 import { DynamoNonceStore } from '../aws/dynamo-nonce-store.ts';
 import type { X509Deps } from '../app/x509.ts';
@@ -70,7 +70,7 @@ export interface Runtime {
 }
 
 let built: Runtime | undefined;
-/** The background table copy of the audit lines, `inline` only (see `auditStorage`). */
+/** The background copy of the audit lines, `inline` and `file` only (see `auditStorage`). */
 let inlineCopy: InlineAuditProjection | undefined;
 
 /** The signer adapter the configuration names. */
@@ -94,12 +94,14 @@ function trustContext(config: Config): TrustContext {
 
 /**
  * The audit trail's sink and reader. Deployed, the sink is the log line alone and the table copy
- * comes from the log subscription; `inline`, this process copies its own lines, and reads wait
- * for that copy so the audit API sees every record this process wrote.
+ * comes from the log subscription; `inline` (to the table) and `file` (to JSON-lines files under
+ * the data folder: the local run, where dynalite's cost per item would be a third of a request's
+ * CPU), this process copies its own lines, and reads wait for that copy so the audit API sees
+ * every record this process wrote.
  */
-function auditStorage(config: Config, table: Table): { sink: AuditSink; reader: AuditReader } {
-  const stored = new DynamoAuditLog(table);
-  if (config.auditTableWrite !== 'inline') {
+function auditStorage(config: Config, table: Table, clock: Clock): { sink: AuditSink; reader: AuditReader } {
+  const stored = auditCopy(config, table, clock);
+  if (config.auditTableWrite === 'subscription') {
     // The line is the only record here: with lines silenced, nothing could be granted audited.
     if (auditLinesSilenced)
       return {
@@ -124,7 +126,7 @@ function auditStorage(config: Config, table: Table): { sink: AuditSink; reader: 
 }
 
 /**
- * Waits until the audit lines written so far are in the table (`inline` only; at once otherwise):
+ * Waits until the audit lines written so far are in their copy (`inline`, `file`; at once otherwise):
  * the local run calls it before it stops, so its last records are not lost with the process.
  */
 export function drainAuditCopy(): Promise<void> {
@@ -152,7 +154,7 @@ export function runtime(): Runtime {
     local: config.local,
     onFetch: countUpstreamKeyFetch,
   });
-  const { sink, reader: auditLog } = auditStorage(config, table);
+  const { sink, reader: auditLog } = auditStorage(config, table, clock);
   const audit = new AuditTrail({ sink, clock, retentionDays: config.auditRetentionDays });
   const cognito = new CognitoIdentityAdapter();
   const revocations = new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) });

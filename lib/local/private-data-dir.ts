@@ -1,13 +1,16 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** What fedbroker keeps under the local data folder: dynalite's LevelDB and the signing keys. */
+/** What fedbroker keeps under the local data folder: dynalite's LevelDB, the audit copy and the signing keys. */
 const DYNAMODB_DIR = 'dynamodb';
+/** The local run's audit copy (lib/local/file-audit-log.ts), under the data folder. */
+export const AUDIT_DIR = 'audit';
 const KEY_FILE = /^signing-key(?:-[\w-]+)?\.json$/;
 
 /**
  * Keeps the local run's data owner-only: the folder 0700, every file in it 0600. The dynalite
- * store holds the tenants' trust relationships, refresh-token records and audit trail, and the
+ * store holds the tenants' trust relationships and refresh-token records (and the audit copy
+ * with FEDBROKER_AUDIT_TABLE_WRITE=inline), the audit folder the audit copy with `file`, and the
  * key files the private signing keys, none of which other local users may read.
  *
  * LevelDB (classic-level, under dynalite) creates its files with open(2) mode 0666 and offers no
@@ -24,7 +27,7 @@ export function keepLocalDataPrivate(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
   for (const entry of readdirSync(dataDir)) {
-    if (entry === DYNAMODB_DIR || KEY_FILE.test(entry)) tighten(join(dataDir, entry));
+    if (entry === DYNAMODB_DIR || entry === AUDIT_DIR || KEY_FILE.test(entry)) tighten(join(dataDir, entry));
   }
 }
 

@@ -34,6 +34,8 @@ const localRunEnvironmentSchema = z.strictObject({
   FEDBROKER_TABLE: z.string(),
   FEDBROKER_ISSUER: z.string(),
   FEDBROKER_DATA_DIR: z.string(),
+  /** Where the run keeps its audit copy, so operator commands add their records there too (absent from older runs). */
+  FEDBROKER_AUDIT_TABLE_WRITE: z.optional(z.enum(['subscription', 'inline', 'file'])),
 });
 
 const localRunSchema = z.strictObject({

@@ -87,6 +87,19 @@ beforeAll(async () => {
         }) as AuditEntry,
     ),
   );
+  // Past its expiry, but still in the table: DynamoDB's TTL deletes late, and dynalite never does.
+  const lapsed = iso(now - DAY / 2);
+  await log.putAll([
+    {
+      event: 'token.exchange',
+      outcome: 'success',
+      tenant: 'paged',
+      principal: 'paged/ci/lapsed',
+      time: lapsed,
+      id: entryId(lapsed),
+      expires_at: Math.floor(now / 1000) - 60,
+    },
+  ]);
   // Logged in after seeding: these exchanges add today's records too, for their own principals.
   [auditor, auditorB, ci] = await Promise.all([tokenFor('paged', 'auditor'), tokenFor('globex', 'auditor-b'), tokenFor('paged', 'ci')]);
 });
@@ -131,6 +144,12 @@ describe('audit API', () => {
   it('filters by principal across days and pages', async () => {
     const { items } = await allPages('paged', { since, principal: 'paged/ci/a', limit: 1 });
     expect(items.map((i) => i.time)).toEqual(seeded.filter((r) => r.principal === 'paged/ci/a').map((r) => r.time));
+  });
+
+  it('leaves out a record past its expiry that TTL has not deleted yet', async () => {
+    const res = await audit('paged', auditor, { since, principal: 'paged/ci/lapsed' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.items).toEqual([]);
   });
 
   it('honours until as an exclusive bound', async () => {

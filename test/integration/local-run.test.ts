@@ -1,13 +1,10 @@
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAuditLog } from '../../lib/aws/dynamo-audit-log.ts';
-import { Table } from '../../lib/aws/dynamo-table.ts';
-import { startDynalite } from '../../lib/local/dynalite.ts';
+import { FileAuditLog } from '../../lib/local/file-audit-log.ts';
 import { postExchange, TOKEN_TYPE } from '../support/exchange-client.ts';
 import { startLocalRun } from '../support/local-run.ts';
 
@@ -20,7 +17,7 @@ function modes(dir: string, prefix = '.'): string[] {
 
 /**
  * A data folder as a run before the fix left it, under the default umask: folders 0755, a stale
- * LevelDB log 0644. The run must tighten it as well as create its own files owner-only.
+ * LevelDB log and audit file 0644. The run must tighten it as well as create its own files owner-only.
  */
 function looseDataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fedbroker-run-'));
@@ -28,11 +25,16 @@ function looseDataDir(): string {
   writeFileSync(join(dir, 'dynamodb', 'LOG.old'), 'an earlier run\n', { mode: 0o644 });
   chmodSync(join(dir, 'dynamodb'), 0o755);
   chmodSync(join(dir, 'dynamodb', 'LOG.old'), 0o644);
+  mkdirSync(join(dir, 'audit', 'dev'), { recursive: true, mode: 0o755 });
+  writeFileSync(join(dir, 'audit', 'dev', '2020-01-01.jsonl'), '', { mode: 0o644 });
+  chmodSync(join(dir, 'audit'), 0o755);
+  chmodSync(join(dir, 'audit', 'dev'), 0o755);
+  chmodSync(join(dir, 'audit', 'dev', '2020-01-01.jsonl'), 0o644);
   chmodSync(dir, 0o755);
   return dir;
 }
 
-describe('npm start (local HTTP API, dynalite, file signer)', () => {
+describe('npm start (local HTTP API, dynalite, file signer, audit files)', () => {
   let run: Awaited<ReturnType<typeof startLocalRun>>;
   beforeAll(async () => {
     run = await startLocalRun({ FEDBROKER_DATA_DIR: looseDataDir() });
@@ -100,6 +102,7 @@ describe('npm start (local HTTP API, dynalite, file signer)', () => {
     const all = modes(run.dataDir);
     expect(all).toContain('0600 ./signing-key.json');
     expect(all).toContain('0600 ./dynamodb/LOG.old');
+    expect(all).toContain('0600 ./audit/dev/2020-01-01.jsonl');
     expect(all.filter((line) => line.includes('./dynamodb/')).length).toBeGreaterThan(3);
     const loose = all.filter((line) => {
       const [mode = '', path = ''] = line.split(' ');
@@ -108,33 +111,33 @@ describe('npm start (local HTTP API, dynalite, file signer)', () => {
     expect(loose).toEqual([]);
   });
 
-  // Last: it stops the run. The table copy of the audit lines is made in the background
-  // (lib/audit/inline-projection.ts); stopping must not lose the lines still waiting for it.
-  it('copies its last audit records to the table before it exits on SIGTERM', async () => {
+  it('answers the audit API from its audit files with the records it wrote', async () => {
+    const devToken = (await (await fetch(`${run.devIssuer}/token`, { method: 'POST', body: 'sub=dev:auditor' })).text()).trim();
+    const exchanged = await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' });
+    expect(exchanged.status).toBe(200);
+    const res = await fetch(`${run.issuer}/v1/tenants/dev/audit?principal=dev/dev-issuer/dev:auditor`, {
+      headers: { Authorization: `Bearer ${exchanged.body.access_token}` },
+    });
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: { event: string; jti?: string; time: string }[] };
+    expect(items.map((r) => [r.event, r.jti])).toEqual([['token.exchange', decodeJwt(exchanged.body.access_token).jti]]);
+    expect(readdirSync(join(run.dataDir, 'audit', 'dev'))).toContain(`${items[0]!.time.slice(0, 10)}.jsonl`);
+  });
+
+  // Last: it stops the run. The audit files are written in the background
+  // (lib/audit/inline-projection.ts); stopping must not lose the lines still waiting for them.
+  it('copies its last audit records to its audit files before it exits on SIGTERM', async () => {
     const devToken = (await (await fetch(`${run.devIssuer}/token`, { method: 'POST', body: 'sub=dev:last' })).text()).trim();
     const exchanged = await postExchange(run.issuer, { subject_token: devToken, subject_token_type: TOKEN_TYPE.idToken, tenant: 'dev' });
     expect(exchanged.status).toBe(200);
     const jti = decodeJwt(exchanged.body.access_token).jti;
     await run.stop();
-    const db = await startDynalite({ path: join(run.dataDir, 'dynamodb') });
-    try {
-      const client = new DynamoDBClient({
-        region: 'us-east-1',
-        endpoint: db.endpoint,
-        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-      });
-      const now = Date.now();
-      const { items } = await new DynamoAuditLog(new Table('fedbroker-local', client)).query('dev', {
-        since: new Date(now - 3_600_000).toISOString(),
-        until: new Date(now + 60_000).toISOString(),
-        limit: 100,
-      });
-      expect(items.filter((r) => r.event === 'token.exchange' && r.jti === jti).map((r) => r.principal)).toEqual([
-        'dev/dev-issuer/dev:last',
-      ]);
-      client.destroy();
-    } finally {
-      await db.close();
-    }
+    const now = Date.now();
+    const { items } = await new FileAuditLog(join(run.dataDir, 'audit')).query('dev', {
+      since: new Date(now - 3_600_000).toISOString(),
+      until: new Date(now + 60_000).toISOString(),
+      limit: 100,
+    });
+    expect(items.filter((r) => r.event === 'token.exchange' && r.jti === jti).map((r) => r.principal)).toEqual(['dev/dev-issuer/dev:last']);
   });
 });

@@ -1,9 +1,10 @@
 // "No record, no grant" (threat model I5) against the local audit copy. With the audit lines
-// silenced (POWERTOOLS_LOG_LEVEL=SILENT, the tests' setting) and FEDBROKER_AUDIT_TABLE_WRITE=inline,
-// a grant's only record is the background copy this process holds in memory: the trail reports it
-// stored before any table write, and a failing table never fails the grant. Local runs and tests
-// accept that (residual in the threat model); a deployed function must never run that way, where
-// Lambda freezes the environment after the response and may discard it with the pending copy.
+// silenced (POWERTOOLS_LOG_LEVEL=SILENT, the tests' setting) and FEDBROKER_AUDIT_TABLE_WRITE=inline
+// (or `file`, the same background copy to files), a grant's only record is the background copy
+// this process holds in memory: the trail reports it stored before any table write, and a
+// failing table never fails the grant. Local runs and tests accept that (residual in the threat
+// model); a deployed function must never run that way, where Lambda freezes the environment after
+// the response and may discard it with the pending copy.
 import { describe, expect, it } from 'vitest';
 import { InlineAuditProjection } from '../../lib/audit/inline-projection.ts';
 import type { AuditEntry, AuditTableWriter } from '../../lib/audit/ports.ts';
@@ -43,12 +44,14 @@ describe('the inline audit copy', () => {
     ['inside Lambda', lambda],
     ['when only the function name shows Lambda', { AWS_LAMBDA_FUNCTION_NAME: 'fedbroker-prod-token' }],
     ['when only the execution environment shows Lambda', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' }],
-  ])('is refused %s, as local mode is', (_name, runtimeEnv) => {
+  ])('is refused %s, as local mode is, to the table or to files', (_name, runtimeEnv) => {
     expect(() => loadConfig({ ...base, ...runtimeEnv, FEDBROKER_AUDIT_TABLE_WRITE: 'inline' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, ...runtimeEnv, FEDBROKER_AUDIT_TABLE_WRITE: 'file' })).toThrow(ConfigError);
     expect(loadConfig({ ...base, ...runtimeEnv }).auditTableWrite).toBe('subscription');
   });
 
-  it('is accepted outside Lambda (npm start, tests)', () => {
+  it('is accepted outside Lambda (npm start: file, tests: inline)', () => {
     expect(loadConfig({ ...base, FEDBROKER_AUDIT_TABLE_WRITE: 'inline' }).auditTableWrite).toBe('inline');
+    expect(loadConfig({ ...base, FEDBROKER_AUDIT_TABLE_WRITE: 'file' }).auditTableWrite).toBe('file');
   });
 });

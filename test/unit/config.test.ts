@@ -105,6 +105,13 @@ describe('loadConfig', () => {
       expect(issues({ ...env, ...runtimeEnv })).toEqual(refusal);
     });
 
+    it.each(['inline', 'file'])('refuses the in-process audit copy FEDBROKER_AUDIT_TABLE_WRITE=%s', (copy) => {
+      expect(issues({ ...base, ...lambda, FEDBROKER_AUDIT_TABLE_WRITE: copy })).toEqual([
+        `FEDBROKER_AUDIT_TABLE_WRITE=${copy} is refused inside AWS Lambda`,
+      ]);
+      expect(issues({ ...base, AWS_LAMBDA_FUNCTION_NAME: 'fedbroker-prod-token', FEDBROKER_AUDIT_TABLE_WRITE: copy })).toHaveLength(1);
+    });
+
     it('accepts the KMS signers', () => {
       expect(loadConfig({ ...base, ...lambda }).signer.kind).toBe('kms');
       expect(
@@ -115,6 +122,12 @@ describe('loadConfig', () => {
     it('does not take another execution environment for Lambda', () => {
       expect(loadConfig({ ...localRun, AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE' }).local).toBe(true);
     });
+  });
+
+  it('copies audit lines to files under the data folder with FEDBROKER_AUDIT_TABLE_WRITE=file (the local run)', () => {
+    const config = loadConfig({ ...base, FEDBROKER_AUDIT_TABLE_WRITE: 'file', FEDBROKER_DATA_DIR: '/tmp/run' });
+    expect(config).toMatchObject({ auditTableWrite: 'file', dataDir: '/tmp/run' });
+    expect(loadConfig(base)).toMatchObject({ auditTableWrite: 'subscription', dataDir: '.fedbroker' });
   });
 
   it('reports every problem at once', () => {

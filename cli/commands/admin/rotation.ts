@@ -41,16 +41,17 @@ With none of these set, and \`npm start\` running here, it runs against that loc
  */
 export async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) => Promise<RotationReport>): Promise<RotationReport> {
   const env = operatorEnvironment(opts.table);
-  const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { DynamoAuditLog }, { tableSink }] =
-    await Promise.all([
+  const [{ loadConfig }, { createSigner }, { Table }, { DynamoKeyStore }, { AuditTrail }, { auditCopy }, { tableSink }] = await Promise.all(
+    [
       import('../../../lib/config.ts'),
       import('../../../lib/handlers/runtime.ts'),
       import('../../../lib/aws/dynamo-table.ts'),
       import('../../../lib/aws/dynamo-key-store.ts'),
       import('../../../lib/audit/trail.ts'),
-      import('../../../lib/aws/dynamo-audit-log.ts'),
+      import('../../../lib/handlers/audit-copy.ts'),
       import('../../../lib/audit/sinks.ts'),
-    ]);
+    ],
+  );
   const issuer = env.FEDBROKER_ISSUER || env.FEDBROKER_API_ENDPOINT || PLACEHOLDER_ISSUER;
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -66,7 +67,7 @@ export async function withRotation(opts: KeyOptions, fn: (deps: RotationDeps) =>
   const signer = createSigner(config);
   const events: KeyEvent[] = [];
   const trail = new AuditTrail({
-    sink: tableSink(new DynamoAuditLog(table)),
+    sink: tableSink(auditCopy(config, table)),
     clock: systemClock,
     retentionDays: config.auditRetentionDays,
   });

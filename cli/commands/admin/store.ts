@@ -70,13 +70,14 @@ export async function withStore<T>(
  * made the write); a record that cannot be stored is reported, the change stands.
  */
 async function tenantAudit(table: Table, config: TenantAdminConfig): Promise<TenantAudit> {
-  const [{ AuditTrail }, { DynamoAuditLog }, { tableSink }] = await Promise.all([
+  const [{ AuditTrail }, { auditCopy }, { tableSink }] = await Promise.all([
     import('../../../lib/audit/trail.ts'),
-    import('../../../lib/aws/dynamo-audit-log.ts'),
+    import('../../../lib/handlers/audit-copy.ts'),
     import('../../../lib/audit/sinks.ts'),
   ]);
   const trail = new AuditTrail({
-    sink: tableSink(new DynamoAuditLog(table)),
+    // The table, or a local run's audit files (FEDBROKER_AUDIT_TABLE_WRITE=file): where its audit API reads.
+    sink: tableSink(auditCopy(config, table)),
     clock: systemClock,
     retentionDays: config.auditRetentionDays,
   });

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_AUDIENCE } from '../../../lib/local/dev-issuer.ts';
+import { FileAuditLog } from '../../../lib/local/file-audit-log.ts';
 import { builtCli, cliRunner, type RunCli, tempConfigHome, tempFile } from '../../support/cli.ts';
 import { startLocalRun } from '../../support/local-run.ts';
 
@@ -35,6 +36,7 @@ describe('npm start tells the CLI where it is', () => {
       FEDBROKER_TABLE: 'fedbroker-local',
       FEDBROKER_LOCAL: 'true',
       FEDBROKER_DATA_DIR: run.dataDir,
+      FEDBROKER_AUDIT_TABLE_WRITE: 'file',
     });
   });
 
@@ -43,6 +45,17 @@ describe('npm start tells the CLI where it is', () => {
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(`fedbroker: using the local run at ${run.issuer} (table fedbroker-local`);
     expect(res.stderr).toContain('created tenant acme');
+  });
+
+  it('admin create-tenant records the change in the run’s audit files, where its audit API reads', async () => {
+    const now = Date.now();
+    const { items } = await new FileAuditLog(join(run.dataDir, 'audit')).query('acme', {
+      since: new Date(now - 3_600_000).toISOString(),
+      until: new Date(now + 60_000).toISOString(),
+      limit: 10,
+    });
+    expect(items.map((r) => r.event)).toContain('tenant.create');
+    expect(items.every((r) => r.principal?.startsWith('operator:'))).toBe(true);
   });
 
   it('signs in at the local run’s own port without FEDBROKER_ENDPOINT, and uses the tenant API there', async () => {

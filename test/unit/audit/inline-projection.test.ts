@@ -1,8 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InlineAuditProjection } from '../../../lib/audit/inline-projection.ts';
 import type { AuditEntry, AuditTableWriter } from '../../../lib/audit/ports.ts';
 import { auditLine, LogAuditSink } from '../../../lib/audit/sinks.ts';
 import { entryId } from '../../../lib/audit/trail.ts';
+import { FileAuditLog } from '../../../lib/local/file-audit-log.ts';
 
 const entry = (n: number): AuditEntry => {
   const time = new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString();
@@ -83,6 +87,15 @@ describe('InlineAuditProjection', () => {
     await p.drain();
     // The failed batch is delivered again whole; puts are idempotent by id, so acme is not duplicated in the table.
     expect(stored.map((e) => e.tenant).sort()).toEqual(['acme', 'acme', 'beta']);
+  });
+
+  it('copies to the local run’s audit files, readable back once drained', async () => {
+    const log = new FileAuditLog(join(mkdtempSync(join(tmpdir(), 'fedbroker-audit-')), 'audit'), { now: () => Date.UTC(2025, 0, 1) });
+    const p = new InlineAuditProjection(log);
+    for (let i = 0; i < 30; i++) p.add(line(i));
+    await p.drain();
+    const { items } = await log.query('acme', { since: '2025-01-01T00:00:00.000Z', until: '2025-01-02T00:00:00.000Z', limit: 100 });
+    expect(items.map((r) => r.time)).toEqual(Array.from({ length: 30 }, (_, i) => entry(i).time));
   });
 
   it('drains to nothing when nothing was written', async () => {
