@@ -241,6 +241,9 @@ const prefixed = (service: string, counts: Record<string, number>) =>
 // shared machine slows every function's runs a little instead of all nine runs of one function
 // (which the slowest-median row would then report as that function's cold start).
 const runsByFn = new Map<string, { runs: Awaited<ReturnType<typeof coldRun>>[]; calls: Record<string, number> }>();
+/** Per function, the baseline run right after it with the same first calls (bench/cold-baseline.ts `event.calls`). */
+const matchedByFn = new Map<string, Awaited<ReturnType<typeof coldRun>>[]>();
+const own = (fn: string) => fn !== BASELINE && fn !== BARE;
 for (let i = 0; i < RUNS; i++) {
   for (const [name, { event }] of Object.entries(runList)) {
     const bundle = join(outdir, `${name}${opts.outputFileExtension}`);
@@ -255,6 +258,12 @@ for (let i = 0; i < RUNS; i++) {
         .map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)])
         .filter(([, n]) => n !== 0),
     );
+    // Right after it, the baseline making exactly this function's first calls, raw.
+    if (own(name)) {
+      const matched = matchedByFn.get(name) ?? [];
+      matchedByFn.set(name, matched);
+      matched.push(await coldRun(join(outdir, `${BASELINE}${opts.outputFileExtension}`), { calls: entry.calls }));
+    }
   }
 }
 const baselineRuns = runsByFn.get(BASELINE)!.runs;
@@ -273,11 +282,17 @@ const results = Object.entries(runList).map(([name, { expect }]) => {
     calls,
     // Median over rounds of this function's import + first response / the baseline's in the same round.
     ratio: median(runs.map((r, i) => r.firstMs / baselineRuns[i]!.firstMs)),
+    ...(matchedByFn.has(name)
+      ? {
+          // The same, against the baseline that made this function's own first calls right after it.
+          matchedMs: median(matchedByFn.get(name)!.map((r) => r.firstMs)),
+          matchedRatio: median(runs.map((r, i) => r.firstMs / matchedByFn.get(name)![i]!.firstMs)),
+        }
+      : {}),
     ...(runs.some((r) => r.status !== expect) ? { log: runs.find((r) => r.status !== expect)?.log } : {}),
   };
 });
 
-const own = (fn: string) => fn !== BASELINE && fn !== BARE;
 await report({
   buildMs,
   runs: RUNS,

@@ -8,8 +8,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefetchTenant } from '../../../lib/auth/tenant-prefetch.ts';
 import { DynamoKeyStore } from '../../../lib/aws/dynamo-key-store.ts';
+import { DynamoRevocationStore } from '../../../lib/aws/dynamo-revocation-store.ts';
 import { Table } from '../../../lib/aws/dynamo-table.ts';
 import { KmsSigner } from '../../../lib/aws/kms-signer.ts';
+import { TenantDenyList } from '../../../lib/directory/deny-list.ts';
 import { TenantDirectory } from '../../../lib/directory/directory.ts';
 import type { TrustStore } from '../../../lib/directory/ports.ts';
 import { KeyRing } from '../../../lib/keys/keyring.ts';
@@ -59,14 +61,15 @@ async function setup() {
   const tableName = `prefetch-${Math.random().toString(36).slice(2, 10)}`;
   await createTableFromServerlessYml(new DynamoDBClient({}), tableName);
   const clock = { now: () => Date.now() };
-  const store = new DynamoKeyStore(new Table(tableName));
+  const table = new Table(tableName);
+  const store = new DynamoKeyStore(table);
   const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg: 'RS256', deletionWindowDays: 30, managedTag: 'fedbroker-test' });
   const minting = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
   const { token } = await mintAccessToken({ issuer: ISSUER, keyRing: minting, signer, clock }, principal, 900);
   const keyRing = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
   const counting = countingStore();
   const directory = new TenantDirectory({ store: counting.store, clock, ttlSeconds: 15, context });
-  const revocations = { isRevoked: async (jti: string, tenant: string) => (await directory.get(tenant)).revoked.has(jti) };
+  const revocations = new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) });
   return { token, keyRing, directory, counting, deps: { issuer: ISSUER, keyRing, clock, revocations } };
 }
 
