@@ -1,5 +1,5 @@
-import { decodeJwt } from 'jose';
 import { FedbrokerError, SubjectTokenInvalid } from '../errors.ts';
+import { unverifiedClaims } from '../jws.ts';
 import { MAX_TOKEN_BYTES } from '../limits.ts';
 import { TOKEN_TYPE } from '../tokens/types.ts';
 import { TENANT_ID } from '../tenants/tenant.ts';
@@ -30,12 +30,8 @@ export function failureOf(e: unknown): { outcome: AuditOutcome; reason: string }
 
 /** Claims of a token that failed, read without trusting them: only to say what was presented. */
 function claimed(token: string | undefined): Record<string, unknown> {
-  if (!token || token.length > MAX_TOKEN_BYTES) return {};
-  try {
-    return decodeJwt(token);
-  } catch {
-    return {};
-  }
+  // Read as the verifiers read a payload (lib/jws.ts): a token they could not parse claims nothing.
+  return (token && unverifiedClaims(token, MAX_TOKEN_BYTES)) || {};
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

@@ -1,9 +1,10 @@
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { KeyUnavailable, ServiceUnavailable } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { KeyRecord, KeyStore, Signer } from './ports.ts';
+import { jwkThumbprint } from './thumbprint.ts';
 
 export interface PublishedKey extends JWK {
   kid: string;
@@ -82,7 +83,7 @@ export class KeyRing {
    */
   async #bootstrap(now: number): Promise<void> {
     const info = await this.deps.signer.bootstrapKey();
-    const kid = await calculateJwkThumbprint(info.jwk, 'sha256');
+    const kid = jwkThumbprint(info.jwk);
     const at = Math.floor(now / 1000);
     await this.deps.store.createKey({
       kid,
@@ -105,7 +106,7 @@ export class KeyRing {
     if (!pending) {
       pending = this.deps.signer.publicKey(record).then(async (info) => {
         // The kid is the thumbprint: a registry entry pointing at a different key is refused.
-        const thumbprint = await calculateJwkThumbprint(info.jwk, 'sha256');
+        const thumbprint = jwkThumbprint(info.jwk);
         if (thumbprint !== record.kid || info.alg !== record.alg) {
           throw new KeyUnavailable(`key ${record.kid} does not match its registry entry`);
         }

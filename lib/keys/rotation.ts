@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint } from 'jose';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { ConflictError, NotFound } from '../errors.ts';
 import { logger } from '../log.ts';
 import { MAX_PUBLISHED_KEYS } from './keyring.ts';
 import type { KeyRecord, KeyStatus, KeyStore, Signer } from './ports.ts';
+import { jwkThumbprint } from './thumbprint.ts';
 
 export interface RotationDeps {
   store: KeyStore;
@@ -68,7 +68,7 @@ async function transition(
 async function createNext(deps: RotationDeps, events: KeyEvent[], meta: { forced: boolean; actor: string }): Promise<KeyRecord> {
   const info = await deps.signer.createKey();
   const record: KeyRecord = {
-    kid: await calculateJwkThumbprint(info.jwk, 'sha256'),
+    kid: jwkThumbprint(info.jwk),
     alg: info.alg,
     signer: deps.signer.kind,
     keyRef: info.keyRef,

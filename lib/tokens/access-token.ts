@@ -1,6 +1,8 @@
-import { errors, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
 import { SubjectTokenInvalid } from '../errors.ts';
+import { checkHeader, decodeSegment, numericDate, parseObject, signatureHolds, typMatches } from '../jws.ts';
 import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
@@ -64,8 +66,8 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
   const hit = verified.get(token);
   if (hit && hit.issuer === deps.issuer) {
     // A token this container verified before: the signature, typ, iss and aud cannot have
-    // changed (same bytes), but time and keys can. Expired exactly as jose decides (exp ≤ now −
-    // tolerance); its key must still be published (a revoked or removed key ends its tokens).
+    // changed (same bytes), but time and keys can. Expired exactly as verifyJws decides (exp ≤ now −
+    // tolerance, jose's rule); its key must still be published (a revoked or removed key ends its tokens).
     if (hit.token.exp <= Math.floor(deps.clock.now() / 1000) - CLOCK_TOLERANCE) {
       verified.delete(token);
       throw new SubjectTokenInvalid('expired', 'fedbroker access token has expired');
@@ -74,26 +76,7 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
     verified.delete(token);
   }
   if (!COMPACT_JWS.test(token)) throw new SubjectTokenInvalid('malformed', 'token is not a compact JWS');
-  let payload: JWTPayload;
-  let kid: string | undefined;
-  try {
-    const result = await jwtVerify(token, (header) => keyFor(deps.keyRing, header.kid, header.alg), {
-      issuer: deps.issuer,
-      audience: deps.issuer,
-      typ: 'at+jwt',
-      algorithms: ['RS256', 'ES256'],
-      requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-      currentDate: new Date(deps.clock.now()),
-      clockTolerance: CLOCK_TOLERANCE,
-    });
-    payload = result.payload;
-    kid = result.protectedHeader.kid;
-  } catch (e) {
-    if (e instanceof SubjectTokenInvalid) throw e;
-    if (e instanceof errors.JWTExpired) throw new SubjectTokenInvalid('expired', 'fedbroker access token has expired');
-    if (e instanceof errors.JOSEError) throw new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token');
-    throw e;
-  }
+  const { payload, kid } = await verifyJws(token, deps);
   const tenant = payload.tenant_id;
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
   if (
@@ -122,7 +105,7 @@ export async function verifyAccessTokenSignature(token: string, deps: AccessToke
     iat: Number(payload.iat),
     exp: Number(payload.exp),
   });
-  if (kid !== undefined) remember(token, { token: result, kid, issuer: deps.issuer });
+  remember(token, { token: result, kid, issuer: deps.issuer });
   return result;
 }
 
@@ -167,16 +150,86 @@ function remember(token: string, entry: { token: VerifiedAccessToken; kid: strin
   verified.set(token, entry);
 }
 
-const imported = new Map<string, ReturnType<typeof importJWK>>();
+/** The algorithms fedbroker signs access tokens with (lib/keys/): never `none` or HMAC (RFC 8725 §3.1). */
+const ACCESS_TOKEN_ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
 
-async function keyFor(keyRing: KeyRing, kid: string | undefined, alg: string | undefined) {
-  const key = (await keyRing.publishedKeys()).find((k) => k.kid === kid);
-  // The header only selects among our own published keys; its alg must be that key's alg.
-  if (!key || key.alg !== alg) throw new SubjectTokenInvalid('unknown_key', 'token was not signed by a current fedbroker key');
-  let pending = imported.get(key.kid);
-  if (!pending) {
-    pending = importJWK(key, key.alg);
-    imported.set(key.kid, pending);
+const notValid = (cause?: unknown) =>
+  new SubjectTokenInvalid('invalid', 'not a valid fedbroker access token', cause === undefined ? undefined : { cause });
+
+/**
+ * The JWS half of {@link verifyAccessTokenSignature}, with lib/jws.ts in this thread (no jose, no
+ * WebCrypto: issue #15). It accepts what jose's `jwtVerify` accepted with the options this module
+ * used (typ `at+jwt`, iss = aud = issuer, RS256/ES256, exp/iat/jti/sub required, 5 s tolerance)
+ * or less, in the same order, so every refusal keeps its reason: `unknown_key` from the key
+ * lookup, `expired` only for a token that is otherwise valid, `invalid` for everything else.
+ * Stricter than jose (lib/jws.ts `checkHeader`, `decodeSegment`, `parseObject`): any `crit`,
+ * `b64`, `enc`, `jwk`/`jku`/`x5u`/`x5c` header; an odd `kid`; non-canonical base64url;
+ * duplicate members; a non-finite NumericDate. test/unit/tokens/access-token-differential.test.ts
+ * compares the two.
+ */
+async function verifyJws(token: string, deps: AccessTokenDeps): Promise<{ payload: JWTPayload; kid: string }> {
+  const [headerSegment, payloadSegment, signatureSegment] = token.split('.') as [string, string, string];
+  let header: JWTHeaderParameters;
+  try {
+    const parsed = parseObject(decodeSegment(headerSegment, 'header'), 'header');
+    checkHeader(parsed, ACCESS_TOKEN_ALGORITHMS);
+    header = parsed;
+  } catch (e) {
+    throw notValid(e);
   }
-  return pending;
+  // RFC 7515 §5.2 step 8 as jose orders it: the key is chosen from the header alone.
+  const { key, kid } = await keyFor(deps.keyRing, header.kid, header.alg);
+  let payload: JWTPayload;
+  try {
+    const signature = decodeSegment(signatureSegment, 'signature');
+    if (!signatureHolds(header.alg, key, `${headerSegment}.${payloadSegment}`, signature)) throw notValid();
+    payload = parseObject(decodeSegment(payloadSegment, 'payload'), 'payload') as JWTPayload;
+  } catch (e) {
+    throw e instanceof SubjectTokenInvalid && e.reason === 'invalid' ? e : notValid(e);
+  }
+  checkClaims(header, payload, deps);
+  return { payload, kid };
+}
+
+/** RFC 9068 §4 and RFC 7519 §4.1 in jose's order; `expired` last, so only an otherwise valid token is called expired. */
+function checkClaims(header: JWTHeaderParameters, payload: JWTPayload, deps: AccessTokenDeps): void {
+  // RFC 9068 §4 / RFC 8725 §3.11: explicit typing, so an ID token is never taken for an access token.
+  if (!typMatches(header.typ, 'at+jwt')) throw notValid();
+  for (const claim of ['exp', 'iat', 'jti', 'sub', 'aud', 'iss']) if (!Object.hasOwn(payload, claim)) throw notValid();
+  if (payload.iss !== deps.issuer) throw notValid();
+  const aud = payload.aud;
+  if (!(aud === deps.issuer || (Array.isArray(aud) && aud.includes(deps.issuer)))) throw notValid();
+  let exp: number;
+  try {
+    // No check of iat's value: jwtVerify without maxTokenAge made none (the deny list and the
+    // relationship's standing, lib/auth/standing.ts, bound a token's life by iat).
+    numericDate(payload, 'iat', false);
+    const nbf = numericDate(payload, 'nbf');
+    const now = Math.floor(deps.clock.now() / 1000);
+    if (nbf !== undefined && nbf > now + CLOCK_TOLERANCE) throw notValid();
+    exp = numericDate(payload, 'exp')!;
+    if (exp <= now - CLOCK_TOLERANCE) throw new SubjectTokenInvalid('expired', 'fedbroker access token has expired');
+  } catch (e) {
+    throw e instanceof SubjectTokenInvalid && (e.reason === 'invalid' || e.reason === 'expired') ? e : notValid(e);
+  }
+}
+
+/** Public keys by kid, alg and key material: a published key never changes under its kid, but a test's key ring may. */
+const imported = new Map<string, KeyObject>();
+
+async function keyFor(keyRing: KeyRing, kid: string | undefined, alg: string): Promise<{ key: KeyObject; kid: string }> {
+  const published = (await keyRing.publishedKeys()).find((k) => k.kid === kid);
+  // The header only selects among our own published keys; its alg must be that key's alg (RFC 8725 §3.1).
+  if (!published || published.alg !== alg) throw new SubjectTokenInvalid('unknown_key', 'token was not signed by a current fedbroker key');
+  const { kty, crv, n, e, x, y } = published;
+  const memo = JSON.stringify([published.kid, published.alg, kty, crv, n, e, x, y]);
+  let key = imported.get(memo);
+  if (!key) {
+    // Only the members a public key is made of (RFC 7517 §4, RFC 7518 §6).
+    const members = Object.entries({ kty, crv, n, e, x, y }).filter(([, v]) => v !== undefined);
+    key = createPublicKey({ key: Object.fromEntries(members) as JsonWebKey, format: 'jwk' });
+    if (imported.size >= 64) imported.clear();
+    imported.set(memo, key);
+  }
+  return { key, kid: published.kid };
 }
