@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pagedAuditQuery, type ReadAuditPage } from '../audit/paged-query.ts';
 import type { AuditEntry, AuditQuery, AuditReader, AuditTableWriter, StoredAuditRecord } from '../audit/ports.ts';
@@ -7,6 +7,8 @@ import { systemClock, type Clock } from '../clock.ts';
 import { TENANT_ID } from '../tenants/tenant.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** Partition files kept open for appending: a day's tenants, not every file ever written. */
+const OPEN_FILES = 16;
 
 /**
  * The path of a partition's file. Both components are checked here, before any path is built,
@@ -63,6 +65,11 @@ export class FileAuditLog implements AuditTableWriter, AuditReader {
   readonly #folders = new Set<string>();
   /** Files whose end this process has checked (see `#append`). */
   readonly #checked = new Set<string>();
+  /**
+   * Open append handles by path, oldest first: an open and a close per batch cost as much as the
+   * write. The process's exit closes the last ones (nothing is buffered in them).
+   */
+  readonly #handles = new Map<string, Promise<FileHandle>>();
 
   constructor(dir: string, clock: Clock = systemClock) {
     this.#dir = dir;
@@ -94,7 +101,23 @@ export class FileAuditLog implements AuditTableWriter, AuditReader {
       if (!(await endsWithNewline(path))) text = `\n${text}`;
       this.#checked.add(path);
     }
-    await appendFile(path, text, { mode: 0o600 });
+    await (await this.#handle(path)).appendFile(text);
+  }
+
+  #handle(path: string): Promise<FileHandle> {
+    let handle = this.#handles.get(path);
+    if (!handle) {
+      if (this.#handles.size >= OPEN_FILES) {
+        const [oldest, closing] = this.#handles.entries().next().value!;
+        this.#handles.delete(oldest);
+        void closing.then((h) => h.close()).catch(() => undefined);
+      }
+      // O_APPEND: every write lands at the end, also when the CLI appends to the same file.
+      handle = open(path, 'a', 0o600);
+      handle.catch(() => this.#handles.delete(path));
+      this.#handles.set(path, handle);
+    }
+    return handle;
   }
 
   /** See `pagedAuditQuery`; pages are read from the partition file as DynamoDB's Query reads them. */

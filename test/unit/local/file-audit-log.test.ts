@@ -37,6 +37,16 @@ const range = { since: '2025-01-01T00:00:00.000Z', until: '2025-01-03T00:00:00.0
 const ids = (n: number[]) => n.map((i) => [...day1, ...day2][i - 1]!.id);
 
 describe('FileAuditLog', () => {
+  it('keeps every record when more partitions are written than it keeps open', async () => {
+    const { log } = store();
+    const tenants = Array.from({ length: 40 }, (_, i) => `tenant-${i}`);
+    for (const round of [1, 2]) for (const tenant of tenants) await log.putAll([entry('2025-01-01T10:00:00.000Z', round, { tenant })]);
+    for (const tenant of tenants) {
+      const out = await log.query(tenant, range);
+      expect(out.items.map((r) => r.id)).toEqual([1, 2].map((n) => entry('2025-01-01T10:00:00.000Z', n).id));
+    }
+  });
+
   it.each<[string, Partial<AuditQuery>, number[], number | undefined]>([
     ['every record of the range, in time order, across days', {}, [1, 2, 3, 4, 5], undefined],
     ['since inclusive, until exclusive', { since: day1[1]!.time, until: day2[1]!.time }, [2, 3, 4], undefined],
