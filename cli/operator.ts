@@ -22,7 +22,10 @@ export function localRun(env: NodeJS.ProcessEnv = process.env): LocalRun | undef
  * AWS SDK reads its DynamoDB endpoint and (placeholder) credentials.
  */
 export function operatorEnvironment(table: string | undefined): NodeJS.ProcessEnv {
-  if (table) return { ...process.env, FEDBROKER_TABLE: table };
+  // A named table is a deployment's (or a test's): its audit records go to that table, never to
+  // local files, whatever the shell says; the file copy belongs to a local run and is chosen only
+  // from that run's own variables below.
+  if (table) return { ...process.env, FEDBROKER_TABLE: table, FEDBROKER_AUDIT_TABLE_WRITE: 'subscription' };
   const run = localRun();
   if (!run) throw usageError('name the DynamoDB table with --table or FEDBROKER_TABLE');
   Object.assign(process.env, run.environment);

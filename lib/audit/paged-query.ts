@@ -26,9 +26,11 @@ export type ReadAuditPage = (page: {
   principal: string | undefined;
 }) => Promise<{ entries: AuditEntry[]; lastKey?: string }>;
 
-function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
-}
+const DAY_MS = 86_400_000;
+/** Day partitions one call may walk: the API caps a window at 31 days (lib/audit/query.ts), so 32 with the partial ones. */
+const MAX_DAYS = 32;
+/** A partition day as records are written: ids always start with a four-digit year. */
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The record as the audit API returns it: its id, without the copy's expiry. */
 function toRecord(entry: AuditEntry): StoredAuditRecord {
@@ -56,9 +58,15 @@ export async function pagedAuditQuery(
   // Resume strictly after the cursor; a cursor outside [since, until) is clamped to the range.
   const after = q.after !== undefined && q.after >= q.since ? q.after : undefined;
   if (after !== undefined && after >= q.until) return { items };
-  const lastDay = new Date(Date.parse(q.until) - 1).toISOString().slice(0, 10);
+  // Days are walked by the clock, not by their text: a window at the edge of the four-digit years
+  // (0000 with an offset, 9999) has days whose text (`-000001-12-31`, `+010000-01-01`) does not sort
+  // as time does, and no record lives in them, so they are skipped.
+  const lastMs = Date.parse(q.until) - 1;
+  const from = after !== undefined ? after.slice(0, after.indexOf('#')) : q.since;
   let pages = 0;
-  for (let day = (after ?? q.since).slice(0, 10); day <= lastDay; day = nextDay(day)) {
+  for (let i = 0, dayMs = Math.floor(Date.parse(from) / DAY_MS) * DAY_MS; i < MAX_DAYS && dayMs <= lastMs; i++, dayMs += DAY_MS) {
+    const day = new Date(dayMs).toISOString().slice(0, 10);
+    if (!DAY.test(day)) continue;
     let start = after?.startsWith(day) ? after : undefined;
     do {
       if (start !== undefined && pages >= MAX_PAGES) return { items, last: start };

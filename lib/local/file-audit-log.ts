@@ -63,8 +63,6 @@ export class FileAuditLog implements AuditTableWriter, AuditReader {
   readonly #clock: Clock;
   /** Tenant folders made by this process: one mkdir per tenant, not per batch. */
   readonly #folders = new Set<string>();
-  /** Files whose end this process has checked (see `#append`). */
-  readonly #checked = new Set<string>();
   /**
    * Open append handles by path, oldest first: an open and a close per batch cost as much as the
    * write. The process's exit closes the last ones (nothing is buffered in them).
@@ -95,13 +93,9 @@ export class FileAuditLog implements AuditTableWriter, AuditReader {
       await mkdir(join(this.#dir, tenant), { recursive: true, mode: 0o700 });
       this.#folders.add(tenant);
     }
-    // A file an earlier process left without its final newline (it stopped mid-write): the first
-    // append starts a new line, so only the cut entry is lost, not the next one too.
-    if (!this.#checked.has(path)) {
-      if (!(await endsWithNewline(path))) text = `\n${text}`;
-      this.#checked.add(path);
-    }
-    await (await this.#handle(path)).appendFile(text);
+    // Every write starts a new line: another writer (an earlier run, the CLI) that stopped mid-line
+    // then loses only its cut entry, never the one written after it. Blank lines are skipped on read.
+    await (await this.#handle(path)).appendFile(`\n${text}`);
   }
 
   #handle(path: string): Promise<FileHandle> {
@@ -152,23 +146,5 @@ async function readIfExists(path: string): Promise<string> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw e;
-  }
-}
-
-async function endsWithNewline(path: string): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw e;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return true;
-    const { buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
-    return buffer[0] === 0x0a;
-  } finally {
-    await handle.close();
   }
 }

@@ -116,13 +116,15 @@ describe('FileAuditLog', () => {
     expect((await restarted.query('acme', range)).items.map((r) => r.id)).toEqual(ids([1, 3]));
   });
 
-  it('appends one JSON entry per line, one file per tenant and day', async () => {
+  it('appends one JSON entry per line, each write on a new line, one file per tenant and day', async () => {
     const { dir, log } = store();
     await log.putAll(day1);
+    await log.putAll(day2.map((e) => ({ ...e, time: day1[0]!.time, id: `${day1[0]!.time}#${e.id.slice(-12)}` })));
     const lines = readFileSync(join(dir, 'acme', '2025-01-01.jsonl'), 'utf8')
-      .trimEnd()
-      .split('\n');
-    expect(lines.map((l) => JSON.parse(l))).toEqual(day1);
+      .split('\n')
+      .filter((l) => l !== '');
+    expect(lines.map((l) => JSON.parse(l))).toHaveLength(day1.length + day2.length);
+    expect(lines.slice(0, day1.length).map((l) => JSON.parse(l))).toEqual(day1);
   });
 
   it('keeps its folders 0700 and files 0600', async () => {
