@@ -1,6 +1,6 @@
 // The ceiling for the HTTP comparison: a node:http server that reads the request body and answers
-// with a freshly signed JWT, signed the way `npm start` signs (RS256 in libuv's thread pool,
-// ES256 inline; lib/keys/sign-with-key.ts), and does nothing else: no routing, no form parsing,
+// with a freshly signed JWT, signed the way `npm start` signs (in libuv's thread pool,
+// lib/keys/sign-with-key.ts), and does nothing else: no routing, no form parsing,
 // no token verification, no policy, no audit, no metrics. No server doing the same work, in this
 // language on this machine, can answer faster, so its ratio to the peer bounds what any
 // implementation's ratio could be. In its own process; prints its address like bench/peer.ts.

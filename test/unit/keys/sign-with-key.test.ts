@@ -11,7 +11,7 @@ describe('signWithKey', () => {
     ['RS256', 'inline', false],
     ['RS256', 'in the thread pool', true],
     ['ES256', 'inline', false],
-    ['ES256', 'with offload (still inline)', true],
+    ['ES256', 'in the thread pool', true],
   ] as const)('signs %s %s with a signature the public key verifies', async (alg, _mode, offload) => {
     const pair = alg === 'RS256' ? rsa : ec;
     const signature = await signWithKey(alg, pair.privateKey, data, offload);
@@ -22,7 +22,8 @@ describe('signWithKey', () => {
     expect(verify('sha256', Buffer.from('other'), options, signature)).toBe(false);
   });
 
-  it('rejects (never returns a signature) when the key cannot sign the algorithm', async () => {
-    await expect(signWithKey('RS256', ec.publicKey, data, true)).rejects.toThrow();
+  it.each([true, false])('rejects (never returns a signature) when the key cannot sign the algorithm (offload %s)', async (offload) => {
+    await expect(signWithKey('RS256', ec.publicKey, data, offload)).rejects.toThrow();
+    await expect(signWithKey('ES256', rsa.privateKey, data, offload)).rejects.toThrow();
   });
 });
