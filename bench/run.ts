@@ -837,7 +837,7 @@ const handlerNotes = [
   `which goes through WebCrypto (an async job in the libuv pool). fedbroker's in-process signers (file, data key) sign inline with`,
   `\`node:crypto\` as deployed (\`FEDBROKER_SIGN_OFFLOAD=false\`: a Lambda execution environment serves one request at a time, so a`,
   `thread-pool hop is pure latency; lib/keys/sign-with-key.ts), so their own signing (the mintIdToken column) is cheaper than the`,
-  `baseline's WebCrypto round trip, which leaves room for the rest of the handler within the ratio. \`npm start\` (section 3) signs RSA in`,
+  `baseline's WebCrypto round trip, which leaves room for the rest of the handler within the ratio. \`npm start\` (section 3) signs in`,
   `the thread pool instead, as it serves concurrent requests. The subject access token is verified once per container and then recognised`,
   `by its exact bytes (lib/tokens/access-token.ts); expiry, key publication and the deny list are still checked on every use, so the`,
   `verifyAccessToken column is that check. Audit records are written as a log line (the table copy comes from the log subscription, off`,

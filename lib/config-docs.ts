@@ -129,10 +129,10 @@ export const CONFIG_DOCS: Record<string, ConfigVariableDoc> = {
   },
   FEDBROKER_SIGN_OFFLOAD: {
     meaning:
-      "in-process signers (`local`, `kms-data-key`): sign RSA in libuv's thread pool. Off for Lambda, " +
-      'which serves one request per execution environment at a time, so the hand-off only adds latency; on ' +
-      'for a process serving concurrent requests (`npm start` sets `true`). ES256 is always signed inline ' +
-      '(cheaper than the hand-off)',
+      "in-process signers (`local`, `kms-data-key`): sign in libuv's thread pool, RS256 and ES256. Off for " +
+      'Lambda, which serves one request per execution environment at a time, so the hand-off only adds ' +
+      'latency; on for a process serving concurrent requests (`npm start` sets `true`), where another core ' +
+      'signs while the event loop keeps serving',
   },
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: { meaning: 'oldest external token accepted (by `iat`), seconds' },
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: {

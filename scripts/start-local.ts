@@ -37,8 +37,8 @@ Object.assign(process.env, {
   // to JSON-lines files under the data folder (lib/local/file-audit-log.ts), which the audit API
   // reads. Not to dynalite (`inline`): its ~150 µs of CPU per item was a third of a request's CPU.
   FEDBROKER_AUDIT_TABLE_WRITE: process.env.FEDBROKER_AUDIT_TABLE_WRITE ?? 'file',
-  // One process serving concurrent requests (unlike a Lambda execution environment): RSA
-  // signatures go to the thread pool so the event loop keeps serving.
+  // One process serving concurrent requests (unlike a Lambda execution environment): signatures
+  // go to the thread pool so the event loop keeps serving while another core signs.
   FEDBROKER_SIGN_OFFLOAD: process.env.FEDBROKER_SIGN_OFFLOAD ?? 'true',
   POWERTOOLS_SERVICE_NAME: 'fedbroker',
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -22,7 +22,7 @@ export class KmsDataKeySigner implements Signer {
   readonly #options: { wrappingKeyId: string; alg: SigningAlg; offload?: boolean };
   readonly #privateKeys = new Map<string, Promise<KeyObject>>();
 
-  /** `offload`: sign RSA in the thread pool (see {@link signWithKey}). */
+  /** `offload`: sign in the thread pool (see {@link signWithKey}). */
   constructor(kms: KMSClient, options: { wrappingKeyId: string; alg: SigningAlg; offload?: boolean }) {
     this.#kms = kms;
     this.#options = options;

@@ -19,7 +19,7 @@ export class FileSigner implements Signer {
   private readonly dataDir: string;
   private readonly alg: SigningAlg;
   readonly #offload: boolean;
-  /** `offload`: sign RSA in the thread pool (see {@link signWithKey}). */
+  /** `offload`: sign in the thread pool (see {@link signWithKey}). */
   constructor(dataDir: string, alg: SigningAlg, offload = false) {
     this.dataDir = dataDir;
     this.alg = alg;
