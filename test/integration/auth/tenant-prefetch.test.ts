@@ -63,7 +63,12 @@ async function setup() {
   const clock = { now: () => Date.now() };
   const table = new Table(tableName);
   const store = new DynamoKeyStore(table);
-  const signer = new KmsSigner(new KMSClient({}), { keyId: bootstrap.Arn, alg: 'RS256', deletionWindowDays: 30, managedTag: 'fedbroker-test' });
+  const signer = new KmsSigner(new KMSClient({}), {
+    keyId: bootstrap.Arn,
+    alg: 'RS256',
+    deletionWindowDays: 30,
+    managedTag: 'fedbroker-test',
+  });
   const minting = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
   const { token } = await mintAccessToken({ issuer: ISSUER, keyRing: minting, signer, clock }, principal, 900);
   const keyRing = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
