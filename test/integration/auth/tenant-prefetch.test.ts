@@ -3,34 +3,20 @@
 // while the key ring has never loaded, it only fills the directory's cache, garbage reads nothing,
 // and a failed read is neither reported nor kept. Real key ring (dynalite + KMS stand-in), real
 // directory over a counting store.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefetchTenant } from '../../../lib/auth/tenant-prefetch.ts';
-import { DynamoKeyStore } from '../../../lib/aws/dynamo-key-store.ts';
 import { DynamoRevocationStore } from '../../../lib/aws/dynamo-revocation-store.ts';
-import { Table } from '../../../lib/aws/dynamo-table.ts';
-import { KmsSigner } from '../../../lib/aws/kms-signer.ts';
 import { TenantDenyList } from '../../../lib/directory/deny-list.ts';
 import { TenantDirectory } from '../../../lib/directory/directory.ts';
 import type { TrustStore } from '../../../lib/directory/ports.ts';
-import { KeyRing } from '../../../lib/keys/keyring.ts';
 import { MAX_TOKEN_BYTES } from '../../../lib/limits.ts';
-import { createTableFromServerlessYml } from '../../../lib/local/table.ts';
 import { verifyAccessToken } from '../../../lib/tokens/access-token.ts';
 import { mintAccessToken } from '../../../lib/tokens/mint.ts';
 import { startBroker, type TestBroker } from '../../support/broker.ts';
+import { kmsKeyRing, TEST_ISSUER, testPrincipal } from '../../support/key-ring.ts';
 
-const ISSUER = 'https://issuer.fedbroker.test';
+const ISSUER = TEST_ISSUER;
 const context = { cognitoIssuer: 'https://cognito-identity.amazonaws.com', developerProvider: 'fedbroker' };
-const principal = {
-  tenant: 'acme',
-  sub: 'acme/ci/repo:acme/app',
-  trust: 'ci',
-  generation: 'g1',
-  scopes: ['id-token:issue' as const],
-  tags: undefined,
-};
 let broker: TestBroker;
 
 beforeAll(async () => {
@@ -57,21 +43,10 @@ function countingStore() {
 
 /** A token minted through one key ring, and a second ring over the same registry that has not loaded yet (a cold container). */
 async function setup() {
-  const bootstrap = await broker.kms.createKey('RSA_2048');
-  const tableName = `prefetch-${Math.random().toString(36).slice(2, 10)}`;
-  await createTableFromServerlessYml(new DynamoDBClient({}), tableName);
   const clock = { now: () => Date.now() };
-  const table = new Table(tableName);
-  const store = new DynamoKeyStore(table);
-  const signer = new KmsSigner(new KMSClient({}), {
-    keyId: bootstrap.Arn,
-    alg: 'RS256',
-    deletionWindowDays: 30,
-    managedTag: 'fedbroker-test',
-  });
-  const minting = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
-  const { token } = await mintAccessToken({ issuer: ISSUER, keyRing: minting, signer, clock }, principal, 900);
-  const keyRing = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
+  const { table, signer, ring } = await kmsKeyRing(broker, clock, 'prefetch');
+  const { token } = await mintAccessToken({ issuer: ISSUER, keyRing: ring(), signer, clock }, testPrincipal, 900);
+  const keyRing = ring();
   const counting = countingStore();
   const directory = new TenantDirectory({ store: counting.store, clock, ttlSeconds: 15, context });
   const revocations = new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) });

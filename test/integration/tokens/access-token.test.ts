@@ -1,30 +1,17 @@
 // verifyAccessTokenSignature remembers tokens it verified (by their exact bytes), so a workload
 // presenting the same access token again costs no signature check. What must still hold for a
 // remembered token: it expires on time, it dies with its signing key, and nothing else matches it.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoKeyStore } from '../../../lib/aws/dynamo-key-store.ts';
-import { Table } from '../../../lib/aws/dynamo-table.ts';
-import { KmsSigner } from '../../../lib/aws/kms-signer.ts';
 import { SubjectTokenInvalid } from '../../../lib/errors.ts';
-import { KeyRing } from '../../../lib/keys/keyring.ts';
 import { revokeKey, rotateKeys } from '../../../lib/keys/rotation.ts';
-import { createTableFromServerlessYml } from '../../../lib/local/table.ts';
 import { verifyAccessTokenSignature } from '../../../lib/tokens/access-token.ts';
 import { mintAccessToken } from '../../../lib/tokens/mint.ts';
 import { startBroker, type TestBroker } from '../../support/broker.ts';
+import { kmsKeyRing, TEST_ISSUER, testPrincipal } from '../../support/key-ring.ts';
 import { rejection } from '../../support/rejection.ts';
 
-const ISSUER = 'https://issuer.fedbroker.test';
-const principal = {
-  tenant: 'acme',
-  sub: 'acme/ci/repo:acme/app',
-  trust: 'ci',
-  generation: 'g1',
-  scopes: ['id-token:issue' as const],
-  tags: undefined,
-};
+const ISSUER = TEST_ISSUER;
+const principal = testPrincipal;
 let broker: TestBroker;
 
 beforeAll(async () => {
@@ -33,18 +20,9 @@ beforeAll(async () => {
 afterAll(async () => broker.close());
 
 async function setup() {
-  const bootstrap = await broker.kms.createKey('RSA_2048');
-  const tableName = `cache-${Math.random().toString(36).slice(2, 10)}`;
-  await createTableFromServerlessYml(new DynamoDBClient({}), tableName);
   const clock = { ms: Date.UTC(2026, 0, 1), now: () => clock.ms };
-  const store = new DynamoKeyStore(new Table(tableName));
-  const signer = new KmsSigner(new KMSClient({}), {
-    keyId: bootstrap.Arn,
-    alg: 'RS256',
-    deletionWindowDays: 30,
-    managedTag: 'fedbroker-test',
-  });
-  const keyRing = new KeyRing({ store, signer, clock, config: { keyCacheSeconds: 60 } });
+  const { store, signer, ring } = await kmsKeyRing(broker, clock, 'cache');
+  const keyRing = ring();
   const keys = {
     rotationSeconds: 30 * 86400,
     prePublishSeconds: 86400,
