@@ -13,6 +13,9 @@ export type SigningAlg = (typeof SIGNING_ALGS)[number];
  */
 export const COGNITO_ISSUER_DEFAULT = 'https://cognito-identity.amazonaws.com';
 
+/** Where the audit lines' copy for the audit API comes from (FEDBROKER_AUDIT_TABLE_WRITE, see lib/config-docs.ts). */
+export const AUDIT_COPIES = ['subscription', 'inline', 'file'] as const;
+
 const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
 
 /**
@@ -51,7 +54,7 @@ export const envSchema = z.object({
   FEDBROKER_DISCOVERY_MAX_AGE: seconds(3600),
   FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
   FEDBROKER_AUDIT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90),
-  FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(['subscription', 'inline', 'file']), 'subscription'),
+  FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(AUDIT_COPIES), 'subscription'),
   FEDBROKER_SIGN_OFFLOAD: z._default(z.enum(['true', 'false']), 'false'),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: seconds(86400),
@@ -93,7 +96,7 @@ export interface Config {
    * background, to the table) or `file` (the local run: this process, in the background, to
    * JSON-lines files under `dataDir`; the audit API reads them).
    */
-  auditTableWrite: 'subscription' | 'inline' | 'file';
+  auditTableWrite: (typeof AUDIT_COPIES)[number];
   /** The local run's data folder (FEDBROKER_DATA_DIR): key files, dynalite, the `file` audit copy. */
   dataDir: string;
   /**

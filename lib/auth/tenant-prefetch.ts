@@ -1,4 +1,5 @@
 import type { TenantDirectory } from '../directory/directory.ts';
+import { unverifiedClaims } from '../jws.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 import { MAX_TOKEN_BYTES } from '../limits.ts';
 import { TENANT_ID } from '../tenants/tenant.ts';
@@ -15,7 +16,7 @@ import { TENANT_ID } from '../tenants/tenant.ts';
  * one request in Lambda and the first concurrent requests of a local run.
  */
 export function prefetchTenant(deps: { keyRing: KeyRing; directory: TenantDirectory }, token: string): void {
-  if (!deps.keyRing.cold || token.length > MAX_TOKEN_BYTES) return;
+  if (!deps.keyRing.cold) return;
   const tenant = claimedTenant(token);
   // Failures are not this request's to report: the verified read that follows meets them itself.
   if (tenant !== undefined) deps.directory.get(tenant).catch(() => undefined);
@@ -23,12 +24,6 @@ export function prefetchTenant(deps: { keyRing: KeyRing; directory: TenantDirect
 
 /** The `tenant_id` an access token claims, if it is a well-formed tenant id; never trusted. */
 function claimedTenant(token: string): string | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const tenant = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { tenant_id?: unknown }).tenant_id;
-    return typeof tenant === 'string' && TENANT_ID.test(tenant) ? tenant : undefined;
-  } catch {
-    return undefined;
-  }
+  const tenant = unverifiedClaims(token, MAX_TOKEN_BYTES)?.tenant_id;
+  return typeof tenant === 'string' && TENANT_ID.test(tenant) ? tenant : undefined;
 }

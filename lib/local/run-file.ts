@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AUDIT_COPIES } from '../config.ts';
 import * as z from '../zod.ts';
 
 const LOCAL_RUN_FILE = 'local-run.json';
@@ -35,7 +36,7 @@ const localRunEnvironmentSchema = z.strictObject({
   FEDBROKER_ISSUER: z.string(),
   FEDBROKER_DATA_DIR: z.string(),
   /** Where the run keeps its audit copy, so operator commands add their records there too (absent from older runs). */
-  FEDBROKER_AUDIT_TABLE_WRITE: z.optional(z.enum(['subscription', 'inline', 'file'])),
+  FEDBROKER_AUDIT_TABLE_WRITE: z.optional(z.enum(AUDIT_COPIES)),
 });
 
 const localRunSchema = z.strictObject({
