@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { envSchema } from '../lib/config.ts';
+import { readEnv } from '../lib/env-schema.ts';
 import { type LocalRun, readLocalRun } from '../lib/local/run-file.ts';
 import { usageError } from './errors.ts';
 import { notice } from './output.ts';
@@ -10,8 +11,8 @@ import { notice } from './output.ts';
  * the local run resolves it. Undefined when no local run is up there.
  */
 export function localRun(env: NodeJS.ProcessEnv = process.env): LocalRun | undefined {
-  const parsed = envSchema.shape.FEDBROKER_DATA_DIR.safeParse(env.FEDBROKER_DATA_DIR);
-  return parsed.success ? readLocalRun(resolve(parsed.data)) : undefined;
+  const { values } = readEnv({ FEDBROKER_DATA_DIR: envSchema.FEDBROKER_DATA_DIR }, env);
+  return values ? readLocalRun(resolve(values.FEDBROKER_DATA_DIR)) : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { envSchema } from './config.ts';
+import type { EnvRule } from './env-schema.ts';
 
 /** One variable of `envSchema`: its meaning, and how to describe it when the schema has no default. */
 export interface ConfigVariableDoc {
@@ -206,34 +207,24 @@ export const OTHER_VARIABLES: OtherVariableDoc[] = [
 
 /** The schema's variables, in declaration order. */
 export function schemaVariables(): string[] {
-  return Object.keys(envSchema.shape);
+  return Object.keys(envSchema);
 }
 
-/** The zod definition of one schema entry (zod's internal `_zod.def`, stable across zod 4). */
-interface EntryDef {
-  type: string;
-  defaultValue?: unknown;
-  innerType?: { _zod: { def: EntryDef } };
-  entries?: Record<string, string>;
-}
-
-function entryDef(name: string): EntryDef {
-  const entry = (envSchema.shape as Record<string, { _zod: { def: EntryDef } } | undefined>)[name];
+function rule(name: string): EnvRule<unknown> {
+  const entry = (envSchema as Record<string, EnvRule<unknown> | undefined>)[name];
   if (!entry) throw new Error(`lib/config.ts: envSchema has no ${name}`);
-  return entry._zod.def;
+  return entry;
 }
 
 /** The default of one schema entry, as Markdown, or undefined when it has none. */
 function schemaDefault(name: string): string | undefined {
-  const def = entryDef(name);
-  return def.type === 'default' ? `\`${String(def.defaultValue)}\`` : undefined;
+  const { default: fallback } = rule(name);
+  return fallback === undefined ? undefined : `\`${String(fallback)}\``;
 }
 
-/** The allowed values of an enum entry (inside its default), or undefined. */
-function schemaChoices(name: string): string[] | undefined {
-  let def = entryDef(name);
-  while (def.innerType) def = def.innerType._zod.def;
-  return def.type === 'enum' && def.entries ? Object.values(def.entries) : undefined;
+/** The allowed values of a choice, or undefined. */
+function schemaChoices(name: string): readonly string[] | undefined {
+  return rule(name).choices;
 }
 
 /** What serverless.yml's `provider.environment` gives each variable in a deployment. */

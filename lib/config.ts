@@ -1,4 +1,4 @@
-import * as z from './zod.ts';
+import { choice, integer, readEnv, text } from './env-schema.ts';
 import { ConfigError, PolicyInvalid } from './errors.ts';
 import { checkIssuerUrl } from './net/issuer-url.ts';
 
@@ -16,35 +16,35 @@ export const COGNITO_ISSUER_DEFAULT = 'https://cognito-identity.amazonaws.com';
 /** Where the audit lines' copy for the audit API comes from (FEDBROKER_AUDIT_TABLE_WRITE, see lib/config-docs.ts). */
 export const AUDIT_COPIES = ['subscription', 'inline', 'file'] as const;
 
-const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
+const seconds = (fallback: number) => integer(fallback, { min: 1 });
 
 /**
  * Every environment variable the configuration reads. Exported for docs/configuration.md
  * (scripts/configuration-doc.ts, lib/config-docs.ts: the meaning of each variable lives there).
  */
-export const envSchema = z.object({
-  FEDBROKER_ISSUER: z.optional(z.string()),
+export const envSchema = {
+  FEDBROKER_ISSUER: text(),
   /** Set by serverless.yml from the HTTP API's own endpoint when no custom issuer is configured. */
-  FEDBROKER_API_ENDPOINT: z.optional(z.string()),
-  FEDBROKER_TABLE: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
-  FEDBROKER_SIGNER: z._default(z.enum(['kms', 'kms-data-key', 'local']), 'kms'),
-  FEDBROKER_KMS_KEY_ID: z.optional(z.string()),
-  FEDBROKER_KMS_WRAPPING_KEY_ID: z.optional(z.string()),
+  FEDBROKER_API_ENDPOINT: text(),
+  FEDBROKER_TABLE: text({ required: true, pattern: /^[A-Za-z0-9_.-]{3,255}$/, message: 'must be a DynamoDB table name' }),
+  FEDBROKER_SIGNER: choice(['kms', 'kms-data-key', 'local'], 'kms'),
+  FEDBROKER_KMS_KEY_ID: text(),
+  FEDBROKER_KMS_WRAPPING_KEY_ID: text(),
   FEDBROKER_KEY_ROTATION_DAYS: seconds(30),
   FEDBROKER_KEY_PREPUBLISH_SECONDS: seconds(86400),
   FEDBROKER_KEY_RETIREMENT_SECONDS: seconds(172800),
-  FEDBROKER_KEY_DELETION_WINDOW_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(7), z.lte(30)), 30),
-  FEDBROKER_SIGNING_ALG: z._default(z.enum(SIGNING_ALGS), 'RS256'),
-  FEDBROKER_LOCAL: z._default(z.enum(['true', 'false']), 'false'),
-  FEDBROKER_DATA_DIR: z._default(z.string(), '.fedbroker'),
+  FEDBROKER_KEY_DELETION_WINDOW_DAYS: integer(30, { min: 7, max: 30 }),
+  FEDBROKER_SIGNING_ALG: choice(SIGNING_ALGS, 'RS256'),
+  FEDBROKER_LOCAL: choice(['true', 'false'], 'false'),
+  FEDBROKER_DATA_DIR: text({ default: '.fedbroker' }),
   /**
    * Value of the `fedbroker:managed` tag on keys rotation creates: `<service>-<stage>` deployed
    * (serverless.yml), so one stage's IAM conditions never match another stage's keys.
    */
-  FEDBROKER_MANAGED_KEY_TAG: z._default(z.string().check(z.regex(/^[\w.:/=+@-]{1,256}$/, 'must be a KMS tag value')), 'fedbroker-local'),
+  FEDBROKER_MANAGED_KEY_TAG: text({ default: 'fedbroker-local', pattern: /^[\w.:/=+@-]{1,256}$/, message: 'must be a KMS tag value' }),
   /** Set by the Lambda runtime (Lambda developer guide, "Defined runtime environment variables"). */
-  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
-  AWS_EXECUTION_ENV: z.optional(z.string()),
+  AWS_LAMBDA_FUNCTION_NAME: text(),
+  AWS_EXECUTION_ENV: text(),
   FEDBROKER_ID_TOKEN_TTL: seconds(900),
   FEDBROKER_ID_TOKEN_MAX_TTL: seconds(3600),
   FEDBROKER_ACCESS_TOKEN_TTL: seconds(900),
@@ -53,18 +53,19 @@ export const envSchema = z.object({
   FEDBROKER_JWKS_MAX_AGE: seconds(300),
   FEDBROKER_DISCOVERY_MAX_AGE: seconds(3600),
   FEDBROKER_TENANT_CACHE_SECONDS: seconds(15),
-  FEDBROKER_AUDIT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 90),
-  FEDBROKER_AUDIT_TABLE_WRITE: z._default(z.enum(AUDIT_COPIES), 'subscription'),
-  FEDBROKER_SIGN_OFFLOAD: z._default(z.enum(['true', 'false']), 'false'),
+  FEDBROKER_AUDIT_RETENTION_DAYS: integer(90, { min: 1, max: 3650 }),
+  FEDBROKER_AUDIT_TABLE_WRITE: choice(AUDIT_COPIES, 'subscription'),
+  FEDBROKER_SIGN_OFFLOAD: choice(['true', 'false'], 'false'),
   FEDBROKER_UPSTREAM_MAX_TOKEN_AGE: seconds(86400),
   FEDBROKER_UPSTREAM_MAX_TOKEN_LIFETIME: seconds(86400),
-  FEDBROKER_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10000)), 3000),
-  FEDBROKER_COGNITO_ISSUER: z._default(z.string(), COGNITO_ISSUER_DEFAULT),
-  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: z._default(
-    z.string().check(z.regex(/^[\w._-]{1,128}$/, 'must be a Cognito developer provider name')),
-    'fedbroker',
-  ),
-});
+  FEDBROKER_UPSTREAM_TIMEOUT_MS: integer(3000, { min: 100, max: 10000 }),
+  FEDBROKER_COGNITO_ISSUER: text({ default: COGNITO_ISSUER_DEFAULT }),
+  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: text({
+    default: 'fedbroker',
+    pattern: /^[\w._-]{1,128}$/,
+    message: 'must be a Cognito developer provider name',
+  }),
+};
 
 export interface Config {
   /** Exactly the `iss` of every token and the base of every published URL (no trailing slash). */
@@ -146,11 +147,8 @@ function checkIssuer(raw: string | undefined, local: boolean, issues: string[]):
  * Throws {@link ConfigError} listing every problem at once.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(z.describeIssues(parsed.error));
-  }
-  const e = parsed.data;
+  const { values: e, issues: invalid } = readEnv(envSchema, env);
+  if (!e) throw new ConfigError(invalid);
   const issues: string[] = [];
   const local = e.FEDBROKER_LOCAL === 'true';
   // Fail closed: local mode (http issuer, key file on disk) is never honoured in a deployed
@@ -252,15 +250,15 @@ function cognitoConfig(e: { FEDBROKER_COGNITO_ISSUER: string; FEDBROKER_COGNITO_
 /** What operator commands that write tenant documents and their audit records read. */
 export type TenantAdminConfig = Pick<Config, 'tableName' | 'local' | 'cognito' | 'auditRetentionDays' | 'auditTableWrite' | 'dataDir'>;
 
-const tenantAdminEnvSchema = z.pick(envSchema, {
-  FEDBROKER_TABLE: true,
-  FEDBROKER_LOCAL: true,
-  FEDBROKER_COGNITO_ISSUER: true,
-  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: true,
-  FEDBROKER_AUDIT_RETENTION_DAYS: true,
-  FEDBROKER_AUDIT_TABLE_WRITE: true,
-  FEDBROKER_DATA_DIR: true,
-});
+const tenantAdminEnvSchema = {
+  FEDBROKER_TABLE: envSchema.FEDBROKER_TABLE,
+  FEDBROKER_LOCAL: envSchema.FEDBROKER_LOCAL,
+  FEDBROKER_COGNITO_ISSUER: envSchema.FEDBROKER_COGNITO_ISSUER,
+  FEDBROKER_COGNITO_DEVELOPER_PROVIDER: envSchema.FEDBROKER_COGNITO_DEVELOPER_PROVIDER,
+  FEDBROKER_AUDIT_RETENTION_DAYS: envSchema.FEDBROKER_AUDIT_RETENTION_DAYS,
+  FEDBROKER_AUDIT_TABLE_WRITE: envSchema.FEDBROKER_AUDIT_TABLE_WRITE,
+  FEDBROKER_DATA_DIR: envSchema.FEDBROKER_DATA_DIR,
+};
 
 /**
  * {@link loadConfig} for the operator's `fedbroker admin` tenant commands: the subset of the same
@@ -268,9 +266,8 @@ const tenantAdminEnvSchema = z.pick(envSchema, {
  * API does without asking for the signer settings it never uses. Throws {@link ConfigError}.
  */
 export function loadTenantAdminConfig(env: Record<string, string | undefined> = process.env): TenantAdminConfig {
-  const parsed = tenantAdminEnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(z.describeIssues(parsed.error));
-  const e = parsed.data;
+  const { values: e, issues: invalid } = readEnv(tenantAdminEnvSchema, env);
+  if (!e) throw new ConfigError(invalid);
   const local = e.FEDBROKER_LOCAL === 'true';
   const issues: string[] = [];
   checkCognitoIssuer(e.FEDBROKER_COGNITO_ISSUER, local, issues);
