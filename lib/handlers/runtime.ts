@@ -4,7 +4,6 @@ import { auditLinesSilenced, LogAuditSink } from '../audit/sinks.ts';
 import { auditCopy } from './audit-copy.ts';
 import type { AuditReader, AuditSink } from '../audit/ports.ts';
 import { AuditTrail } from '../audit/trail.ts';
-import { CognitoIdentityAdapter } from '../aws/cognito-identity.ts';
 import { DynamoKeyStore } from '../aws/dynamo-key-store.ts';
 import { DynamoNonceStore } from '../aws/dynamo-nonce-store.ts';
 import type { X509Deps } from '../app/x509.ts';
@@ -15,7 +14,6 @@ import { SDK_DEFAULTS } from '../aws/errors.ts';
 import { KmsDataKeySigner } from '../aws/kms-data-key-signer.ts';
 import { KmsSigner } from '../aws/kms-signer.ts';
 import { systemClock, type Clock } from '../clock.ts';
-import type { CognitoIdentityPort } from '../cognito/ports.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { KeyRing } from '../keys/keyring.ts';
 import type { KeyStore, Signer } from '../keys/ports.ts';
@@ -29,7 +27,6 @@ import type { ExchangeDeps } from '../app/exchange.ts';
 import type { ExchangeAuditDeps } from '../app/record-exchange.ts';
 import type { ExplainDeps } from '../app/explain.ts';
 import type { RevokeDeps } from '../app/revoke.ts';
-import type { VendDeps } from '../app/vend.ts';
 import type { BearerDeps } from '../auth/bearer.ts';
 import { TenantDirectory } from '../directory/directory.ts';
 import type { TrustContext } from '../trust/policy.ts';
@@ -47,7 +44,6 @@ export interface Runtime {
   trustStore: TrustStore;
   directory: TenantDirectory;
   upstreamKeys: UpstreamKeys;
-  cognito: CognitoIdentityPort;
   /** The access-token deny list, served from the tenant directory's cached views. */
   revocations: RevocationStore;
   /** Writes audit records (a log line; the table copy follows, see `config.auditTableWrite`). */
@@ -59,7 +55,6 @@ export interface Runtime {
   bearerDeps: BearerDeps;
   exchangeDeps: ExchangeDeps;
   exchangeAuditDeps: ExchangeAuditDeps;
-  vendDeps: VendDeps;
   revokeDeps: RevokeDeps;
   adminDeps: AdminDeps;
   explainDeps: ExplainDeps;
@@ -156,7 +151,6 @@ export function runtime(): Runtime {
   });
   const { sink, reader: auditLog } = auditStorage(config, table, clock);
   const audit = new AuditTrail({ sink, clock, retentionDays: config.auditRetentionDays });
-  const cognito = new CognitoIdentityAdapter();
   const revocations = new TenantDenyList({ directory, writer: new DynamoRevocationStore(table) });
   const { issuer } = config;
   built = {
@@ -169,14 +163,12 @@ export function runtime(): Runtime {
     trustStore,
     directory,
     upstreamKeys,
-    cognito,
     revocations,
     audit,
     auditLog,
     bearerDeps: { issuer, keyRing, clock, directory, revocations },
     exchangeDeps: { issuer, keyRing, signer, clock, config, directory, upstreamKeys, revocations },
     exchangeAuditDeps: { audit, issuer, tenantExists: async (t) => (await directory.get(t)).tenant !== undefined },
-    vendDeps: { directory, cognito, developerProvider: config.cognito.developerProvider, clock },
     revokeDeps: { issuer, keyRing, clock, revocations, accessTokenMaxTtl: config.tokens.accessTokenMaxTtl },
     adminDeps: { store: trustStore, clock, local: config.local, cognitoIssuer: config.cognito.issuer },
     explainDeps: { store: trustStore, upstreamKeys, clock, upstream: config.upstream, context: trustContext(config) },
