@@ -20,7 +20,7 @@ import {
   WORST_CASE_STEPS_PER_RELATIONSHIP,
   type Budget,
 } from '../lib/trust/limits.ts';
-import { validateRelationship } from '../lib/trust/policy.ts';
+import { validateRelationship } from '../lib/trust/validate.ts';
 import { report } from './processes.ts';
 
 const RELATIONSHIPS_PER_TENANT = 100;

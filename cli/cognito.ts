@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID, poolRegion } from '../lib/cognito/schema.ts';
+import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID, poolRegion } from '../lib/cognito/pool.ts';
 import { AWS_CLIENT_DEFAULTS, awsFailure } from './aws-sdk.ts';
 import { CliError, usageError } from './errors.ts';
 import type { Renewal } from './token-file.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { cognitoPoolInputSchema, IDENTITY_POOL_ID, type CognitoPool } from '../cognito/schema.ts';
+import { IDENTITY_POOL_ID } from '../cognito/pool.ts';
+import { cognitoPoolInputSchema, type CognitoPool } from '../cognito/schema.ts';
 import {
   AccessDenied,
   ConflictError,
@@ -11,9 +12,11 @@ import {
   PreconditionFailed,
   PreconditionRequired,
 } from '../errors.ts';
-import { relationshipAdmission, validateRelationship } from '../trust/policy.ts';
-import { MAX_IDENTITY_POOLS, MAX_RELATIONSHIPS, TENANT_ID, tenantSchema, type Tenant } from '../tenants/tenant.ts';
-import { RELATIONSHIP_ID, type TrustRelationship } from '../trust/schema.ts';
+import { relationshipAdmission, validateRelationship } from '../trust/validate.ts';
+import { MAX_IDENTITY_POOLS, MAX_RELATIONSHIPS, TENANT_ID, type Tenant } from '../tenants/tenant.ts';
+import { tenantSchema } from '../tenants/tenant-schema.ts';
+import { RELATIONSHIP_ID } from '../trust/relationship-id.ts';
+import type { TrustRelationship } from '../trust/schema.ts';
 import { poolAllowance } from './ownership.ts';
 import { describeIssues } from '../zod.ts';
 import type { DocumentPrefix, StoredDocument, TrustStore } from '../directory/ports.ts';

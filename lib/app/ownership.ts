@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { IDENTITY_POOL_ID, ROLE_ARN } from '../cognito/schema.ts';
+import { IDENTITY_POOL_ID, ROLE_ARN } from '../cognito/pool.ts';
 import { ConflictError, InvalidRequest, NotFound } from '../errors.ts';
 import { TENANT_ID, type Tenant } from '../tenants/tenant.ts';
 import type { TrustStore } from '../directory/ports.ts';

@@ -1,4 +1,4 @@
-import { RELATIONSHIP_ID } from '../trust/schema.ts';
+import { RELATIONSHIP_ID } from '../trust/relationship-id.ts';
 import { ANCHOR_LIMITS, type TrustAnchor, validateAnchor } from '../x509/anchor.ts';
 import { documents } from './documents.ts';
 

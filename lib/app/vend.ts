@@ -5,7 +5,7 @@ import type { Principal } from '../tokens/types.ts';
 import type { CognitoIdentityPort } from '../cognito/ports.ts';
 import { poolAllowance } from './ownership.ts';
 import { TENANT_TAG } from '../trust/session-tags.ts';
-import { IDENTITY_POOL_ID, poolRegion } from '../cognito/schema.ts';
+import { IDENTITY_POOL_ID, poolRegion } from '../cognito/pool.ts';
 
 export interface VendDeps {
   directory: TenantDirectory;

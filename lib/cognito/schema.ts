@@ -1,12 +1,5 @@
 import * as z from '../zod.ts';
-
-/** `<region>:<guid>` (Cognito Identity API reference, IdentityPoolId pattern). */
-export const IDENTITY_POOL_ID = /^([a-z]{2}(?:-gov)?-[a-z]+-\d):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const AWS_REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/;
-/** DeveloperProviderName: 1–128 of `[\w._-]` (Cognito Identity API reference). */
-export const DEVELOPER_PROVIDER = /^[\w._-]{1,128}$/;
-/** An IAM role ARN in any partition (IAM API reference, Role ARN and path constraints). */
-export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+import { DEVELOPER_PROVIDER, IDENTITY_POOL_ID, ROLE_ARN } from './pool.ts';
 
 /**
  * An outbound identity pool for which fedbroker is the developer provider: the broker calls
@@ -34,8 +27,3 @@ export const cognitoPoolInputSchema = z.lazySchema(() =>
 
 type CognitoPoolSpec = z.output<ReturnType<typeof cognitoPoolInputSchema>>;
 export type CognitoPool = CognitoPoolSpec & { tenant: string; version: number; generation: string; created_at: string; updated_at: string };
-
-/** The region a pool id names. */
-export function poolRegion(poolId: string): string {
-  return poolId.slice(0, poolId.indexOf(':'));
-}

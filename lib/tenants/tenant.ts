@@ -1,9 +1,8 @@
-import * as z from '../zod.ts';
-
 /**
  * A tenant: the unit that owns trust relationships, identity pools and revocations, and the
  * scopes its tokens may carry. Declared once here; the admin API, the CLI and the trust
- * relationship schema (`trust/schema.ts`) import it.
+ * relationship schema (`trust/schema.ts`) import it. The tenant document's schema is
+ * `tenant-schema.ts`, apart, so the functions that only read tenants do not bundle zod.
  */
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
@@ -21,12 +20,12 @@ export const MAX_RELATIONSHIPS = 100;
 /** Most outbound identity pools a tenant may hold. */
 export const MAX_IDENTITY_POOLS = 50;
 
-export const tenantSchema = z.strictObject({
-  id: z.string().check(z.regex(TENANT_ID, '3-63 of lower-case letters, digits and dashes, starting with a letter or digit')),
-  name: z.string().check(z.minLength(1), z.maxLength(128)),
-  status: z.enum(['active', 'disabled']),
-});
-export type Tenant = z.output<typeof tenantSchema> & {
+export const TENANT_STATUSES = ['active', 'disabled'] as const;
+
+export interface Tenant {
+  id: string;
+  name: string;
+  status: (typeof TENANT_STATUSES)[number];
   version: number;
   created_at: string;
   updated_at: string;
@@ -34,4 +33,4 @@ export type Tenant = z.output<typeof tenantSchema> & {
   allowed_identity_pools?: string[];
   /** Roles in other accounts the operator allowed this tenant's pools to be reached through. */
   allowed_role_arns?: string[];
-};
+}

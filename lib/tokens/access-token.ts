@@ -8,7 +8,7 @@ import type { KeyRing } from '../keys/keyring.ts';
 import type { RevocationStore } from '../revocation/ports.ts';
 import { AWS_SOURCE_IDENTITY_CLAIM, AWS_TAGS_CLAIM, type AwsTagsClaim } from '../trust/session-tags.ts';
 import { SCOPES, TENANT_ID, type Scope } from '../tenants/tenant.ts';
-import { RELATIONSHIP_ID } from '../trust/schema.ts';
+import { RELATIONSHIP_ID } from '../trust/relationship-id.ts';
 import { CA_FINGERPRINT, type CertificateBinding, MAX_BOUND_SERIALS, SERIAL_HEX } from '../x509/binding.ts';
 import { CERTIFICATE_CLAIM, type Principal } from './types.ts';
 

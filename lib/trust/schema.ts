@@ -1,6 +1,7 @@
 import * as z from '../zod.ts';
 import { SCOPES } from '../tenants/tenant.ts';
-import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/schema.ts';
+import { RELATIONSHIP_ID } from './relationship-id.ts';
+import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/pool.ts';
 
 /**
  * The one declaration of the trust relationship document: the admin API validates request
@@ -8,8 +9,6 @@ import { AWS_REGION, DEVELOPER_PROVIDER, IDENTITY_POOL_ID } from '../cognito/sch
  * is generated from it (`npm run schemas`). Semantic checks (issuer URL safety, conditions,
  * identifying claims) follow in `policy.ts`.
  */
-
-export const RELATIONSHIP_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** AWS session tag key rules (IAM User Guide, "Passing session tags in AWS STS"). */
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;

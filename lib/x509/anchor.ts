@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidRequest } from '../errors.ts';
-import { RELATIONSHIP_ID } from '../trust/schema.ts';
+import { RELATIONSHIP_ID } from '../trust/relationship-id.ts';
 import * as z from '../zod.ts';
 import { type ParsedCertificate, parseCertificate, strongKey } from './certificate.ts';
 import { crlBytes, pemBlocks } from './pem.ts';

@@ -195,6 +195,32 @@ describe('revocation refuses', () => {
     expect(res.body.error).toBe('invalid_request');
   });
 
+  it.each([
+    ['an array', () => [{ jti: crypto.randomUUID(), exp: now() + 60 }]],
+    ['a string', () => 'revoke it'],
+    ['null', () => null],
+    ['an unknown member beside jti and exp', () => ({ jti: crypto.randomUUID(), exp: now() + 60, reason: 'x' })],
+    ['a jti without exp', () => ({ jti: crypto.randomUUID() })],
+    ['an exp given as a string', () => ({ jti: crypto.randomUUID(), exp: String(now() + 60) })],
+    ['a fractional exp', () => ({ jti: crypto.randomUUID(), exp: now() + 60.5 })],
+    ['an exp of zero', () => ({ jti: crypto.randomUUID(), exp: 0 })],
+    ['an empty token', () => ({ token: '' })],
+    ['a token given as a number', () => ({ token: 42 })],
+    ['a token longer than any token', () => ({ token: 'a'.repeat(16 * 1024 + 1) })],
+  ])('a body that is %s with 400', async (_name, body) => {
+    const res = await revoke('acme', adminA, body());
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.body.error_description).toMatch(/body/);
+  });
+
+  it('accepts a jti in upper case as the same token id', async () => {
+    const jti = crypto.randomUUID();
+    const res = await revoke('acme', adminA, { jti: jti.toUpperCase(), exp: now() + 60 });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ jti, revoked: true });
+  });
+
   it('a token that is not a fedbroker access token with 400', async () => {
     const res = await revoke('acme', adminA, { token: await upstream.token({ sub: 'admin-a' }) });
     expect(res.status).toBe(400);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createTenant, relationships } from '../../../lib/app/documents.ts';
 import { describeJsonShapeIssue, jsonShapeIssue } from '../../../lib/json-shape.ts';
 import type { Tenant } from '../../../lib/tenants/tenant.ts';
-import { validateRelationship } from '../../../lib/trust/policy.ts';
+import { validateRelationship } from '../../../lib/trust/validate.ts';
 import { tenantArgument } from '../../context.ts';
 import { CliError, usageError } from '../../errors.ts';
 import { tableOption } from '../../options.ts';

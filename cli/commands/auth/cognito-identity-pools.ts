@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { API_ROUTES } from '../../../lib/api-paths.ts';
-import { type CognitoPool, cognitoPoolInputSchema, IDENTITY_POOL_ID } from '../../../lib/cognito/schema.ts';
+import { IDENTITY_POOL_ID } from '../../../lib/cognito/pool.ts';
+import { type CognitoPool, cognitoPoolInputSchema } from '../../../lib/cognito/schema.ts';
 import type { DocumentKind } from '../../tenant-documents.ts';
 
 function poolId(text: string): string {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { API_ROUTES } from '../../../lib/api-paths.ts';
-import { RELATIONSHIP_ID } from '../../../lib/trust/schema.ts';
+import { RELATIONSHIP_ID } from '../../../lib/trust/relationship-id.ts';
 import { type TrustAnchor, trustAnchorInputSchema } from '../../../lib/x509/anchor.ts';
 import type { DocumentKind } from '../../tenant-documents.ts';
 

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { API_ROUTES } from '../../../lib/api-paths.ts';
-import { RELATIONSHIP_ID, type TrustRelationship, trustRelationshipInputSchema } from '../../../lib/trust/schema.ts';
+import { RELATIONSHIP_ID } from '../../../lib/trust/relationship-id.ts';
+import { type TrustRelationship, trustRelationshipInputSchema } from '../../../lib/trust/schema.ts';
 import { readTokenSource } from '../../context.ts';
 import { tenantGuardOption, tokenSourceOptions } from '../../options.ts';
 import { type OutputFormat, outputOption, printJson, printLine } from '../../output.ts';

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { API_ROUTES } from '../../../lib/api-paths.ts';
-import { poolRegion } from '../../../lib/cognito/schema.ts';
+import { poolRegion } from '../../../lib/cognito/pool.ts';
 import {
   type AwsCredentials,
   completeCredentials,

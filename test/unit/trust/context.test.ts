@@ -3,7 +3,7 @@ import { PolicyInvalid } from '../../../lib/errors.ts';
 import { compileConditions } from '../../../lib/trust/conditions.ts';
 import { withRequestContext } from '../../../lib/trust/context.ts';
 import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
-import { validateRelationship } from '../../../lib/trust/policy.ts';
+import { validateRelationship } from '../../../lib/trust/validate.ts';
 
 /** Request-context keys (lib/trust/context.ts): supplied by the broker only, fail closed when missing. */
 

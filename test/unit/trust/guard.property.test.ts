@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileConditions } from '../../../lib/trust/conditions.ts';
 import { evaluateConditions } from '../../../lib/trust/evaluate.ts';
-import { validateRelationship } from '../../../lib/trust/policy.ts';
+import { validateRelationship } from '../../../lib/trust/validate.ts';
 
 // The guard's promise, as a property: no relationship it accepts for GitHub Actions matches the
 // tokens of two different owners. Relationships are built from a genuine token A (so that they
