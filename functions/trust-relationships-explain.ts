@@ -1,6 +1,6 @@
 import { explainToken } from '../lib/app/explain.ts';
 import { runtime } from '../lib/handlers/runtime.ts';
-import { scopedHandler } from '../lib/handlers/scope.ts';
+import { scopedHandler, tenantReads } from '../lib/handlers/scope.ts';
 import { parseJsonBody } from '../lib/http/form.ts';
 import { json } from '../lib/http/response.ts';
 
@@ -12,5 +12,5 @@ export const handler = scopedHandler({ methods: ['POST'], scope: 'trust:admin', 
     sourceIp: typeof body.source_ip === 'string' ? body.source_ip.slice(0, 64) : undefined,
     requestedAudience: typeof body.audience === 'string' ? body.audience.slice(0, 256) : undefined,
   };
-  return json(200, await explainToken(runtime().explainDeps, caller.tenant, body.token, what));
+  return json(200, await explainToken({ ...runtime().explainDeps, readTenant: tenantReads(caller) }, caller.tenant, body.token, what));
 });

@@ -19,7 +19,7 @@ import { RELATIONSHIP_ID } from '../trust/relationship-id.ts';
 import type { TrustRelationship } from '../trust/schema.ts';
 import { poolAllowance } from './ownership.ts';
 import { describeIssues } from '../zod.ts';
-import type { DocumentPrefix, StoredDocument, TrustStore } from '../directory/ports.ts';
+import type { DocumentPrefix, StoredDocument, TenantRecord, TrustStore } from '../directory/ports.ts';
 
 export interface AdminDeps {
   store: TrustStore;
@@ -27,6 +27,12 @@ export interface AdminDeps {
   /** Local run: http://localhost issuers allowed. */
   local: boolean;
   cognitoIssuer: string;
+  /**
+   * How this request reads a whole tenant (its documents and their count): a strongly consistent
+   * read started during the request (lib/handlers/scope.ts `tenantReads`). Without it (the CLI),
+   * `store.readTenant`.
+   */
+  readTenant?: (tenant: string) => Promise<TenantRecord>;
 }
 
 const iso = (clock: Clock) => new Date(clock.now()).toISOString();
@@ -103,7 +109,7 @@ export function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
   };
   const tenantOf = async (deps: AdminDeps, tenant: string) => {
     checkTenantId(tenant);
-    const record = await deps.store.readTenant(tenant);
+    const record = await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant));
     if (!record.tenant) throw new NotFound(`tenant ${tenant} does not exist`);
     return { tenant: record.tenant, record };
   };

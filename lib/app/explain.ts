@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { InvalidRequest, SubjectTokenInvalid } from '../errors.ts';
 import { unverifiedIssuer } from './external.ts';
-import type { TrustStore } from '../directory/ports.ts';
+import type { TenantRecord, TrustStore } from '../directory/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import { requestBudget } from '../trust/limits.ts';
@@ -17,6 +17,8 @@ export interface ExplainDeps {
   /** Bounds on external tokens' age and lifetime. */
   upstream: Config['upstream'];
   context: TrustContext;
+  /** How this request reads the tenant, as in `AdminDeps.readTenant`; without it, `store.readTenant`. */
+  readTenant?: (tenant: string) => Promise<TenantRecord>;
 }
 
 const shorten = (v: unknown) => (typeof v === 'string' && v.length > 256 ? `${v.slice(0, 256)}…` : v);
@@ -24,8 +26,9 @@ const shorten = (v: unknown) => (typeof v === 'string' && v.length > 256 ? `${v.
 /**
  * For each of a tenant's relationships, whether `token` would be admitted and, if not, which
  * check failed with the value seen (enabled, issuer, audience, Cognito amr, each condition). The
- * token is verified first; an unverified token never shows as matched. Reads the store directly,
- * so the answer reflects the latest writes, not a warm container's cache.
+ * token is verified first; an unverified token never shows as matched. Reads the tenant with a
+ * read started during the request (`deps.readTenant`), or the store directly, so the answer
+ * reflects the latest writes, not a warm container's cache.
  */
 export async function explainToken(
   deps: ExplainDeps,
@@ -34,7 +37,7 @@ export async function explainToken(
   what: { sourceIp?: string | undefined; requestedAudience?: string | undefined } = {},
 ) {
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
-  const trusts = (await deps.store.readTenant(tenant)).relationships
+  const trusts = (await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant))).relationships
     .sort((a, b) => a.id.localeCompare(b.id))
     // The per-tenant cap, as the exchange path applies it (directory/directory.ts), whatever the store holds.
     .slice(0, MAX_RELATIONSHIPS)

@@ -4,7 +4,7 @@ import type { Revocation } from '../revocation/ports.ts';
 import { compileRelationship, type CompiledTrust, type TrustContext } from '../trust/policy.ts';
 import { MAX_RELATIONSHIPS, type Tenant } from '../tenants/tenant.ts';
 import { describeError, logger } from '../log.ts';
-import type { TrustStore } from './ports.ts';
+import type { TenantRecord, TrustStore } from './ports.ts';
 import type { TrustAnchor } from '../x509/anchor.ts';
 
 export interface TenantView {
@@ -29,7 +29,7 @@ export class TenantDirectory {
   readonly #clock: Clock;
   readonly #ttlMs: number;
   readonly #context: TrustContext;
-  readonly #cache = new Map<string, { at: number; view: Promise<TenantView> }>();
+  readonly #cache = new Map<string, CacheEntry>();
 
   constructor(deps: { store: TrustStore; clock: Clock; ttlSeconds: number; context: TrustContext }) {
     this.#context = deps.context;
@@ -47,7 +47,29 @@ export class TenantDirectory {
     const now = this.#clock.now();
     const hit = this.#cache.get(tenant);
     if (hit && now - hit.at < this.#ttlMs) return hit.view;
-    const view = this.#store.readTenant(tenant).then(({ tenant: t, relationships, pools, anchors, revocations }) => ({
+    return this.#read(tenant, now).view;
+  }
+
+  /**
+   * The tenant's stored record as read at or after `since` (a `performance.now()` instant: when
+   * the caller's request began). The cached read is reused when it started then or later, else the
+   * store is read again (and the cache keeps that newer read). A strongly consistent read started
+   * after a request began reflects every write acknowledged before the request (DynamoDB developer
+   * guide, "Read consistency"), so an admin read sees the latest writes as a direct store read
+   * would, and a cold container's admin request reuses its own tenant prefetch (threat model I1)
+   * instead of reading the same partition twice in a row. The cache is keyed by tenant: the read
+   * of another tenant's partition is never returned.
+   */
+  readSince(tenant: string, since: number): Promise<TenantRecord> {
+    const hit = this.#cache.get(tenant);
+    if (hit && hit.startedAt >= since) return hit.record;
+    return this.#read(tenant, this.#clock.now()).record;
+  }
+
+  #read(tenant: string, now: number): CacheEntry {
+    const startedAt = performance.now();
+    const record = this.#store.readTenant(tenant);
+    const view = record.then(({ tenant: t, relationships, pools, anchors, revocations }) => ({
       tenant: t,
       anchors: anchors ?? [],
       pools: pools.filter((p) => p.enabled),
@@ -73,10 +95,23 @@ export class TenantDirectory {
         }),
     }));
     if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(tenant, { at: now, view });
-    view.catch(() => this.#cache.delete(tenant));
-    return view;
+    const entry = { at: now, startedAt, record, view };
+    this.#cache.set(tenant, entry);
+    // A failed read is not kept; a newer read that replaced it meanwhile stays.
+    view.catch(() => {
+      if (this.#cache.get(tenant) === entry) this.#cache.delete(tenant);
+    });
+    return entry;
   }
+}
+
+interface CacheEntry {
+  /** Clock time of the read, for the cache bound. */
+  at: number;
+  /** `performance.now()` when the read started, for {@link TenantDirectory.readSince}. */
+  startedAt: number;
+  record: Promise<TenantRecord>;
+  view: Promise<TenantView>;
 }
 
 /** jti → the latest `exp` among its entries (a race can leave two entries for one jti). */

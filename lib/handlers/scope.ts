@@ -1,4 +1,5 @@
 import type { RequestInfo } from '../app/record-exchange.ts';
+import type { TenantRecord } from '../directory/ports.ts';
 import { authenticate, authorize } from '../auth/bearer.ts';
 import { httpHandler, type HttpEvent } from '../http/handler.ts';
 import { tenantParam } from '../http/params.ts';
@@ -16,6 +17,8 @@ export interface Caller {
   token: VerifiedAccessToken;
   /** Lambda's request id and the caller's address, for the audit record. */
   request: RequestInfo;
+  /** `performance.now()` when this request's handling began, before its token was read. */
+  since: number;
 }
 
 /**
@@ -30,12 +33,24 @@ export function scopedHandler(
   fn: (event: HttpEvent, caller: Caller) => Promise<HttpResult>,
 ) {
   return httpHandler(async (event, context) => {
+    const since = performance.now();
     const { bearerDeps } = runtime();
     const authorization = event.headers?.authorization;
     const token =
       options.tenant === 'path'
         ? await authorize(bearerDeps, authorization, tenantParam(event), options.scope)
         : await authenticate(bearerDeps, authorization, options.scope);
-    return fn(event, { tenant: token.tenant, token, request: requestInfo(event, context) });
+    return fn(event, { tenant: token.tenant, token, request: requestInfo(event, context), since });
   }, options);
+}
+
+/**
+ * How a scoped request reads its tenant's stored documents: through the tenant directory, reusing
+ * a read that started during this request (a cold container's tenant prefetch, lib/auth/
+ * tenant-prefetch.ts) and reading afresh otherwise, so admin answers reflect every write
+ * acknowledged before the request (TenantDirectory.readSince).
+ */
+export function tenantReads(caller: Caller): (tenant: string) => Promise<TenantRecord> {
+  const { directory } = runtime();
+  return (tenant) => directory.readSince(tenant, caller.since);
 }

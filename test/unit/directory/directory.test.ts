@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { Revocation } from '../../../lib/revocation/ports.ts';
 import { TenantDirectory } from '../../../lib/directory/directory.ts';
 import type { TrustStore } from '../../../lib/directory/ports.ts';
@@ -115,5 +116,121 @@ describe('TenantDirectory', () => {
     await expect(directory.get('acme')).rejects.toThrow('down');
     fail = false;
     expect((await directory.get('acme')).tenant?.status).toBe('active');
+  });
+});
+
+describe('TenantDirectory.readSince (admin reads)', () => {
+  /** A store whose tenants carry a version, bumped by each write; reads take it when they start. */
+  function versionedStore() {
+    const versions = new Map<string, number>();
+    const reads: string[] = [];
+    let failNext = false;
+    const store = {
+      readTenant: (id: string) => {
+        reads.push(id);
+        const version = versions.get(id) ?? 0;
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('down'));
+        }
+        return Promise.resolve({ tenant: { ...tenant('active'), id, version }, relationships: [], pools: [], revocations: [] });
+      },
+    } as unknown as TrustStore;
+    return {
+      store,
+      reads,
+      write: (id: string) => versions.set(id, (versions.get(id) ?? 0) + 1),
+      version: (id: string) => versions.get(id) ?? 0,
+      failNext: () => (failNext = true),
+    };
+  }
+  const directoryOver = (store: TrustStore, now = () => 0) => new TenantDirectory({ store, clock: { now }, ttlSeconds: 15, context });
+
+  it('reuses the read its own request started (the prefetch) instead of reading again', async () => {
+    const s = versionedStore();
+    const directory = directoryOver(s.store);
+    const since = performance.now();
+    await directory.get('acme');
+    expect((await directory.readSince('acme', since)).tenant?.version).toBe(0);
+    expect(s.reads).toEqual(['acme']);
+  });
+
+  it('reads again when the cached read started before the request, and sees the writes made meanwhile', async () => {
+    const s = versionedStore();
+    const directory = directoryOver(s.store);
+    await directory.get('acme');
+    s.write('acme');
+    const since = performance.now();
+    expect((await directory.readSince('acme', since)).tenant?.version).toBe(1);
+    expect(s.reads).toEqual(['acme', 'acme']);
+    // The newer read is what the cache keeps: the exchange path sees it too, without a third read.
+    expect((await directory.get('acme')).tenant?.version).toBe(1);
+    expect(s.reads).toHaveLength(2);
+  });
+
+  it('never answers for one tenant with the read of another', async () => {
+    const s = versionedStore();
+    const directory = directoryOver(s.store);
+    const since = performance.now();
+    await directory.get('other');
+    expect((await directory.readSince('acme', since)).tenant?.id).toBe('acme');
+    expect(s.reads).toEqual(['other', 'acme']);
+  });
+
+  it('reads again after an invalidation, even within the same request', async () => {
+    const s = versionedStore();
+    const directory = directoryOver(s.store);
+    const since = performance.now();
+    await directory.readSince('acme', since);
+    s.write('acme');
+    directory.invalidate('acme');
+    expect((await directory.readSince('acme', since)).tenant?.version).toBe(1);
+  });
+
+  it('does not keep a failed read, and an older failure never drops a newer read', async () => {
+    const s = versionedStore();
+    const directory = directoryOver(s.store);
+    s.failNext();
+    const failed = directory.get('acme');
+    const fresh = directory.readSince('acme', performance.now() + 1e9);
+    await expect(failed).rejects.toThrow('down');
+    expect((await fresh).tenant?.id).toBe('acme');
+    await directory.get('acme');
+    expect(s.reads).toHaveLength(2);
+  });
+
+  // The invariant (threat model I1): whatever the interleaving of requests, prefetches, this
+  // container's writes (which invalidate) and other containers' writes (which do not), an admin
+  // read reflects every write acknowledged before its request began.
+  it('reflects every write acknowledged before the request, over random sequences', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('request' as const), tenant: fc.constantFrom('acme', 'beta') }),
+      fc.record({ kind: fc.constant('prefetch' as const), tenant: fc.constantFrom('acme', 'beta') }),
+      fc.record({ kind: fc.constant('read' as const) }),
+      fc.record({ kind: fc.constantFrom('local-write' as const, 'remote-write' as const), tenant: fc.constantFrom('acme', 'beta') }),
+      fc.record({ kind: fc.constant('clock' as const), ms: fc.integer({ min: 0, max: 20_000 }) }),
+    );
+    return fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const s = versionedStore();
+        let now = 0;
+        const directory = directoryOver(s.store, () => now);
+        let request: { tenant: string; since: number; floor: number } | undefined;
+        for (const o of ops) {
+          if (o.kind === 'request') request = { tenant: o.tenant, since: performance.now(), floor: s.version(o.tenant) };
+          else if (o.kind === 'prefetch') await directory.get(o.tenant);
+          else if (o.kind === 'clock') now += o.ms;
+          else if (o.kind === 'local-write' || o.kind === 'remote-write') {
+            s.write(o.tenant);
+            if (o.kind === 'local-write') directory.invalidate(o.tenant);
+          } else if (request) {
+            const record = await directory.readSince(request.tenant, request.since);
+            expect(record.tenant?.id).toBe(request.tenant);
+            expect(record.tenant?.version).toBeGreaterThanOrEqual(request.floor);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
