@@ -12,5 +12,8 @@ export const handler = scopedHandler({ methods: ['POST'], scope: 'trust:admin', 
     sourceIp: typeof body.source_ip === 'string' ? body.source_ip.slice(0, 64) : undefined,
     requestedAudience: typeof body.audience === 'string' ? body.audience.slice(0, 256) : undefined,
   };
-  return json(200, await explainToken({ ...runtime().explainDeps, readTenant: tenantReads(caller) }, caller.tenant, body.token, what));
+  return json(
+    200,
+    await explainToken({ ...runtime().explainDeps, readTenant: tenantReads(caller).readTenant }, caller.tenant, body.token, what),
+  );
 });

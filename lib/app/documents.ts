@@ -33,6 +33,11 @@ export interface AdminDeps {
    * `store.readTenant`.
    */
   readTenant?: (tenant: string) => Promise<TenantRecord>;
+  /**
+   * Such a read of the tenant if this request already made one (the prefetch of a cold
+   * container), else undefined: a single document is then read on its own.
+   */
+  tenantReadSoFar?: (tenant: string) => Promise<TenantRecord> | undefined;
 }
 
 const iso = (clock: Clock) => new Date(clock.now()).toISOString();
@@ -103,7 +108,8 @@ interface DocumentKind<D extends StoredDocument> {
 export function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
   const get = async (deps: AdminDeps, tenant: string, id: string): Promise<D> => {
     checkTenantId(tenant);
-    const found = await deps.store.getDocument<D>(tenant, kind.prefix, id);
+    const read = deps.tenantReadSoFar?.(tenant);
+    const found = read ? kind.pick(await read).find((d) => d.id === id) : await deps.store.getDocument<D>(tenant, kind.prefix, id);
     if (!found) throw new NotFound(`${kind.label} ${id.slice(0, 64)} does not exist`);
     return found;
   };

@@ -61,9 +61,13 @@ export class TenantDirectory {
    * of another tenant's partition is never returned.
    */
   readSince(tenant: string, since: number): Promise<TenantRecord> {
+    return this.readMadeSince(tenant, since) ?? this.#read(tenant, this.#clock.now()).record;
+  }
+
+  /** The cached read of {@link readSince} when there is one, else undefined (and nothing is read). */
+  readMadeSince(tenant: string, since: number): Promise<TenantRecord> | undefined {
     const hit = this.#cache.get(tenant);
-    if (hit && hit.startedAt >= since) return hit.record;
-    return this.#read(tenant, this.#clock.now()).record;
+    return hit && hit.startedAt >= since ? hit.record : undefined;
   }
 
   #read(tenant: string, now: number): CacheEntry {

@@ -10,7 +10,7 @@ import { scopedHandler, tenantReads } from './scope.ts';
 export function documentCollectionHandler(docs: Documents) {
   return scopedHandler({ methods: ['GET', 'POST'], scope: 'trust:admin', tenant: 'path' }, async (event, caller) => {
     const { audit, directory } = runtime();
-    const adminDeps = { ...runtime().adminDeps, readTenant: tenantReads(caller) };
+    const adminDeps = { ...runtime().adminDeps, ...tenantReads(caller) };
     const { tenant } = caller;
     if (event.requestContext.http.method === 'POST') {
       const created = await audited(audit, documentChangeAudit(docs, 'create', caller), () =>
@@ -26,7 +26,7 @@ export function documentCollectionHandler(docs: Documents) {
 export function documentItemHandler(docs: Documents) {
   return scopedHandler({ methods: ['GET', 'PUT', 'DELETE'], scope: 'trust:admin', tenant: 'path' }, async (event, caller) => {
     const { audit, directory } = runtime();
-    const adminDeps = { ...runtime().adminDeps, readTenant: tenantReads(caller) };
+    const adminDeps = { ...runtime().adminDeps, ...tenantReads(caller) };
     const { tenant } = caller;
     const id = documentParam(event, docs.idPattern, docs.label);
     const method = event.requestContext.http.method;

@@ -50,7 +50,13 @@ export function scopedHandler(
  * tenant-prefetch.ts) and reading afresh otherwise, so admin answers reflect every write
  * acknowledged before the request (TenantDirectory.readSince).
  */
-export function tenantReads(caller: Caller): (tenant: string) => Promise<TenantRecord> {
+export function tenantReads(caller: Caller): {
+  readTenant: (tenant: string) => Promise<TenantRecord>;
+  tenantReadSoFar: (tenant: string) => Promise<TenantRecord> | undefined;
+} {
   const { directory } = runtime();
-  return (tenant) => directory.readSince(tenant, caller.since);
+  return {
+    readTenant: (tenant) => directory.readSince(tenant, caller.since),
+    tenantReadSoFar: (tenant) => directory.readMadeSince(tenant, caller.since),
+  };
 }

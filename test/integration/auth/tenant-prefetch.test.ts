@@ -4,6 +4,7 @@
 // and a failed read is neither reported nor kept. Real key ring (dynalite + KMS stand-in), real
 // directory over a counting store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relationships } from '../../../lib/app/documents.ts';
 import { prefetchTenant } from '../../../lib/auth/tenant-prefetch.ts';
 import { DynamoRevocationStore } from '../../../lib/aws/dynamo-revocation-store.ts';
 import { TenantDenyList } from '../../../lib/directory/deny-list.ts';
@@ -98,5 +99,37 @@ describe('tenant prefetch on a cold container', () => {
     await new Promise((resolve) => setImmediate(resolve));
     await verifyAccessToken(token, deps);
     expect(counting.reads).toEqual(['acme', 'acme']);
+  });
+
+  describe("an admin request's own reads", () => {
+    /** Admin deps as lib/handlers/documents.ts wires them for a request that began at `since`. */
+    const adminDeps = (ctx: Awaited<ReturnType<typeof setup>>, since: number) => ({
+      store: ctx.counting.store,
+      clock: { now: () => Date.now() },
+      local: false,
+      cognitoIssuer: context.cognitoIssuer,
+      readTenant: (t: string) => ctx.directory.readSince(t, since),
+      tenantReadSoFar: (t: string) => ctx.directory.readMadeSince(t, since),
+    });
+
+    it('answers a list and a single document from the read the prefetch made, reading the tenant once', async () => {
+      const ctx = await setup();
+      const since = performance.now();
+      prefetchTenant({ keyRing: ctx.keyRing, directory: ctx.directory }, ctx.token);
+      await verifyAccessToken(ctx.token, ctx.deps);
+      // The counting store has no tenant: both answers come from its one read, GetItem never runs.
+      await expect(relationships.list(adminDeps(ctx, since), 'acme')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+      await expect(relationships.get(adminDeps(ctx, since), 'acme', 'ci')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+      expect(ctx.counting.reads).toEqual(['acme']);
+    });
+
+    it('reads again for a request that began after the prefetch started', async () => {
+      const ctx = await setup();
+      prefetchTenant({ keyRing: ctx.keyRing, directory: ctx.directory }, ctx.token);
+      await verifyAccessToken(ctx.token, ctx.deps);
+      const later = performance.now();
+      await expect(relationships.list(adminDeps(ctx, later), 'acme')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+      expect(ctx.counting.reads).toEqual(['acme', 'acme']);
+    });
   });
 });

@@ -168,6 +168,17 @@ describe('TenantDirectory.readSince (admin reads)', () => {
     expect(s.reads).toHaveLength(2);
   });
 
+  it('tells whether the request already read the tenant, without reading (single documents)', async () => {
+    const s = versionedStore();
+    const directory = directoryOver(s.store);
+    await directory.get('acme');
+    const since = performance.now();
+    expect(directory.readMadeSince('acme', since)).toBeUndefined();
+    await directory.readSince('acme', since);
+    expect((await directory.readMadeSince('acme', since))?.tenant?.id).toBe('acme');
+    expect(s.reads).toHaveLength(2);
+  });
+
   it('never answers for one tenant with the read of another', async () => {
     const s = versionedStore();
     const directory = directoryOver(s.store);
