@@ -151,6 +151,7 @@ export async function exchangeToken(deps: ExchangeDeps, params: Record<string, s
   const tenantParam = params.tenant;
   if (tenantParam !== undefined && !TENANT_ID.test(tenantParam)) throw new InvalidRequest('tenant is not a valid tenant id');
 
+  deps.keyRing.warm();
   let authenticated: Authenticated;
   if (subjectType === TOKEN_TYPE.idToken || subjectType === TOKEN_TYPE.jwt) {
     if (!tenantParam) throw new InvalidRequest('tenant is required with an external subject token');

@@ -123,6 +123,7 @@ function candidatesFor(trusts: readonly CompiledTrust[], anchor: string): Compil
  */
 export async function certificateSession(deps: X509Deps, tenant: string, req: SignedRequest, sourceIp?: string): Promise<X509Outcome> {
   if (!TENANT_ID.test(tenant)) throw new CertificateRefused('unknown_tenant');
+  deps.keyRing.warm();
   const body = parseBody(req.body);
   const requestedScopes = parseScopes(body.scope);
   const view = await deps.directory.get(tenant);

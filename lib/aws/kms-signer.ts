@@ -115,6 +115,9 @@ export class KmsSigner implements Signer {
   async sign(record: KeyRecord, data: Uint8Array): Promise<Uint8Array> {
     // RAW lets KMS hash; past its size limit we hash locally and send the digest (same signature).
     const raw = data.byteLength <= RAW_MESSAGE_LIMIT;
+    // The public half the signature is checked against below, asked for alongside the Sign (a
+    // container's first signature would otherwise wait for a second round trip after it).
+    const verifier = this.#verifier(record.keyRef);
     const started = performance.now();
     const out = await kmsCall(() =>
       this.#kms.send(
@@ -129,7 +132,7 @@ export class KmsSigner implements Signer {
     if (!out.Signature || out.Signature.byteLength === 0) throw new KeyUnavailable('KMS returned no signature');
     // Never a half-signed token: the signature is checked against the key's public half before
     // use (microseconds, against a network round trip), so a garbled answer fails the request.
-    const valid = verify('sha256', data, { key: await this.#verifier(record.keyRef), dsaEncoding: 'der' }, out.Signature);
+    const valid = verify('sha256', data, { key: await verifier, dsaEncoding: 'der' }, out.Signature);
     if (!valid) throw new KeyUnavailable('KMS returned a signature that does not verify');
     return record.alg === 'ES256' ? ecdsaDerToJose(out.Signature, record.alg) : out.Signature;
   }

@@ -47,6 +47,16 @@ export class KeyRing {
     return !this.#everLoaded;
   }
 
+  /**
+   * While cold, starts loading the registry and the published public keys, so a grant's own work
+   * (verifying a certificate or an upstream token) overlaps the reads its minting will wait for.
+   * The same reads the first grant of a container makes anyway; nothing is judged on them, a
+   * failure is left to the request that needs them, and a warm container reads nothing here.
+   */
+  warm(): void {
+    if (this.cold) this.publishedKeys().catch(() => undefined);
+  }
+
   /** Forgets the cached registry, e.g. after a rotation by this container. */
   invalidate(): void {
     this.#cached = undefined;
