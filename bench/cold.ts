@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
+import { trustAnchors } from '../lib/app/trust-anchors.ts';
+import { Table } from '../lib/aws/dynamo-table.ts';
+import { DynamoTrustStore } from '../lib/aws/dynamo-trust-store.ts';
+import { systemClock } from '../lib/clock.ts';
 import { httpEvent, lambdaContext, logsSubscriptionEvent } from '../test/support/events.ts';
+import { OpensslCa } from '../test/support/openssl-ca.ts';
+import { signRolesAnywhere } from '../test/support/roles-anywhere-signer.ts';
 import { tenantAdmin } from '../test/support/tenants.ts';
 import { startUpstreamIssuer } from '../test/support/upstream-issuer.ts';
 import { externalForm, median, report, ROOT, startStack } from './support.ts';
@@ -102,6 +108,41 @@ await tenantAdmin(stack.tableName).tenant('bench', [
     id_token_audiences: ['sts.amazonaws.com'],
   },
 ]);
+// Certificates in (docs/x509.md): a CA made by openssl, its root as the tenant's trust anchor, and
+// an x509 relationship, so the x509 function's first request is a real certificate session.
+const ca = new OpensslCa();
+const root = ca.issue({ subject: '/O=Bench/CN=Bench Root CA', ca: true, key: 'p256' });
+const issuing = ca.issue({ subject: '/O=Bench/CN=Bench Issuing CA', ca: true, pathLen: 0, issuer: root, key: 'p256' });
+const leaf = ca.issue({ subject: '/O=Bench/OU=Platform/CN=bench-1', issuer: issuing, key: 'p256' });
+const anchorAdmin = {
+  store: new DynamoTrustStore(new Table(stack.tableName)),
+  clock: systemClock,
+  local: true,
+  cognitoIssuer: 'https://cognito-identity.amazonaws.com',
+};
+await trustAnchors.create(anchorAdmin, 'bench', { id: 'corp', certificates: root.certPem });
+await tenantAdmin(stack.tableName).relationship('bench', {
+  kind: 'x509',
+  id: 'servers',
+  trust_anchors: ['corp'],
+  scopes: ['id-token:issue'],
+  conditions: { StringEquals: { 'x509Subject/OU': 'Platform' } },
+});
+/** A session request signed the IAM Roles Anywhere way, with a fresh nonce (each may be used once). */
+function certificateSession(): APIGatewayProxyEventV2 {
+  const path = '/v1/tenants/bench/x509/sessions';
+  const body = JSON.stringify({ nonce: randomUUID() });
+  const headers = signRolesAnywhere({
+    url: `https://localhost${path}`,
+    body,
+    certDer: leaf.der,
+    chainDers: [issuing.der],
+    keyPem: leaf.keyPem,
+    serialHex: leaf.serialHex,
+  });
+  return httpEvent('POST', path, { headers, body, pathParameters: { tenant: 'bench' } });
+}
+
 type Handler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 const { handler } = (await import('../functions/token.ts')) as unknown as { handler: Handler };
 const external = await upstream.token({ sub: 'repo:acme/app' });
@@ -135,7 +176,8 @@ const auditLine = JSON.stringify({
   tenant: 'bench',
   expires_at: Math.floor(Date.now() / 1000) + 3600,
 });
-const firstRequests: Record<string, { event: unknown; expect: number }> = {
+/** A function's first request: an event, or one made afresh for each run (a signed, single-use request). */
+const firstRequests: Record<string, { event: unknown | (() => unknown); expect: number }> = {
   discovery: { event: httpEvent('GET', '/.well-known/openid-configuration'), expect: 200 },
   jwks: { event: httpEvent('GET', '/.well-known/jwks.json'), expect: 200 },
   token: {
@@ -178,6 +220,15 @@ const firstRequests: Record<string, { event: unknown; expect: number }> = {
     }),
     expect: 404,
   },
+  trustAnchors: {
+    event: httpEvent('GET', '/v1/tenants/bench/trust-anchors', { headers: bearer, pathParameters: { tenant: 'bench' } }),
+    expect: 200,
+  },
+  trustAnchor: {
+    event: httpEvent('GET', '/v1/tenants/bench/trust-anchors/corp', { headers: bearer, pathParameters: { tenant: 'bench', id: 'corp' } }),
+    expect: 200,
+  },
+  x509: { event: certificateSession, expect: 200 },
   cognitoIdentityToken: {
     event: httpEvent('POST', '/v1/aws/cognito-identity-token', { headers: json, body: JSON.stringify({ identity_pool: 'none' }) }),
     expect: 403,
@@ -195,7 +246,11 @@ const firstRequests: Record<string, { event: unknown; expect: number }> = {
   auditIngest: { event: logsSubscriptionEvent([auditLine]), expect: 0 },
   fallback: { event: httpEvent('GET', '/no/such/route'), expect: 404 },
 };
-const runList: Record<string, { event: unknown; expect: number }> = {
+// Every function serverless.yml deploys is measured: a function added without a first request here
+// stops the bench rather than leaving the table (and its "every function" verdict) short.
+const unmeasured = Object.keys(yml.functions).filter((name) => !(name in firstRequests));
+if (unmeasured.length) throw new Error(`bench/cold.ts: no first request for ${unmeasured.join(', ')}`);
+const runList: Record<string, { event: unknown | (() => unknown); expect: number }> = {
   ...firstRequests,
   [BASELINE]: { event: {}, expect: 200 },
   [BARE]: { event: {}, expect: 200 },
@@ -251,7 +306,7 @@ for (let i = 0; i < RUNS; i++) {
     runsByFn.set(name, entry);
     // What a cold container's first request asks of DynamoDB and KMS (the same every run).
     const before = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
-    entry.runs.push(await coldRun(bundle, event));
+    entry.runs.push(await coldRun(bundle, typeof event === 'function' ? event() : event));
     const after = { ...prefixed('DynamoDB', stack.dynamoCalls), ...prefixed('KMS', stack.kms.calls) };
     entry.calls = Object.fromEntries(
       Object.keys(after)

@@ -1,9 +1,11 @@
 import type * as Pkijs from 'pkijs';
 
 /**
- * pkijs is loaded on first use only, so the functions that never see a certificate (token, jwks,
- * discovery, …) do not pay for it at cold start; esbuild keeps a dynamic `import()` as its own chunk
- * or, in a bundle that never reaches this module, leaves it out (docs/x509.md, "Packaging").
+ * pkijs is loaded on first use only. A bundle that never reaches this module (token, jwks,
+ * discovery, …) leaves it out (docs/x509.md, "Packaging"); the three that do (x509 and the anchor
+ * documents) carry it inline, as esbuild bundles without code splitting, and evaluate it on the
+ * first certificate they handle (their other requests still parse its ~370 kB at cold start:
+ * `npm run bench`, cold start rows).
  */
 let loaded: Promise<typeof Pkijs> | undefined;
 
