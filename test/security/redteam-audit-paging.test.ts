@@ -3,24 +3,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../lib/audit/ports.ts';
-import { pagedAuditQuery, type ReadAuditPage } from '../../lib/audit/paged-query.ts';
+import { pagedAuditQuery } from '../../lib/audit/paged-query.ts';
+import { memoryAuditPages } from '../support/audit-pages.ts';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.parse('2026-11-20T00:00:00.000Z');
 const NOW_S = Math.floor((T0 + 40 * DAY_MS) / 1000);
-function store(entries: AuditEntry[]): ReadAuditPage {
-  return async ({ day, since, until, start, limit, principal }) => {
-    await new Promise((r) => setTimeout(r, Math.random() * 2));
-    const inDay = entries
-      .filter((e) => e.id.startsWith(day) && e.id >= since && e.id <= until && (start === undefined || e.id > start))
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
-    const read = inDay.slice(0, limit);
-    return {
-      entries: principal === undefined ? read : read.filter((e) => e.principal === principal),
-      ...(read.length === limit && limit > 0 ? { lastKey: read.at(-1)!.id } : {}),
-    };
-  };
-}
 const entryArb = (days: number) =>
   fc
     .record({
@@ -66,7 +54,11 @@ describe('audit paging (red team)', () => {
             .sort();
           const seen: string[] = [];
           for (let call = 0; call < 2000; call++) {
-            const { items, last } = await pagedAuditQuery({ since, until, limit, principal, after }, NOW_S * 1000, store(entries));
+            const { items, last } = await pagedAuditQuery(
+              { since, until, limit, principal, after },
+              NOW_S * 1000,
+              memoryAuditPages(entries, { delayMs: 2 }).readPage,
+            );
             expect(items.length).toBeLessThanOrEqual(limit);
             seen.push(...items.map((i) => i.id));
             if (last === undefined) break;

@@ -1,32 +1,17 @@
 // The query loop every audit store shares, against a model: whatever the records, window, page
 // limit, principal filter and expiries, a query answers the records a plain filter-and-sort would,
 // in id order, and resuming from its `last` cursor answers the rest, until none is left. The store
-// here reads pages as DynamoDB's Query does (the limit counts items read before the filter), and
-// counts its reads: the read-ahead of the next day reads at most one page more than needed.
+// (test/support/audit-pages.ts) reads pages as DynamoDB's Query does and counts its reads: the
+// read-ahead of the next day reads at most one page more than needed.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../lib/audit/ports.ts';
 import { pagedAuditQuery, type ReadAuditPage } from '../../../lib/audit/paged-query.ts';
+import { memoryAuditPages } from '../../support/audit-pages.ts';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.parse('2026-12-05T00:00:00.000Z');
 const NOW_S = Math.floor((T0 + 3 * DAY_MS) / 1000);
-
-function memoryStore(entries: AuditEntry[]) {
-  let reads = 0;
-  const readPage: ReadAuditPage = async ({ day, since, until, start, limit, principal }) => {
-    reads += 1;
-    const inDay = entries
-      .filter((e) => e.id.startsWith(day) && e.id >= since && e.id <= until && (start === undefined || e.id > start))
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
-    const read = inDay.slice(0, limit);
-    return {
-      entries: principal === undefined ? read : read.filter((e) => e.principal === principal),
-      ...(read.length === limit && limit > 0 ? { lastKey: read[read.length - 1]!.id } : {}),
-    };
-  };
-  return { readPage, reads: () => reads };
-}
 
 const entryArb = fc
   .record({
@@ -64,7 +49,7 @@ describe('pagedAuditQuery', () => {
             .filter((e) => principal === undefined || e.principal === principal)
             .map((e) => e.id)
             .sort();
-          const store = memoryStore(entries);
+          const store = memoryAuditPages(entries);
           const seen: string[] = [];
           let after: string | undefined;
           for (let call = 0; call < 200; call++) {
@@ -106,7 +91,7 @@ describe('pagedAuditQuery', () => {
       tenant: 'acme',
       expires_at: NOW_S + 60,
     })) as unknown as AuditEntry[];
-    const store = memoryStore(entries);
+    const store = memoryAuditPages(entries);
     const window = { since: '2026-12-05T00:00:00.000Z', until: '2026-12-08T00:00:00.000Z', principal: undefined, after: undefined };
     const { items, last } = await pagedAuditQuery({ ...window, limit: 10 }, NOW_S * 1000, store.readPage);
     expect(items).toHaveLength(10);
