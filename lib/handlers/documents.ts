@@ -9,8 +9,8 @@ import { scopedHandler, tenantReads } from './scope.ts';
 /** `GET` (list) and `POST` (create) on `/v1/tenants/{tenant}/<documents>`, `trust:admin` of that tenant only. */
 export function documentCollectionHandler(docs: Documents) {
   return scopedHandler({ methods: ['GET', 'POST'], scope: 'trust:admin', tenant: 'path' }, async (event, caller) => {
-    const { audit, directory } = runtime();
-    const adminDeps = { ...runtime().adminDeps, ...tenantReads(caller) };
+    const { adminDeps: shared, audit, directory } = runtime();
+    const adminDeps = { ...shared, ...tenantReads(caller) };
     const { tenant } = caller;
     if (event.requestContext.http.method === 'POST') {
       const created = await audited(audit, documentChangeAudit(docs, 'create', caller), () =>
@@ -25,8 +25,8 @@ export function documentCollectionHandler(docs: Documents) {
 /** `GET`, `PUT` and `DELETE` on `/v1/tenants/{tenant}/<documents>/{id}`; writes need `If-Match`. */
 export function documentItemHandler(docs: Documents) {
   return scopedHandler({ methods: ['GET', 'PUT', 'DELETE'], scope: 'trust:admin', tenant: 'path' }, async (event, caller) => {
-    const { audit, directory } = runtime();
-    const adminDeps = { ...runtime().adminDeps, ...tenantReads(caller) };
+    const { adminDeps: shared, audit, directory } = runtime();
+    const adminDeps = { ...shared, ...tenantReads(caller) };
     const { tenant } = caller;
     const id = documentParam(event, docs.idPattern, docs.label);
     const method = event.requestContext.http.method;
