@@ -1,3 +1,4 @@
+import { byId, codeUnitOrder } from '../code-unit-order.ts';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { IDENTITY_POOL_ID } from '../cognito/pool.ts';
@@ -127,7 +128,7 @@ export function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
     get,
     async list(deps: AdminDeps, tenant: string): Promise<D[]> {
       const { record } = await tenantOf(deps, tenant);
-      return kind.pick(record).sort((a, b) => a.id.localeCompare(b.id));
+      return kind.pick(record).sort(byId);
     },
     async create(deps: AdminDeps, tenant: string, body: unknown): Promise<D> {
       const { tenant: owner, record } = await tenantOf(deps, tenant);
@@ -181,7 +182,7 @@ export function documents<D extends StoredDocument>(kind: DocumentKind<D>) {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => codeUnitOrder(a, b)))
       : v,
   );
 }

@@ -6,6 +6,7 @@ import type { TenantRecord, TrustStore } from '../directory/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import { requestBudget } from '../trust/limits.ts';
+import { byId } from '../code-unit-order.ts';
 import { MAX_RELATIONSHIPS } from '../tenants/tenant.ts';
 import { compileRelationship, type Check, type TrustContext } from '../trust/policy.ts';
 import { contextValues, withRequestContext } from '../trust/context.ts';
@@ -38,7 +39,7 @@ export async function explainToken(
 ) {
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
   const trusts = (await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant))).relationships
-    .sort((a, b) => a.id.localeCompare(b.id))
+    .sort(byId)
     // The per-tenant cap, as the exchange path applies it (directory/directory.ts), whatever the store holds.
     .slice(0, MAX_RELATIONSHIPS)
     .flatMap((r) => {

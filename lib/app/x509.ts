@@ -1,3 +1,4 @@
+import { byId } from '../code-unit-order.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { TenantDirectory } from '../directory/directory.ts';
@@ -97,7 +98,7 @@ function parseScopes(raw: string | undefined): Scope[] | undefined {
  */
 async function tenantAnchors(tenant: string, stored: readonly TrustAnchor[], now: Date): Promise<ParsedAnchor[]> {
   const out: ParsedAnchor[] = [];
-  const usable = [...stored].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, ANCHOR_LIMITS.anchorsPerTenant);
+  const usable = [...stored].sort(byId).slice(0, ANCHOR_LIMITS.anchorsPerTenant);
   for (const a of usable) {
     try {
       out.push(await loadAnchor({ id: a.id, enabled: a.enabled, certificates: a.certificates, crls: a.crls ?? [] }, now));
@@ -257,7 +258,7 @@ export async function explainCertificate(
   }
   const trusts = record.relationships
     .filter((r) => r.kind === 'x509')
-    .sort((a, b) => a.id.localeCompare(b.id))
+    .sort(byId)
     .slice(0, MAX_RELATIONSHIPS)
     .flatMap((r) => {
       try {

@@ -1,3 +1,4 @@
+import { byId } from '../code-unit-order.ts';
 import type { Clock } from '../clock.ts';
 import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
@@ -82,7 +83,7 @@ export class TenantDirectory {
         // A document without a generation predates it: no token could be bound to it, so it is
         // never used (fail closed) until it is saved again.
         .filter((r) => r.enabled && typeof r.generation === 'string' && r.generation.length > 0)
-        .sort((a, b) => a.id.localeCompare(b.id))
+        .sort(byId)
         // The per-tenant cap holds for what is evaluated even if concurrent creates overshot it.
         .slice(0, MAX_RELATIONSHIPS)
         .flatMap((r) => {

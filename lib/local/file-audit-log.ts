@@ -1,3 +1,4 @@
+import { codeUnitOrder } from '../code-unit-order.ts';
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pagedAuditQuery, type ReadAuditPage } from '../audit/paged-query.ts';
@@ -38,7 +39,7 @@ function parsePartition(text: string): AuditEntry[] {
     byId.set((entry as AuditEntry).id, entry as AuditEntry);
   }
   // Ids sort by time, as the table's sort key does (code unit order, like DynamoDB's for strings).
-  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...byId.values()].sort((a, b) => codeUnitOrder(a.id, b.id));
 }
 
 /**
