@@ -30,6 +30,11 @@ const RUNS = process.env.BENCH_QUICK === '1' ? 3 : 9;
 // options, and an empty module, whose process wall time is Node's bare start-up.
 const BASELINE = 'coldBaseline';
 const BARE = 'nodeBare';
+// Two more baselines, reported as context (no target): the baseline behind the fixed Lambda stack
+// (bench/cold-baseline-stack.ts: @middy/core, Powertools Logger, one log line), and that one after
+// a raw pkijs validation of the x509 function's certificate chain (bench/cold-baseline-x509.ts).
+const STACK_BASELINE = 'coldBaselineStack';
+const X509_BASELINE = 'coldBaselineX509';
 
 interface Yml {
   custom: {
@@ -54,6 +59,8 @@ const outdir = mkdtempSync(join(tmpdir(), 'fedbroker-bundles-'));
 const entries = {
   ...Object.fromEntries(Object.entries(yml.functions).map(([name, fn]) => [name, join(ROOT, fn.handler.replace(/\.handler$/, '.ts'))])),
   [BASELINE]: join(ROOT, 'bench/cold-baseline.ts'),
+  [STACK_BASELINE]: join(ROOT, 'bench/cold-baseline-stack.ts'),
+  [X509_BASELINE]: join(ROOT, 'bench/cold-baseline-x509.ts'),
 };
 const options: BuildOptions = {
   absWorkingDir: ROOT,
@@ -253,6 +260,16 @@ if (unmeasured.length) throw new Error(`bench/cold.ts: no first request for ${un
 const runList: Record<string, { event: unknown | (() => unknown); expect: number }> = {
   ...firstRequests,
   [BASELINE]: { event: {}, expect: 200 },
+  [STACK_BASELINE]: { event: {}, expect: 200 },
+  // The x509 function's chain and anchor, and the calls its first request made (counted this round).
+  [X509_BASELINE]: {
+    event: () => ({
+      chain: [leaf.der, issuing.der].map((d) => Buffer.from(d).toString('base64')),
+      anchor: Buffer.from(root.der).toString('base64'),
+      calls: runsByFn.get('x509')?.calls,
+    }),
+    expect: 200,
+  },
   [BARE]: { event: {}, expect: 200 },
 };
 
@@ -298,7 +315,7 @@ const prefixed = (service: string, counts: Record<string, number>) =>
 const runsByFn = new Map<string, { runs: Awaited<ReturnType<typeof coldRun>>[]; calls: Record<string, number> }>();
 /** Per function, the baseline run right after it with the same first calls (bench/cold-baseline.ts `event.calls`). */
 const matchedByFn = new Map<string, Awaited<ReturnType<typeof coldRun>>[]>();
-const own = (fn: string) => fn !== BASELINE && fn !== BARE;
+const own = (fn: string) => ![BASELINE, STACK_BASELINE, X509_BASELINE, BARE].includes(fn);
 for (let i = 0; i < RUNS; i++) {
   for (const [name, { event }] of Object.entries(runList)) {
     const bundle = join(outdir, `${name}${opts.outputFileExtension}`);
@@ -322,6 +339,8 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 const baselineRuns = runsByFn.get(BASELINE)!.runs;
+const stackRuns = runsByFn.get(STACK_BASELINE)!.runs;
+const x509Runs = runsByFn.get(X509_BASELINE)!.runs;
 const results = Object.entries(runList).map(([name, { expect }]) => {
   const { runs, calls } = runsByFn.get(name)!;
   const statuses = [...new Set(runs.map((r) => r.status))];
@@ -337,6 +356,9 @@ const results = Object.entries(runList).map(([name, { expect }]) => {
     calls,
     // Median over rounds of this function's import + first response / the baseline's in the same round.
     ratio: median(runs.map((r, i) => r.firstMs / baselineRuns[i]!.firstMs)),
+    // The same against the fixed-stack baseline, and (x509 only) the one that also validates its chain.
+    stackRatio: median(runs.map((r, i) => r.firstMs / stackRuns[i]!.firstMs)),
+    ...(name === 'x509' ? { x509Ratio: median(runs.map((r, i) => r.firstMs / x509Runs[i]!.firstMs)) } : {}),
     ...(matchedByFn.has(name)
       ? {
           // The same, against the baseline that made this function's own first calls right after it.
@@ -354,6 +376,8 @@ await report({
   esbuild: opts,
   bundles: results.filter((r) => own(r.fn)),
   baseline: results.find((r) => r.fn === BASELINE)!,
+  stackBaseline: results.find((r) => r.fn === STACK_BASELINE)!,
+  x509Baseline: results.find((r) => r.fn === X509_BASELINE)!,
   bare: results.find((r) => r.fn === BARE)!,
   tokenComposition: composition(`token${opts.outputFileExtension}`),
 });

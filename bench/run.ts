@@ -101,12 +101,18 @@ type ColdRun = {
   /** Against the baseline making this function's own first calls, run right after it (bench/cold.ts). */
   matchedMs?: number;
   matchedRatio?: number;
+  /** Against bench/cold-baseline-stack.ts (the fixed stack) in the same round; reported. */
+  stackRatio?: number;
+  /** x509 only: against bench/cold-baseline-x509.ts (also validates the chain with pkijs); reported. */
+  x509Ratio?: number;
 };
 interface Cold {
   buildMs: number;
   runs: number;
   bundles: ColdRun[];
   baseline: ColdRun;
+  stackBaseline: ColdRun;
+  x509Baseline: ColdRun;
   bare: ColdRun;
   tokenComposition: { pkg: string; bytes: number }[];
 }
@@ -752,6 +758,7 @@ const coldTable = table(
     `÷ baseline (median per-round ratio${passCount > 1 ? ', per pass' : ''})`,
     `≤ ${TARGET.coldRatio}×`,
     `÷ a baseline making the same first calls (reported${passCount > 1 ? ', per pass' : ''})`,
+    `÷ the baseline behind the fixed stack (reported${passCount > 1 ? ', per pass' : ''})`,
     'process wall (spawn → exit)',
     'first status',
     'calls made by the first request',
@@ -767,6 +774,10 @@ const coldTable = table(
       coldVerdicts[i]!,
       joined(
         each((p) => p.cold.bundles.find((x) => x.fn === b.fn)!.matchedRatio ?? Number.NaN),
+        times,
+      ),
+      joined(
+        each((p) => p.cold.bundles.find((x) => x.fn === b.fn)!.stackRatio ?? Number.NaN),
         times,
       ),
       ms(b.wallMs),
@@ -785,10 +796,39 @@ const coldTable = table(
       '1.00×',
       '—',
       '—',
+      '—',
       ms(cold.baseline.wallMs),
       `${cold.baseline.status}${cold.baseline.ok ? '' : ' (unexpected)'}`,
       named(cold.baseline.calls),
     ],
+    ...(
+      [
+        [
+          'the baseline behind the fixed stack: @middy/core, Powertools Logger, one log line (bench/cold-baseline-stack.ts)',
+          'stackBaseline',
+        ],
+        ["that, after validating x509's certificate chain with pkijs (bench/cold-baseline-x509.ts)", 'x509Baseline'],
+      ] as const
+    ).map(([label, key]) => [
+      label,
+      kb(cold[key].bytes),
+      '—',
+      ms(cold[key].importMs),
+      joined(
+        each((p) => p.cold[key].firstMs),
+        ms,
+      ),
+      joined(
+        each((p) => p.cold[key].ratio),
+        times,
+      ),
+      '—',
+      '—',
+      key === 'stackBaseline' ? '1.00×' : '—',
+      ms(cold[key].wallMs),
+      `${cold[key].status}${cold[key].ok ? '' : ' (unexpected)'}`,
+      named(cold[key].calls),
+    ]),
     [
       "empty module (Node's bare start-up)",
       kb(cold.bare.bytes),
@@ -798,6 +838,7 @@ const coldTable = table(
         each((p) => p.cold.bare.firstMs),
         ms,
       ),
+      '—',
       '—',
       '—',
       '—',
@@ -870,7 +911,15 @@ const coldNotes = [
   `function, the baseline and an empty module once, each in a fresh process, so the ratio compares runs seconds apart. Right after each`,
   `function, the same baseline bundle runs again making exactly the calls that function's first request made (counted at the wire, last`,
   `column), all DynamoDB calls at once and then all KMS calls: the reported "same first calls" ratio, which shows how much of a`,
-  `function's cold start is its calls and how much is its code. Absolute times are for context and carry no target. "import" and`,
+  `function's cold start is its calls and how much is its code. Two more baselines run in the same round-robin, reported without a`,
+  `target. The first is the baseline behind the Lambda stack every fedbroker function must use (@middy/core with Powertools Logger's`,
+  `\`injectLambdaContext\`, one log line per request), which the judged baseline leaves out; each function's ratio to it (its own`,
+  `column) is the part of its cold start that is fedbroker's own code and calls. The second adds what the x509 function cannot do`,
+  `without: its certificate chain validated with pkijs, the library fedbroker uses for it, on the same leaf, intermediate and root;`,
+  `x509 ÷ that baseline: ${joined(
+    each((p) => p.cold.bundles.find((b) => b.fn === 'x509')?.x509Ratio ?? Number.NaN),
+    times,
+  )}. Absolute times are for context and carry no target. "import" and`,
   `"import + first response" are timed inside the fresh process from before \`import()\` of`,
   `the bundle; "process wall" adds Node's own start-up. The stand-ins are on loopback (dynalite answers a GetItem in about`,
   `${ms(first.micro['RS256/local']!.issue.dynamoGet)} here); from Lambda, real DynamoDB and KMS calls take network round trips of a few`,
