@@ -6,8 +6,7 @@ import type { TenantRecord, TrustStore } from '../directory/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import { requestBudget } from '../trust/limits.ts';
-import { byId } from '../code-unit-order.ts';
-import { MAX_RELATIONSHIPS } from '../tenants/tenant.ts';
+import { explainedRelationships, standingChecks } from '../tenants/evaluated-relationships.ts';
 import { compileRelationship, type Check, type TrustContext } from '../trust/policy.ts';
 import { contextValues, withRequestContext } from '../trust/context.ts';
 
@@ -38,17 +37,16 @@ export async function explainToken(
   what: { sourceIp?: string | undefined; requestedAudience?: string | undefined } = {},
 ) {
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
-  const trusts = (await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant))).relationships
-    .sort(byId)
-    // The per-tenant cap, as the exchange path applies it (directory/directory.ts), whatever the store holds.
-    .slice(0, MAX_RELATIONSHIPS)
-    .flatMap((r) => {
-      try {
-        return [compileRelationship(r, deps.context)];
-      } catch {
-        return [];
-      }
-    });
+  // Exactly the relationships the exchange evaluates (directory/directory.ts), and the others
+  // with the check that keeps them out (threat model I3).
+  const listed = explainedRelationships((await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant))).relationships);
+  const trusts = listed.flatMap((entry) => {
+    try {
+      return [{ ...compileRelationship(entry.relationship, deps.context), standing: standingChecks(entry) }];
+    } catch {
+      return [];
+    }
+  });
   const iss = unverifiedIssuer(token);
   const sameIssuer = trusts.filter((t) => t.issuer === iss);
   let verified = false;
@@ -89,7 +87,7 @@ export async function explainToken(
     ...(reason ? { reason } : {}),
     relationships: trusts.map((t) => {
       const checks: Check[] = [
-        { check: 'enabled', matched: t.relationship.enabled },
+        ...t.standing,
         { check: 'issuer', matched: t.issuer === iss, expected: t.issuer, seen: shorten(iss) },
         ...(verified ? t.evaluate(seen, budget).checks : []),
       ];

@@ -1,3 +1,4 @@
+import { explainedRelationships, standingChecks } from '../tenants/evaluated-relationships.ts';
 import { byId } from '../code-unit-order.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -256,13 +257,13 @@ export async function explainCertificate(
     if (!(e instanceof CertificateRefused)) throw e;
     reason = e.reason;
   }
-  const trusts = record.relationships
-    .filter((r) => r.kind === 'x509')
-    .sort(byId)
-    .slice(0, MAX_RELATIONSHIPS)
-    .flatMap((r) => {
+  // Exactly the x509 relationships a session evaluates: the cap applies across all kinds first,
+  // as in the tenant view sessions read (threat model I3).
+  const trusts = explainedRelationships(record.relationships)
+    .filter((entry) => entry.relationship.kind === 'x509')
+    .flatMap((entry) => {
       try {
-        return [compileRelationship(r, deps.context)];
+        return [{ ...compileRelationship(entry.relationship, deps.context), standing: standingChecks(entry) }];
       } catch {
         return [];
       }
@@ -278,7 +279,7 @@ export async function explainCertificate(
     ...(anchor ? { anchor } : {}),
     ...(claims ? { attributes: claims } : {}),
     relationships: trusts.map((t) => {
-      const checks: Check[] = [{ check: 'enabled', matched: t.relationship.enabled }, ...(seen ? t.evaluate(seen, budget).checks : [])];
+      const checks: Check[] = [...t.standing, ...(seen ? t.evaluate(seen, budget).checks : [])];
       return { id: t.relationship.id, matched: claims !== undefined && checks.every((c) => c.matched), checks };
     }),
   };

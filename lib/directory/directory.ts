@@ -1,9 +1,9 @@
-import { byId } from '../code-unit-order.ts';
 import type { Clock } from '../clock.ts';
 import type { CognitoPool } from '../cognito/schema.ts';
 import type { Revocation } from '../revocation/ports.ts';
 import { compileRelationship, type CompiledTrust, type TrustContext } from '../trust/policy.ts';
-import { MAX_RELATIONSHIPS, type Tenant } from '../tenants/tenant.ts';
+import { evaluatedRelationships } from '../tenants/evaluated-relationships.ts';
+import type { Tenant } from '../tenants/tenant.ts';
 import { describeError, logger } from '../log.ts';
 import type { TenantRecord, TrustStore } from './ports.ts';
 import type { TrustAnchor } from '../x509/anchor.ts';
@@ -79,25 +79,19 @@ export class TenantDirectory {
       anchors: anchors ?? [],
       pools: pools.filter((p) => p.enabled),
       revoked: latestExpiry(revocations),
-      trusts: relationships
-        // A document without a generation predates it: no token could be bound to it, so it is
-        // never used (fail closed) until it is saved again.
-        .filter((r) => r.enabled && typeof r.generation === 'string' && r.generation.length > 0)
-        .sort(byId)
-        // The per-tenant cap holds for what is evaluated even if concurrent creates overshot it.
-        .slice(0, MAX_RELATIONSHIPS)
-        .flatMap((r) => {
-          try {
-            return [compileRelationship(r, this.#context)];
-          } catch (e) {
-            logger.error('stored trust relationship does not compile; it can never match', {
-              tenant,
-              trust: r.id,
-              error: describeError(e),
-            });
-            return [];
-          }
-        }),
+      // Enabled, with a generation, the first 100 by id: the set every explanation describes.
+      trusts: evaluatedRelationships(relationships).flatMap((r) => {
+        try {
+          return [compileRelationship(r, this.#context)];
+        } catch (e) {
+          logger.error('stored trust relationship does not compile; it can never match', {
+            tenant,
+            trust: r.id,
+            error: describeError(e),
+          });
+          return [];
+        }
+      }),
     }));
     if (this.#cache.size > 10_000) this.#cache.clear();
     const entry = { at: now, startedAt, record, view };
