@@ -14,7 +14,11 @@ export class Table {
   readonly name: string;
   constructor(name: string, client: DynamoDBClient = new DynamoDBClient(SDK_DEFAULTS)) {
     this.name = name;
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    // convertClassInstanceToMap: util-dynamodb tells a plain object from a class instance by its
+    // `constructor` (`.name === 'Object'`), so a JSON object with a member named "constructor" (a
+    // claim in conditions, a session tag key) was refused as unsupported, a 500 for a valid document.
+    // Everything written here is JSON (documents, audit records), so every object is a map.
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
   }
 
   /** Runs a call; a failed condition resolves `false`, outages become 503s. */
