@@ -11,6 +11,8 @@ import { compileRelationship, type Check, type TrustContext } from '../trust/pol
 import { contextValues, withRequestContext } from '../trust/context.ts';
 
 export interface ExplainDeps {
+  /** fedbroker's own issuer: its tokens are never external identities, as in the exchange. */
+  issuer: string;
   store: TrustStore;
   upstreamKeys: UpstreamKeys;
   clock: Clock;
@@ -25,8 +27,9 @@ const shorten = (v: unknown) => (typeof v === 'string' && v.length > 256 ? `${v.
 
 /**
  * For each of a tenant's relationships, whether `token` would be admitted and, if not, which
- * check failed with the value seen (enabled, issuer, audience, Cognito amr, each condition). The
- * token is verified first; an unverified token never shows as matched. Reads the tenant with a
+ * check failed with the value seen (enabled, issuer, audience, Cognito amr, each condition).
+ * `matched` is the exchange's own verdict over the relationships it would consider (threat model
+ * I3). The token is verified first; an unverified token never shows as matched. Reads the tenant with a
  * read started during the request (`deps.readTenant`), or the store directly, so the answer
  * reflects the latest writes, not a warm container's cache.
  */
@@ -42,24 +45,29 @@ export async function explainToken(
   const listed = explainedRelationships((await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant))).relationships);
   const trusts = listed.flatMap((entry) => {
     try {
-      return [{ ...compileRelationship(entry.relationship, deps.context), standing: standingChecks(entry) }];
+      const compiled = compileRelationship(entry.relationship, deps.context);
+      return [{ ...compiled, standing: standingChecks(entry), unevaluated: entry.unevaluated }];
     } catch {
       return [];
     }
   });
   const iss = unverifiedIssuer(token);
-  const sameIssuer = trusts.filter((t) => t.issuer === iss);
+  // The relationships the exchange would consider (lib/app/external.ts): of the evaluated set, the
+  // token's issuer, never fedbroker's own (its tokens are not external identities), no x509 one.
+  const candidates =
+    iss && iss !== deps.issuer ? trusts.filter((t) => !t.unevaluated && t.issuer === iss && t.relationship.kind !== 'x509') : [];
   let verified = false;
   let reason: string | undefined;
   let claims: Record<string, unknown> = {};
   if (!iss) reason = 'malformed';
-  if (!reason && iss && sameIssuer.length) {
+  else if (candidates.length === 0) reason = 'untrusted_issuer';
+  else {
     try {
       const result = await verifyExternalToken(token, {
         keys: deps.upstreamKeys,
         clock: deps.clock,
         issuer: iss,
-        audiences: [...new Set(sameIssuer.flatMap((t) => t.audiences))],
+        audiences: [...new Set(candidates.flatMap((t) => t.audiences))],
         ...tokenLimits(deps.upstream),
       });
       claims = result.claims as Record<string, unknown>;
@@ -68,19 +76,23 @@ export async function explainToken(
       if (!(e instanceof SubjectTokenInvalid)) throw e;
       reason = e.reason;
     }
-  } else if (!reason) {
-    reason = 'untrusted_issuer';
   }
   // Conditions are evaluated only over claims whose signature verified against a trusted issuer
   // (threat model I3): over unverified claims an attacker would choose the input of the most
   // expensive evaluation, and the answer would describe a token nobody issued. Otherwise the
   // answer stays at the token level: why it was not verified, and which relationships name its
-  // issuer. One step budget for the whole explanation, as for an exchange (lib/trust/limits.ts).
-  const budget = requestBudget();
+  // issuer.
   // The request context the conditions see (trust/context.ts): the broker's clock, and the source
   // address and audience the admin asks about (a what-if; the exchange uses API Gateway's).
   const ctx = { now: deps.clock.now(), ...what };
   const seen = withRequestContext(claims, ctx);
+  // `matched` is the exchange's verdict, reached its way: id order, each candidate up to its first
+  // failed check, one step budget (lib/trust/limits.ts). The checks shown are evaluated again for
+  // the same candidates with a second budget; no other relationship's conditions are evaluated.
+  const verdict = requestBudget();
+  const matched = new Set(verified ? candidates.filter((t) => t.evaluate(seen, verdict, 'first-failure').matched) : []);
+  const shown = requestBudget();
+  const considered = new Set(verified ? candidates : []);
   return {
     verified,
     context: contextValues(ctx),
@@ -89,9 +101,9 @@ export async function explainToken(
       const checks: Check[] = [
         ...t.standing,
         { check: 'issuer', matched: t.issuer === iss, expected: t.issuer, seen: shorten(iss) },
-        ...(verified ? t.evaluate(seen, budget).checks : []),
+        ...(considered.has(t) ? t.evaluate(seen, shown).checks : []),
       ];
-      return { id: t.relationship.id, matched: verified && checks.every((c) => c.matched), checks };
+      return { id: t.relationship.id, matched: matched.has(t), checks };
     }),
   };
 }

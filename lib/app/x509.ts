@@ -263,15 +263,25 @@ export async function explainCertificate(
     .filter((entry) => entry.relationship.kind === 'x509')
     .flatMap((entry) => {
       try {
-        return [{ ...compileRelationship(entry.relationship, deps.context), standing: standingChecks(entry) }];
+        return [
+          { ...compileRelationship(entry.relationship, deps.context), standing: standingChecks(entry), unevaluated: entry.unevaluated },
+        ];
       } catch {
         return [];
       }
     });
-  const budget = requestBudget();
   // What-if: the admin may name the source address to explain; the clock is the broker's.
   const ctx = { now: deps.clock.now(), sourceIp: typeof body.source_ip === 'string' ? body.source_ip.slice(0, 64) : undefined };
   const seen = claims ? withRequestContext(claims, ctx) : undefined;
+  // The session's candidates (candidatesFor): evaluated x509 relationships naming the anchor. Their
+  // `matched` is the session's verdict, reached its way (id order, first failed check, one budget);
+  // the checks shown are evaluated again for them with a second budget, and no other
+  // relationship's conditions are evaluated (threat model I3).
+  const anchorsOf = (t: CompiledTrust) => (t.relationship.kind === 'x509' ? t.relationship.trust_anchors : []);
+  const candidates = seen && anchor ? trusts.filter((t) => !t.unevaluated && anchorsOf(t).includes(anchor)) : [];
+  const verdict = requestBudget();
+  const matched = new Set(seen ? candidates.filter((t) => t.evaluate(seen, verdict, 'first-failure').matched) : []);
+  const shown = requestBudget();
   return {
     verified: claims !== undefined,
     context: contextValues(ctx),
@@ -279,8 +289,11 @@ export async function explainCertificate(
     ...(anchor ? { anchor } : {}),
     ...(claims ? { attributes: claims } : {}),
     relationships: trusts.map((t) => {
-      const checks: Check[] = [...t.standing, ...(seen ? t.evaluate(seen, budget).checks : [])];
-      return { id: t.relationship.id, matched: claims !== undefined && checks.every((c) => c.matched), checks };
+      const considered = seen !== undefined && candidates.includes(t);
+      // A relationship of another anchor: the check that keeps it out, and none of its conditions.
+      const elsewhere: Check[] = anchor ? [{ check: 'trust_anchor', matched: false, expected: anchorsOf(t), seen: anchor }] : [];
+      const checks: Check[] = [...t.standing, ...(considered && seen ? t.evaluate(seen, shown).checks : t.unevaluated ? [] : elsewhere)];
+      return { id: t.relationship.id, matched: matched.has(t), checks };
     }),
   };
 }

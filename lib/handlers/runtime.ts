@@ -171,7 +171,7 @@ export function runtime(): Runtime {
     exchangeAuditDeps: { audit, issuer, tenantExists: async (t) => (await directory.get(t)).tenant !== undefined },
     revokeDeps: { issuer, keyRing, clock, revocations, accessTokenMaxTtl: config.tokens.accessTokenMaxTtl },
     adminDeps: { store: trustStore, clock, local: config.local, cognitoIssuer: config.cognito.issuer },
-    explainDeps: { store: trustStore, upstreamKeys, clock, upstream: config.upstream, context: trustContext(config) },
+    explainDeps: { issuer, store: trustStore, upstreamKeys, clock, upstream: config.upstream, context: trustContext(config) },
     rotationDeps: { store: keyStore, signer, clock, config, onKeyEvent: audit.keyEvent },
     x509Deps: { issuer, keyRing, signer, clock, config, directory, nonces: new DynamoNonceStore(table) },
     x509ExplainDeps: { store: trustStore, clock, context: trustContext(config) },

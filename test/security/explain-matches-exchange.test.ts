@@ -4,6 +4,7 @@
 // (disabled ones included) and `x509:explain` the x509 ones alone, so an explanation could say "no
 // match" for a token the exchange accepted, or "matched" for a certificate a session refused.
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainCertificate } from '../../lib/app/x509.ts';
 import { TenantDirectory } from '../../lib/directory/directory.ts';
@@ -20,9 +21,14 @@ const TENANT = 'acme';
 const at = new Date().toISOString();
 
 /** Stores a relationship as documents.create would, without its cap read (an overshoot by concurrent creates). */
-async function put(body: Record<string, unknown>, enabled = true) {
+async function put(
+  body: Record<string, unknown>,
+  enabled = true,
+  tenant = TENANT,
+  generation: string | null = randomBytes(16).toString('base64url'),
+) {
   const spec = await validateRelationship({ ...body, enabled }, { local: true, cognitoIssuer: 'https://cognito-identity.amazonaws.com' });
-  const doc = { ...spec, tenant: TENANT, version: 1, generation: randomBytes(16).toString('base64url'), created_at: at, updated_at: at };
+  const doc = { ...spec, tenant, version: 1, ...(generation === null ? {} : { generation }), created_at: at, updated_at: at };
   expect(await env.admin.store.putDocument('TRUST', doc as never, undefined)).toBe(true);
 }
 
@@ -40,6 +46,66 @@ beforeAll(async () => {
 afterAll(async () => {
   await up?.close();
   await env?.close();
+});
+
+const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+
+describe('the exchange and :explain over random tenants (property)', () => {
+  // Each run: a fresh tenant whose admin relationship trusts a second issuer (so it never competes),
+  // then relationships of random standing, issuer, audience and condition, and one token. `:explain`
+  // must show as first matched exactly the relationship the exchange granted through, or none.
+  const relationship = fc.record({
+    enabled: fc.constantFrom(true, true, true, false),
+    // null: a document saved before generations existed (no generation member).
+    generation: fc.constantFrom<string | null>('g', 'g', 'g', null),
+    sameIssuer: fc.boolean(),
+    audience: fc.constantFrom('fedbroker', 'other'),
+    condition: fc.constantFrom<Record<string, Record<string, string>>>(
+      { StringEquals: { sub: 'alice' } },
+      { StringEquals: { sub: 'bob' } },
+      { StringLike: { sub: '*' } },
+      { StringNotEquals: { sub: 'alice' } },
+    ),
+  });
+  let other: UpstreamIssuer;
+  let n = 0;
+  beforeAll(async () => {
+    other = await startUpstreamIssuer();
+  });
+  afterAll(async () => other?.close());
+
+  it('agree on the relationship a token is admitted through', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(relationship, { maxLength: 6 }), fc.constantFrom('alice', 'bob', 'carol'), async (rels, sub) => {
+        const tenant = `prop-${++n}`;
+        await env.admin.tenant(tenant, []);
+        await put(
+          ciRelationship(other.issuer, { id: 'admin', conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] }),
+          true,
+          tenant,
+        );
+        for (const [i, r] of rels.entries()) {
+          const body = ciRelationship(r.sameIssuer ? up.issuer : other.issuer, {
+            id: `r${i}`,
+            audiences: [r.audience],
+            conditions: r.condition,
+          });
+          await put(body, r.enabled, tenant, r.generation);
+        }
+        const token = await up.token({ sub });
+        const exchanged = await env.exchange(external(token, tenant));
+        const admin = await env.exchange(external(await other.token({ sub: 'root' }), tenant));
+        expect(admin.status, admin.text).toBe(200);
+        const explained = await env.api('POST', `/v1/tenants/${tenant}/trust-relationships:explain`, admin.body.access_token as string, {
+          token,
+        });
+        expect(explained.status, explained.text).toBe(200);
+        const first = (explained.body.relationships as { id: string; matched: boolean }[]).find((r) => r.matched)?.id;
+        expect(first).toBe(exchanged.status === 200 ? claimsOf(exchanged.body.access_token as string).trust : undefined);
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
 });
 
 describe('the exchange and :explain over a tenant past the 100 cap', () => {
