@@ -6,6 +6,7 @@ import type { TenantRecord, TrustStore } from '../directory/ports.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
 import { requestBudget } from '../trust/limits.ts';
+import { exchangeVerdict, tenantStanding, verdictFor } from './explain-verdict.ts';
 import { explainedRelationships, standingChecks } from '../tenants/evaluated-relationships.ts';
 import { compileRelationship, type Check, type TrustContext } from '../trust/policy.ts';
 import { contextValues, withRequestContext } from '../trust/context.ts';
@@ -42,7 +43,8 @@ export async function explainToken(
   if (typeof token !== 'string' || token.length === 0) throw new InvalidRequest('token is required');
   // Exactly the relationships the exchange evaluates (directory/directory.ts), and the others
   // with the check that keeps them out (threat model I3).
-  const listed = explainedRelationships((await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant))).relationships);
+  const record = await (deps.readTenant ? deps.readTenant(tenant) : deps.store.readTenant(tenant));
+  const listed = explainedRelationships(record.relationships);
   const trusts = listed.flatMap((entry) => {
     try {
       const compiled = compileRelationship(entry.relationship, deps.context);
@@ -54,12 +56,17 @@ export async function explainToken(
   const iss = unverifiedIssuer(token);
   // The relationships the exchange would consider (lib/app/external.ts): of the evaluated set, the
   // token's issuer, never fedbroker's own (its tokens are not external identities), no x509 one.
+  // As the exchange, a tenant that is not active admits nothing.
+  const standing = tenantStanding(record);
   const candidates =
-    iss && iss !== deps.issuer ? trusts.filter((t) => !t.unevaluated && t.issuer === iss && t.relationship.kind !== 'x509') : [];
+    !standing && iss && iss !== deps.issuer
+      ? trusts.filter((t) => !t.unevaluated && t.issuer === iss && t.relationship.kind !== 'x509')
+      : [];
   let verified = false;
   let reason: string | undefined;
   let claims: Record<string, unknown> = {};
-  if (!iss) reason = 'malformed';
+  if (standing) reason = standing;
+  else if (!iss) reason = 'malformed';
   else if (candidates.length === 0) reason = 'untrusted_issuer';
   else {
     try {
@@ -89,8 +96,7 @@ export async function explainToken(
   // `matched` is the exchange's verdict, reached its way: id order, each candidate up to its first
   // failed check, one step budget (lib/trust/limits.ts). The checks shown are evaluated again for
   // the same candidates with a second budget; no other relationship's conditions are evaluated.
-  const verdict = requestBudget();
-  const matched = new Set(verified ? candidates.filter((t) => t.evaluate(seen, verdict, 'first-failure').matched) : []);
+  const verdict = verified ? exchangeVerdict(candidates, seen, claims, tenant) : {};
   const shown = requestBudget();
   const considered = new Set(verified ? candidates : []);
   return {
@@ -98,12 +104,15 @@ export async function explainToken(
     context: contextValues(ctx),
     ...(reason ? { reason } : {}),
     relationships: trusts.map((t) => {
+      const own = considered.has(t) ? t.evaluate(seen, shown).checks : [];
+      const { matched, extra } = verdictFor(t, own, verdict);
       const checks: Check[] = [
         ...t.standing,
         { check: 'issuer', matched: t.issuer === iss, expected: t.issuer, seen: shorten(iss) },
-        ...(considered.has(t) ? t.evaluate(seen, shown).checks : []),
+        ...own,
+        ...extra,
       ];
-      return { id: t.relationship.id, matched: matched.has(t), checks };
+      return { id: t.relationship.id, matched, checks };
     }),
   };
 }

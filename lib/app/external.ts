@@ -4,9 +4,8 @@ import { SubjectTokenInvalid } from '../errors.ts';
 import { MAX_TOKEN_BYTES } from '../limits.ts';
 import type { TenantDirectory } from '../directory/directory.ts';
 import type { CompiledTrust } from '../trust/policy.ts';
-import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
+import { renderIdentity } from '../trust/identity.ts';
 import { requestBudget } from '../trust/limits.ts';
-import { renderSubject } from '../trust/subject.ts';
 import { withRequestContext } from '../trust/context.ts';
 import type { UpstreamKeys } from '../upstream/key-cache.ts';
 import { tokenLimits, verifyExternalToken } from '../upstream/verify.ts';
@@ -84,6 +83,8 @@ export async function authenticateExternal(
   // The audit reason says whether the budget, not the conditions, decided (the caller sees neither).
   if (!trust) throw new SubjectTokenInvalid(budget.remaining <= 0 ? 'evaluation_budget' : 'no_matching_trust', NOT_TRUSTED);
   const relationship = trust.relationship;
+  // No fallback to a later relationship when this refuses (explained the same way: app/explain.ts).
+  const { sub, tags, sourceIdentity } = renderIdentity(relationship, tenant, claims);
   return {
     trust,
     source: { issuer: iss, subject: typeof claims.sub === 'string' ? claims.sub : '' },
@@ -91,10 +92,10 @@ export async function authenticateExternal(
       tenant,
       trust: relationship.id,
       generation: relationship.generation,
-      sub: renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims }),
+      sub,
       scopes: relationship.scopes,
-      tags: sessionTagsClaim(relationship.session_tags, claims),
-      ...sourceIdentityField(sourceIdentityOf(relationship.source_identity, claims)),
+      tags,
+      ...sourceIdentityField(sourceIdentity),
     },
   };
 }

@@ -10,10 +10,10 @@ import { MAX_RELATIONSHIPS, SCOPES, type Scope, TENANT_ID } from '../tenants/ten
 import { mintAccessToken, type MintDeps } from '../tokens/mint.ts';
 import { TOKEN_TYPE, type Principal } from '../tokens/types.ts';
 import { requestBudget } from '../trust/limits.ts';
+import { RELATIONSHIP_ID } from '../trust/relationship-id.ts';
 import { type Check, type CompiledTrust, compileRelationship, type TrustContext, X509_ANCHOR_CLAIM } from '../trust/policy.ts';
-import { sessionTagsClaim, sourceIdentityOf } from '../trust/session-tags.ts';
+import { renderIdentity } from '../trust/identity.ts';
 import { contextValues, withRequestContext } from '../trust/context.ts';
-import { renderSubject } from '../trust/subject.ts';
 import { ANCHOR_LIMITS, loadAnchor, type ParsedAnchor, type TrustAnchor } from '../x509/anchor.ts';
 import { caFingerprint, nameHash, SERIAL_HEX } from '../x509/binding.ts';
 import { certificateClaims, parseCertificate } from '../x509/certificate.ts';
@@ -22,6 +22,7 @@ import { verifyPath } from '../x509/path.ts';
 import { type NonceStore, verifyCertificateRequest } from '../x509/session.ts';
 import type { SignedRequest } from '../x509/sigv4.ts';
 import type { ExchangeResponse } from './exchange.ts';
+import { exchangeVerdict, tenantStanding, verdictFor } from './explain-verdict.ts';
 
 /**
  * Certificates in (docs/x509.md): a request signed the IAM Roles Anywhere way, verified against
@@ -165,9 +166,7 @@ export async function certificateSession(deps: X509Deps, tenant: string, req: Si
   let tags: Principal['tags'];
   let sourceIdentity: string | undefined;
   try {
-    sub = renderSubject(relationship.subject_template, { tenant, trust: relationship.id, claims });
-    tags = sessionTagsClaim(relationship.session_tags, claims);
-    sourceIdentity = sourceIdentityOf(relationship.source_identity, claims);
+    ({ sub, tags, sourceIdentity } = renderIdentity(relationship, tenant, claims));
   } catch (e) {
     if (e instanceof SubjectTokenInvalid) throw refuse(e.reason, e);
     throw e;
@@ -226,7 +225,7 @@ async function presented(req: SignedRequest): Promise<{ subject?: string; issuer
 export async function explainCertificate(
   deps: { store: TrustStore; clock: Clock; context: TrustContext },
   tenant: string,
-  body: { certificate?: unknown; intermediates?: unknown; source_ip?: unknown },
+  body: { certificate?: unknown; intermediates?: unknown; source_ip?: unknown; trust?: unknown },
 ) {
   const der = (v: unknown): Uint8Array => {
     if (typeof v !== 'string' || v.length === 0 || v.length > 16 * 1024) throw new InvalidRequest('certificate must be PEM or base64 DER');
@@ -239,6 +238,11 @@ export async function explainCertificate(
     }
   };
   const leafDer = der(body.certificate);
+  // What-if: the relationship a session names in its `trust` member (certificateSession).
+  if (body.trust !== undefined && (typeof body.trust !== 'string' || !RELATIONSHIP_ID.test(body.trust))) {
+    throw new InvalidRequest('trust must be a trust relationship id');
+  }
+  const trust = body.trust as string | undefined;
   if (body.intermediates !== undefined && (!Array.isArray(body.intermediates) || body.intermediates.length > 5)) {
     throw new InvalidRequest('intermediates must be an array of at most 5 certificates');
   }
@@ -278,22 +282,35 @@ export async function explainCertificate(
   // the checks shown are evaluated again for them with a second budget, and no other
   // relationship's conditions are evaluated (threat model I3).
   const anchorsOf = (t: CompiledTrust) => (t.relationship.kind === 'x509' ? t.relationship.trust_anchors : []);
-  const candidates = seen && anchor ? trusts.filter((t) => !t.unevaluated && anchorsOf(t).includes(anchor)) : [];
-  const verdict = requestBudget();
-  const matched = new Set(seen ? candidates.filter((t) => t.evaluate(seen, verdict, 'first-failure').matched) : []);
+  // As the session: a tenant that is not active admits nothing, and `trust` narrows the candidates.
+  const standing = tenantStanding(record);
+  const candidates =
+    !standing && seen && anchor
+      ? trusts.filter((t) => !t.unevaluated && anchorsOf(t).includes(anchor) && (trust === undefined || t.relationship.id === trust))
+      : [];
+  const verdict = seen && claims ? exchangeVerdict(candidates, seen, claims, tenant) : {};
   const shown = requestBudget();
   return {
     verified: claims !== undefined,
     context: contextValues(ctx),
-    ...(reason ? { reason } : {}),
+    // The session refuses an inactive tenant before it looks at the certificate.
+    ...((standing ?? reason) ? { reason: standing ?? reason } : {}),
     ...(anchor ? { anchor } : {}),
     ...(claims ? { attributes: claims } : {}),
     relationships: trusts.map((t) => {
       const considered = seen !== undefined && candidates.includes(t);
-      // A relationship of another anchor: the check that keeps it out, and none of its conditions.
-      const elsewhere: Check[] = anchor ? [{ check: 'trust_anchor', matched: false, expected: anchorsOf(t), seen: anchor }] : [];
-      const checks: Check[] = [...t.standing, ...(considered && seen ? t.evaluate(seen, shown).checks : t.unevaluated ? [] : elsewhere)];
-      return { id: t.relationship.id, matched: matched.has(t), checks };
+      // One the session would not consider: the check that keeps it out, and none of its conditions.
+      const elsewhere: Check[] = !anchor
+        ? []
+        : !anchorsOf(t).includes(anchor)
+          ? [{ check: 'trust_anchor', matched: false, expected: anchorsOf(t), seen: anchor }]
+          : trust !== undefined && t.relationship.id !== trust
+            ? [{ check: 'trust', matched: false, expected: trust, seen: t.relationship.id }]
+            : [];
+      const own = considered && seen ? t.evaluate(seen, shown).checks : [];
+      const { matched, extra } = verdictFor(t, own, verdict);
+      const checks: Check[] = [...t.standing, ...(considered ? own : t.unevaluated ? [] : elsewhere), ...extra];
+      return { id: t.relationship.id, matched, checks };
     }),
   };
 }

@@ -60,6 +60,8 @@ describe('the exchange and :explain over random tenants (property)', () => {
     generation: fc.constantFrom<string | null>('g', 'g', 'g', null),
     sameIssuer: fc.boolean(),
     audience: fc.constantFrom('fedbroker', 'other'),
+    // A template naming a claim the token may lack: the exchange refuses after picking it.
+    template: fc.constantFrom('{trust}/{claims.sub}', '{trust}/{claims.repository}'),
     condition: fc.constantFrom<Record<string, Record<string, string>>>(
       { StringEquals: { sub: 'alice' } },
       { StringEquals: { sub: 'bob' } },
@@ -76,33 +78,39 @@ describe('the exchange and :explain over random tenants (property)', () => {
 
   it('agree on the relationship a token is admitted through', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(relationship, { maxLength: 6 }), fc.constantFrom('alice', 'bob', 'carol'), async (rels, sub) => {
-        const tenant = `prop-${++n}`;
-        await env.admin.tenant(tenant, []);
-        await put(
-          ciRelationship(other.issuer, { id: 'admin', conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] }),
-          true,
-          tenant,
-        );
-        for (const [i, r] of rels.entries()) {
-          const body = ciRelationship(r.sameIssuer ? up.issuer : other.issuer, {
-            id: `r${i}`,
-            audiences: [r.audience],
-            conditions: r.condition,
+      fc.asyncProperty(
+        fc.array(relationship, { maxLength: 6 }),
+        fc.constantFrom('alice', 'bob', 'carol'),
+        fc.boolean(),
+        async (rels, sub, withRepository) => {
+          const tenant = `prop-${++n}`;
+          await env.admin.tenant(tenant, []);
+          await put(
+            ciRelationship(other.issuer, { id: 'admin', conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] }),
+            true,
+            tenant,
+          );
+          for (const [i, r] of rels.entries()) {
+            const body = ciRelationship(r.sameIssuer ? up.issuer : other.issuer, {
+              id: `r${i}`,
+              audiences: [r.audience],
+              conditions: r.condition,
+              subject_template: r.template,
+            });
+            await put(body, r.enabled, tenant, r.generation);
+          }
+          const token = await up.token({ sub, ...(withRepository ? { repository: 'acme/app' } : {}) });
+          const exchanged = await env.exchange(external(token, tenant));
+          const admin = await env.exchange(external(await other.token({ sub: 'root' }), tenant));
+          expect(admin.status, admin.text).toBe(200);
+          const explained = await env.api('POST', `/v1/tenants/${tenant}/trust-relationships:explain`, admin.body.access_token as string, {
+            token,
           });
-          await put(body, r.enabled, tenant, r.generation);
-        }
-        const token = await up.token({ sub });
-        const exchanged = await env.exchange(external(token, tenant));
-        const admin = await env.exchange(external(await other.token({ sub: 'root' }), tenant));
-        expect(admin.status, admin.text).toBe(200);
-        const explained = await env.api('POST', `/v1/tenants/${tenant}/trust-relationships:explain`, admin.body.access_token as string, {
-          token,
-        });
-        expect(explained.status, explained.text).toBe(200);
-        const first = (explained.body.relationships as { id: string; matched: boolean }[]).find((r) => r.matched)?.id;
-        expect(first).toBe(exchanged.status === 200 ? claimsOf(exchanged.body.access_token as string).trust : undefined);
-      }),
+          expect(explained.status, explained.text).toBe(200);
+          const first = (explained.body.relationships as { id: string; matched: boolean }[]).find((r) => r.matched)?.id;
+          expect(first).toBe(exchanged.status === 200 ? claimsOf(exchanged.body.access_token as string).trust : undefined);
+        },
+      ),
       { numRuns: 40 },
     );
   }, 120_000);
