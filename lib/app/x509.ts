@@ -115,6 +115,16 @@ async function tenantAnchors(tenant: string, stored: readonly TrustAnchor[], now
   return out;
 }
 
+/**
+ * Whether a session can carry these serials: every certificate below the anchor within
+ * `SERIAL_HEX` (what the access token's binding records, lib/x509/binding.ts), and the leaf's in at
+ * most 64 decimal digits (the SigV4 credential scope, lib/x509/sigv4.ts). Sessions and
+ * `x509:explain` refuse the same certificates (threat model I3).
+ */
+function serialsUsable(leaf: { serialDecimal: string }, below: readonly { serialHex: string }[]): boolean {
+  return leaf.serialDecimal.length <= 64 && below.every((c) => SERIAL_HEX.test(c.serialHex));
+}
+
 /** `x509` relationships naming `anchor`, in id order, capped as the exchange path caps relationships. */
 function candidatesFor(trusts: readonly CompiledTrust[], anchor: string): CompiledTrust[] {
   return trusts.filter((t) => t.relationship.kind === 'x509' && t.relationship.trust_anchors.includes(anchor)).slice(0, MAX_RELATIONSHIPS);
@@ -152,7 +162,7 @@ export async function certificateSession(deps: X509Deps, tenant: string, req: Si
     ca: caFingerprint((verified.path.at(-1) as (typeof verified.path)[number]).der),
     serials: below.map((c) => [c.serialHex, nameHash(c.issuerDer)] as const),
   };
-  if (below.some((c) => !SERIAL_HEX.test(c.serialHex))) throw refuse('malformed_certificate');
+  if (!serialsUsable(verified.leaf, below)) throw refuse('malformed_certificate');
   const claims: Record<string, unknown> = { ...verified.claims, [X509_ANCHOR_CLAIM]: verified.anchor.id };
   const seen = withRequestContext(claims, { now: deps.clock.now(), sourceIp });
   const candidates = candidatesFor(view.trusts, verified.anchor.id).filter(
@@ -255,6 +265,7 @@ export async function explainCertificate(
   let reason: string | undefined;
   try {
     const path = await verifyPath(leafDer, chain, anchors, now);
+    if (!serialsUsable(path.leaf, path.path.slice(0, -1))) throw new CertificateRefused('malformed_certificate');
     anchor = path.anchor.id;
     claims = { ...certificateClaims(path.leaf), [X509_ANCHOR_CLAIM]: anchor };
   } catch (e) {
