@@ -1,6 +1,6 @@
 // Red team: concurrent KMS calls and audit read-ahead never leave unhandled rejections, and never
 // hand back an unverified signature.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pagedAuditQuery, type ReadAuditPage } from '../../lib/audit/paged-query.ts';
 import type { AuditEntry } from '../../lib/audit/ports.ts';
 import { startBroker, type TestBroker } from '../support/broker.ts';
@@ -18,15 +18,23 @@ afterAll(async () => {
   await broker.close();
 });
 const settle = () => new Promise((r) => setTimeout(r, 50));
+/** Attempts per call of the KMS client test/support/key-ring.ts builds (`new KMSClient({})`: the SDK's default). */
+const ATTEMPTS = 3;
 const clock = { now: () => Date.now() };
 
 describe('KmsSigner.sign with its verifier in parallel', () => {
   it('Sign fails while GetPublicKey fails: one error, no unhandled rejection', async () => {
     const { ring, signer } = await kmsKeyRing(broker, clock, 'red');
     const key = await ring().activeKey();
-    broker.kms.failNext('Sign', 'KMSInternalException', 3);
-    broker.kms.failNext('GetPublicKey', 'KMSInternalException', 3);
+    // As many failures as the SDK makes attempts (test/support/key-ring.ts builds its KMS client
+    // with the SDK's default, 3), so both calls fail for good and none is left over for the next
+    // sign. The verifier fetch retries after a random backoff, so wait for its last attempt rather
+    // than a fixed delay (a fixed one raced it, and the next sign reused the pending fetch).
+    const before = broker.kms.calls.GetPublicKey ?? 0;
+    broker.kms.failNext('Sign', 'KMSInternalException', ATTEMPTS);
+    broker.kms.failNext('GetPublicKey', 'KMSInternalException', ATTEMPTS);
     await expect(signer.sign(key, new TextEncoder().encode('a.b'))).rejects.toBeDefined();
+    await vi.waitFor(() => expect((broker.kms.calls.GetPublicKey ?? 0) - before).toBe(ATTEMPTS), { timeout: 5000 });
     await settle();
     expect(unhandled).toEqual([]);
     // next one works (a failed verifier is not kept)
