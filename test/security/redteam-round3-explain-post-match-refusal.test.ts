@@ -6,10 +6,8 @@
 // relationship as matched, so "the first relationship shown as matched is the one the exchange
 // grants through, and none when it refuses" (threat model I3) did not hold. Fixed: the explanation
 // renders its pick as the exchange does (lib/app/explain-verdict.ts); these tests hold it.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainRefusal } from '../../action/explain.ts';
-import { validateRelationship } from '../../lib/trust/validate.ts';
 import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
@@ -17,16 +15,8 @@ let env: ExchangeEnv;
 let up: UpstreamIssuer;
 let admin: UpstreamIssuer;
 const TENANT = 'acme';
-const at = new Date().toISOString();
 
-async function put(body: Record<string, unknown>) {
-  const spec = await validateRelationship(
-    { ...body, enabled: true },
-    { local: true, cognitoIssuer: 'https://cognito-identity.amazonaws.com' },
-  );
-  const doc = { ...spec, tenant: TENANT, version: 1, generation: randomBytes(16).toString('base64url'), created_at: at, updated_at: at };
-  expect(await env.admin.store.putDocument('TRUST', doc as never, undefined)).toBe(true);
-}
+const put = async (body: Record<string, unknown>) => expect(await env.admin.stored(TENANT, body)).toBe(true);
 
 beforeAll(async () => {
   env = await startExchangeEnv();

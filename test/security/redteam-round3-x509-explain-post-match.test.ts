@@ -5,9 +5,8 @@
 // Also: the session body's `trust` member narrows the candidates to one relationship; x509:explain
 // had no such what-if. Fixed: the explanation renders its pick as the session does (lib/app/explain-verdict.ts)
 // and takes the same `trust` what-if; these tests hold it.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateRelationship } from '../../lib/trust/validate.ts';
 import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
 import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
@@ -17,19 +16,11 @@ let env: ExchangeEnv;
 let admin: UpstreamIssuer;
 let adminToken = '';
 const TENANT = 'acme';
-const at = new Date().toISOString();
 const ca = new OpensslCa();
 let root: Issued;
 let leaf: Issued;
 
-async function put(body: Record<string, unknown>) {
-  const spec = await validateRelationship(
-    { ...body, enabled: true },
-    { local: true, cognitoIssuer: 'https://cognito-identity.amazonaws.com' },
-  );
-  const doc = { ...spec, tenant: TENANT, version: 1, generation: randomBytes(16).toString('base64url'), created_at: at, updated_at: at };
-  expect(await env.admin.store.putDocument('TRUST', doc as never, undefined)).toBe(true);
-}
+const put = async (body: Record<string, unknown>) => expect(await env.admin.stored(TENANT, body)).toBe(true);
 
 async function session(body: Record<string, unknown>) {
   const url = `${env.gateway.url}/v1/tenants/${TENANT}/x509/sessions`;

@@ -5,9 +5,8 @@
 // so an intermediate with a 65-octet serial verified, and x509:explain showed the relationship as
 // matched although every session through that chain is refused. Fixed: both apply serialsUsable
 // (lib/app/x509.ts); these tests hold it.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateRelationship } from '../../lib/trust/validate.ts';
 import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
 import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
@@ -17,7 +16,6 @@ let env: ExchangeEnv;
 let admin: UpstreamIssuer;
 let adminToken = '';
 const TENANT = 'acme';
-const at = new Date().toISOString();
 const ca = new OpensslCa();
 let root: Issued;
 let inter: Issued;
@@ -26,14 +24,7 @@ let okInter: Issued;
 let okLeaf: Issued;
 let longLeaf: Issued;
 
-async function put(body: Record<string, unknown>) {
-  const spec = await validateRelationship(
-    { ...body, enabled: true },
-    { local: true, cognitoIssuer: 'https://cognito-identity.amazonaws.com' },
-  );
-  const doc = { ...spec, tenant: TENANT, version: 1, generation: randomBytes(16).toString('base64url'), created_at: at, updated_at: at };
-  expect(await env.admin.store.putDocument('TRUST', doc as never, undefined)).toBe(true);
-}
+const put = async (body: Record<string, unknown>) => expect(await env.admin.stored(TENANT, body)).toBe(true);
 
 beforeAll(async () => {
   env = await startExchangeEnv();

@@ -5,6 +5,8 @@ import { createTenant, identityPools, relationships, setTenantStatus, type Admin
 import { allowIdentityPool } from '../../lib/app/ownership.ts';
 import type { Scope } from '../../lib/tenants/tenant.ts';
 import type { TrustRelationshipInput } from '../../lib/trust/schema.ts';
+import { validateRelationship } from '../../lib/trust/validate.ts';
+import { randomBytes } from 'node:crypto';
 
 /**
  * Writes tenants and their documents through the same admin code the API and CLI use. Runs as a
@@ -24,6 +26,21 @@ export function tenantAdmin(tableName: string, options: { local?: boolean; cogni
       for (const r of docs) await relationships.create(deps, id, r);
     },
     relationship: (tenant: string, r: Partial<TrustRelationshipInput>) => relationships.create(deps, tenant, r),
+    /**
+     * Stores a validated relationship straight into the store, past the admin API's cap read, as
+     * concurrent creates can leave it; `generation: null` stores it as saved before generations
+     * existed. Resolves false when the id is taken.
+     */
+    async stored(tenant: string, r: Partial<TrustRelationshipInput>, options: { enabled?: boolean; generation?: string | null } = {}) {
+      const spec = await validateRelationship(
+        { ...r, enabled: options.enabled ?? true },
+        { local: deps.local, cognitoIssuer: deps.cognitoIssuer },
+      );
+      const generation = options.generation === undefined ? randomBytes(16).toString('base64url') : options.generation;
+      const at = new Date().toISOString();
+      const doc = { ...spec, tenant, version: 1, ...(generation === null ? {} : { generation }), created_at: at, updated_at: at };
+      return deps.store.putDocument('TRUST', doc as never, undefined);
+    },
     /** As the operator: allows `tenant` the pool (and the role reaching it), see lib/app/ownership.ts. */
     allowPool: (tenant: string, poolId: string, roleArn?: string) => allowIdentityPool(deps, tenant, poolId, roleArn),
     /** Allows the pool (as the operator), then adds it (as the tenant admin). */
