@@ -5,7 +5,9 @@
 // match" for a token the exchange accepted, or "matched" for a certificate a session refused.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainToken } from '../../lib/app/explain.ts';
 import { explainCertificate } from '../../lib/app/x509.ts';
+import { runtime } from '../../lib/handlers/runtime.ts';
 import { TenantDirectory } from '../../lib/directory/directory.ts';
 import type { TrustStore } from '../../lib/directory/ports.ts';
 import type { TrustAnchor } from '../../lib/x509/anchor.ts';
@@ -149,8 +151,8 @@ beforeAll(() => {
   leaf = ca.issue({ subject: '/CN=order-workload', issuer: root });
 }, 60_000);
 
-function store(): TrustStore {
-  const oidc = Array.from({ length: 100 }, (_, i) => ({
+function store(status = 'active', oidcCount = 100): TrustStore {
+  const oidc = Array.from({ length: oidcCount }, (_, i) => ({
     ...base,
     kind: 'oidc',
     id: `a${String(i).padStart(3, '0')}`,
@@ -170,7 +172,7 @@ function store(): TrustStore {
   const anchors: TrustAnchor[] = [{ id: 'corp', certificates: root.certPem, crls: [], enabled: true, ...meta }];
   return {
     readTenant: async () => ({
-      tenant: { id: 'acme', status: 'active' },
+      tenant: { id: 'acme', status },
       relationships: [...oidc, x509],
       pools: [],
       anchors,
@@ -197,5 +199,28 @@ describe('x509 sessions and x509:explain over a tenant past the 100 cap', () => 
       { check: 'enabled', matched: true },
       { check: 'tenant_cap', matched: false },
     ]);
+  });
+});
+
+describe('explanations of a tenant that is not active', () => {
+  it('explain a token as reason tenant with nothing matched, as the exchange refuses it', async () => {
+    const tenant = 'inactive';
+    await env.admin.tenant(tenant, []);
+    await put(ciRelationship(up.issuer, { id: 'ci', conditions: { StringLike: { sub: '*' } } }), true, tenant);
+    const token = await up.token({ sub: 'anyone' });
+    expect((await explainToken(runtime().explainDeps, tenant, token)).relationships.map((r) => r.matched)).toEqual([true]);
+    await env.admin.disable(tenant);
+    const explained = await explainToken(runtime().explainDeps, tenant, token);
+    expect(explained.reason).toBe('tenant');
+    expect(explained.relationships.map((r) => r.matched)).toEqual([false]);
+  });
+
+  it('explain a certificate as reason tenant with nothing matched', async () => {
+    const deps = { store: store('disabled', 0), clock: { now: () => Date.now() }, context };
+    const explained = await explainCertificate(deps, 'acme', { certificate: leaf.certPem });
+    expect(explained.reason).toBe('tenant');
+    expect(explained.relationships.map((r) => [r.id, r.matched])).toEqual([['zz-x509', false]]);
+    const active = await explainCertificate({ ...deps, store: store('active', 0) }, 'acme', { certificate: leaf.certPem });
+    expect(active.relationships.map((r) => [r.id, r.matched])).toEqual([['zz-x509', true]]);
   });
 });
