@@ -8,12 +8,13 @@
 // renders its pick as the exchange does (lib/app/explain-verdict.ts); these tests hold it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainRefusal } from '../../action/explain.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+import { adminAccessToken, ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
 let env: ExchangeEnv;
 let up: UpstreamIssuer;
 let admin: UpstreamIssuer;
+let adminToken: string;
 const TENANT = 'acme';
 
 const put = async (body: Record<string, unknown>) => expect(await env.admin.stored(TENANT, body)).toBe(true);
@@ -23,7 +24,7 @@ beforeAll(async () => {
   up = await startUpstreamIssuer();
   admin = await startUpstreamIssuer();
   await env.admin.tenant(TENANT, []);
-  await put(ciRelationship(admin.issuer, { id: 'admin', conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] }));
+  adminToken = await adminAccessToken(env, TENANT, admin);
   // Both admit sub=deployer; the first (by id) renders its subject from a claim the token lacks.
   await put(
     ciRelationship(up.issuer, { id: 'a-tmpl', conditions: { StringEquals: { sub: 'deployer' } }, subject_template: '{claims.repository}' }),
@@ -43,9 +44,7 @@ describe(':explain vs the exchange when the first matching relationship cannot r
   });
 
   it(':explain shows none as matched', async () => {
-    const root = await env.exchange(external(await admin.token({ sub: 'root' })));
-    expect(root.status, root.text).toBe(200);
-    const res = await env.api('POST', `/v1/tenants/${TENANT}/trust-relationships:explain`, root.body.access_token as string, {
+    const res = await env.api('POST', `/v1/tenants/${TENANT}/trust-relationships:explain`, adminToken, {
       token: await up.token({ sub: 'deployer' }),
     });
     expect(res.status, res.text).toBe(200);
@@ -55,8 +54,7 @@ describe(':explain vs the exchange when the first matching relationship cannot r
   });
 
   it('the GitHub Action explains the refusal by the check that failed, not by a matched relationship', async () => {
-    const root = await env.exchange(external(await admin.token({ sub: 'root' })));
-    const out = await explainRefusal(env.gateway.url, TENANT, await up.token({ sub: 'deployer' }), root.body.access_token as string);
+    const out = await explainRefusal(env.gateway.url, TENANT, await up.token({ sub: 'deployer' }), adminToken);
     expect(out.lines).not.toContain('relationship a-tmpl: matched');
     expect(out.summary).not.toBe('no relationship of the tenant trusts this token’s issuer and audience');
   });

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+import { adminAccessToken, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
 let env: ExchangeEnv;
@@ -35,10 +35,7 @@ beforeAll(async () => {
   env = await startExchangeEnv();
   admin = await startUpstreamIssuer();
   await env.admin.tenant(TENANT, []);
-  await put(ciRelationship(admin.issuer, { id: 'admin', conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] }));
-  const x = await env.exchange(external(await admin.token({ sub: 'root' })));
-  expect(x.status, x.text).toBe(200);
-  adminToken = x.body.access_token as string;
+  adminToken = await adminAccessToken(env, TENANT, admin);
   root = ca.issue({ subject: '/O=Red Team/CN=R3 Root', ca: true, key: 'p256' });
   leaf = ca.issue({ subject: '/CN=r3-workload', issuer: root });
   const anchor = await env.api('POST', `/v1/tenants/${TENANT}/trust-anchors`, adminToken, { id: 'corp', certificates: root.certPem });

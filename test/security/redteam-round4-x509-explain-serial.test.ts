@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Issued, OpensslCa } from '../support/openssl-ca.ts';
 import { signRolesAnywhere } from '../support/roles-anywhere-signer.ts';
-import { ciRelationship, external, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
+import { adminAccessToken, startExchangeEnv, type ExchangeEnv } from '../support/security-env.ts';
 import { startUpstreamIssuer, type UpstreamIssuer } from '../support/upstream-issuer.ts';
 
 let env: ExchangeEnv;
@@ -30,10 +30,7 @@ beforeAll(async () => {
   env = await startExchangeEnv();
   admin = await startUpstreamIssuer();
   await env.admin.tenant(TENANT, []);
-  await put(ciRelationship(admin.issuer, { id: 'admin', conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] }));
-  const x = await env.exchange(external(await admin.token({ sub: 'root' })));
-  expect(x.status, x.text).toBe(200);
-  adminToken = x.body.access_token as string;
+  adminToken = await adminAccessToken(env, TENANT, admin);
   root = ca.issue({ subject: '/O=Red Team/CN=R4 Root', ca: true, key: 'p256' });
   // 65 octets: parses and verifies, but is outside SERIAL_HEX.
   inter = ca.issue({ subject: '/O=Red Team/CN=R4 Intermediate', ca: true, key: 'p256', issuer: root, serialHex: `7f${'ab'.repeat(64)}` });

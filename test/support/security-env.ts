@@ -93,3 +93,20 @@ export const external = (token: string, tenant = 'acme', extra: Record<string, s
   tenant,
   ...extra,
 });
+
+/**
+ * An access token with scope `trust:admin` of `tenant`, through a relationship `admin` that admits
+ * only `issuer`'s subject "root". Give it an issuer the relationships under test do not trust, so
+ * it never competes with them in an exchange or an explanation.
+ */
+export async function adminAccessToken(
+  env: ExchangeEnv,
+  tenant: string,
+  issuer: { issuer: string; token(claims: Record<string, unknown>): Promise<string> },
+): Promise<string> {
+  const admin = ciRelationship(issuer.issuer, { id: 'admin', conditions: { StringEquals: { sub: 'root' } }, scopes: ['trust:admin'] });
+  if (!(await env.admin.stored(tenant, admin))) throw new Error(`tenant ${tenant} already has a relationship "admin"`);
+  const res = await env.exchange(external(await issuer.token({ sub: 'root' }), tenant));
+  if (res.status !== 200) throw new Error(`admin exchange failed: ${res.text}`);
+  return res.body.access_token as string;
+}
